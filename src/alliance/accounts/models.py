@@ -1,0 +1,154 @@
+"""People and clinics: users, clinics (the tenant), staff memberships and their roles."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+DEFAULT_CRISIS_RESOURCES = (
+    "If you are in crisis or thinking about harming yourself, please reach out now:\n"
+    "• Call or text 988 (Suicide & Crisis Lifeline, US), or chat at 988lifeline.org\n"
+    "• In immediate danger, call 911\n"
+    "• Outside the US, call your local emergency number"
+)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who signs in: staff (with a Membership) or a client (with a ClientRecord).
+
+    Clients have no usable password: they sign in by an emailed single-use link.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def is_staff(self) -> bool:
+        # Django's admin is not mounted; nobody is "staff" in Django's sense.
+        return False
+
+    @property
+    def membership(self) -> Membership | None:
+        cached = getattr(self, "_membership_cache", False)
+        if cached is not False:
+            return cached  # type: ignore[return-value]
+        membership = (
+            Membership.objects.select_related("clinic").filter(user=self, is_active=True).first()
+        )
+        self._membership_cache = membership
+        return membership
+
+    @property
+    def role(self) -> str | None:
+        """"admin", "supervisor", "therapist", "client" or None."""
+        membership = self.membership
+        if membership is not None:
+            return membership.role
+        if getattr(self, "client_record", None) is not None:
+            return "client"
+        return None
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        return self.membership is not None
+
+    @property
+    def clinic(self) -> Clinic | None:
+        membership = self.membership
+        if membership is not None:
+            return membership.clinic
+        record = getattr(self, "client_record", None)
+        return record.clinic if record is not None else None
+
+
+class Clinic(models.Model):
+    """The tenant. Every clinical row carries its clinic."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="America/New_York")
+    crisis_resources = models.TextField(
+        default=DEFAULT_CRISIS_RESOURCES,
+        help_text="Shown to a client at once whenever an answer suggests risk.",
+    )
+    staff_idle_minutes = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Automatic logoff for staff after this many idle minutes (empty: site default).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Clinic admin"
+    SUPERVISOR = "supervisor", "Supervisor"
+    THERAPIST = "therapist", "Therapist"
+
+
+STAFF_ROLES = {Role.ADMIN, Role.SUPERVISOR, Role.THERAPIST}
+CLINICAL_ROLES = {Role.SUPERVISOR, Role.THERAPIST}
+
+
+class Membership(models.Model):
+    """A staff member's place in a clinic. One active membership per person."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_active=True), name="one_active_membership"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.clinic})"

@@ -1,0 +1,188 @@
+"""Client sign-in by emailed link, and the clinic admin's people, settings and audit pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from allauth.account.forms import ResetPasswordForm
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from sesame.utils import get_query_string, get_user
+
+from alliance.accounts.forms import (
+    AuditSearchForm,
+    ClientSigninForm,
+    ClinicSettingsForm,
+    StaffCreateForm,
+)
+from alliance.accounts.models import Membership, Role, User
+from alliance.clients.models import ClientRecord
+from alliance.core import audit
+from alliance.core.access import public, staff
+from alliance.core.models import AuditEvent
+
+SIGNIN_REQUESTS_PER_HOUR = 5
+
+
+def send_client_signin_link(request: HttpRequest, user: User) -> None:
+    link = request.build_absolute_uri(reverse("client_signin_link")) + get_query_string(user)
+    body = render_to_string(
+        "accounts/email/client_signin.txt",
+        {"link": link, "minutes": settings.CLIENT_LINK_MINUTES, "user": user},
+    )
+    send_mail("Your sign-in link", body, None, [user.email])
+
+
+@public
+def client_signin(request: HttpRequest) -> HttpResponse:
+    """Ask for an email address and send a single-use sign-in link.
+
+    The answer is the same whether or not the address is known, so the page never tells
+    anyone who is a client here.
+    """
+    form = ClientSigninForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        key = f"signin-link:{email}"
+        sent = cache.get(key, 0)
+        if sent < SIGNIN_REQUESTS_PER_HOUR:
+            cache.set(key, sent + 1, 3600)
+            user = User.objects.filter(
+                email=email,
+                is_active=True,
+                client_record__isnull=False,
+                client_record__status=ClientRecord.Status.ACTIVE,
+                memberships__isnull=True,
+            ).first()
+            if user is not None:
+                send_client_signin_link(request, user)
+        return redirect("client_signin_sent")
+    return render(request, "accounts/client_signin.html", {"form": form})
+
+
+@public
+def client_signin_sent(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "accounts/client_signin_sent.html", {"minutes": settings.CLIENT_LINK_MINUTES}
+    )
+
+
+@public
+def client_signin_link(request: HttpRequest) -> HttpResponse:
+    """The link from the email. GET shows a button; POST signs in.
+
+    Mail scanners open links; only a deliberate press of the button uses up the token.
+    """
+    token = (request.POST if request.method == "POST" else request.GET).get(
+        settings.SESAME_TOKEN_NAME, ""
+    )
+    if request.method == "POST":
+        user = get_user(token) if token else None
+        if (
+            user is None
+            or getattr(user, "client_record", None) is None
+            or user.membership is not None
+            or user.client_record.status != ClientRecord.Status.ACTIVE
+        ):
+            return render(
+                request,
+                "accounts/client_link_invalid.html",
+                {"form": ClientSigninForm(), "minutes": settings.CLIENT_LINK_MINUTES},
+                status=400,
+            )
+        login(request, user, backend="sesame.backends.ModelBackend")
+        return redirect("client_home")
+    if not token:
+        return redirect("client_signin")
+    return render(request, "accounts/client_link_confirm.html", {"token": token})
+
+
+# --- Clinic admin -------------------------------------------------------------------------
+
+
+@staff(Role.ADMIN)
+def clinic_home(request: HttpRequest) -> HttpResponse:
+    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    members = Membership.objects.filter(clinic=clinic).select_related("user").order_by(
+        "role", "user__full_name"
+    )
+    clients = (
+        ClientRecord.objects.in_clinic_directory(request.user)  # type: ignore[arg-type]
+        .prefetch_related("care_team__therapist")
+        .order_by("full_name")
+    )
+    return render(
+        request,
+        "accounts/clinic_home.html",
+        {"clinic": clinic, "members": members, "clients": clients},
+    )
+
+
+@staff(Role.ADMIN)
+def staff_create(request: HttpRequest) -> HttpResponse:
+    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    form = StaffCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = User.objects.create_user(
+                form.cleaned_data["email"], full_name=form.cleaned_data["full_name"]
+            )
+            Membership.objects.create(clinic=clinic, user=user, role=form.cleaned_data["role"])
+        # The new colleague chooses their own password through the reset flow, then sets
+        # up MFA on first sign-in.
+        reset = ResetPasswordForm(data={"email": user.email})
+        if reset.is_valid():
+            reset.save(request)
+        messages.success(
+            request, f"{user.full_name} was added. We emailed them a link to choose a password."
+        )
+        return redirect("clinic_home")
+    return render(request, "accounts/staff_form.html", {"form": form})
+
+
+@staff(Role.ADMIN)
+def clinic_settings(request: HttpRequest) -> HttpResponse:
+    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    form = ClinicSettingsForm(request.POST or None, instance=clinic)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Clinic settings saved.")
+        return redirect("clinic_settings")
+    return render(request, "accounts/clinic_settings.html", {"form": form})
+
+
+@staff(Role.ADMIN)
+def audit_search(request: HttpRequest) -> HttpResponse:
+    """Search the audit trail of the admin's own clinic."""
+    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    form = AuditSearchForm(request.GET or None)
+    events = AuditEvent.objects.filter(clinic=clinic).select_related("client")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["client"]:
+            events = events.filter(client_id=data["client"])
+        if data["actor"]:
+            events = events.filter(
+                Q(actor_name__icontains=data["actor"]) | Q(actor__email__icontains=data["actor"])
+            )
+        if data["action"]:
+            events = events.filter(action=data["action"])
+        zone = timezone.get_current_timezone()
+        if data["date_from"]:
+            events = events.filter(at__gte=datetime.combine(data["date_from"], time.min, zone))
+        if data["date_to"]:
+            events = events.filter(at__lte=datetime.combine(data["date_to"], time.max, zone))
+    page = Paginator(events.order_by("-seq"), 50).get_page(request.GET.get("page"))
+    audit.record_request(request, "view", "audit_trail", note="admin search")
+    return render(request, "accounts/audit_search.html", {"form": form, "page": page})

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django import forms
+
+from alliance.accounts.forms import _validate_zone
+from alliance.accounts.models import CLINICAL_ROLES, User
+from alliance.clients.models import ConsentKind
+
+
+def clinicians_of(clinic) -> forms.ModelMultipleChoiceField:  # type: ignore[no-untyped-def]
+    return forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(
+            memberships__clinic=clinic,
+            memberships__is_active=True,
+            memberships__role__in=CLINICAL_ROLES,
+        ).order_by("full_name"),
+        widget=forms.CheckboxSelectMultiple,
+        label="Care team",
+        error_messages={"required": "Choose at least one therapist."},
+    )
+
+
+class ClientCreateForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=200)
+    preferred_name = forms.CharField(label="Preferred name", max_length=100, required=False)
+    email = forms.EmailField(label="Email (for sign-in links)")
+    time_zone = forms.CharField(initial="America/New_York", max_length=64)
+
+    def __init__(self, *args, clinic, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["therapists"] = clinicians_of(clinic)
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError("Someone with this email address already has an account.")
+        return email
+
+    def clean_time_zone(self) -> str:
+        return _validate_zone(self.cleaned_data["time_zone"])
+
+
+class CareTeamForm(forms.Form):
+    def __init__(self, *args, clinic, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["therapists"] = clinicians_of(clinic)
+
+
+class ConsentChangeForm(forms.Form):
+    kind = forms.ChoiceField(choices=ConsentKind.choices)
+    granted = forms.TypedChoiceField(
+        choices=[("yes", "Give consent"), ("no", "Withdraw consent")],
+        coerce=lambda v: v == "yes",
+    )
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        min_length=20,
+        max_length=2000,
+        label="Why do you need emergency access?",
+        help_text="At least 20 characters. The care team and the client will see that you "
+        "opened the record, and when.",
+    )
+    confirm = forms.BooleanField(
+        label="I understand this access is recorded, time-limited and shown to the care team."
+    )

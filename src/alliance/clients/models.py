@@ -1,0 +1,216 @@
+"""Client records, care teams, consents and break-glass emergency access."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from alliance.accounts.models import CLINICAL_ROLES, Clinic, Role
+from alliance.core.fields import EncryptedTextField
+
+if TYPE_CHECKING:
+    from alliance.accounts.models import User
+
+
+class ClientRecordQuerySet(models.QuerySet["ClientRecord"]):
+    def visible_to(self, user: User) -> ClientRecordQuerySet:
+        """Records whose clinical content this user may read (deny by default).
+
+        - a therapist or supervisor: clients on their care team, in their clinic;
+        - a client: their own record;
+        - a clinic admin: only records under an active break-glass access they opened;
+        - anybody else: nothing.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        membership = user.membership
+        if membership is not None:
+            clinic_rows = self.filter(clinic_id=membership.clinic_id)
+            if membership.role in CLINICAL_ROLES:
+                return clinic_rows.filter(care_team__therapist=user).distinct()
+            if membership.role == Role.ADMIN:
+                return clinic_rows.filter(
+                    break_glass__user=user,
+                    break_glass__expires_at__gt=timezone.now(),
+                    break_glass__ended_at__isnull=True,
+                ).distinct()
+            return self.none()
+        return self.filter(user=user)
+
+    def in_clinic_directory(self, user: User) -> ClientRecordQuerySet:
+        """Records a clinic admin may manage (names, care team, status; no clinical content)."""
+        membership = user.membership if user.is_authenticated else None
+        if membership is None or membership.role != Role.ADMIN:
+            return self.none()
+        return self.filter(clinic_id=membership.clinic_id)
+
+
+class ClientRecord(models.Model):
+    """A person in care. Addressed by an opaque UUID everywhere."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "In care"
+        DISCHARGED = "discharged", "Discharged"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="clients")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="client_record",
+        null=True,
+        blank=True,
+    )
+    full_name = models.CharField(max_length=200)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    pseudonym = models.CharField(
+        max_length=40, help_text="Used wherever the client must not be identifiable."
+    )
+    time_zone = models.CharField(max_length=64, default="America/New_York")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClientRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def display_name(self) -> str:
+        return self.preferred_name or self.full_name.split(" ")[0]
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[override]
+        if not self.pseudonym:
+            self.pseudonym = f"Client {uuid.uuid4().hex[:6].upper()}"
+        super().save(*args, **kwargs)
+
+    def current_consent(self, kind: str) -> Consent | None:
+        return (
+            self.consents.filter(kind=kind).order_by("-recorded_at").select_related("text").first()
+        )
+
+    def has_consent(self, kind: str) -> bool:
+        """Later features call this before using data for `kind` (treatment, recording, ...)."""
+        consent = self.current_consent(kind)
+        return consent is not None and consent.is_active
+
+    def active_break_glass(self) -> models.QuerySet[BreakGlassAccess]:
+        return self.break_glass.filter(expires_at__gt=timezone.now(), ended_at__isnull=True)
+
+
+class CareTeamMember(models.Model):
+    """A therapist (or supervisor acting as therapist) treating this client."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="care_team")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_teams"
+    )
+    is_primary = models.BooleanField(default=False)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "therapist"], name="care_team_unique")
+        ]
+        ordering = ["-is_primary", "added_at"]
+
+
+class ConsentKind(models.TextChoices):
+    TREATMENT = "treatment", "Treatment"
+    RECORDING = "recording", "Recording of sessions for analysis"
+    SUPERVISION = "supervision", "Sharing with a supervisor"
+    RESEARCH = "research", "Research use of de-identified data"
+
+
+class ConsentText(models.Model):
+    """A versioned consent text. A consent records exactly which version was agreed to."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
+    version = models.PositiveIntegerField()
+    body = models.TextField()
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="consent_text_version_unique")
+        ]
+        ordering = ["kind", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} v{self.version}"
+
+    @classmethod
+    def current(cls, kind: str) -> ConsentText:
+        text = cls.objects.filter(kind=kind).order_by("-version").first()
+        if text is None:
+            raise cls.DoesNotExist(f"No consent text is published for {kind!r}.")
+        return text
+
+
+class Consent(models.Model):
+    """One decision about one kind of consent. History is kept: a change adds a row."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
+    text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="+")
+    granted = models.BooleanField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        indexes = [models.Index(fields=["client", "kind", "-recorded_at"])]
+
+    @property
+    def is_active(self) -> bool:
+        return self.granted and self.withdrawn_at is None
+
+
+class BreakGlassAccess(models.Model):
+    """Emergency access by a clinic admin to one client's clinical content.
+
+    Requires a reason, expires by itself, is audited and shown to the care team and the
+    client. HIPAA 45 CFR 164.312(a)(2)(ii), emergency access procedure.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(ClientRecord, on_delete=models.PROTECT, related_name="break_glass")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass"
+    )
+    reason = EncryptedTextField()
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[override]
+        if not self.expires_at:
+            self.expires_at = self.started_at + timedelta(minutes=settings.BREAK_GLASS_MINUTES)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None and self.expires_at > timezone.now()

@@ -1,0 +1,246 @@
+"""Caseload, client pages, consents, care teams, break-glass access and the client's home."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from alliance.accounts.models import CLINICAL_ROLES, Role, User
+from alliance.clients import tasks
+from alliance.clients.forms import BreakGlassForm, CareTeamForm, ClientCreateForm, ConsentChangeForm
+from alliance.clients.models import (
+    BreakGlassAccess,
+    CareTeamMember,
+    ClientRecord,
+    Consent,
+    ConsentKind,
+    ConsentText,
+)
+from alliance.clients.scoping import client_or_404
+from alliance.core import audit
+from alliance.core.access import client_only, staff
+from alliance.core.models import AuditEvent
+
+CLINICAL_STAFF = tuple(CLINICAL_ROLES)
+
+
+@staff(*CLINICAL_STAFF)
+def caseload(request: HttpRequest) -> HttpResponse:
+    clients = (
+        ClientRecord.objects.visible_to(request.user)  # type: ignore[arg-type]
+        .filter(status=ClientRecord.Status.ACTIVE)
+        .order_by("full_name")
+    )
+    return render(request, "clients/caseload.html", {"clients": clients})
+
+
+def consent_rows(client: ClientRecord) -> list[dict[str, object]]:
+    rows = []
+    for kind, label in ConsentKind.choices:
+        consent = client.current_consent(kind)
+        rows.append({"kind": kind, "label": label, "consent": consent})
+    return rows
+
+
+@staff(*CLINICAL_STAFF, Role.ADMIN)
+def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
+    client = client_or_404(request, client_id)
+    break_glass = (
+        BreakGlassAccess.objects.filter(
+            client=client, started_at__gte=timezone.now() - timedelta(days=90)
+        ).select_related("user")
+    )
+    return render(
+        request,
+        "clients/client_detail.html",
+        {
+            "client": client,
+            "care_team": client.care_team.select_related("therapist"),
+            "consents": consent_rows(client),
+            "break_glass": break_glass,
+            "is_care_team": client.care_team.filter(therapist=request.user).exists(),
+        },
+    )
+
+
+def _change_consent(request: HttpRequest, client: ClientRecord, kind: str, granted: bool) -> str:
+    """Record a consent decision; returns what happened in words."""
+    current = client.current_consent(kind)
+    label = ConsentKind(kind).label.lower()
+    with transaction.atomic():
+        if granted:
+            if current is not None and current.is_active:
+                return f"Consent to {label} was already on file."
+            Consent.objects.create(
+                clinic=client.clinic,
+                client=client,
+                kind=kind,
+                text=ConsentText.current(kind),
+                granted=True,
+                recorded_by=request.user,
+            )
+            outcome = f"Consent to {label} recorded."
+        else:
+            if current is None or not current.is_active:
+                return f"There was no consent to {label} to withdraw."
+            current.withdrawn_at = timezone.now()
+            current.withdrawn_by = request.user  # type: ignore[assignment]
+            current.save(update_fields=["withdrawn_at", "withdrawn_by"])
+            outcome = f"Consent to {label} withdrawn."
+        audit.record_request(
+            request, "update", "consent", client=client, note=f"{kind}: {'granted' if granted else 'withdrawn'}"
+        )
+    return outcome
+
+
+@staff(*CLINICAL_STAFF)
+def client_consent_change(request: HttpRequest, client_id: str) -> HttpResponse:
+    client = client_or_404(request, client_id, action="")
+    if request.method != "POST":
+        return redirect("client_detail", client_id=client.pk)
+    if not client.care_team.filter(therapist=request.user).exists():
+        raise Http404
+    form = ConsentChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That consent change was not understood; nothing was changed.")
+    else:
+        messages.success(
+            request, _change_consent(request, client, form.cleaned_data["kind"], form.cleaned_data["granted"])
+        )
+    return redirect("client_detail", client_id=client.pk)
+
+
+# --- Clinic admin: people and emergency access ---------------------------------------------
+
+
+def _directory_client(request: HttpRequest, client_id: str) -> ClientRecord:
+    try:
+        return ClientRecord.objects.in_clinic_directory(request.user).get(pk=client_id)  # type: ignore[arg-type]
+    except (ClientRecord.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+@staff(Role.ADMIN)
+def client_create(request: HttpRequest) -> HttpResponse:
+    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    form = ClientCreateForm(request.POST or None, clinic=clinic)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            user = User.objects.create_user(data["email"], full_name=data["full_name"])
+            client = ClientRecord.objects.create(
+                clinic=clinic,
+                user=user,
+                full_name=data["full_name"],
+                preferred_name=data["preferred_name"],
+                time_zone=data["time_zone"],
+            )
+            for index, therapist in enumerate(data["therapists"]):
+                CareTeamMember.objects.create(
+                    clinic=clinic, client=client, therapist=therapist, is_primary=index == 0
+                )
+            audit.record_request(request, "create", "client_record", client=client)
+        messages.success(request, f"{client.full_name} was added.")
+        return redirect("clinic_home")
+    return render(request, "clients/client_form.html", {"form": form})
+
+
+@staff(Role.ADMIN)
+def care_team_edit(request: HttpRequest, client_id: str) -> HttpResponse:
+    client = _directory_client(request, client_id)
+    current = list(client.care_team.values_list("therapist_id", flat=True))
+    form = CareTeamForm(request.POST or None, clinic=client.clinic, initial={"therapists": current})
+    if request.method == "POST" and form.is_valid():
+        chosen = list(form.cleaned_data["therapists"])
+        with transaction.atomic():
+            client.care_team.exclude(therapist__in=chosen).delete()
+            for therapist in chosen:
+                CareTeamMember.objects.get_or_create(
+                    client=client, therapist=therapist, defaults={"clinic": client.clinic}
+                )
+            if not client.care_team.filter(is_primary=True).exists():
+                client.care_team.filter(therapist=chosen[0]).update(is_primary=True)
+            audit.record_request(request, "update", "care_team", client=client)
+        messages.success(request, f"Care team of {client.full_name} saved.")
+        return redirect("clinic_home")
+    return render(request, "clients/care_team_form.html", {"form": form, "client": client})
+
+
+@staff(Role.ADMIN)
+def break_glass(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Emergency access: a reason, a time limit, an audit entry, and the care team is told."""
+    client = _directory_client(request, client_id)
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            access = BreakGlassAccess.objects.create(
+                clinic=client.clinic,
+                client=client,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+            audit.record_request(request, "break_glass", "break_glass", client=client)
+            transaction.on_commit(lambda: tasks.notify_break_glass.enqueue(str(access.pk)))
+        messages.warning(
+            request,
+            f"Emergency access is open until {timezone.localtime(access.expires_at):%H:%M}. "
+            "Everything you open is recorded.",
+        )
+        return redirect("client_detail", client_id=client.pk)
+    return render(request, "clients/break_glass_form.html", {"form": form, "client": client})
+
+
+# --- The client's own pages -----------------------------------------------------------------
+
+
+def own_record(request: HttpRequest, record_type: str = "client_record", action: str = "view") -> ClientRecord:
+    return client_or_404(
+        request, request.user.client_record.pk, record_type=record_type, action=action  # type: ignore[union-attr]
+    )
+
+
+@client_only
+def client_home(request: HttpRequest) -> HttpResponse:
+    client = own_record(request)
+    return render(
+        request,
+        "clients/client_home.html",
+        {"client": client, "consents": consent_rows(client), "care_team": client.care_team.select_related("therapist")},
+    )
+
+
+@client_only
+def client_access_log(request: HttpRequest) -> HttpResponse:
+    """Who opened or changed my record, and when, in plain words."""
+    client = own_record(request, record_type="audit_trail")
+    events = (
+        AuditEvent.objects.filter(client=client)
+        .exclude(actor=request.user)
+        .order_by("-at")[:200]
+    )
+    return render(request, "clients/client_access_log.html", {"client": client, "events": events})
+
+
+@client_only
+def client_consents(request: HttpRequest) -> HttpResponse:
+    client = own_record(request, record_type="consent", action="" if request.method == "POST" else "view")
+    if request.method == "POST":
+        form = ConsentChangeForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "That consent change was not understood; nothing was changed.")
+        else:
+            messages.success(
+                request,
+                _change_consent(request, client, form.cleaned_data["kind"], form.cleaned_data["granted"]),
+            )
+        return redirect("client_consents")
+    texts = {t.kind: t for t in ConsentText.objects.order_by("kind", "version")}
+    rows = consent_rows(client)
+    for row in rows:
+        row["text"] = texts.get(row["kind"])  # type: ignore[index]
+    return render(request, "clients/client_consents.html", {"client": client, "consents": rows})

@@ -1,0 +1,141 @@
+"""Deny-by-default access control.
+
+Every view declares who may use it with one of the decorators below. A view without a
+rule is refused at run time by ``DenyByDefaultMiddleware`` and fails the URL-walking test.
+Outsiders always get 404, never a hint that a record exists.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+
+logger = logging.getLogger(__name__)
+
+View = Callable[..., HttpResponse]
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    kind: str  # "public", "authenticated", "staff", "client"
+    roles: frozenset[str] = frozenset()
+
+    def __str__(self) -> str:
+        if self.roles:
+            return f"{self.kind}({', '.join(sorted(self.roles))})"
+        return self.kind
+
+
+def _mark(view: View, rule: AccessRule) -> View:
+    view.access_rule = rule  # type: ignore[attr-defined]
+    return view
+
+
+def public(view: View) -> View:
+    """Anyone, signed in or not (sign-in pages, health check)."""
+    return _mark(view, AccessRule("public"))
+
+
+def authenticated(view: View) -> View:
+    """Any signed-in person; the view must scope what it shows to that person."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return _mark(wrapper, AccessRule("authenticated"))
+
+
+def staff(*roles: str) -> Callable[[View], View]:
+    """Signed-in staff whose active membership has one of ``roles``; others get 404."""
+
+    allowed = frozenset(roles)
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = user.membership  # type: ignore[union-attr]
+            if membership is None or membership.role not in allowed:
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return _mark(wrapper, AccessRule("staff", allowed))
+
+    return decorator
+
+
+def client_only(view: View) -> View:
+    """A signed-in client, acting on their own record only."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url="client_signin")
+        if getattr(user, "client_record", None) is None or user.membership is not None:  # type: ignore[union-attr]
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return _mark(wrapper, AccessRule("client"))
+
+
+# Third-party views that carry their own access control, with the reason they are exempt.
+EXEMPT_VIEW_MODULES: dict[str, str] = {
+    "allauth.": "django-allauth: sign-in, MFA and password flows (require login where needed)",
+    "django.views.static": "static files",
+    "django.contrib.staticfiles": "static files",
+    "ninja.": "JSON API: authenticated by the NinjaAPI auth and scoped per endpoint",
+}
+
+# Allauth pages a client may see (they have no password and no MFA to manage).
+CLIENT_ALLAUTH_URL_NAMES = {"account_logout"}
+
+
+def rule_for(view: Any) -> AccessRule | str | None:
+    """The access rule of a view, an exemption reason, or None when it has neither."""
+    rule = getattr(view, "access_rule", None)
+    if rule is None and hasattr(view, "view_class"):
+        rule = getattr(view.view_class, "access_rule", None)
+    if rule is not None:
+        return rule
+    module = getattr(view, "__module__", "") or ""
+    for prefix, reason in EXEMPT_VIEW_MODULES.items():
+        if module.startswith(prefix):
+            return reason
+    return None
+
+
+class DenyByDefaultMiddleware:
+    """Refuse any view that declares no access rule (404, and an error in the log)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Iterable[Any], view_kwargs: Any
+    ) -> HttpResponse | None:
+        rule = rule_for(view_func)
+        if rule is None:
+            logger.error("Refused a view without an access rule: %s", getattr(view_func, "__qualname__", view_func))
+            raise Http404
+        module = getattr(view_func, "__module__", "") or ""
+        if module.startswith("allauth.") and request.user.is_authenticated:
+            is_client = request.user.membership is None  # type: ignore[union-attr]
+            url_name = request.resolver_match.url_name if request.resolver_match else None
+            if is_client and url_name not in CLIENT_ALLAUTH_URL_NAMES:
+                raise Http404
+        return None

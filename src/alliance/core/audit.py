@@ -1,0 +1,138 @@
+"""Writing and verifying the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from alliance.core.models import AuditAction, AuditEvent
+
+if TYPE_CHECKING:
+    from alliance.accounts.models import Clinic, User
+    from alliance.clients.models import ClientRecord
+
+# How each kind of record reads in plain words on the client's access page.
+RECORD_WORDS: dict[str, str] = {
+    "client_record": "your record",
+    "consent": "your consents",
+    "care_team": "your care team",
+    "audit_trail": "the list of who accessed your record",
+    "break_glass": "your record (emergency access)",
+    "export": "a copy of your data",
+}
+
+
+def register_record_type(name: str, words: str) -> None:
+    """Later apps add their record types here ('phq9_response': 'your PHQ-9 answers')."""
+    RECORD_WORDS[name] = words
+
+
+def describe_record(record_type: str) -> str:
+    return RECORD_WORDS.get(record_type, record_type.replace("_", " "))
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    *,
+    clinic: Clinic,
+    actor: User | None,
+    action: str,
+    record_type: str,
+    client: ClientRecord | None = None,
+    request: HttpRequest | None = None,
+    note: str = "",
+    actor_role: str | None = None,
+) -> AuditEvent:
+    """Append one entry to the clinic's hash chain.
+
+    The clinic row is locked for the append so concurrent writers cannot fork the chain
+    (PostgreSQL); SQLite serialises writers with BEGIN IMMEDIATE.
+    """
+    from alliance.accounts.models import Clinic
+
+    if action not in AuditAction.values:
+        raise ValueError(f"unknown audit action {action!r}")
+    with transaction.atomic():
+        Clinic.objects.select_for_update().filter(pk=clinic.pk).values_list("pk").first()
+        last = (
+            AuditEvent.objects.filter(clinic=clinic).order_by("-seq").values("seq", "hash").first()
+        )
+        event = AuditEvent(
+            clinic=clinic,
+            seq=(last["seq"] + 1) if last else 1,
+            actor=actor,
+            actor_name=(actor.full_name or actor.email) if actor else "",
+            actor_role=actor_role if actor_role is not None else (actor.role or "") if actor else "",
+            client=client,
+            record_type=record_type,
+            action=action,
+            ip_address=client_ip(request),
+            note=note[:200],
+            prev_hash=last["hash"] if last else AuditEvent.GENESIS,
+        )
+        event.hash = event.compute_hash()
+        event.save(force_insert=True)
+    return event
+
+
+def record_request(
+    request: HttpRequest,
+    action: str,
+    record_type: str,
+    client: ClientRecord | None = None,
+    note: str = "",
+) -> AuditEvent:
+    user = request.user
+    clinic = client.clinic if client is not None else user.clinic  # type: ignore[union-attr]
+    return record(
+        clinic=clinic,
+        actor=user,  # type: ignore[arg-type]
+        action=action,
+        record_type=record_type,
+        client=client,
+        request=request,
+        note=note,
+    )
+
+
+@dataclass
+class ChainBreak:
+    clinic_id: str
+    entry_id: str | None
+    seq: int
+    reason: str
+
+
+def verify_chain(clinic_id: object | None = None) -> list[ChainBreak]:
+    """Recompute every clinic's chain; return the first break of each broken chain."""
+    clinic_ids = (
+        [clinic_id]
+        if clinic_id is not None
+        else list(AuditEvent.objects.values_list("clinic_id", flat=True).distinct())
+    )
+    breaks: list[ChainBreak] = []
+    for cid in clinic_ids:
+        prev_hash = AuditEvent.GENESIS
+        expected_seq = 1
+        for event in AuditEvent.objects.filter(clinic_id=cid).order_by("seq").iterator():
+            reason = None
+            if event.seq != expected_seq:
+                reason = f"entry #{expected_seq} is missing (deleted?)"
+            elif event.prev_hash != prev_hash:
+                reason = "its link to the previous entry does not match"
+            elif event.compute_hash() != event.hash:
+                reason = "its content does not match its hash (edited?)"
+            if reason:
+                breaks.append(ChainBreak(str(cid), str(event.id), event.seq, reason))
+                break
+            prev_hash = event.hash
+            expected_seq += 1
+    return breaks

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    role = user.role if user is not None and user.is_authenticated else None
+    return {
+        "nav_role": role,
+        "nav_clinic": user.clinic if role else None,
+        "demo_mode": not settings.PRODUCTION,
+    }

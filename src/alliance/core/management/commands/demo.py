@@ -1,0 +1,77 @@
+"""Set up and run the demo: migrate, seed once, print logins, run the worker and the server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from alliance.core.seeding import DEMO_PASSWORD, demo_exists, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed the demo clinic (once), print demo logins, and serve with a worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument("--no-serve", action="store_true", help="Set up and print logins only.")
+
+    def handle(self, *args, addrport: str, no_serve: bool, **options):
+        if settings.PRODUCTION:
+            raise CommandError("The demo is refused in production mode.")
+        started = time.monotonic()
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        if demo_exists():
+            self.stdout.write("Demo clinic found: keeping existing data.")
+        else:
+            ctx = seed_demo()
+            self.stdout.write(f"Seeded the demo clinic ({len(ctx.clients)} clients).")
+        self.print_logins(addrport)
+        self.stdout.write(f"Ready in {time.monotonic() - started:.1f} s.")
+        if no_serve:
+            return
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "alliance", "db_worker", "--queue-name", "*", "--no-reload"]
+        )
+        try:
+            call_command("runserver", addrport, use_reloader=False)
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+    def print_logins(self, addrport: str) -> None:
+        from sesame.utils import get_query_string
+
+        from alliance.accounts.demo import STAFF, demo_totp_secret
+        from alliance.clients.models import ClientRecord
+
+        base = f"http://{addrport}"
+        out = self.stdout
+        out.write("")
+        out.write("=" * 72)
+        out.write(f"Alliance demo on {base}/  (demo data only: every name is fictional)")
+        out.write("-" * 72)
+        out.write(f"Staff sign in at {base}/accounts/login/ with password {DEMO_PASSWORD}")
+        out.write("and a TOTP code: add the secret to an authenticator app, or run")
+        out.write("  alliance demo_totp EMAIL     (prints the current code)")
+        for role, name, email in STAFF:
+            out.write(f"  {role:<10} {email:<32} TOTP secret {demo_totp_secret(email)}")
+        client = (
+            ClientRecord.objects.filter(user__email__endswith="@demo.alliance.test", status="active")
+            .select_related("user")
+            .order_by("full_name")
+            .first()
+        )
+        if client is not None:
+            out.write("Clients sign in by emailed link (printed to this console by the demo's")
+            out.write(f"email backend). A fresh single-use link for {client.full_name}:")
+            out.write(f"  {base}/signin/link/{get_query_string(client.user)}")
+        out.write("=" * 72)

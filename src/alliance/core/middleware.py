@@ -1,0 +1,49 @@
+"""Automatic logoff after inactivity (HIPAA 45 CFR 164.312(a)(2)(iii))."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+
+LAST_SEEN_KEY = "alliance.last_seen"
+
+
+def idle_limit_seconds(user: object) -> int:
+    membership = getattr(user, "membership", None)
+    if membership is not None:
+        minutes = membership.clinic.staff_idle_minutes or settings.STAFF_IDLE_MINUTES
+    else:
+        minutes = settings.CLIENT_IDLE_MINUTES
+    return int(minutes) * 60
+
+
+class InactivityLogoutMiddleware:
+    """Sign a person out once they have been idle longer than their role allows.
+
+    The timestamp lives in the session (database-backed), so any app process can check it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = time.time()
+            limit = idle_limit_seconds(request.user)
+            last_seen = request.session.get(LAST_SEEN_KEY)
+            if last_seen is not None and now - float(last_seen) > limit:
+                logout(request)
+                messages.info(
+                    request,
+                    f"You were signed out after {limit // 60} minutes without activity, "
+                    "to keep your information private.",
+                )
+            else:
+                request.session[LAST_SEEN_KEY] = now
+                request.session.set_expiry(limit)
+        return self.get_response(request)

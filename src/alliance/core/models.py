@@ -1,0 +1,115 @@
+"""Shared models: the append-only, hash-chained audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "viewed"
+    CREATE = "create", "created"
+    UPDATE = "update", "changed"
+    DELETE = "delete", "deleted"
+    EXPORT = "export", "exported"
+    BREAK_GLASS = "break_glass", "opened emergency access to"
+    ACKNOWLEDGE = "acknowledge", "acknowledged"
+    SEND = "send", "sent"
+
+
+class AppendOnlyError(Exception):
+    """Audit entries are never changed or deleted."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def delete(self):  # type: ignore[override]
+        raise AppendOnlyError("Audit entries cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One view or change of client data: who, in what role, which client, what kind of
+    record, what action, when and from where. Never clinical text.
+
+    Entries of a clinic form a hash chain (``hash = sha256(prev_hash + content)``), so an
+    edited or deleted row is found by ``alliance audit_verify``. HIPAA 45 CFR 164.312(b).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_name = models.CharField(max_length=200, blank=True)
+    actor_role = models.CharField(max_length=20, blank=True)
+    client = models.ForeignKey(
+        "clients.ClientRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    record_type = models.CharField(max_length=50)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    note = models.CharField(
+        max_length=200, blank=True, help_text="Structured, non-clinical detail only."
+    )
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "seq"], name="audit_seq_unique_per_clinic")
+        ]
+        indexes = [models.Index(fields=["clinic", "client", "-at"])]
+
+    GENESIS = "0" * 64
+
+    def content(self) -> str:
+        return json.dumps(
+            {
+                "id": str(self.id),
+                "clinic": str(self.clinic_id),
+                "seq": self.seq,
+                "at": self.at.isoformat(),
+                "actor": str(self.actor_id) if self.actor_id else None,
+                "actor_name": self.actor_name,
+                "actor_role": self.actor_role,
+                "client": str(self.client_id) if self.client_id else None,
+                "record_type": self.record_type,
+                "action": self.action,
+                "ip": self.ip_address,
+                "note": self.note,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256((self.prev_hash + self.content()).encode("utf-8")).hexdigest()
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[override]
+        if not self._state.adding:
+            raise AppendOnlyError("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise AppendOnlyError("Audit entries cannot be deleted.")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.actor_name} {self.action} {self.record_type}"
+
+    @property
+    def plain_words(self) -> str:
+        """The entry as a client reads it: 'Dr. Ann Lee (therapist) viewed your PHQ-9 answers'."""
+        from alliance.core.audit import describe_record
+
+        who = self.actor_name or "The system"
+        role = f" ({self.actor_role.replace('_', ' ')})" if self.actor_role else ""
+        verb = AuditAction(self.action).label if self.action in AuditAction.values else self.action
+        return f"{who}{role} {verb} {describe_record(self.record_type)}"

@@ -1,0 +1,65 @@
+"""The demo-clinic seeding mechanism.
+
+Each installed app may have a ``demo`` module with ``seed(ctx: DemoContext) -> None``.
+``alliance seed_demo`` calls them in INSTALLED_APPS order inside one transaction, so later
+apps build on what earlier ones made (the clinic, staff, clients). Seeding runs once per
+database: re-running keeps existing data.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+
+DEMO_CLINIC_NAME = "Riverbend Counselling (demo)"
+DEMO_PASSWORD = "demo-alliance-2026"
+
+
+@dataclass
+class DemoContext:
+    rng: random.Random
+    clinic: Any = None
+    admin: Any = None
+    supervisor: Any = None
+    therapists: list[Any] = field(default_factory=list)
+    clients: list[Any] = field(default_factory=list)
+    # Printed after seeding: (role, name, email, how to sign in)
+    logins: list[tuple[str, str, str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def seeders() -> list[tuple[str, Any]]:
+    found = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("alliance."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.demo":
+                raise
+            continue
+        found.append((config.name, module.seed))
+    return found
+
+
+def demo_exists() -> bool:
+    from alliance.accounts.models import Clinic
+
+    return Clinic.objects.filter(name=DEMO_CLINIC_NAME).exists()
+
+
+def seed_demo(seed: int = 7) -> DemoContext | None:
+    """Seed the demo clinic; returns None when it already exists (nothing is changed)."""
+    if demo_exists():
+        return None
+    ctx = DemoContext(rng=random.Random(seed))
+    with transaction.atomic():
+        for _name, seeder in seeders():
+            seeder(ctx)
+    return ctx

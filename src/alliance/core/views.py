@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+
+from alliance.core.access import public
+
+
+@public
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "core/welcome.html")
+    role = request.user.role  # type: ignore[union-attr]
+    if role in {"therapist", "supervisor"}:
+        return redirect("caseload")
+    if role == "admin":
+        return redirect("clinic_home")
+    if role == "client":
+        return redirect("client_home")
+    return render(request, "core/no_role.html", status=403)
+
+
+@public
+def health(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception:  # the health check reports failure, it must not raise
+        database = "unavailable"
+    status = 200 if database == "ok" else 503
+    return JsonResponse({"status": "ok" if status == 200 else "error", "database": database}, status=status)
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)

@@ -1,0 +1,311 @@
+"""Alliance settings: one file, typed environment variables, safe local defaults.
+
+Every variable is documented in docs/configuration.md (a test keeps the two in step).
+Production mode (``ALLIANCE_ENV=production``) refuses to start without the secrets it needs
+and names the missing variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from alliance.core.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    local_secret,
+)
+
+BASE_DIR = Path(__file__).resolve().parent
+ENV = env_str("ALLIANCE_ENV", "development")
+if ENV not in {"development", "production", "test"}:
+    raise ImproperlyConfigured(
+        f"ALLIANCE_ENV must be development, production or test, not {ENV!r}."
+    )
+PRODUCTION = ENV == "production"
+DEBUG = env_bool("ALLIANCE_DEBUG", False) and not PRODUCTION
+
+# Local state (generated secrets, the SQLite file) lives in the data directory.
+DATA_DIR = Path(env_str("ALLIANCE_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} must be set in production mode (ALLIANCE_ENV=production). "
+            "See docs/configuration.md."
+        )
+    return value
+
+
+if PRODUCTION:
+    SECRET_KEY = _required("SECRET_KEY")
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long.")
+    FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+    if not FIELD_ENCRYPTION_KEYS:
+        _required("FIELD_ENCRYPTION_KEYS")
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
+    if not ALLOWED_HOSTS:
+        _required("ALLOWED_HOSTS")
+    _required("DATABASE_URL")
+else:
+    SECRET_KEY = env_str("SECRET_KEY", "") or local_secret(DATA_DIR, "secret_key", "django")
+    FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", []) or [
+        local_secret(DATA_DIR, "field_encryption_key", "fernet")
+    ]
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
+    "sesame",
+    "csp",
+    "django_htmx",
+    "ninja",
+    "django_tasks",
+    "django_tasks_db",
+    "alliance.core",
+    "alliance.accounts",
+    "alliance.clients",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "alliance.core.middleware.InactivityLogoutMiddleware",
+    "alliance.accounts.middleware.StaffMFARequiredMiddleware",
+    "alliance.core.access.DenyByDefaultMiddleware",
+    # Axes must be last: it turns a lockout into a response.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "alliance.urls"
+WSGI_APPLICATION = "alliance.wsgi.application"
+ASGI_APPLICATION = "alliance.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "alliance.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+_default_sqlite = f"sqlite:///{DATA_DIR / 'alliance.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", _default_sqlite), conn_max_age=env_int("DB_CONN_MAX_AGE", 0)
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers and one writer work at once; the embedded default must not lock up
+    # when the worker and the web process write together.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    DATABASES["default"]["TEST"] = {"NAME": env_str("ALLIANCE_TEST_SQLITE", "") or None}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Shared cache: TOTP replay protection, lockouts and rate limits must hold across processes.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "alliance_cache",
+        }
+    }
+
+# --- Background work ------------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+# --- Authentication -------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Axes first: it refuses locked-out credentials before any other backend sees them.
+    "axes.backends.AxesStandaloneBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+    "sesame.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "account_login"
+
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_ADAPTER = "alliance.accounts.adapters.AccountAdapter"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "alliance.accounts.adapters.MFAAdapter"
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Alliance")
+MFA_RECOVERY_CODE_COUNT = 10
+
+# Lockout after repeated failures (django-axes).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Per-IP limits come from allauth's rate limits above; an IP lockout would lock out a whole
+# clinic behind one NAT address, so axes locks per account only.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_USERNAME_CALLABLE = "alliance.accounts.adapters.axes_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "errors/locked_out.html"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+# Client sign-in by emailed single-use link (django-sesame).
+CLIENT_LINK_MINUTES = env_int("CLIENT_LINK_MINUTES", 15)
+SESAME_MAX_AGE = CLIENT_LINK_MINUTES * 60
+SESAME_ONE_TIME = True
+SESAME_TOKEN_NAME = "t"
+
+# Automatic logoff after inactivity (HIPAA 164.312(a)(2)(iii)).
+STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 15)
+CLIENT_IDLE_MINUTES = env_int("CLIENT_IDLE_MINUTES", 30)
+SESSION_COOKIE_AGE = max(STAFF_IDLE_MINUTES, CLIENT_IDLE_MINUTES) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Break-glass emergency access.
+BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 60)
+
+# --- Security headers -----------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    _proxy_header = env_str("SECURE_PROXY_SSL_HEADER", "")
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")
+
+# A strict policy: no inline script or style anywhere, every asset from this origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
+# --- Email ----------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Alliance <no-reply@alliance.invalid>")
+
+# --- Static files, i18n ---------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Logging: never client text or identifiers ----------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "alliance.core.logging.RedactFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING" if ENV == "test" else "INFO"},
+        "axes": {"level": "WARNING"},
+    },
+}
