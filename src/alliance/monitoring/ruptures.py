@@ -39,7 +39,8 @@ class RuptureSettings:
     cutoff: float | None = None  # rupture when a score is below this (the instrument's cut-off)
     drop_from_previous: float | None = None  # rupture when a score falls this much from the last one
     repair_window: int = 3  # sessions after the start within which a return counts as repair
-    # Repair = back to baseline mean - repair_tolerance_sd * SD, or at least the score before the dip.
+    # Repair = back to baseline mean - repair_tolerance_sd * SD, or to the score before the dip
+    # less the same tolerance, whichever is lower (design choice).
     repair_tolerance_sd: float = 1.0
     scale_min: float = 0.0
     scale_max: float = 6.0
@@ -142,7 +143,8 @@ def detect_ruptures(
     - cutoff: score below ``cutoff``; drop: fell by >= ``drop_from_previous`` since last rating;
     - reported / concern: the client said so.
     Repair: within ``repair_window`` sessions of the start, a session without a new report whose
-    score is at or above min(baseline mean - repair_tolerance_sd*SD, score before the dip).
+    score is at or above min(baseline mean, score before the dip) - repair_tolerance_sd * SD
+    (SD floored; the floor alone when there is no baseline yet), and not below ``cutoff``.
     """
     settings = settings or RuptureSettings()
     ratings = sorted((_as_rating(r) for r in series), key=lambda r: r.session)
@@ -233,10 +235,14 @@ def detect_ruptures(
             if mean is not None and sd is not None:
                 candidates.append(mean - settings.repair_tolerance_sd * sd)
             if previous_score is not None:
-                candidates.append(previous_score)
-            if settings.cutoff is not None and not candidates:
-                candidates.append(settings.cutoff)
+                # The score before the dip, with the same tolerance (one SD, or the SD floor when
+                # there is no baseline yet): a single rating is too noisy a target to hit exactly.
+                candidates.append(previous_score - settings.repair_tolerance_sd * (sd or settings.sd_floor))
             target = min(candidates) if candidates else None
+            if settings.cutoff is not None:
+                # A score still below the cut-off has not returned to an acceptable level, whatever
+                # the client's history: repair needs the cut-off rule to stop firing too.
+                target = settings.cutoff if target is None else max(target, settings.cutoff)
             evidence: dict[str, Any] = {
                 "baseline_sessions": len(base),
                 "baseline_scores": list(base),
