@@ -16,6 +16,7 @@ ALLOWED_WITHOUT_MFA = {
     "mfa_view_recovery_codes",
     "mfa_download_recovery_codes",
     "account_logout",
+    "account_reauthenticate",
     "health",
 }
 

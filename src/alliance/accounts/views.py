@@ -7,7 +7,7 @@ from datetime import datetime, time
 from allauth.account.forms import ResetPasswordForm
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import authenticate, login
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from sesame.utils import get_query_string, get_user
+from sesame.utils import get_query_string
 
 from alliance.accounts.forms import (
     AuditSearchForm,
@@ -88,7 +88,8 @@ def client_signin_link(request: HttpRequest) -> HttpResponse:
         settings.SESAME_TOKEN_NAME, ""
     )
     if request.method == "POST":
-        user = get_user(token) if token else None
+        # login() below updates last_login, which invalidates this one-time token.
+        user = authenticate(request, sesame=token) if token else None
         if (
             user is None
             or getattr(user, "client_record", None) is None

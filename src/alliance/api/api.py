@@ -25,7 +25,7 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api-v1",
     auth=StaffOrClientSession(),
-    docs_url="/docs",
+    docs_url=None,  # the bundled Swagger UI loads from a CDN; the schema is at openapi.json
 )
 
 

@@ -104,6 +104,8 @@ CLIENT_ALLAUTH_URL_NAMES = {"account_logout"}
 
 def rule_for(view: Any) -> AccessRule | str | None:
     """The access rule of a view, an exemption reason, or None when it has neither."""
+    while isinstance(view, functools.partial):
+        view = view.func
     rule = getattr(view, "access_rule", None)
     if rule is None and hasattr(view, "view_class"):
         rule = getattr(view.view_class, "access_rule", None)

@@ -1,0 +1,112 @@
+"""Shared fixtures: one persona set for access tests (conventions.md).
+
+Personas: the client's therapist, a colleague in the same clinic, a therapist in another
+clinic, the client, another client, a supervisor, a clinic admin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+from alliance.accounts.models import Clinic, Membership, Role, User
+from alliance.clients.models import CareTeamMember, ClientRecord, Consent, ConsentText
+
+
+@dataclass
+class Personas:
+    clinic: Clinic
+    other_clinic: Clinic
+    therapist: User
+    colleague: User
+    foreign_therapist: User
+    supervisor: User
+    admin: User
+    client_user: User
+    other_client_user: User
+    client: ClientRecord
+    other_client: ClientRecord
+    foreign_client: ClientRecord
+
+    def all(self) -> dict[str, User | None]:
+        return {
+            "anonymous": None,
+            "therapist": self.therapist,
+            "colleague": self.colleague,
+            "foreign_therapist": self.foreign_therapist,
+            "supervisor": self.supervisor,
+            "admin": self.admin,
+            "client": self.client_user,
+            "other_client": self.other_client_user,
+        }
+
+
+def make_staff(clinic: Clinic, role: str, name: str, email: str, password: str | None = None, mfa: bool = True) -> User:
+    user = User.objects.create_user(email, password, full_name=name)
+    Membership.objects.create(clinic=clinic, user=user, role=role)
+    if mfa:
+        TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+def make_client(clinic: Clinic, name: str, email: str, therapists: list[User]) -> ClientRecord:
+    user = User.objects.create_user(email, full_name=name)
+    record = ClientRecord.objects.create(clinic=clinic, user=user, full_name=name)
+    for i, therapist in enumerate(therapists):
+        CareTeamMember.objects.create(clinic=clinic, client=record, therapist=therapist, is_primary=i == 0)
+    return record
+
+
+def grant(record: ClientRecord, kind: str, by: User) -> Consent:
+    return Consent.objects.create(
+        clinic=record.clinic, client=record, kind=kind, text=ConsentText.current(kind), granted=True, recorded_by=by
+    )
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    clinic = Clinic.objects.create(name="North Clinic")
+    other = Clinic.objects.create(name="South Clinic")
+    therapist = make_staff(clinic, Role.THERAPIST, "Tess Therapist", "tess@north.test", "correct horse battery")
+    colleague = make_staff(clinic, Role.THERAPIST, "Colin Colleague", "colin@north.test")
+    supervisor = make_staff(clinic, Role.SUPERVISOR, "Sue Supervisor", "sue@north.test")
+    admin = make_staff(clinic, Role.ADMIN, "Adam Admin", "adam@north.test")
+    foreign = make_staff(other, Role.THERAPIST, "Fay Foreign", "fay@south.test")
+    client = make_client(clinic, "Cleo Client", "cleo@client.test", [therapist])
+    other_client = make_client(clinic, "Otto Other", "otto@client.test", [colleague])
+    foreign_client = make_client(other, "Flo Faraway", "flo@client.test", [foreign])
+    grant(client, "treatment", therapist)
+    return Personas(
+        clinic=clinic,
+        other_clinic=other,
+        therapist=therapist,
+        colleague=colleague,
+        foreign_therapist=foreign,
+        supervisor=supervisor,
+        admin=admin,
+        client_user=client.user,
+        other_client_user=other_client.user,
+        client=client,
+        other_client=other_client,
+        foreign_client=foreign_client,
+    )
+
+
+def sign_in(django_client, user: User | None) -> None:
+    """Sign in as `user` as if they had passed password and MFA (or the emailed link)."""
+    django_client.logout()
+    if user is None:
+        return
+    backend = "sesame.backends.ModelBackend" if user.membership is None else "allauth.account.auth_backends.AuthenticationBackend"
+    django_client.force_login(user, backend=backend)
+
+
+@pytest.fixture
+def as_user(client):
+    def _as(user: User | None):
+        sign_in(client, user)
+        return client
+
+    return _as
