@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from typing import TYPE_CHECKING, Any
 
-from alliance.accounts.models import Clinic, Membership, Role, User
-from alliance.clients.models import CareTeamMember, ClientRecord, Consent, ConsentText
+import pytest
+
+if TYPE_CHECKING:  # imported lazily so Django-free suites run with -p no:django
+    from alliance.accounts.models import Clinic, User
+    from alliance.clients.models import ClientRecord, Consent
 
 
 @dataclass
-class Personas:
+class Personas:  # noqa: the annotations are strings under __future__
     clinic: Clinic
     other_clinic: Clinic
     therapist: User
@@ -44,6 +46,10 @@ class Personas:
 
 
 def make_staff(clinic: Clinic, role: str, name: str, email: str, password: str | None = None, mfa: bool = True) -> User:
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from alliance.accounts.models import Membership, User
+
     user = User.objects.create_user(email, password, full_name=name)
     Membership.objects.create(clinic=clinic, user=user, role=role)
     if mfa:
@@ -52,6 +58,9 @@ def make_staff(clinic: Clinic, role: str, name: str, email: str, password: str |
 
 
 def make_client(clinic: Clinic, name: str, email: str, therapists: list[User]) -> ClientRecord:
+    from alliance.accounts.models import User
+    from alliance.clients.models import CareTeamMember, ClientRecord
+
     user = User.objects.create_user(email, full_name=name)
     record = ClientRecord.objects.create(clinic=clinic, user=user, full_name=name)
     for i, therapist in enumerate(therapists):
@@ -60,13 +69,17 @@ def make_client(clinic: Clinic, name: str, email: str, therapists: list[User]) -
 
 
 def grant(record: ClientRecord, kind: str, by: User) -> Consent:
+    from alliance.clients.models import Consent, ConsentText
+
     return Consent.objects.create(
         clinic=record.clinic, client=record, kind=kind, text=ConsentText.current(kind), granted=True, recorded_by=by
     )
 
 
 @pytest.fixture
-def personas(db) -> Personas:
+def personas(db: Any) -> Personas:
+    from alliance.accounts.models import Clinic, Role
+
     clinic = Clinic.objects.create(name="North Clinic")
     other = Clinic.objects.create(name="South Clinic")
     therapist = make_staff(clinic, Role.THERAPIST, "Tess Therapist", "tess@north.test", "correct horse battery")

@@ -85,6 +85,11 @@ INSTALLED_APPS = [
     "alliance.core",
     "alliance.accounts",
     "alliance.clients",
+    "alliance.measures",
+    "alliance.monitoring",
+    "alliance.goals",
+    "alliance.checkins",
+    "alliance.transcripts",
 ]
 
 MIDDLEWARE = [

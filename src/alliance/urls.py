@@ -46,4 +46,9 @@ urlpatterns = [
     path("me/access/", client_views.client_access_log, name="client_access_log"),
     path("me/consents/", client_views.client_consents, name="client_consents"),
     path("api/v1/", api.urls),
+    path("", include("alliance.measures.urls")),
+    path("", include("alliance.monitoring.urls")),
+    path("", include("alliance.goals.urls")),
+    path("", include("alliance.checkins.urls")),
+    path("", include("alliance.transcripts.urls")),
 ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from alliance.accounts.models import CLINICAL_ROLES, Role, User
 from alliance.clients import tasks
+from alliance.clients.panels import CLIENT, STAFF, panels_for
 from alliance.clients.forms import BreakGlassForm, CareTeamForm, ClientCreateForm, ConsentChangeForm
 from alliance.clients.models import (
     BreakGlassAccess,
@@ -64,6 +65,7 @@ def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
             "consents": consent_rows(client),
             "break_glass": break_glass,
             "is_care_team": client.care_team.filter(therapist=request.user).exists(),
+            "panels": panels_for(request, client, STAFF),
         },
     )
 
@@ -210,7 +212,11 @@ def client_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "clients/client_home.html",
-        {"client": client, "consents": consent_rows(client), "care_team": client.care_team.select_related("therapist")},
+        {
+            "client": client,
+            "care_team": client.care_team.select_related("therapist"),
+            "panels": panels_for(request, client, CLIENT),
+        },
     )
 
 

@@ -116,7 +116,7 @@ def verify_chain(clinic_id: object | None = None) -> list[ChainBreak]:
     clinic_ids = (
         [clinic_id]
         if clinic_id is not None
-        else list(AuditEvent.objects.values_list("clinic_id", flat=True).distinct())
+        else list(AuditEvent.objects.order_by().values_list("clinic_id", flat=True).distinct())
     )
     breaks: list[ChainBreak] = []
     for cid in clinic_ids:
