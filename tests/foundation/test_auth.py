@@ -160,3 +160,16 @@ def test_client_idle_limit_is_longer(client, personas, minutes_idle, still_in, s
     with mock.patch("alliance.core.middleware.time.time", return_value=time.time() + minutes_idle * 60):
         response = client.get(reverse("client_home"))
     assert (response.status_code == 200) is still_in
+
+
+def test_recovery_code_signs_in_once_instead_of_totp(client, personas):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    codes = RecoveryCodes.activate(personas.therapist).get_unused_codes()
+    client.post(reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"})
+    client.post(reverse("mfa_authenticate"), {"code": codes[0]})
+    assert client.get(reverse("caseload")).status_code == 200
+    client.logout()
+    client.post(reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"})
+    client.post(reverse("mfa_authenticate"), {"code": codes[0]})
+    assert client.get(reverse("caseload")).status_code == 302
