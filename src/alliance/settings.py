@@ -208,6 +208,8 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,20/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_ADAPTER = "alliance.accounts.adapters.MFAAdapter"
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Alliance")
+# Accept the previous and next 30-second code: phones drift, and people type slowly.
+MFA_TOTP_TOLERANCE = 1
 MFA_RECOVERY_CODE_COUNT = 10
 
 # Lockout after repeated failures (django-axes).
