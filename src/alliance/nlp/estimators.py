@@ -132,7 +132,8 @@ class UtteranceClassifier(BaseEstimator):
         return self.classifier_.predict_proba(self.featurizer_.transform(X))
 
     def predict(self, X: Sequence[Any]) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X: Sequence[Any], y: Sequence[str]) -> float:
         """Macro-F1 (the figure the project reports), not accuracy."""

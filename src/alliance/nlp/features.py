@@ -28,6 +28,7 @@ from .base import CSR, BaseEstimator
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[?!]")
 _SPACES = re.compile(r"\s+")
+_SENTENCE = re.compile(r"[^.?!]+[.?!]*")
 
 # Function words are ignored when measuring how much of the previous turn is echoed.
 STOPWORDS = frozenset(
@@ -40,6 +41,8 @@ STOPWORDS = frozenset(
 )
 
 N_DENSE = 8
+# blocks in _terms order: words, chars, previous, next, sentence cues -> index in block_weights
+_BLOCK_WEIGHT = (0, 1, 2, 3, 5)
 DENSE_NAMES = (
     "echo_of_previous",
     "previous_echoed",
@@ -106,7 +109,8 @@ class UtteranceFeaturizer(BaseEstimator):
         prev_ngram_range: tuple[int, int] = (1, 2),
         use_next: bool = True,
         min_df: int = 2,
-        block_weights: tuple[float, float, float, float, float] = (1.0, 1.0, 0.6, 0.4, 1.0),
+        block_weights: tuple[float, ...] = (1.0, 1.0, 0.6, 0.4, 1.0, 0.6),
+        use_sentence_cues: bool = True,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -115,6 +119,7 @@ class UtteranceFeaturizer(BaseEstimator):
         self.use_next = use_next
         self.min_df = min_df
         self.block_weights = block_weights
+        self.use_sentence_cues = use_sentence_cues
 
     # -- term extraction -------------------------------------------------------------------
     def _terms(self, text: str, prev: str, nxt: str) -> tuple[list[list[str]], list[str], list[str]]:
@@ -129,7 +134,30 @@ class UtteranceFeaturizer(BaseEstimator):
         plo, phi = self.prev_ngram_range
         blocks.append(_word_ngrams(ptoks, plo, phi, "p") if ptoks else ["p<none>"])
         blocks.append(["n" + t for t in tokens(nxt)] if self.use_next else [])
+        blocks.append(self._sentence_cues(text) if self.use_sentence_cues else [])
         return blocks, toks, ptoks
+
+    @staticmethod
+    def _sentence_cues(text: str) -> list[str]:
+        """How each question starts ("what ..." vs "do you ...") and the last sentence's words.
+
+        Open and closed questions differ in their first words, and the coded act is usually the
+        last sentence of a turn ("Okay. So what would help?" is a question, not small talk).
+        """
+        sentences = [s.strip() for s in _SENTENCE.findall(normalise(text)) if s.strip()]
+        out: list[str] = []
+        for s in sentences:
+            if s.endswith("?"):
+                t = [w for w in _TOKEN.findall(s) if w not in "?!"]
+                t = [w for w in t if w not in ("so", "and", "okay", "ok", "well", "but", "um", "uh", "now", "then")] or t
+                out.extend(["q1 " + " ".join(t[:1]), "q2 " + " ".join(t[:2]), "q3 " + " ".join(t[:3])])
+        if sentences:
+            last = [w for w in _TOKEN.findall(sentences[-1]) if w not in "!"]
+            out.extend("l" + g for g in _word_ngrams(last, 1, 2, ""))
+            first = _TOKEN.findall(sentences[0])[:2]
+            out.append("f " + " ".join(first))
+        out.append(f"ns{min(len(sentences), 5)}")
+        return out
 
     @staticmethod
     def _dense(text: str, prev: str, toks: list[str], ptoks: list[str]) -> list[float]:
@@ -185,7 +213,7 @@ class UtteranceFeaturizer(BaseEstimator):
                     continue
                 idx = list(counts)
                 vals = [(1.0 + math.log(c)) * idf[i] for i, c in counts.items()]
-                norm = math.sqrt(sum(v * v for v in vals)) / weights[b]
+                norm = math.sqrt(sum(v * v for v in vals)) / weights[_BLOCK_WEIGHT[b]]
                 idx_all.extend(idx)
                 val_all.extend(v / norm for v in vals)
             dense = self._dense(text, prev, toks, ptoks)

@@ -1,0 +1,241 @@
+"""Command-line entry points, Django-free; the ``alliance`` command wires them up.
+
+* ``analyze_main``: ``alliance analyze FILE [--therapist NAME] [--format text|json]``
+* ``nlp_main``: ``alliance nlp train [--data PATH] [--out DIR] [--folds 5] [--seed 0]`` and
+  ``alliance nlp evaluate ARTIFACT --data CSV``
+
+Bad input ends with exit code 2 and a one-line message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Exit(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so callers control output and exit codes."""
+
+    def __init__(self, *args: Any, out: TextIO, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._out = out
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            self._out.write(message)
+        raise _Exit(status)
+
+    def print_help(self, file: TextIO | None = None) -> None:
+        super().print_help(self._out)
+
+
+def _fail(stderr: TextIO, prog: str, message: str) -> int:
+    stderr.write(f"{prog}: error: {' '.join(str(message).split())}\n")
+    return 2
+
+
+# ------------------------------------------------------------------------------------------
+# analyze
+
+PROGRESS_MIN_TURNS = 300
+
+
+def _progress_bar(stderr: TextIO) -> Any:
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / total) if total else width
+        stderr.write(f"\ranalysing [{'#' * filled}{'.' * (width - filled)}] {done}/{total} turns")
+        if done >= total:
+            stderr.write("\n")
+        stderr.flush()
+
+    return show
+
+
+def analyze_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+    prog = "alliance analyze"
+    parser = _Parser(prog=prog, out=stdout, description="Feedback on a session transcript (VTT, SRT or text).")
+    parser.add_argument("file", help="transcript file: .vtt (Zoom/Teams), .srt or .txt with 'Speaker: text' lines")
+    parser.add_argument("--therapist", help="the therapist's speaker name as written in the file (else guessed)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--model", help="model artifact (.npz); default: the one shipped with Alliance")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        return _fail(stderr, prog, str(exc))
+    except _Exit as exc:
+        return exc.code
+
+    from .analyze import analyze_transcript
+    from .model import ArtifactError, load_model
+    from .transcripts import TranscriptError, read_transcript
+
+    try:
+        transcript = read_transcript(args.file)
+    except TranscriptError as exc:
+        return _fail(stderr, prog, f"{args.file}: {exc}" if not str(exc).startswith(args.file) else str(exc))
+    try:
+        model = load_model(args.model)
+    except ArtifactError as exc:
+        return _fail(stderr, prog, str(exc))
+    progress = None
+    if not args.no_progress and len(transcript.turns) >= PROGRESS_MIN_TURNS:
+        progress = _progress_bar(stderr)
+    try:
+        result = analyze_transcript(transcript, therapist=args.therapist, model=model, progress=progress)
+    except ValueError as exc:  # unknown --therapist name
+        return _fail(stderr, prog, str(exc))
+    if args.format == "json":
+        json.dump(result, stdout, indent=1, ensure_ascii=False)
+        stdout.write("\n")
+    else:
+        stdout.write(format_report(result, Path(args.file).name))
+    return 0
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "        "
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _val(rating: dict[str, Any], unit: str = "") -> str:
+    if rating["value"] is None:
+        return "n/a"
+    level = rating["level"]
+    if unit == ":1":
+        return f"{rating['value']:.2f}:1 ({level}; fair {rating['fair']:g}:1, good {rating['good']:g}:1, {rating['source']})"
+    return f"{rating['value']:.0f}% ({level}; fair {rating['fair']:g}%, good {rating['good']:g}%, {rating['source']})"
+
+
+def format_report(result: dict[str, Any], name: str = "") -> str:
+    s = result["summary"]
+    c = s["counts"]
+    share = s["talk_share"]
+    lines = [f"Session feedback{' for ' + name if name else ''} (model {result['model_version']})", "",
+             "Note: " + result["disclaimer"], "",
+             "Speakers: " + ", ".join(f"{n} = {r}" for n, r in s["speakers"].items())
+             + f" ({s['therapist_from']}; use --therapist NAME to change)", "",
+             "Listening and questions"]
+    lines.append(f"  reflection : question    {_val(s['reflection_to_question'], ':1')}")
+    lines.append(f"  complex reflections      {_val(s['percent_complex_reflections'])}")
+    lines.append(f"  open questions           {_val(s['percent_open_questions'])}")
+    lines.append(f"  reflections {c['reflections']} (simple {c['simple_reflections']}, complex {c['complex_reflections']}); "
+                 f"questions {c['questions']} (open {c['open_questions']}, closed {c['closed_questions']}); "
+                 f"giving information/advice {c['therapist_input']}")
+    lines.append(f"  summaries {c['summaries']}, validations {c['validations']}, normalising {c['normalising']}, "
+                 f"affirmations {c['affirmations']}   (experimental)")
+    lines.append(f"  judgmental {c['judgmental']}, directive {c['directive']}, repair moves {c['repair']}   (experimental)")
+    lines.append("")
+    lines.append("Talk time")
+    bw = share["by_words"]
+    lines.append(f"  by words: therapist {bw['therapist'] or 0:.0f}%, client {bw['client'] or 0:.0f}%")
+    if share["by_time"]:
+        lines.append(f"  by time:  therapist {share['by_time']['therapist']:.0f}%, client {share['by_time']['client']:.0f}%")
+    lines.append("")
+    cs = s["change_sustain"]
+    lines.append("Client talk")
+    ratio = "n/a (no sustain talk coded)" if cs["ratio"] is None else f"{cs['ratio']:.2f}:1"
+    lines.append(f"  change {c['change_talk']}, sustain {c['sustain_talk']}, neutral {c['neutral_talk']}; "
+                 f"change : sustain {ratio}")
+    lines.append("")
+    lines.append("Possible rupture moments (experimental)")
+    if not s["rupture_moments"]:
+        lines.append("  none detected")
+    for m in s["rupture_moments"]:
+        lines.append(f"  turn {m['index']} {_clock(m['start']).strip()} {m['type'].replace('rupture_', '')}: \"{m['cue']}\"")
+    lines += ["", "Transcript"]
+    for u in result["utterances"]:
+        code = u["behaviour"] or u["talk_type"] or ""
+        sub = u["reflection_type"] or u["question_type"] or u["input_type"]
+        if sub:
+            code += "/" + sub
+        marks = ",".join(m["type"] for m in u["markers"])
+        who = "T" if u["speaker"] == "therapist" else "C"
+        lines.append(f"  {u['index']:>4} {_clock(u['start'])} {who} [{code}{(' ' + marks) if marks else ''}] {u['text']}")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------------
+# nlp train / evaluate
+
+
+def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+    prog = "alliance nlp"
+    parser = _Parser(prog=prog, out=stdout, description="Train and evaluate the transcript classifiers.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    tr = sub.add_parser("train", out=stdout, help="grouped cross-validation, then write the artifact and model card")
+    tr.add_argument("--data", help="folder with AnnoMI-full.csv (default: ../shared/data)")
+    tr.add_argument("--out", help="output folder (default: the package's artifacts folder)")
+    tr.add_argument("--folds", type=int, default=5)
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--version", help="artifact version (default: the package's model version)")
+    ev = sub.add_parser("evaluate", out=stdout, help="score an artifact on an AnnoMI-format CSV")
+    ev.add_argument("artifact", help="model-<version>.npz")
+    ev.add_argument("--data", required=True, help="AnnoMI-format CSV")
+    ev.add_argument("--format", choices=("text", "json"), default="text")
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        return _fail(stderr, prog, str(exc))
+    except _Exit as exc:
+        return exc.code
+
+    from .data import DataError, find_data_dir
+    from .model import ARTIFACT_DIR, ArtifactError
+
+    if args.command == "train":
+        if args.folds < 2:
+            return _fail(stderr, prog, "--folds must be at least 2")
+        try:
+            import sklearn  # noqa: F401
+        except ImportError:
+            return _fail(stderr, prog, "training needs the train extra: pip install 'alliance[train]'")
+        from . import training
+
+        try:
+            data_dir = find_data_dir(args.data)
+            out = Path(args.out) if args.out else ARTIFACT_DIR
+            training.train(data_dir, out, args.folds, args.seed, args.version or training.MODEL_VERSION,
+                           log=lambda m: (stdout.write(m + "\n"), stdout.flush()))
+        except (DataError, ValueError, OSError) as exc:
+            return _fail(stderr, prog, str(exc))
+        return 0
+
+    from . import training  # evaluate: numpy only
+    from .evaluation import format_confusion
+
+    try:
+        report = training.evaluate(args.artifact, args.data)
+    except (DataError, ArtifactError) as exc:
+        return _fail(stderr, prog, str(exc))
+    if args.format == "json":
+        json.dump(report, stdout, indent=1)
+        stdout.write("\n")
+        return 0
+    import numpy as np
+
+    stdout.write(f"model {report['model_version']} on {args.data} ({report['utterances']} utterances)\n")
+    for head, rep in report["heads"].items():
+        stdout.write(f"\n{head}: macro-F1 {rep['macro_f1']:.3f}\n")
+        for lab in rep["labels"]:
+            stdout.write(f"  {lab:<16} F1 {rep['per_class_f1'][lab]:.3f}  (n={rep['support'][lab]})\n")
+        stdout.write("  " + format_confusion(np.array(rep["confusion"]), rep["labels"]).replace("\n", "\n  ") + "\n")
+    return 0

@@ -1,0 +1,211 @@
+"""Session metrics from analysed utterances, and trends across sessions.
+
+Thresholds (shown next to the value, as feedback for the therapist, never as a staff score):
+
+* reflection-to-question ratio: fair 1:1, good 2:1 — MITI 4.2.1 (Moyers, Manuel & Ernst 2014,
+  rev. 2015);
+* % complex reflections: fair 40 %, good 50 % — MITI 4.2.1;
+* % open questions: fair 50 %, good 70 % — MITI 3.1.1 (Moyers, Martin, Manuel, Miller & Ernst
+  2010).  MITI 4 dropped this summary score; we keep the 3.1.1 thresholds because open questions
+  remain a core MI skill and therapists ask for the number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+THRESHOLDS: dict[str, dict[str, Any]] = {
+    "reflection_to_question": {"fair": 1.0, "good": 2.0, "source": "MITI 4.2.1"},
+    "percent_complex_reflections": {"fair": 40.0, "good": 50.0, "source": "MITI 4.2.1"},
+    "percent_open_questions": {"fair": 50.0, "good": 70.0, "source": "MITI 3.1.1"},
+}
+
+# metrics whose rise is good news, for trend direction (talk shares are deliberately absent)
+HIGHER_IS_BETTER = {
+    "reflection_to_question": True,
+    "percent_complex_reflections": True,
+    "percent_open_questions": True,
+    "change_talk_share": True,
+    "rupture_markers": False,
+    "judgmental": False,
+}
+
+
+def rate(name: str, value: float | None) -> dict[str, Any]:
+    """``{"value", "fair", "good", "level", "source"}``; level is good / fair / below fair / None."""
+    t = THRESHOLDS[name]
+    if value is None:
+        level = None
+    elif value >= t["good"]:
+        level = "good"
+    elif value >= t["fair"]:
+        level = "fair"
+    else:
+        level = "below fair"
+    return {"value": None if value is None else round(value, 2), "fair": t["fair"], "good": t["good"],
+            "level": level, "source": t["source"]}
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return a / b if b else None
+
+
+def _pct(a: int, b: int) -> float | None:
+    return 100.0 * a / b if b else None
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def session_summary(utterances: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Summary metrics for one session from the ``utterances`` of :func:`analyze_transcript`."""
+    count = {k: 0 for k in ("reflection", "question", "therapist_input", "other", "simple", "complex",
+                            "open", "closed", "change", "neutral", "sustain")}
+    markers: dict[str, int] = {}
+    words = {"therapist": 0, "client": 0}
+    seconds = {"therapist": 0.0, "client": 0.0}
+    timed = bool(utterances)
+    ruptures = []
+    for u in utterances:
+        role = u["speaker"]
+        words[role] += _words(u["text"])
+        if u.get("start") is not None and u.get("end") is not None:
+            seconds[role] += max(0.0, float(u["end"]) - float(u["start"]))
+        else:
+            timed = False
+        for key in ("behaviour", "reflection_type", "question_type", "talk_type"):
+            if u.get(key):
+                count[u[key]] += 1
+        for m in u.get("markers", []):
+            name = m["type"] if isinstance(m, Mapping) else str(m)
+            markers[name] = markers.get(name, 0) + 1
+            if name.startswith("rupture_"):
+                ruptures.append({"index": u["index"], "type": name, "start": u.get("start"),
+                                 "cue": m.get("cue") if isinstance(m, Mapping) else None})
+    total_words = words["therapist"] + words["client"]
+    total_secs = seconds["therapist"] + seconds["client"]
+    therapist_turns = sum(1 for u in utterances if u["speaker"] == "therapist")
+    return {
+        "turns": {"therapist": therapist_turns, "client": len(utterances) - therapist_turns},
+        "talk_share": {
+            "by_words": {"therapist": _round(_pct(words["therapist"], total_words)),
+                         "client": _round(_pct(words["client"], total_words))},
+            "by_time": ({"therapist": _round(_pct(int(seconds["therapist"] * 1000), int(total_secs * 1000))),
+                         "client": _round(_pct(int(seconds["client"] * 1000), int(total_secs * 1000)))}
+                        if timed and total_secs > 0 else None),
+        },
+        "counts": {
+            "reflections": count["reflection"], "simple_reflections": count["simple"],
+            "complex_reflections": count["complex"], "questions": count["question"],
+            "open_questions": count["open"], "closed_questions": count["closed"],
+            "therapist_input": count["therapist_input"], "other": count["other"],
+            "change_talk": count["change"], "neutral_talk": count["neutral"], "sustain_talk": count["sustain"],
+            "summaries": markers.get("summary", 0), "validations": markers.get("validation", 0),
+            "normalising": markers.get("normalising", 0), "affirmations": markers.get("affirmation", 0),
+            "judgmental": markers.get("judgmental", 0), "directive": markers.get("directive", 0),
+            "repair": markers.get("repair", 0),
+        },
+        "reflection_to_question": rate("reflection_to_question", _ratio(count["reflection"], count["question"])),
+        "percent_complex_reflections": rate(
+            "percent_complex_reflections", _pct(count["complex"], count["simple"] + count["complex"])),
+        "percent_open_questions": rate("percent_open_questions", _pct(count["open"], count["open"] + count["closed"])),
+        "change_sustain": {
+            "ratio": _round(_ratio(count["change"], count["sustain"])),
+            "change_talk_share": _round(_pct(count["change"], count["change"] + count["sustain"])),
+        },
+        "rupture_moments": ruptures,
+    }
+
+
+def _round(v: float | None, nd: int = 2) -> float | None:
+    return None if v is None else round(v, nd)
+
+
+def flat_metrics(summary: Mapping[str, Any]) -> dict[str, float | None]:
+    """The headline numbers of one session summary, flat, for trends."""
+    return {
+        "reflection_to_question": summary["reflection_to_question"]["value"],
+        "percent_complex_reflections": summary["percent_complex_reflections"]["value"],
+        "percent_open_questions": summary["percent_open_questions"]["value"],
+        "therapist_talk_share": summary["talk_share"]["by_words"]["therapist"],
+        "change_talk_share": summary["change_sustain"]["change_talk_share"],
+        "rupture_markers": float(len(summary["rupture_moments"])),
+        "judgmental": float(summary["counts"]["judgmental"]),
+        "validations": float(summary["counts"]["validations"]),
+        "affirmations": float(summary["counts"]["affirmations"]),
+        "summaries": float(summary["counts"]["summaries"]),
+    }
+
+
+def _slope(values: Sequence[float]) -> float | None:
+    n = len(values)
+    if n < 2:
+        return None
+    mx = (n - 1) / 2
+    my = sum(values) / n
+    den = sum((i - mx) ** 2 for i in range(n))
+    return sum((i - mx) * (v - my) for i, v in enumerate(values)) / den
+
+
+def trend(summaries: Sequence[Mapping[str, Any]], min_change: float = 0.05) -> dict[str, Any]:
+    """Trend of each headline metric over sessions in time order (e.g. one client's sessions).
+
+    ``direction`` is "improving"/"worsening" when the least-squares slope moves the metric by more
+    than ``min_change`` of its mean over the series, "stable" otherwise, and "n/a" for fewer than
+    two sessions with a value (or for talk share, where neither direction is better).
+    """
+    series: dict[str, list[float | None]] = {}
+    for s in summaries:
+        for k, v in flat_metrics(s).items():
+            series.setdefault(k, []).append(v)
+    out: dict[str, Any] = {"sessions": len(summaries), "metrics": {}}
+    for k, values in series.items():
+        present = [v for v in values if v is not None]
+        slope = _slope(present)
+        mean = sum(present) / len(present) if present else None
+        direction = "n/a"
+        if slope is not None and k in HIGHER_IS_BETTER:
+            scale = max(abs(mean or 0.0), 1e-9)
+            change = slope * (len(present) - 1) / scale
+            if abs(change) <= min_change:
+                direction = "stable"
+            else:
+                direction = "improving" if (change > 0) == HIGHER_IS_BETTER[k] else "worsening"
+        out["metrics"][k] = {
+            "values": values, "mean": _round(mean), "first": present[0] if present else None,
+            "last": present[-1] if present else None, "slope_per_session": _round(slope, 3),
+            "direction": direction,
+        }
+    return out
+
+
+def caseload_trend(sessions_by_client: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
+    """A therapist's caseload: per-client trends plus the mean of each metric over all sessions."""
+    per_client = {cid: trend(list(ss)) for cid, ss in sessions_by_client.items()}
+    pooled: dict[str, list[float]] = {}
+    for ss in sessions_by_client.values():
+        for s in ss:
+            for k, v in flat_metrics(s).items():
+                if v is not None:
+                    pooled.setdefault(k, []).append(v)
+    overall = {k: {"mean": _round(sum(v) / len(v)), "sessions": len(v)} for k, v in pooled.items()}
+    directions: dict[str, dict[str, int]] = {}
+    for t in per_client.values():
+        for k, m in t["metrics"].items():
+            d = directions.setdefault(k, {"improving": 0, "stable": 0, "worsening": 0, "n/a": 0})
+            d[m["direction"]] += 1
+    return {
+        "clients": len(sessions_by_client),
+        "sessions": sum(len(s) for s in sessions_by_client.values()),
+        "overall": overall,
+        "client_directions": directions,
+        "per_client": per_client,
+    }
+
+
+def mean_or_none(values: Iterable[float | None]) -> float | None:
+    vals = [v for v in values if v is not None and not math.isnan(v)]
+    return sum(vals) / len(vals) if vals else None
