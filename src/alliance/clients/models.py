@@ -214,3 +214,38 @@ class BreakGlassAccess(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_at is None and self.expires_at > timezone.now()
+
+
+class TherapySession(models.Model):
+    """One scheduled therapy session (not Django's ``sessions``)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        ATTENDED = "attended", "Attended"
+        MISSED = "missed", "Missed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="therapy_sessions")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="therapy_sessions"
+    )
+    number = models.PositiveIntegerField(help_text="1 for the first session of this client.")
+    scheduled_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["client", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "number"], name="therapy_session_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.number} ({self.scheduled_at:%Y-%m-%d})"
+
+    @classmethod
+    def next_number(cls, client: ClientRecord) -> int:
+        last = cls.objects.filter(client=client).aggregate(models.Max("number"))["number__max"]
+        return (last or 0) + 1

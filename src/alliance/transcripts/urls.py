@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from alliance.transcripts import views
+
+urlpatterns = [
+    path("clients/<uuid:client_id>/transcripts/new/", views.upload, name="transcript_upload"),
+    path("clients/<uuid:client_id>/transcripts/<uuid:transcript_id>/speakers/", views.speakers, name="transcript_speakers"),
+    path("clients/<uuid:client_id>/transcripts/<uuid:transcript_id>/", views.feedback, name="transcript_feedback"),
+]

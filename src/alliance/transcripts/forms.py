@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django import forms
+
+MAX_BYTES = 2 * 1024 * 1024
+
+
+class TranscriptUploadForm(forms.Form):
+    session = forms.ChoiceField(label="Which session is this?")
+    session_date = forms.DateField(
+        required=False,
+        label="Date of the new session",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Only when you choose “A new session”.",
+    )
+    file = forms.FileField(
+        label="Transcript file",
+        help_text="WebVTT from Zoom or Teams (.vtt), SubRip (.srt) or plain text with “Name: text” lines. At most 2 MB.",
+    )
+
+    def __init__(self, *args, sessions, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["session"].choices = [("new", "A new session")] + [
+            (str(s.pk), f"Session {s.number}, {s.scheduled_at:%Y-%m-%d}") for s in sessions
+        ]
+
+    def clean_file(self):  # type: ignore[no-untyped-def]
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 2 MB; is it really a transcript?")
+        return upload
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        if data.get("session") == "new" and not data.get("session_date"):
+            self.add_error("session_date", "Give the date of the new session.")
+        return data
+
+
+class SpeakerForm(forms.Form):
+    therapist = forms.ChoiceField(widget=forms.RadioSelect, label="Which speaker is you, the therapist?")
+
+    def __init__(self, *args, speakers, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["therapist"].choices = [(name, name) for name in speakers]

@@ -1,0 +1,76 @@
+"""Session transcripts and the therapist's private feedback on them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from alliance.accounts.models import Clinic
+from alliance.clients.models import ClientRecord, TherapySession
+from alliance.core.fields import EncryptedTextField
+
+
+class TranscriptSettings(models.Model):
+    """Per-clinic transcript policy."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    delete_text_after_analysis = models.BooleanField(
+        default=False,
+        help_text="Delete the transcript text once it is analysed, keeping only the metrics.",
+    )
+
+    @classmethod
+    def for_clinic(cls, clinic: Clinic) -> TranscriptSettings:
+        return cls.objects.get_or_create(clinic=clinic)[0]
+
+
+class Transcript(models.Model):
+    """One uploaded transcript of a therapy session. Text and analysis are encrypted."""
+
+    class Status(models.TextChoices):
+        NEEDS_ROLES = "needs_roles", "Waiting for you to confirm who is who"
+        QUEUED = "queued", "Waiting for analysis"
+        DONE = "done", "Analysed"
+        FAILED = "failed", "Analysis failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="transcripts")
+    session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="transcripts")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=200)
+    file_format = models.CharField(max_length=20)
+    text = EncryptedTextField(blank=True)
+    speakers = EncryptedTextField(blank=True, help_text="JSON: speaker name -> guessed role.")
+    therapist_speaker = EncryptedTextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEEDS_ROLES)
+    error = models.CharField(max_length=300, blank=True)
+    analysis = EncryptedTextField(blank=True, help_text="JSON of the full analysis (with text).")
+    metrics = models.JSONField(default=dict, blank=True, help_text="Numbers only; no text.")
+    model_version = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    text_deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def speaker_roles(self) -> dict[str, str]:
+        return json.loads(self.speakers) if self.speakers else {}
+
+    def analysis_data(self) -> dict[str, Any] | None:
+        return json.loads(self.analysis) if self.analysis else None
+
+
+def metrics_without_text(summary: dict[str, Any]) -> dict[str, Any]:
+    """The session summary minus anything that could carry names or words."""
+    clean = {k: v for k, v in summary.items() if k not in {"speakers", "rupture_moments"}}
+    clean["rupture_moments"] = [
+        {"index": m.get("index"), "type": m.get("type"), "start": m.get("start")}
+        for m in summary.get("rupture_moments", [])
+    ]
+    return clean

@@ -1,0 +1,122 @@
+"""Upload a transcript, confirm who is who, and read private feedback on the session."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from alliance.accounts.models import CLINICAL_ROLES
+from alliance.clients.models import ClientRecord, TherapySession
+from alliance.clients.scoping import client_or_404
+from alliance.core import audit
+from alliance.core.access import staff
+from alliance.nlp.roles import guess_roles
+from alliance.nlp.transcripts import TranscriptError, decode, parse_transcript
+from alliance.transcripts import tasks
+from alliance.transcripts.forms import SpeakerForm, TranscriptUploadForm
+from alliance.transcripts.models import Transcript
+
+audit.register_record_type("transcript", "a session transcript")
+audit.register_record_type("transcript_feedback", "feedback on a session transcript")
+
+CLINICAL = tuple(CLINICAL_ROLES)
+
+
+def _own_transcript(request: HttpRequest, client: ClientRecord, transcript_id: str) -> Transcript:
+    """Feedback is private to the therapist who uploaded it."""
+    transcript = Transcript.objects.filter(pk=transcript_id, client=client, uploaded_by=request.user).first()
+    if transcript is None:
+        raise Http404
+    return transcript
+
+
+@staff(*CLINICAL)
+def upload(request: HttpRequest, client_id: str) -> HttpResponse:
+    client = client_or_404(request, client_id, record_type="transcript", action="")
+    if not client.care_team.filter(therapist=request.user).exists():
+        raise Http404
+    if not client.has_consent("recording"):
+        return render(request, "transcripts/no_consent.html", {"client": client}, status=409)
+    sessions = TherapySession.objects.filter(client=client).order_by("-number")
+    form = TranscriptUploadForm(request.POST or None, request.FILES or None, sessions=sessions)
+    if request.method == "POST" and form.is_valid():
+        upload_file = form.cleaned_data["file"]
+        try:
+            text = decode(upload_file.read())
+            parsed = parse_transcript(text, upload_file.name)
+        except TranscriptError as exc:
+            form.add_error("file", f"This file could not be read: {exc}. Nothing was stored.")
+        else:
+            with transaction.atomic():
+                if form.cleaned_data["session"] == "new":
+                    when = datetime.combine(form.cleaned_data["session_date"], time(12, 0), timezone.get_current_timezone())
+                    session = TherapySession.objects.create(
+                        clinic=client.clinic, client=client, therapist=request.user,
+                        number=TherapySession.next_number(client), scheduled_at=when,
+                        status=TherapySession.Status.ATTENDED,
+                    )
+                else:
+                    session = sessions.filter(pk=form.cleaned_data["session"]).first()
+                    if session is None:
+                        raise Http404
+                transcript = Transcript.objects.create(
+                    clinic=client.clinic, client=client, session=session, uploaded_by=request.user,
+                    filename=upload_file.name[:200], file_format=parsed.format,
+                    text=text,
+                    speakers=json.dumps(guess_roles(parsed)),
+                )
+                audit.record_request(request, "create", "transcript", client=client)
+            return redirect("transcript_speakers", client_id=client.pk, transcript_id=transcript.pk)
+    return render(request, "transcripts/upload.html", {"client": client, "form": form})
+
+
+@staff(*CLINICAL)
+def speakers(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
+    client = client_or_404(request, client_id, record_type="transcript", action="")
+    transcript = _own_transcript(request, client, transcript_id)
+    if transcript.status != Transcript.Status.NEEDS_ROLES:
+        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
+    roles = transcript.speaker_roles()
+    guessed = next((name for name, role in roles.items() if role == "therapist"), None)
+    form = SpeakerForm(request.POST or None, speakers=list(roles), initial={"therapist": guessed})
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            updated = Transcript.objects.filter(pk=transcript.pk, status=Transcript.Status.NEEDS_ROLES).update(
+                therapist_speaker=form.cleaned_data["therapist"], status=Transcript.Status.QUEUED
+            )
+            if updated:  # a double submit enqueues once
+                transaction.on_commit(lambda: tasks.analyse_transcript.enqueue(str(transcript.pk)))
+        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
+    return render(request, "transcripts/speakers.html", {"client": client, "transcript": transcript, "form": form})
+
+
+def _feedback_context(transcript: Transcript) -> dict[str, object]:
+    data = transcript.analysis_data()
+    utterances = data["utterances"] if data else []
+    reflections = sorted(
+        (u for u in utterances if u["behaviour"] == "reflection"),
+        key=lambda u: (u["reflection_type"] == "complex", u["confidence"].get("reflection_type", 0)),
+        reverse=True,
+    )[:3]
+    closed = [u for u in utterances if u["question_type"] == "closed"][:5]
+    return {"transcript": transcript, "m": transcript.metrics, "utterances": utterances, "best_reflections": reflections, "closed_questions": closed, "disclaimer": data["disclaimer"] if data else None}
+
+
+@staff(*CLINICAL)
+def feedback(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
+    client = client_or_404(request, client_id, record_type="transcript_feedback")
+    transcript = _own_transcript(request, client, transcript_id)
+    context = {"client": client, **_feedback_context(transcript)}
+    if request.htmx and transcript.status == Transcript.Status.QUEUED:  # still waiting: keep polling
+        return render(request, "transcripts/_status_partial.html", context)
+    if request.htmx:  # finished while the page was open: load the full page
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "transcripts/feedback.html", context)
