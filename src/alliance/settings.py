@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "alliance.goals",
     "alliance.checkins",
     "alliance.transcripts",
+    "alliance.supervision",
+    "alliance.reports",
 ]
 
 MIDDLEWARE = [

@@ -51,4 +51,6 @@ urlpatterns = [
     path("", include("alliance.goals.urls")),
     path("", include("alliance.checkins.urls")),
     path("", include("alliance.transcripts.urls")),
+    path("", include("alliance.supervision.urls")),
+    path("", include("alliance.reports.urls")),
 ]
