@@ -1,0 +1,125 @@
+"""Server-rendered SVG charts of scores over time: severity bands, the reliable-change band
+around the baseline, and session markers. Shapes are computed here and drawn by the
+``measures/_chart.html`` template with SVG presentation attributes and CSS classes (the
+content security policy forbids inline styles). Bands carry text labels and patterns so the
+chart reads without colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from alliance.measures import registry
+
+WIDTH, HEIGHT = 640, 280
+LEFT, RIGHT, TOP, BOTTOM = 44, 130, 16, 36
+
+
+@dataclass
+class Chart:
+    instrument: str
+    title: str
+    width: int = WIDTH
+    height: int = HEIGHT
+    bands: list[dict[str, Any]] = field(default_factory=list)
+    rc_band: dict[str, Any] | None = None
+    points: list[dict[str, Any]] = field(default_factory=list)
+    path: str = ""
+    y_ticks: list[dict[str, Any]] = field(default_factory=list)
+    summary: str = ""
+    plot_left: int = LEFT
+    plot_right: int = WIDTH - RIGHT
+    plot_bottom: int = HEIGHT - BOTTOM
+    plot_top: int = TOP
+
+
+def build_chart(instrument_id: str, responses: list[Any], reliable_change: float | None) -> Chart | None:
+    """A chart for ``responses`` (with ``.total`` and ``.completed_at``), or None without scores."""
+    scored = [r for r in responses if r.total is not None]
+    if not scored:
+        return None
+    inst = registry.load(instrument_id)
+    lo, hi = inst.scoring.min, inst.scoring.max
+    chart = Chart(instrument=instrument_id, title=f"{inst.short_name} over time")
+    x0, x1 = LEFT, WIDTH - RIGHT
+    y0, y1 = HEIGHT - BOTTOM, TOP
+
+    def y(v: float) -> float:
+        return round(y0 - (v - lo) / (hi - lo) * (y0 - y1), 1)
+
+    n = len(scored)
+
+    def x(i: int) -> float:
+        return round(x0 + (x1 - x0) * (i / (n - 1) if n > 1 else 0.5), 1)
+
+    for index, band in enumerate(inst.bands):
+        top = y(band.max + (0.5 if band.max < hi else 0))
+        bottom = y(band.min - (0.5 if band.min > lo else 0))
+        chart.bands.append(
+            {
+                "label": band.label,
+                "y": top,
+                "height": round(bottom - top, 1),
+                "label_y": round((top + bottom) / 2 + 4, 1),
+                "css": f"band band-{index}",
+                "range": f"{band.min:g}–{band.max:g}",
+            }
+        )
+    for tick in range(int(lo), int(hi) + 1, 5 if hi - lo > 10 else 1):
+        chart.y_ticks.append({"value": tick, "y": y(tick)})
+    baseline = scored[0].total
+    if reliable_change:
+        top = y(min(hi, baseline + reliable_change))
+        bottom = y(max(lo, baseline - reliable_change))
+        chart.rc_band = {
+            "y": top,
+            "height": round(bottom - top, 1),
+            "text": f"no reliable change: {baseline - reliable_change:g} to {baseline + reliable_change:g}",
+        }
+    for i, r in enumerate(scored):
+        chart.points.append(
+            {
+                "x": x(i),
+                "y": y(r.total),
+                "total": r.total_display,
+                "date": timezone.localdate(r.completed_at),
+                "session": r.session_number or i + 1,
+                "severity": r.severity,
+                "item9": r.item9_positive,
+            }
+        )
+    chart.path = " ".join(f"{'M' if i == 0 else 'L'}{p['x']},{p['y']}" for i, p in enumerate(chart.points))
+    first, last = chart.points[0], chart.points[-1]
+    if n == 1:
+        chart.summary = f"One {inst.short_name} score so far: {first['total']} ({first['severity']}) on {first['date']:%-d %b %Y}."
+    else:
+        chart.summary = (
+            f"{inst.short_name} went from {first['total']} ({first['severity']}) on {first['date']:%-d %b %Y} "
+            f"to {last['total']} ({last['severity']}) on {last['date']:%-d %b %Y}, over {n} scores."
+        )
+    return chart
+
+
+def plain_words(instrument_id: str, responses: list[Any]) -> str:
+    """What a client reads about their own scores: no jargon, lower is better for PHQ-9/GAD-7."""
+    scored = [r for r in responses if r.total is not None]
+    if not scored:
+        return ""
+    inst = registry.load(instrument_id)
+    about = "low mood" if instrument_id == "phq9" else "worry and anxiety"
+    first, last = scored[0], scored[-1]
+    if len(scored) == 1:
+        return f"Your first {inst.short_name} score is {last.total_display} out of {inst.scoring.max:g}. Lower scores mean less {about}."
+    if last.total < first.total:
+        trend = "lower than when you started, which usually means things are easing"
+    elif last.total > first.total:
+        trend = "higher than when you started; this is worth talking about with your therapist"
+    else:
+        trend = "the same as when you started"
+    return (
+        f"Your {inst.short_name} score was {first.total_display} at the start and {last.total_display} most recently "
+        f"(out of {inst.scoring.max:g}; lower scores mean less {about}). That is {trend}."
+    )

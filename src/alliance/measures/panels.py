@@ -1,0 +1,68 @@
+"""The measures sections of the clinician's client page and the client's home."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from alliance.measures import registry
+from alliance.measures.charts import build_chart, plain_words
+from alliance.measures.models import (
+    OUTCOME_INSTRUMENTS,
+    Administration,
+    MeasureSettings,
+    OutcomeResult,
+    Response,
+    instrument_choices,
+)
+
+
+def _due_administrations(client: Any) -> list[Administration]:
+    for assignment in client.measure_assignments.filter(active=True, next_due_at__lte=timezone.now()):
+        assignment.create_due_administration()
+    return list(client.administrations.filter(status__in=Administration.OPEN).order_by("due_at"))
+
+
+def staff_context(request: HttpRequest, client: Any) -> dict[str, Any]:
+    settings = MeasureSettings.for_clinic(client.clinic)
+    responses = list(Response.objects.filter(client=client).order_by("completed_at"))
+    episode = client.episodes.order_by("-started").first()
+    charts = []
+    for iid in OUTCOME_INSTRUMENTS:
+        in_episode = [r for r in responses if r.instrument_id == iid and (episode is None or r.episode_id == episode.pk)]
+        rc = settings.outcome_settings(iid).resolved().reliable_change
+        chart = build_chart(iid, in_episode, rc)
+        if chart:
+            charts.append(chart)
+    outcomes = list(
+        OutcomeResult.objects.filter(client=client).select_related("episode").order_by("-episode__started", "instrument_id")
+    )
+    for o in outcomes:
+        o.instrument_name = registry.load(o.instrument_id).short_name  # type: ignore[attr-defined]
+    return {
+        "client": client,
+        "charts": charts,
+        "responses": list(reversed(responses))[:30],
+        "outcomes": outcomes,
+        "episode": episode,
+        "open_administrations": _due_administrations(client),
+        "choices": instrument_choices(),
+        "is_care_team": client.care_team.filter(therapist=request.user).exists(),
+    }
+
+
+def client_context(request: HttpRequest, client: Any) -> dict[str, Any]:
+    responses = list(Response.objects.filter(client=client).order_by("completed_at"))
+    summaries = []
+    for iid in OUTCOME_INSTRUMENTS:
+        mine = [r for r in responses if r.instrument_id == iid]
+        words = plain_words(iid, mine)
+        if words:
+            summaries.append({"words": words, "chart": build_chart(iid, mine, None)})
+    todo = []
+    for adm in _due_administrations(client):
+        inst = registry.load(adm.instrument_id)
+        todo.append({"administration": adm, "instrument": inst, "n": len(inst.scored_items)})
+    return {"todo": todo, "summaries": summaries}
