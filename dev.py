@@ -30,8 +30,6 @@ def run(*cmd: str | os.PathLike[str], **kwargs: object) -> None:
 
 
 def ensure_env(extras: str) -> None:
-    if sys.version_info < (3, 11):
-        sys.exit("Alliance needs Python 3.11 or newer; this is " + sys.version.split()[0])
     if not PY.exists():
         print("Creating the virtual environment in .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)

@@ -7,7 +7,6 @@ clinic, the client, another client, a supervisor, a clinic admin.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,7 +17,7 @@ if TYPE_CHECKING:  # imported lazily so Django-free suites run with -p no:django
 
 
 @dataclass
-class Personas:  # noqa: the annotations are strings under __future__
+class Personas:
     clinic: Clinic
     other_clinic: Clinic
     therapist: User

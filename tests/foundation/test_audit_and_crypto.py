@@ -25,7 +25,7 @@ def test_chain_links_each_entry_to_the_previous(personas):
     entries = _entries(personas)
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
     assert entries[0].prev_hash == AuditEvent.GENESIS
-    for prev, cur in zip(entries, entries[1:]):
+    for prev, cur in zip(entries, entries[1:], strict=False):
         assert cur.prev_hash == prev.hash
     assert audit.verify_chain() == []
 

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from alliance.accounts.models import CLINICAL_ROLES, Role, User
 from alliance.clients import tasks
-from alliance.clients.panels import CLIENT, STAFF, panels_for
 from alliance.clients.forms import BreakGlassForm, CareTeamForm, ClientCreateForm, ConsentChangeForm
 from alliance.clients.models import (
     BreakGlassAccess,
@@ -22,6 +21,7 @@ from alliance.clients.models import (
     ConsentKind,
     ConsentText,
 )
+from alliance.clients.panels import CLIENT, STAFF, panels_for
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import client_only, staff

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, time
 
-from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render

@@ -62,7 +62,7 @@ class Command(BaseCommand):
         out.write(f"Staff sign in at {base}/accounts/login/ with password {DEMO_PASSWORD}")
         out.write("and a TOTP code: add the secret to an authenticator app, or run")
         out.write("  alliance demo_totp EMAIL     (prints the current code)")
-        for role, name, email in STAFF:
+        for role, _name, email in STAFF:
             out.write(f"  {role:<10} {email:<32} TOTP secret {demo_totp_secret(email)}")
         client = (
             ClientRecord.objects.filter(user__email__endswith="@demo.alliance.test", status="active")
