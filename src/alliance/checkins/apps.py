@@ -5,3 +5,15 @@ class CheckinsConfig(AppConfig):
     name = "alliance.checkins"
     label = "checkins"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from alliance.checkins import panels
+        from alliance.clients.panels import CLIENT, STAFF, Panel, register
+        from alliance.core.audit import register_record_type
+
+        register_record_type("check_in", "your check-ins")
+        register_record_type("concern", "your concerns")
+        register(Panel("check-ins", "checkins/_staff_panel.html", panels.staff_panel, order=15, audience=STAFF))
+        register(Panel("coming-up", "checkins/_client_due.html", panels.client_due, order=5, audience=CLIENT))
+        register(Panel("concerns", "checkins/_client_concerns.html", panels.client_concerns, order=30, audience=CLIENT))
+        register(Panel("access", "checkins/_client_access.html", panels.client_access, order=90, audience=CLIENT))

@@ -1,0 +1,199 @@
+"""Between-session check-ins, their reminders and links, and the client's concern channel.
+
+Regular contact between sessions keeps trust alive and catches trouble early (issue 5). The
+scheduling rules live in ``alliance.checkins.schedule``; this module holds the records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from alliance.core.fields import EncryptedTextField
+
+
+class CheckInPlan(models.Model):
+    """Per-client reminder rules: quiet hours, how many reminders, when to tell the therapist."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    client = models.OneToOneField("clients.ClientRecord", on_delete=models.CASCADE, related_name="check_in_plan")
+    quiet_start = models.TimeField(default=time(21, 0), help_text="No reminders from this local time...")
+    quiet_end = models.TimeField(default=time(8, 0), help_text="...until this local time.")
+    max_reminders = models.PositiveSmallIntegerField(default=3)
+    reminder_gap_hours = models.PositiveSmallIntegerField(default=24)
+    window_hours = models.PositiveSmallIntegerField(
+        default=72, help_text="A check-in not done this long after it was due is missed."
+    )
+    notify_after_misses = models.PositiveSmallIntegerField(default=2)
+    next_session_at = models.DateTimeField(null=True, blank=True)
+
+    @classmethod
+    def for_client(cls, client: object) -> CheckInPlan:
+        plan = cls.objects.filter(client=client).first()
+        if plan is None:
+            plan = cls.objects.create(client=client, clinic=client.clinic)  # type: ignore[attr-defined]
+        return plan
+
+
+class CheckInSchedule(models.Model):
+    """What to ask and how often: mood + free text, or an instrument id owned by measures."""
+
+    class Kind(models.TextChoices):
+        MOOD = "mood", "Mood (0-10) and anything you want your therapist to know"
+        INSTRUMENT = "instrument", "Questionnaire"
+
+    class Cadence(models.TextChoices):
+        DAILY = "daily", "Every day"
+        WEEKLY = "weekly", "Every week"
+        FORTNIGHTLY = "fortnightly", "Every 2 weeks"
+        MONTHLY = "monthly", "Every 4 weeks"
+        AFTER_SESSION = "after_session", "After each session"
+
+    CADENCE_DAYS = {"daily": 1, "weekly": 7, "fortnightly": 14, "monthly": 28}
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey("clients.ClientRecord", on_delete=models.CASCADE, related_name="check_in_schedules")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MOOD)
+    instrument = models.CharField(max_length=40, blank=True, help_text='Instrument id, e.g. "phq9".')
+    cadence = models.CharField(max_length=20, choices=Cadence.choices, default=Cadence.WEEKLY)
+    start_date = models.DateField(help_text="The first due day, in the client's time zone.")
+    due_time = models.TimeField(default=time(18, 0), help_text="Local time of day it falls due.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        what = self.instrument.upper() if self.kind == self.Kind.INSTRUMENT else "Mood check-in"
+        return f"{what}, {self.get_cadence_display().lower()}"
+
+
+class CheckIn(models.Model):
+    """One due check-in. Unique per schedule and due time, so re-running the scheduler is safe."""
+
+    class Status(models.TextChoices):
+        DUE = "due", "Due"
+        COMPLETED = "completed", "Done"
+        MISSED = "missed", "Missed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey("clients.ClientRecord", on_delete=models.CASCADE, related_name="check_ins")
+    schedule = models.ForeignKey(CheckInSchedule, on_delete=models.CASCADE, related_name="check_ins")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DUE)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    missed_at = models.DateTimeField(null=True, blank=True)
+    therapist_told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-due_at"]
+        constraints = [models.UniqueConstraint(fields=["schedule", "due_at"], name="check_in_once_per_due_time")]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    @property
+    def is_instrument(self) -> bool:
+        return self.schedule.kind == CheckInSchedule.Kind.INSTRUMENT
+
+
+class CheckInResponse(models.Model):
+    """The client's answer. One per check-in (database constraint) and per idempotency key,
+    so a double press, a retry or two open tabs store one answer."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    check_in = models.OneToOneField(CheckIn, on_delete=models.CASCADE, related_name="response")
+    mood = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = EncryptedTextField(blank=True, help_text="Anything you want your therapist to know?")
+    idempotency_key = models.UUIDField(unique=True)
+    via = models.CharField(max_length=10, default="home")
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(mood__isnull=True) | models.Q(mood__gte=0, mood__lte=10), name="mood_0_to_10"
+            )
+        ]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class CheckInLink(models.Model):
+    """An emailed single-use link to one check-in. Only the token's hash is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    check_in = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    LIFETIME = timedelta(hours=48)
+
+    @classmethod
+    def issue(cls, check_in: CheckIn, now: datetime) -> tuple[CheckInLink, str]:
+        token = secrets.token_urlsafe(32)
+        link = cls.objects.create(
+            clinic_id=check_in.clinic_id,
+            check_in=check_in,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + cls.LIFETIME,
+        )
+        return link, token
+
+    @classmethod
+    def find(cls, token: str) -> CheckInLink | None:
+        if not token or len(token) > 100:
+            return None
+        return cls.objects.select_related("check_in__client", "check_in__schedule").filter(
+            token_hash=hash_token(token)
+        ).first()
+
+
+class Concern(models.Model):
+    """A concern about therapy raised by the client; the therapist must acknowledge it.
+
+    Issue 4 links each concern to a rupture episode through ``rupture_episode_id``; until the
+    episode model exists, ``on_concern_raised`` raises a monitoring alert where it can.
+    """
+
+    class Topic(models.TextChoices):
+        NOT_WORKING = "not_working", "Something about our sessions isn't working"
+        NOT_HEARD = "not_heard", "I don't feel heard or understood"
+        GOALS = "goals", "We're not working on what matters to me"
+        TASKS = "tasks", "The tasks between sessions don't suit me"
+        OTHER = "other", "Something else"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey("clients.ClientRecord", on_delete=models.CASCADE, related_name="concerns")
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    topic = models.CharField(max_length=20, choices=Topic.choices)
+    detail = EncryptedTextField(blank=True)
+    raised_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rupture_episode_id = models.UUIDField(null=True, blank=True, help_text="Set by the rupture work (issue 4).")
+    alert_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["client", "acknowledged_at"])]
