@@ -161,7 +161,7 @@ def test_after_session_check_in_uses_the_session_time(personas):
     assert CheckIn.objects.get().due_at == utc(2026, 5, 5, 17, 0)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_task_worker_sends_reminders(personas):
     schedule(personas)
     call_command("send_reminders", "--enqueue", "--now", "2026-03-01T23:05:00+00:00")
