@@ -26,12 +26,24 @@ TARGET = 500.0
 
 SYNTHETIC = [
     ("Therapist", "What would you like to focus on today, now that the week is behind you?"),
-    ("Client", "I guess the drinking again. It's been most nights and I'm tired of feeling rough at work."),
-    ("Therapist", "You're tired of how the mornings feel, and part of you wants something different."),
-    ("Client", "Yeah, but honestly it's the only thing that helps me unwind after the kids are in bed."),
+    (
+        "Client",
+        "I guess the drinking again. It's been most nights and I'm tired of feeling rough at work.",
+    ),
+    (
+        "Therapist",
+        "You're tired of how the mornings feel, and part of you wants something different.",
+    ),
+    (
+        "Client",
+        "Yeah, but honestly it's the only thing that helps me unwind after the kids are in bed.",
+    ),
     ("Therapist", "Do you drink on your own or with your partner?"),
     ("Client", "Mostly on my own. I don't know. Maybe it's not that bad."),
-    ("Therapist", "Many people find evenings the hardest time. Would it be okay if I shared a few ideas?"),
+    (
+        "Therapist",
+        "Many people find evenings the hardest time. Would it be okay if I shared a few ideas?",
+    ),
     ("Client", "Sure. I could try going for a walk instead, I used to like that."),
 ]
 
@@ -84,11 +96,15 @@ def main() -> int:
     best = float("inf")
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        result = analyze_transcript(parse_transcript(text, "bench.vtt"), therapist="Therapist", model=model)
+        result = analyze_transcript(
+            parse_transcript(text, "bench.vtt"), therapist="Therapist", model=model
+        )
         best = min(best, time.perf_counter() - t0)
     n = len(result["utterances"])
     rate = n / best
-    print(f"cpu cores available: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}")
+    print(
+        f"cpu cores available: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}"
+    )
     print(f"{n} utterances in {best:.3f} s (best of {args.repeat}): {rate:.0f} utterances/s")
     print(f"ratio to the {TARGET:.0f} utterances/s target: {rate / TARGET:.2f}x")
     return 0

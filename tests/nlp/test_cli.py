@@ -12,8 +12,20 @@ from alliance.nlp.cli import analyze_main, nlp_main
 
 BEHAVIOURS = {"reflection", "question", "therapist_input", "other", None}
 TALK = {"change", "neutral", "sustain", None}
-UTTERANCE_KEYS = {"index", "speaker", "text", "start", "end", "behaviour", "reflection_type", "question_type",
-                  "input_type", "talk_type", "markers", "confidence"}
+UTTERANCE_KEYS = {
+    "index",
+    "speaker",
+    "text",
+    "start",
+    "end",
+    "behaviour",
+    "reflection_type",
+    "question_type",
+    "input_type",
+    "talk_type",
+    "markers",
+    "confidence",
+}
 
 
 def run(main, argv):
@@ -53,9 +65,16 @@ def test_analyze_json_contract(fixtures):
 
 
 def test_explicit_therapist_flips_roles(fixtures):
-    code, out, _ = run(analyze_main, [str(fixtures / "zoom.vtt"), "--format", "json", "--therapist", "Sam Ortiz"])
+    code, out, _ = run(
+        analyze_main, [str(fixtures / "zoom.vtt"), "--format", "json", "--therapist", "Sam Ortiz"]
+    )
     assert code == 0
-    assert [u["speaker"] for u in json.loads(out)["utterances"]] == ["client", "therapist", "client", "therapist"]
+    assert [u["speaker"] for u in json.loads(out)["utterances"]] == [
+        "client",
+        "therapist",
+        "client",
+        "therapist",
+    ]
 
 
 def test_text_report(fixtures):
@@ -67,7 +86,7 @@ def test_text_report(fixtures):
 
 def test_progress_bar_on_long_files(tmp_path):
     lines = []
-    for i in range(160):
+    for _i in range(160):
         lines.append("Therapist: What has been on your mind this week?")
         lines.append("Client: Mostly work, and whether I can keep going like this.")
     path = tmp_path / "long.txt"
@@ -107,7 +126,9 @@ def test_analyze_text_api_matches_the_cli(fixtures):
 def test_evaluate_on_an_annomi_format_csv(fixtures):
     from alliance.nlp.model import default_artifact
 
-    code, out, err = run(nlp_main, ["evaluate", str(default_artifact()), "--data", str(fixtures / "tiny_annomi.csv")])
+    code, out, err = run(
+        nlp_main, ["evaluate", str(default_artifact()), "--data", str(fixtures / "tiny_annomi.csv")]
+    )
     assert code == 0, err
     assert "behaviour: macro-F1" in out and "talk_type: macro-F1" in out and "true \\ pred" in out
 
@@ -126,8 +147,12 @@ def test_evaluate_on_an_annomi_format_csv(fixtures):
 def test_nlp_bad_input_exits_2(fixtures, argv, message):
     from alliance.nlp.model import default_artifact
 
-    argv = [str(default_artifact()) if a == "ARTIFACT" else (str(fixtures / a) if a.endswith((".csv", ".vtt")) else a)
-            for a in argv]
+    argv = [
+        str(default_artifact())
+        if a == "ARTIFACT"
+        else (str(fixtures / a) if a.endswith((".csv", ".vtt")) else a)
+        for a in argv
+    ]
     code, _, err = run(nlp_main, argv)
     assert code == 2
     assert message in err and err.count("\n") == 1

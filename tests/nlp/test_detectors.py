@@ -14,7 +14,10 @@ def names(text, role="therapist", previous="", previous_role=""):
 @pytest.mark.parametrize(
     ("text", "marker"),
     [
-        ("Given everything you've been carrying, it makes sense that you feel worn out.", "validation"),
+        (
+            "Given everything you've been carrying, it makes sense that you feel worn out.",
+            "validation",
+        ),
         ("No wonder you were angry after that meeting.", "validation"),
         ("Anyone in your position would feel torn.", "validation"),
         ("It's okay to feel unsure about this.", "validation"),
@@ -25,7 +28,10 @@ def names(text, role="therapist", previous="", previous_role=""):
         ("That took a lot of courage, telling your sister.", "affirmation"),
         ("You clearly care a lot about being there for your kids.", "affirmation"),
         ("Let me sum up what I've heard so far.", "summary"),
-        ("So on the one hand the drinking helps you relax, and on the other it's costing you sleep.", "summary"),
+        (
+            "So on the one hand the drinking helps you relax, and on the other it's costing you sleep.",
+            "summary",
+        ),
         ("You should have known better than to drive that night.", "judgmental"),
         ("Honestly, that was pretty irresponsible.", "judgmental"),
         ("What were you thinking?", "judgmental"),
@@ -74,8 +80,12 @@ def test_client_rupture_markers(text, marker):
 
 
 def test_minimal_answer_counts_as_withdrawal_only_after_an_open_question():
-    assert "rupture_withdrawal" in names("Nope.", "client", "What would make this week easier?", "therapist")
-    assert "rupture_withdrawal" not in names("Nope.", "client", "Did you take the bus?", "therapist")
+    assert "rupture_withdrawal" in names(
+        "Nope.", "client", "What would make this week easier?", "therapist"
+    )
+    assert "rupture_withdrawal" not in names(
+        "Nope.", "client", "Did you take the bus?", "therapist"
+    )
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,9 @@ def test_fit_returns_self_and_learns_underscored_state(records):
 
 
 def test_get_params_set_params_and_clone():
-    clf = ClientTalkClassifier(featurizer=UtteranceFeaturizer(use_chars=False), C=2.0, random_state=7)
+    clf = ClientTalkClassifier(
+        featurizer=UtteranceFeaturizer(use_chars=False), C=2.0, random_state=7
+    )
     params = clf.get_params()
     assert params["C"] == 2.0 and params["random_state"] == 7
     assert params["featurizer__use_chars"] is False
@@ -85,7 +87,9 @@ def test_transcript_model_round_trips_through_the_artifact(records, tmp_path):
     assert loaded.version_ == "0.0.1-test" and loaded.metadata_["note"] == "tiny"
     X = training.contexts(records)
     for head in model.heads_:
-        np.testing.assert_allclose(model.predict_proba(X, head), loaded.predict_proba(X, head), atol=1e-5)
+        np.testing.assert_allclose(
+            model.predict_proba(X, head), loaded.predict_proba(X, head), atol=1e-5
+        )
 
 
 def test_grouped_folds_never_split_a_video(records):
@@ -96,4 +100,6 @@ def test_grouped_folds_never_split_a_video(records):
         inside = {groups[i] for i in test}
         outside = {groups[i] for i in range(len(records)) if i not in set(test.tolist())}
         assert not inside & outside
-    assert [f.tolist() for f in training.grouped_folds(groups, 2, seed=0)] == [f.tolist() for f in folds]
+    assert [f.tolist() for f in training.grouped_folds(groups, 2, seed=0)] == [
+        f.tolist() for f in folds
+    ]

@@ -5,11 +5,31 @@ import pytest
 from alliance.nlp.metrics import caseload_trend, rate, session_summary, trend
 
 
-def utt(i, speaker, text, start=None, end=None, behaviour=None, rtype=None, qtype=None, talk=None, markers=()):
+def utt(
+    i,
+    speaker,
+    text,
+    start=None,
+    end=None,
+    behaviour=None,
+    rtype=None,
+    qtype=None,
+    talk=None,
+    markers=(),
+):
     return {
-        "index": i, "speaker": speaker, "text": text, "start": start, "end": end, "behaviour": behaviour,
-        "reflection_type": rtype, "question_type": qtype, "input_type": None, "talk_type": talk,
-        "markers": [{"type": m, "cue": "x", "experimental": True} for m in markers], "confidence": {},
+        "index": i,
+        "speaker": speaker,
+        "text": text,
+        "start": start,
+        "end": end,
+        "behaviour": behaviour,
+        "reflection_type": rtype,
+        "question_type": qtype,
+        "input_type": None,
+        "talk_type": talk,
+        "markers": [{"type": m, "cue": "x", "experimental": True} for m in markers],
+        "confidence": {},
     }
 
 
@@ -21,7 +41,16 @@ SESSION = [
     utt(1, "client", "I want change", 2, 6, talk="change"),
     utt(2, "therapist", "You want", 6, 8, "reflection", rtype="simple"),
     utt(3, "client", "but I'm scared", 8, 12, talk="sustain", markers=("rupture_withdrawal",)),
-    utt(4, "therapist", "Change frightens", 12, 14, "reflection", rtype="complex", markers=("validation",)),
+    utt(
+        4,
+        "therapist",
+        "Change frightens",
+        12,
+        14,
+        "reflection",
+        rtype="complex",
+        markers=("validation",),
+    ),
     utt(5, "therapist", "Is it?", 14, 16, "question", qtype="closed"),
     utt(6, "therapist", "Part wants", 16, 18, "reflection", rtype="complex", markers=("summary",)),
     utt(7, "therapist", "Try walking", 18, 20, "therapist_input"),
@@ -41,19 +70,27 @@ def test_session_summary_hand_computed():
     assert s["percent_open_questions"]["level"] == "fair"
     assert s["change_sustain"] == {"ratio": 2.0, "change_talk_share": 66.67}
     assert s["counts"]["summaries"] == 1 and s["counts"]["validations"] == 1
-    assert s["rupture_moments"] == [{"index": 3, "type": "rupture_withdrawal", "start": 8, "cue": "x"}]
+    assert s["rupture_moments"] == [
+        {"index": 3, "type": "rupture_withdrawal", "start": 8, "cue": "x"}
+    ]
 
 
 def test_no_time_share_without_timestamps_and_no_ratio_without_questions():
-    s = session_summary([utt(0, "therapist", "so you feel", behaviour="reflection", rtype="simple"),
-                         utt(1, "client", "yes", talk="neutral")])
+    s = session_summary(
+        [
+            utt(0, "therapist", "so you feel", behaviour="reflection", rtype="simple"),
+            utt(1, "client", "yes", talk="neutral"),
+        ]
+    )
     assert s["talk_share"]["by_time"] is None
     assert s["reflection_to_question"] == rate("reflection_to_question", None)
     assert s["reflection_to_question"]["level"] is None
     assert s["change_sustain"]["ratio"] is None
 
 
-@pytest.mark.parametrize(("value", "level"), [(0.5, "below fair"), (1.0, "fair"), (1.99, "fair"), (2.0, "good")])
+@pytest.mark.parametrize(
+    ("value", "level"), [(0.5, "below fair"), (1.0, "fair"), (1.99, "fair"), (2.0, "good")]
+)
 def test_miti_thresholds(value, level):
     assert rate("reflection_to_question", value)["level"] == level
 
@@ -61,7 +98,9 @@ def test_miti_thresholds(value, level):
 def test_trend_and_caseload():
     a = session_summary(SESSION[:3])  # R:Q 1.0
     b = session_summary(SESSION)  # R:Q 1.5
-    c = session_summary(SESSION + [utt(9, "therapist", "you feel", behaviour="reflection", rtype="complex")] * 3)
+    c = session_summary(
+        SESSION + [utt(9, "therapist", "you feel", behaviour="reflection", rtype="complex")] * 3
+    )
     t = trend([a, b, c])
     rq = t["metrics"]["reflection_to_question"]
     assert rq["values"] == [1.0, 1.5, 3.0]
@@ -71,6 +110,8 @@ def test_trend_and_caseload():
     assert worse["direction"] == "worsening"
     load = caseload_trend({"client-1": [a, b, c], "client-2": [b]})
     assert load["clients"] == 2 and load["sessions"] == 4
-    assert load["overall"]["reflection_to_question"]["mean"] == pytest.approx((1.0 + 1.5 + 3.0 + 1.5) / 4)
+    assert load["overall"]["reflection_to_question"]["mean"] == pytest.approx(
+        (1.0 + 1.5 + 3.0 + 1.5) / 4
+    )
     assert load["client_directions"]["reflection_to_question"]["improving"] == 1
     assert load["client_directions"]["reflection_to_question"]["n/a"] == 1

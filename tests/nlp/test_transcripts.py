@@ -10,9 +10,16 @@ def test_zoom_vtt_merges_consecutive_cues_of_one_speaker(fixtures):
     t = read_transcript(str(fixtures / "zoom.vtt"))
     assert t.format == "vtt"
     assert t.speakers == ["Dr. Maya Lee", "Sam Ortiz"]
-    assert [turn.speaker for turn in t.turns] == ["Dr. Maya Lee", "Sam Ortiz", "Dr. Maya Lee", "Sam Ortiz"]
+    assert [turn.speaker for turn in t.turns] == [
+        "Dr. Maya Lee",
+        "Sam Ortiz",
+        "Dr. Maya Lee",
+        "Sam Ortiz",
+    ]
     merged = t.turns[1]
-    assert merged.text == "Honestly, pretty rough. I keep skipping my walks. And I feel bad about it."
+    assert (
+        merged.text == "Honestly, pretty rough. I keep skipping my walks. And I feel bad about it."
+    )
     assert (merged.start, merged.end) == (5.0, 12.0)  # start of first cue, end of last
     assert [turn.index for turn in t.turns] == [0, 1, 2, 3]
 
@@ -29,7 +36,10 @@ def test_srt_with_multiline_cue(fixtures):
     t = read_transcript(str(fixtures / "session.srt"))
     assert t.format == "srt"
     assert len(t.turns) == 3
-    assert t.turns[2].text == "You're here because someone else is worried, and you're not convinced yet."
+    assert (
+        t.turns[2].text
+        == "You're here because someone else is worried, and you're not convinced yet."
+    )
     assert t.turns[1].start == 3.5 and t.turns[1].end == 10.0
     assert t.has_timestamps
 

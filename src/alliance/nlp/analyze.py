@@ -37,7 +37,11 @@ def analyze_transcript(
     turns = transcript.turns
     speakers = [roles[t.speaker] for t in turns]
     contexts = [
-        (t.text, turns[i - 1].text if i > 0 else "", turns[i + 1].text if i + 1 < len(turns) else "")
+        (
+            t.text,
+            turns[i - 1].text if i > 0 else "",
+            turns[i + 1].text if i + 1 < len(turns) else "",
+        )
         for i, t in enumerate(turns)
     ]
     total = len(turns)
@@ -55,21 +59,23 @@ def analyze_transcript(
         pred = heads[i]
         prev_role = speakers[i - 1] if i > 0 else ""
         markers = detect(turn.text, role, contexts[i][1], prev_role)
-        utterances.append({
-            "index": turn.index,
-            "speaker": role,
-            "speaker_name": turn.speaker,
-            "text": turn.text,
-            "start": turn.start,
-            "end": turn.end,
-            "behaviour": _label(pred["behaviour"]),
-            "reflection_type": _label(pred["reflection_type"]),
-            "question_type": _label(pred["question_type"]),
-            "input_type": _label(pred["input_type"]),
-            "talk_type": _label(pred["talk_type"]),
-            "markers": [m.to_dict() for m in markers],
-            "confidence": {k: round(v[1], 3) for k, v in pred.items() if v is not None},
-        })
+        utterances.append(
+            {
+                "index": turn.index,
+                "speaker": role,
+                "speaker_name": turn.speaker,
+                "text": turn.text,
+                "start": turn.start,
+                "end": turn.end,
+                "behaviour": _label(pred["behaviour"]),
+                "reflection_type": _label(pred["reflection_type"]),
+                "question_type": _label(pred["question_type"]),
+                "input_type": _label(pred["input_type"]),
+                "talk_type": _label(pred["talk_type"]),
+                "markers": [m.to_dict() for m in markers],
+                "confidence": {k: round(v[1], 3) for k, v in pred.items() if v is not None},
+            }
+        )
     summary = session_summary(utterances)
     summary["speakers"] = {name: role for name, role in roles.items()}
     summary["therapist_from"] = "given" if therapist else "guessed"
@@ -95,6 +101,12 @@ def _vstack(parts: list[CSR]) -> CSR:
     import numpy as np
 
     offsets = np.cumsum([0] + [len(p.indices) for p in parts[:-1]])
-    indptr = np.concatenate([parts[0].indptr[:1]] + [p.indptr[1:] + off for p, off in zip(parts, offsets)])
-    return CSR(indptr, np.concatenate([p.indices for p in parts]), np.concatenate([p.data for p in parts]),
-               parts[0].n_cols)
+    indptr = np.concatenate(
+        [parts[0].indptr[:1]] + [p.indptr[1:] + off for p, off in zip(parts, offsets, strict=False)]
+    )
+    return CSR(
+        indptr,
+        np.concatenate([p.indices for p in parts]),
+        np.concatenate([p.data for p in parts]),
+        parts[0].n_cols,
+    )

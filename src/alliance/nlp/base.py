@@ -93,8 +93,12 @@ class CSR:
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         lengths = [len(idx) for idx, _ in rows]
         np.cumsum(lengths, out=indptr[1:])
-        indices = np.fromiter((i for idx, _ in rows for i in idx), dtype=np.int64, count=int(indptr[-1]))
-        data = np.fromiter((v for _, vals in rows for v in vals), dtype=np.float64, count=int(indptr[-1]))
+        indices = np.fromiter(
+            (i for idx, _ in rows for i in idx), dtype=np.int64, count=int(indptr[-1])
+        )
+        data = np.fromiter(
+            (v for _, vals in rows for v in vals), dtype=np.float64, count=int(indptr[-1])
+        )
         return cls(indptr, indices, data, n_cols)
 
     @classmethod
@@ -111,7 +115,11 @@ class CSR:
         lengths = ends - starts
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
-        take = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if len(rows) else np.zeros(0, np.int64)
+        take = (
+            np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=False)])
+            if len(rows)
+            else np.zeros(0, np.int64)
+        )
         take = take.astype(np.int64)
         return CSR(indptr, self.indices[take], self.data[take], self.n_cols)
 
@@ -120,7 +128,10 @@ class CSR:
             raise ValueError("row counts differ")
         rows = []
         for r in range(self.shape[0]):
-            a, b = slice(self.indptr[r], self.indptr[r + 1]), slice(other.indptr[r], other.indptr[r + 1])
+            a, b = (
+                slice(self.indptr[r], self.indptr[r + 1]),
+                slice(other.indptr[r], other.indptr[r + 1]),
+            )
             rows.append(
                 (
                     list(self.indices[a]) + [int(i) + self.n_cols for i in other.indices[b]],

@@ -69,11 +69,19 @@ def _progress_bar(stderr: TextIO) -> Any:
 
 def analyze_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     prog = "alliance analyze"
-    parser = _Parser(prog=prog, out=stdout, description="Feedback on a session transcript (VTT, SRT or text).")
-    parser.add_argument("file", help="transcript file: .vtt (Zoom/Teams), .srt or .txt with 'Speaker: text' lines")
-    parser.add_argument("--therapist", help="the therapist's speaker name as written in the file (else guessed)")
+    parser = _Parser(
+        prog=prog, out=stdout, description="Feedback on a session transcript (VTT, SRT or text)."
+    )
+    parser.add_argument(
+        "file", help="transcript file: .vtt (Zoom/Teams), .srt or .txt with 'Speaker: text' lines"
+    )
+    parser.add_argument(
+        "--therapist", help="the therapist's speaker name as written in the file (else guessed)"
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--model", help="model artifact (.npz); default: the one shipped with Alliance")
+    parser.add_argument(
+        "--model", help="model artifact (.npz); default: the one shipped with Alliance"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     try:
         args = parser.parse_args(argv)
@@ -89,7 +97,9 @@ def analyze_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = 
     try:
         transcript = read_transcript(args.file)
     except TranscriptError as exc:
-        return _fail(stderr, prog, f"{args.file}: {exc}" if not str(exc).startswith(args.file) else str(exc))
+        return _fail(
+            stderr, prog, f"{args.file}: {exc}" if not str(exc).startswith(args.file) else str(exc)
+        )
     try:
         model = load_model(args.model)
     except ArtifactError as exc:
@@ -98,7 +108,9 @@ def analyze_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = 
     if not args.no_progress and len(transcript.turns) >= PROGRESS_MIN_TURNS:
         progress = _progress_bar(stderr)
     try:
-        result = analyze_transcript(transcript, therapist=args.therapist, model=model, progress=progress)
+        result = analyze_transcript(
+            transcript, therapist=args.therapist, model=model, progress=progress
+        )
     except ValueError as exc:  # unknown --therapist name
         return _fail(stderr, prog, str(exc))
     if args.format == "json":
@@ -129,38 +141,58 @@ def format_report(result: dict[str, Any], name: str = "") -> str:
     s = result["summary"]
     c = s["counts"]
     share = s["talk_share"]
-    lines = [f"Session feedback{' for ' + name if name else ''} (model {result['model_version']})", "",
-             "Note: " + result["disclaimer"], "",
-             "Speakers: " + ", ".join(f"{n} = {r}" for n, r in s["speakers"].items())
-             + f" ({s['therapist_from']}; use --therapist NAME to change)", "",
-             "Listening and questions"]
+    lines = [
+        f"Session feedback{' for ' + name if name else ''} (model {result['model_version']})",
+        "",
+        "Note: " + result["disclaimer"],
+        "",
+        "Speakers: "
+        + ", ".join(f"{n} = {r}" for n, r in s["speakers"].items())
+        + f" ({s['therapist_from']}; use --therapist NAME to change)",
+        "",
+        "Listening and questions",
+    ]
     lines.append(f"  reflection : question    {_val(s['reflection_to_question'], ':1')}")
     lines.append(f"  complex reflections      {_val(s['percent_complex_reflections'])}")
     lines.append(f"  open questions           {_val(s['percent_open_questions'])}")
-    lines.append(f"  reflections {c['reflections']} (simple {c['simple_reflections']}, complex {c['complex_reflections']}); "
-                 f"questions {c['questions']} (open {c['open_questions']}, closed {c['closed_questions']}); "
-                 f"giving information/advice {c['therapist_input']}")
-    lines.append(f"  summaries {c['summaries']}, validations {c['validations']}, normalising {c['normalising']}, "
-                 f"affirmations {c['affirmations']}   (experimental)")
-    lines.append(f"  judgmental {c['judgmental']}, directive {c['directive']}, repair moves {c['repair']}   (experimental)")
+    lines.append(
+        f"  reflections {c['reflections']} (simple {c['simple_reflections']}, complex {c['complex_reflections']}); "
+        f"questions {c['questions']} (open {c['open_questions']}, closed {c['closed_questions']}); "
+        f"giving information/advice {c['therapist_input']}"
+    )
+    lines.append(
+        f"  summaries {c['summaries']}, validations {c['validations']}, normalising {c['normalising']}, "
+        f"affirmations {c['affirmations']}   (experimental)"
+    )
+    lines.append(
+        f"  judgmental {c['judgmental']}, directive {c['directive']}, repair moves {c['repair']}   (experimental)"
+    )
     lines.append("")
     lines.append("Talk time")
     bw = share["by_words"]
-    lines.append(f"  by words: therapist {bw['therapist'] or 0:.0f}%, client {bw['client'] or 0:.0f}%")
+    lines.append(
+        f"  by words: therapist {bw['therapist'] or 0:.0f}%, client {bw['client'] or 0:.0f}%"
+    )
     if share["by_time"]:
-        lines.append(f"  by time:  therapist {share['by_time']['therapist']:.0f}%, client {share['by_time']['client']:.0f}%")
+        lines.append(
+            f"  by time:  therapist {share['by_time']['therapist']:.0f}%, client {share['by_time']['client']:.0f}%"
+        )
     lines.append("")
     cs = s["change_sustain"]
     lines.append("Client talk")
     ratio = "n/a (no sustain talk coded)" if cs["ratio"] is None else f"{cs['ratio']:.2f}:1"
-    lines.append(f"  change {c['change_talk']}, sustain {c['sustain_talk']}, neutral {c['neutral_talk']}; "
-                 f"change : sustain {ratio}")
+    lines.append(
+        f"  change {c['change_talk']}, sustain {c['sustain_talk']}, neutral {c['neutral_talk']}; "
+        f"change : sustain {ratio}"
+    )
     lines.append("")
     lines.append("Possible rupture moments (experimental)")
     if not s["rupture_moments"]:
         lines.append("  none detected")
     for m in s["rupture_moments"]:
-        lines.append(f"  turn {m['index']} {_clock(m['start']).strip()} {m['type'].replace('rupture_', '')}: \"{m['cue']}\"")
+        lines.append(
+            f'  turn {m["index"]} {_clock(m["start"]).strip()} {m["type"].replace("rupture_", "")}: "{m["cue"]}"'
+        )
     lines += ["", "Transcript"]
     for u in result["utterances"]:
         code = u["behaviour"] or u["talk_type"] or ""
@@ -169,7 +201,9 @@ def format_report(result: dict[str, Any], name: str = "") -> str:
             code += "/" + sub
         marks = ",".join(m["type"] for m in u["markers"])
         who = "T" if u["speaker"] == "therapist" else "C"
-        lines.append(f"  {u['index']:>4} {_clock(u['start'])} {who} [{code}{(' ' + marks) if marks else ''}] {u['text']}")
+        lines.append(
+            f"  {u['index']:>4} {_clock(u['start'])} {who} [{code}{(' ' + marks) if marks else ''}] {u['text']}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -179,9 +213,13 @@ def format_report(result: dict[str, Any], name: str = "") -> str:
 
 def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     prog = "alliance nlp"
-    parser = _Parser(prog=prog, out=stdout, description="Train and evaluate the transcript classifiers.")
+    parser = _Parser(
+        prog=prog, out=stdout, description="Train and evaluate the transcript classifiers."
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    tr = sub.add_parser("train", out=stdout, help="grouped cross-validation, then write the artifact and model card")
+    tr = sub.add_parser(
+        "train", out=stdout, help="grouped cross-validation, then write the artifact and model card"
+    )
     tr.add_argument("--data", help="folder with AnnoMI-full.csv (default: ../shared/data)")
     tr.add_argument("--out", help="output folder (default: the package's artifacts folder)")
     tr.add_argument("--folds", type=int, default=5)
@@ -207,14 +245,22 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
         try:
             import sklearn  # noqa: F401
         except ImportError:
-            return _fail(stderr, prog, "training needs the train extra: pip install 'alliance[train]'")
+            return _fail(
+                stderr, prog, "training needs the train extra: pip install 'alliance[train]'"
+            )
         from . import training
 
         try:
             data_dir = find_data_dir(args.data)
             out = Path(args.out) if args.out else ARTIFACT_DIR
-            training.train(data_dir, out, args.folds, args.seed, args.version or training.MODEL_VERSION,
-                           log=lambda m: (stdout.write(m + "\n"), stdout.flush()))
+            training.train(
+                data_dir,
+                out,
+                args.folds,
+                args.seed,
+                args.version or training.MODEL_VERSION,
+                log=lambda m: (stdout.write(m + "\n"), stdout.flush()),
+            )
         except (DataError, ValueError, OSError) as exc:
             return _fail(stderr, prog, str(exc))
         return 0
@@ -232,10 +278,18 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
         return 0
     import numpy as np
 
-    stdout.write(f"model {report['model_version']} on {args.data} ({report['utterances']} utterances)\n")
+    stdout.write(
+        f"model {report['model_version']} on {args.data} ({report['utterances']} utterances)\n"
+    )
     for head, rep in report["heads"].items():
         stdout.write(f"\n{head}: macro-F1 {rep['macro_f1']:.3f}\n")
         for lab in rep["labels"]:
-            stdout.write(f"  {lab:<16} F1 {rep['per_class_f1'][lab]:.3f}  (n={rep['support'][lab]})\n")
-        stdout.write("  " + format_confusion(np.array(rep["confusion"]), rep["labels"]).replace("\n", "\n  ") + "\n")
+            stdout.write(
+                f"  {lab:<16} F1 {rep['per_class_f1'][lab]:.3f}  (n={rep['support'][lab]})\n"
+            )
+        stdout.write(
+            "  "
+            + format_confusion(np.array(rep["confusion"]), rep["labels"]).replace("\n", "\n  ")
+            + "\n"
+        )
     return 0

@@ -70,7 +70,9 @@ def load_annomi_csv(path: str | os.PathLike[str]) -> list[Record]:
                 try:
                     key = (row["transcript_id"], int(row["utterance_id"]))
                 except (TypeError, ValueError):
-                    raise DataError(f"{path}: line {line_no}: utterance_id is not an integer") from None
+                    raise DataError(
+                        f"{path}: line {line_no}: utterance_id is not an integer"
+                    ) from None
                 grouped[key].append(row)
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason})") from None
@@ -94,10 +96,16 @@ def load_annomi_csv(path: str | os.PathLike[str]) -> list[Record]:
             extra={"mi_quality": first.get("mi_quality", "")},
         )
         if speaker == "therapist":
-            rec.behaviour = _vote([r.get("main_therapist_behaviour", "") for r in rows], THERAPIST_BEHAVIOURS)
-            rec.reflection_type = _vote([r.get("reflection_subtype", "") for r in rows], REFLECTION_TYPES)
+            rec.behaviour = _vote(
+                [r.get("main_therapist_behaviour", "") for r in rows], THERAPIST_BEHAVIOURS
+            )
+            rec.reflection_type = _vote(
+                [r.get("reflection_subtype", "") for r in rows], REFLECTION_TYPES
+            )
             rec.question_type = _vote([r.get("question_subtype", "") for r in rows], QUESTION_TYPES)
-            rec.input_type = _vote([r.get("therapist_input_subtype", "") for r in rows], INPUT_TYPES)
+            rec.input_type = _vote(
+                [r.get("therapist_input_subtype", "") for r in rows], INPUT_TYPES
+            )
         else:
             rec.talk_type = _vote([r.get("client_talk_type", "") for r in rows], TALK_TYPES)
         records.append(rec)

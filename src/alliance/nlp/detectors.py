@@ -53,7 +53,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-THERAPIST_MARKERS = ("validation", "normalising", "affirmation", "summary", "judgmental", "directive", "repair")
+THERAPIST_MARKERS = (
+    "validation",
+    "normalising",
+    "affirmation",
+    "summary",
+    "judgmental",
+    "directive",
+    "repair",
+)
 CLIENT_MARKERS = ("rupture_withdrawal", "rupture_confrontation")
 ALL_MARKERS = THERAPIST_MARKERS + CLIENT_MARKERS
 EXPERIMENTAL = frozenset(ALL_MARKERS)  # none of them is validated on labelled clinical data
@@ -201,7 +209,20 @@ def detect(text: str, role: str, previous: str = "", previous_role: str = "") ->
     if role == "client" and "rupture_withdrawal" not in {m.name for m in found}:
         # minimal answer to an open question: a sign of withdrawal only in that context
         words = re.findall(r"[a-z']+", clean.lower())
-        if previous_role == "therapist" and "?" in previous and _OPEN_QUESTION_START.search(previous):
-            if 0 < len(words) <= 2 and words[0] in {"no", "nope", "nah", "dunno", "nothing", "fine", "meh", "whatever"}:
+        if (
+            previous_role == "therapist"
+            and "?" in previous
+            and _OPEN_QUESTION_START.search(previous)
+        ):
+            if 0 < len(words) <= 2 and words[0] in {
+                "no",
+                "nope",
+                "nah",
+                "dunno",
+                "nothing",
+                "fine",
+                "meh",
+                "whatever",
+            }:
                 found.append(Marker("rupture_withdrawal", clean))
     return found

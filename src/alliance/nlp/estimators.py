@@ -35,8 +35,13 @@ def _as_matrix(X: Any) -> CSR | np.ndarray:
 class LinearClassifier(BaseEstimator):
     """Multinomial logistic regression (L2) on a sparse or dense feature matrix."""
 
-    def __init__(self, C: float = 1.0, class_weight: str | dict[str, float] | None = "balanced",
-                 max_iter: int = 3000, random_state: int | None = 0) -> None:
+    def __init__(
+        self,
+        C: float = 1.0,
+        class_weight: str | dict[str, float] | None = "balanced",
+        max_iter: int = 3000,
+        random_state: int | None = 0,
+    ) -> None:
         self.C = C
         self.class_weight = class_weight
         self.max_iter = max_iter
@@ -54,7 +59,10 @@ class LinearClassifier(BaseEstimator):
             raise ValueError("need at least two classes to fit a classifier")
         Xs = X.to_scipy() if isinstance(X, CSR) else X
         model = LogisticRegression(
-            C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state
+            C=self.C,
+            class_weight=self.class_weight,
+            max_iter=self.max_iter,
+            random_state=self.random_state,
         )
         model.fit(Xs, y)
         self.classes_ = np.asarray(model.classes_)
@@ -71,7 +79,9 @@ class LinearClassifier(BaseEstimator):
         self._check_fitted("coef_")
         X = _as_matrix(X)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, the model expects {self.n_features_in_}")
+            raise ValueError(
+                f"X has {X.shape[1]} features, the model expects {self.n_features_in_}"
+            )
         scores = X.dot(self.coef_) if isinstance(X, CSR) else X @ self.coef_
         return scores + self.intercept_
 
@@ -84,7 +94,10 @@ class LinearClassifier(BaseEstimator):
     def to_state(self, prefix: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         self._check_fitted("coef_")
         meta = {"params": self.get_params(deep=False), "classes": [str(c) for c in self.classes_]}
-        return meta, {f"{prefix}.coef": self.coef_.astype(np.float32), f"{prefix}.intercept": self.intercept_}
+        return meta, {
+            f"{prefix}.coef": self.coef_.astype(np.float32),
+            f"{prefix}.intercept": self.intercept_,
+        }
 
     @classmethod
     def from_state(cls, meta: dict[str, Any], arrays: Any, prefix: str) -> LinearClassifier:
@@ -106,8 +119,13 @@ class UtteranceClassifier(BaseEstimator):
 
     labels: tuple[str, ...] = ()
 
-    def __init__(self, featurizer: UtteranceFeaturizer | None = None, C: float = 4.0,
-                 class_weight: str | None = "balanced", random_state: int | None = 0) -> None:
+    def __init__(
+        self,
+        featurizer: UtteranceFeaturizer | None = None,
+        C: float = 4.0,
+        class_weight: str | None = "balanced",
+        random_state: int | None = 0,
+    ) -> None:
         self.featurizer = featurizer
         self.C = C
         self.class_weight = class_weight
@@ -118,8 +136,12 @@ class UtteranceClassifier(BaseEstimator):
             raise ValueError(f"X has {len(X)} items but y has {len(y)} labels")
         unknown = sorted({str(v) for v in y} - set(self.labels)) if self.labels else []
         if unknown:
-            raise ValueError(f"unknown label(s) {unknown} for {type(self).__name__}; expected {self.labels}")
-        featurizer = clone(self.featurizer) if self.featurizer is not None else UtteranceFeaturizer()
+            raise ValueError(
+                f"unknown label(s) {unknown} for {type(self).__name__}; expected {self.labels}"
+            )
+        featurizer = (
+            clone(self.featurizer) if self.featurizer is not None else UtteranceFeaturizer()
+        )
         self.featurizer_ = featurizer.fit(X)
         self.classifier_ = LinearClassifier(
             C=self.C, class_weight=self.class_weight, random_state=self.random_state

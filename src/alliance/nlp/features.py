@@ -84,6 +84,47 @@ def _word_ngrams(toks: list[str], lo: int, hi: int, prefix: str) -> list[str]:
     return out
 
 
+_NEGATORS = frozenset(
+    {
+        "not",
+        "no",
+        "never",
+        "don't",
+        "can't",
+        "won't",
+        "didn't",
+        "doesn't",
+        "isn't",
+        "wasn't",
+        "aren't",
+        "couldn't",
+        "wouldn't",
+        "shouldn't",
+        "haven't",
+        "nothing",
+        "nobody",
+    }
+)
+_CLAUSE_END = frozenset({"?", "!", "but", "because", "and", "so"})
+
+
+def _negated(toks: list[str]) -> list[str]:
+    """Words in the scope of a negation, marked ("I don't want to stop" -> neg:want, neg:stop).
+
+    Change and sustain talk often differ only by a negation (Miller & Rollnick's DARN-CAT
+    categories apply in both directions), which bag-of-words features blur.
+    """
+    out, on = [], False
+    for t in toks:
+        if t in _CLAUSE_END:
+            on = False
+        elif t in _NEGATORS:
+            on = True
+        elif on:
+            out.append("neg:" + t)
+    return out
+
+
 def _char_ngrams(toks: list[str], lo: int, hi: int) -> list[str]:
     out = []
     for tok in toks:
@@ -111,6 +152,7 @@ class UtteranceFeaturizer(BaseEstimator):
         min_df: int = 2,
         block_weights: tuple[float, ...] = (1.0, 1.0, 0.6, 0.4, 1.0, 0.6),
         use_sentence_cues: bool = True,
+        use_negation: bool = False,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -120,9 +162,12 @@ class UtteranceFeaturizer(BaseEstimator):
         self.min_df = min_df
         self.block_weights = block_weights
         self.use_sentence_cues = use_sentence_cues
+        self.use_negation = use_negation
 
     # -- term extraction -------------------------------------------------------------------
-    def _terms(self, text: str, prev: str, nxt: str) -> tuple[list[list[str]], list[str], list[str]]:
+    def _terms(
+        self, text: str, prev: str, nxt: str
+    ) -> tuple[list[list[str]], list[str], list[str]]:
         toks, ptoks = tokens(text), tokens(prev)
         wlo, whi = self.word_ngram_range
         blocks = [_word_ngrams(toks, wlo, whi, "w")]
@@ -134,7 +179,10 @@ class UtteranceFeaturizer(BaseEstimator):
         plo, phi = self.prev_ngram_range
         blocks.append(_word_ngrams(ptoks, plo, phi, "p") if ptoks else ["p<none>"])
         blocks.append(["n" + t for t in tokens(nxt)] if self.use_next else [])
-        blocks.append(self._sentence_cues(text) if self.use_sentence_cues else [])
+        cues = self._sentence_cues(text) if self.use_sentence_cues else []
+        if self.use_negation:
+            cues = cues + _negated(toks)
+        blocks.append(cues)
         return blocks, toks, ptoks
 
     @staticmethod
@@ -149,8 +197,15 @@ class UtteranceFeaturizer(BaseEstimator):
         for s in sentences:
             if s.endswith("?"):
                 t = [w for w in _TOKEN.findall(s) if w not in "?!"]
-                t = [w for w in t if w not in ("so", "and", "okay", "ok", "well", "but", "um", "uh", "now", "then")] or t
-                out.extend(["q1 " + " ".join(t[:1]), "q2 " + " ".join(t[:2]), "q3 " + " ".join(t[:3])])
+                t = [
+                    w
+                    for w in t
+                    if w
+                    not in ("so", "and", "okay", "ok", "well", "but", "um", "uh", "now", "then")
+                ] or t
+                out.extend(
+                    ["q1 " + " ".join(t[:1]), "q2 " + " ".join(t[:2]), "q3 " + " ".join(t[:3])]
+                )
         if sentences:
             last = [w for w in _TOKEN.findall(sentences[-1]) if w not in "!"]
             out.extend("l" + g for g in _word_ngrams(last, 1, 2, ""))
@@ -236,9 +291,10 @@ class UtteranceFeaturizer(BaseEstimator):
         self._check_fitted("vocabulary_")
         params = self.get_params(deep=False)
         params = {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
-        return {"params": params, "vocabulary": self.get_feature_names_out()[: len(self.vocabulary_)]}, {
-            "idf": self.idf_
-        }
+        return {
+            "params": params,
+            "vocabulary": self.get_feature_names_out()[: len(self.vocabulary_)],
+        }, {"idf": self.idf_}
 
     @classmethod
     def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> UtteranceFeaturizer:

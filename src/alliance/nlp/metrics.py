@@ -44,8 +44,13 @@ def rate(name: str, value: float | None) -> dict[str, Any]:
         level = "fair"
     else:
         level = "below fair"
-    return {"value": None if value is None else round(value, 2), "fair": t["fair"], "good": t["good"],
-            "level": level, "source": t["source"]}
+    return {
+        "value": None if value is None else round(value, 2),
+        "fair": t["fair"],
+        "good": t["good"],
+        "level": level,
+        "source": t["source"],
+    }
 
 
 def _ratio(a: int, b: int) -> float | None:
@@ -62,8 +67,22 @@ def _words(text: str) -> int:
 
 def session_summary(utterances: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Summary metrics for one session from the ``utterances`` of :func:`analyze_transcript`."""
-    count = {k: 0 for k in ("reflection", "question", "therapist_input", "other", "simple", "complex",
-                            "open", "closed", "change", "neutral", "sustain")}
+    count = {
+        k: 0
+        for k in (
+            "reflection",
+            "question",
+            "therapist_input",
+            "other",
+            "simple",
+            "complex",
+            "open",
+            "closed",
+            "change",
+            "neutral",
+            "sustain",
+        )
+    }
     markers: dict[str, int] = {}
     words = {"therapist": 0, "client": 0}
     seconds = {"therapist": 0.0, "client": 0.0}
@@ -83,35 +102,65 @@ def session_summary(utterances: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             name = m["type"] if isinstance(m, Mapping) else str(m)
             markers[name] = markers.get(name, 0) + 1
             if name.startswith("rupture_"):
-                ruptures.append({"index": u["index"], "type": name, "start": u.get("start"),
-                                 "cue": m.get("cue") if isinstance(m, Mapping) else None})
+                ruptures.append(
+                    {
+                        "index": u["index"],
+                        "type": name,
+                        "start": u.get("start"),
+                        "cue": m.get("cue") if isinstance(m, Mapping) else None,
+                    }
+                )
     total_words = words["therapist"] + words["client"]
     total_secs = seconds["therapist"] + seconds["client"]
     therapist_turns = sum(1 for u in utterances if u["speaker"] == "therapist")
     return {
         "turns": {"therapist": therapist_turns, "client": len(utterances) - therapist_turns},
         "talk_share": {
-            "by_words": {"therapist": _round(_pct(words["therapist"], total_words)),
-                         "client": _round(_pct(words["client"], total_words))},
-            "by_time": ({"therapist": _round(_pct(int(seconds["therapist"] * 1000), int(total_secs * 1000))),
-                         "client": _round(_pct(int(seconds["client"] * 1000), int(total_secs * 1000)))}
-                        if timed and total_secs > 0 else None),
+            "by_words": {
+                "therapist": _round(_pct(words["therapist"], total_words)),
+                "client": _round(_pct(words["client"], total_words)),
+            },
+            "by_time": (
+                {
+                    "therapist": _round(
+                        _pct(int(seconds["therapist"] * 1000), int(total_secs * 1000))
+                    ),
+                    "client": _round(_pct(int(seconds["client"] * 1000), int(total_secs * 1000))),
+                }
+                if timed and total_secs > 0
+                else None
+            ),
         },
         "counts": {
-            "reflections": count["reflection"], "simple_reflections": count["simple"],
-            "complex_reflections": count["complex"], "questions": count["question"],
-            "open_questions": count["open"], "closed_questions": count["closed"],
-            "therapist_input": count["therapist_input"], "other": count["other"],
-            "change_talk": count["change"], "neutral_talk": count["neutral"], "sustain_talk": count["sustain"],
-            "summaries": markers.get("summary", 0), "validations": markers.get("validation", 0),
-            "normalising": markers.get("normalising", 0), "affirmations": markers.get("affirmation", 0),
-            "judgmental": markers.get("judgmental", 0), "directive": markers.get("directive", 0),
+            "reflections": count["reflection"],
+            "simple_reflections": count["simple"],
+            "complex_reflections": count["complex"],
+            "questions": count["question"],
+            "open_questions": count["open"],
+            "closed_questions": count["closed"],
+            "therapist_input": count["therapist_input"],
+            "other": count["other"],
+            "change_talk": count["change"],
+            "neutral_talk": count["neutral"],
+            "sustain_talk": count["sustain"],
+            "summaries": markers.get("summary", 0),
+            "validations": markers.get("validation", 0),
+            "normalising": markers.get("normalising", 0),
+            "affirmations": markers.get("affirmation", 0),
+            "judgmental": markers.get("judgmental", 0),
+            "directive": markers.get("directive", 0),
             "repair": markers.get("repair", 0),
         },
-        "reflection_to_question": rate("reflection_to_question", _ratio(count["reflection"], count["question"])),
+        "reflection_to_question": rate(
+            "reflection_to_question", _ratio(count["reflection"], count["question"])
+        ),
         "percent_complex_reflections": rate(
-            "percent_complex_reflections", _pct(count["complex"], count["simple"] + count["complex"])),
-        "percent_open_questions": rate("percent_open_questions", _pct(count["open"], count["open"] + count["closed"])),
+            "percent_complex_reflections",
+            _pct(count["complex"], count["simple"] + count["complex"]),
+        ),
+        "percent_open_questions": rate(
+            "percent_open_questions", _pct(count["open"], count["open"] + count["closed"])
+        ),
         "change_sustain": {
             "ratio": _round(_ratio(count["change"], count["sustain"])),
             "change_talk_share": _round(_pct(count["change"], count["change"] + count["sustain"])),
@@ -175,8 +224,11 @@ def trend(summaries: Sequence[Mapping[str, Any]], min_change: float = 0.05) -> d
             else:
                 direction = "improving" if (change > 0) == HIGHER_IS_BETTER[k] else "worsening"
         out["metrics"][k] = {
-            "values": values, "mean": _round(mean), "first": present[0] if present else None,
-            "last": present[-1] if present else None, "slope_per_session": _round(slope, 3),
+            "values": values,
+            "mean": _round(mean),
+            "first": present[0] if present else None,
+            "last": present[-1] if present else None,
+            "slope_per_session": _round(slope, 3),
             "direction": direction,
         }
     return out

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import BaseEstimator, CSR
+from .base import CSR, BaseEstimator
 from .estimators import LinearClassifier
 from .features import UtteranceFeaturizer
 
@@ -40,8 +40,13 @@ class ArtifactError(ValueError):
 class TranscriptModel(BaseEstimator):
     """All utterance classifiers over one shared featurizer (fit once, score once per turn)."""
 
-    def __init__(self, featurizer: UtteranceFeaturizer | None = None, C: dict[str, float] | None = None,
-                 class_weight: str | None = "balanced", random_state: int | None = 0) -> None:
+    def __init__(
+        self,
+        featurizer: UtteranceFeaturizer | None = None,
+        C: dict[str, float] | None = None,
+        class_weight: str | None = "balanced",
+        random_state: int | None = 0,
+    ) -> None:
         self.featurizer = featurizer
         self.C = C
         self.class_weight = class_weight
@@ -51,7 +56,9 @@ class TranscriptModel(BaseEstimator):
         """``X``: ``(text, previous, next)`` items; ``y``: per head, a label or None per item."""
         from .base import clone
 
-        featurizer = clone(self.featurizer) if self.featurizer is not None else UtteranceFeaturizer()
+        featurizer = (
+            clone(self.featurizer) if self.featurizer is not None else UtteranceFeaturizer()
+        )
         self.featurizer_ = featurizer.fit(X)
         A = self.featurizer_.transform(X)
         self.heads_: dict[str, LinearClassifier] = {}
@@ -77,19 +84,25 @@ class TranscriptModel(BaseEstimator):
         self._check_fitted("heads_")
         return self.heads_[head].predict_proba(self.transform(X))
 
-    def predict_heads(self, features: CSR, speakers: Sequence[str]) -> list[dict[str, tuple[str, float] | None]]:
+    def predict_heads(
+        self, features: CSR, speakers: Sequence[str]
+    ) -> list[dict[str, tuple[str, float] | None]]:
         """Per row and head, ``(label, probability)`` where the head applies, else None."""
         self._check_fitted("heads_")
         n = features.shape[0]
-        out: list[dict[str, tuple[str, float] | None]] = [{h: None for h in HEADS} for _ in range(n)]
+        out: list[dict[str, tuple[str, float] | None]] = [
+            {h: None for h in HEADS} for _ in range(n)
+        ]
         speakers = list(speakers)
         for head in ("behaviour", "talk_type", "reflection_type", "question_type", "input_type"):
             who, needs = HEADS[head]
             if head not in self.heads_:
                 continue
             rows = [
-                i for i in range(n)
-                if speakers[i] == who and (needs is None or (out[i]["behaviour"] or ("", 0))[0] == needs)
+                i
+                for i in range(n)
+                if speakers[i] == who
+                and (needs is None or (out[i]["behaviour"] or ("", 0))[0] == needs)
             ]
             if not rows:
                 continue
@@ -101,15 +114,22 @@ class TranscriptModel(BaseEstimator):
         return out
 
     # -- persistence ------------------------------------------------------------------------
-    def save(self, directory: str | os.PathLike[str], version: str, metadata: dict[str, Any] | None = None) -> Path:
+    def save(
+        self,
+        directory: str | os.PathLike[str],
+        version: str,
+        metadata: dict[str, Any] | None = None,
+    ) -> Path:
         """Write ``model-<version>.npz`` and ``model-<version>.json``; return the ``.npz`` path."""
         self._check_fitted("heads_")
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         fmeta, farrays = self.featurizer_.to_state()
         vocab = "\n".join(fmeta.pop("vocabulary")).encode("utf-8")
-        arrays: dict[str, np.ndarray] = {"featurizer.idf": farrays["idf"].astype(np.float32),
-                                         "featurizer.vocabulary": np.frombuffer(vocab, dtype=np.uint8)}
+        arrays: dict[str, np.ndarray] = {
+            "featurizer.idf": farrays["idf"].astype(np.float32),
+            "featurizer.vocabulary": np.frombuffer(vocab, dtype=np.uint8),
+        }
         heads_meta = {}
         for name, clf in self.heads_.items():
             hmeta, harrays = clf.to_state(f"head.{name}")
@@ -125,7 +145,9 @@ class TranscriptModel(BaseEstimator):
         }
         npz = directory / f"model-{version}.npz"
         np.savez_compressed(npz, **arrays)
-        (directory / f"model-{version}.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+        (directory / f"model-{version}.json").write_text(
+            json.dumps(meta, indent=1, sort_keys=True) + "\n"
+        )
         return npz
 
     @classmethod
@@ -151,7 +173,8 @@ class TranscriptModel(BaseEstimator):
         obj = cls(featurizer=None, **params)
         obj.featurizer_ = featurizer
         obj.heads_ = {
-            name: LinearClassifier.from_state(hmeta, arrays, f"head.{name}") for name, hmeta in meta["heads"].items()
+            name: LinearClassifier.from_state(hmeta, arrays, f"head.{name}")
+            for name, hmeta in meta["heads"].items()
         }
         obj.version_ = meta["version"]
         obj.metadata_ = meta
@@ -160,7 +183,9 @@ class TranscriptModel(BaseEstimator):
 
 def default_artifact() -> Path:
     """The newest ``model-*.npz`` shipped in the package (by version number)."""
-    candidates = sorted(ARTIFACT_DIR.glob("model-*.npz"), key=lambda p: _version_key(p.stem[len("model-"):]))
+    candidates = sorted(
+        ARTIFACT_DIR.glob("model-*.npz"), key=lambda p: _version_key(p.stem[len("model-") :])
+    )
     if not candidates:
         raise ArtifactError(f"no model artifact in {ARTIFACT_DIR}; run `alliance nlp train`")
     return candidates[-1]

@@ -32,7 +32,9 @@ def _content(text: str) -> set[str]:
 
 def role_scores(transcript: Transcript) -> dict[str, float]:
     """A therapist-likeness score per speaker (higher = more therapist-like)."""
-    stats: dict[str, dict[str, float]] = {s: {"turns": 0, "questions": 0, "echo": 0.0} for s in transcript.speakers}
+    stats: dict[str, dict[str, float]] = {
+        s: {"turns": 0, "questions": 0, "echo": 0.0} for s in transcript.speakers
+    }
     prev_text: str | None = None
     prev_speaker: str | None = None
     for turn in transcript.turns:

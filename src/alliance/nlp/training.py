@@ -9,7 +9,6 @@ greedy size balance, so a given seed always gives the same folds.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -52,7 +51,13 @@ TARGETS = {"behaviour": 0.78, "talk_type": 0.58, "question_type": 0.80, "reflect
 
 # Regularisation per head.  Chosen once on the development CV runs (logged in the model card),
 # not re-tuned per fold; the 36 transcripts held out of the shared copy give the unbiased figure.
-DEFAULT_C = {"behaviour": 1.0, "talk_type": 1.0, "reflection_type": 10.0, "question_type": 1.0, "input_type": 3.0}
+DEFAULT_C = {
+    "behaviour": 1.0,
+    "talk_type": 1.0,
+    "reflection_type": 10.0,
+    "question_type": 1.0,
+    "input_type": 3.0,
+}
 
 
 def default_model(seed: int = 0) -> TranscriptModel:
@@ -87,7 +92,9 @@ def grouped_folds(groups: Sequence[str], n_folds: int, seed: int) -> list[np.nda
     return [np.where(assign == f)[0] for f in range(n_folds)]
 
 
-def predict_records(model: TranscriptModel, records: Sequence[Record]) -> dict[str, list[str | None]]:
+def predict_records(
+    model: TranscriptModel, records: Sequence[Record]
+) -> dict[str, list[str | None]]:
     """Predictions per head on gold speaker roles; subtype heads on every therapist turn."""
     feats = model.transform(contexts(records))
     out: dict[str, list[str | None]] = {h: [None] * len(records) for h in HEAD_LABELS}
@@ -97,7 +104,7 @@ def predict_records(model: TranscriptModel, records: Sequence[Record]) -> dict[s
         if len(rows) == 0:
             continue
         pred = clf.predict(feats.select_rows(rows))
-        for i, p in zip(rows, pred):
+        for i, p in zip(rows, pred, strict=False):
             out[head][int(i)] = str(p)
     return out
 
@@ -106,7 +113,11 @@ def score(gold: dict[str, list[str | None]], pred: dict[str, list[str | None]]) 
     """Macro-F1, per-class F1, support and confusion matrix per head, on gold-labelled rows."""
     report: dict[str, Any] = {}
     for head, labs in HEAD_LABELS.items():
-        pairs = [(g, p) for g, p in zip(gold[head], pred[head]) if g is not None and p is not None]
+        pairs = [
+            (g, p)
+            for g, p in zip(gold[head], pred[head], strict=False)
+            if g is not None and p is not None
+        ]
         if not pairs:
             continue
         y, p = [a for a, _ in pairs], [b for _, b in pairs]
@@ -120,8 +131,9 @@ def score(gold: dict[str, list[str | None]], pred: dict[str, list[str | None]]) 
     return report
 
 
-def cross_validate(records: Sequence[Record], n_folds: int = 5, seed: int = 0,
-                   log: Callable[[str], None] = print) -> dict[str, Any]:
+def cross_validate(
+    records: Sequence[Record], n_folds: int = 5, seed: int = 0, log: Callable[[str], None] = print
+) -> dict[str, Any]:
     folds = grouped_folds([r.group for r in records], n_folds, seed)
     gold = labels(records)
     pooled: dict[str, list[str | None]] = {h: [None] * len(records) for h in HEAD_LABELS}
@@ -138,8 +150,12 @@ def cross_validate(records: Sequence[Record], n_folds: int = 5, seed: int = 0,
         for h in HEAD_LABELS:
             for j, i in enumerate(test):
                 pooled[h][int(i)] = pred[h][j]
-        log(f"fold {k + 1}/{n_folds}: " + ", ".join(
-            f"{h} {fold_report[h]['macro_f1']:.3f}" for h in HEAD_LABELS if h in fold_report))
+        log(
+            f"fold {k + 1}/{n_folds}: "
+            + ", ".join(
+                f"{h} {fold_report[h]['macro_f1']:.3f}" for h in HEAD_LABELS if h in fold_report
+            )
+        )
     summary = score(gold, pooled)
     for head, rep in summary.items():
         fold_macro = [f[head]["macro_f1"] for f in per_fold if head in f]
@@ -149,12 +165,21 @@ def cross_validate(records: Sequence[Record], n_folds: int = 5, seed: int = 0,
         rep["per_class_f1_mean"] = {}
         rep["per_class_f1_sd"] = {}
         for lab in rep["labels"]:
-            vals = [f[head]["per_class_f1"][lab] for f in per_fold if head in f and f[head]["support"][lab] > 0]
+            vals = [
+                f[head]["per_class_f1"][lab]
+                for f in per_fold
+                if head in f and f[head]["support"][lab] > 0
+            ]
             rep["per_class_f1_mean"][lab] = float(np.mean(vals)) if vals else 0.0
             rep["per_class_f1_sd"][lab] = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
         rep["target"] = TARGETS.get(head)
-    return {"folds": n_folds, "seed": seed, "grouping": "video_url", "heads": summary,
-            "fold_sizes": [int(len(f)) for f in folds]}
+    return {
+        "folds": n_folds,
+        "seed": seed,
+        "grouping": "video_url",
+        "heads": summary,
+        "fold_sizes": [int(len(f)) for f in folds],
+    }
 
 
 def bolt_agreement(bolt_dir: Path) -> dict[str, Any] | None:
@@ -169,7 +194,9 @@ def bolt_agreement(bolt_dir: Path) -> dict[str, Any] | None:
         with f.open(newline="", encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 text, label = row.get("prompt", ""), (row.get("completion") or "").strip()
-                hit = bool(PATTERNS["validation"].search(text) or PATTERNS["normalising"].search(text))
+                hit = bool(
+                    PATTERNS["validation"].search(text) or PATTERNS["normalising"].search(text)
+                )
                 gold = label == "Normalizing"
                 tp += hit and gold
                 fp += hit and not gold
@@ -177,26 +204,42 @@ def bolt_agreement(bolt_dir: Path) -> dict[str, Any] | None:
                 tn += (not hit) and (not gold)
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
-    return {"utterances": tp + fp + fn + tn, "normalizing_labelled": tp + fn, "detector_hits": tp + fp,
-            "precision": precision, "recall": recall}
+    return {
+        "utterances": tp + fp + fn + tn,
+        "normalizing_labelled": tp + fn,
+        "detector_hits": tp + fp,
+        "precision": precision,
+        "recall": recall,
+    }
 
 
-def train(data_dir: Path, out_dir: Path, n_folds: int = 5, seed: int = 0, version: str = MODEL_VERSION,
-          log: Callable[[str], None] = print) -> dict[str, Any]:
+def train(
+    data_dir: Path,
+    out_dir: Path,
+    n_folds: int = 5,
+    seed: int = 0,
+    version: str = MODEL_VERSION,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Grouped CV, then a final fit on all data; writes the artifact and MODEL_CARD.md."""
     csv_path = training_csv(data_dir)
     records = load_annomi_csv(csv_path)
     n_t = sum(r.speaker == "therapist" for r in records)
-    log(f"loaded {len(records)} utterances ({n_t} therapist) from {len({r.transcript_id for r in records})} "
-        f"transcripts, {len({r.group for r in records})} videos")
+    log(
+        f"loaded {len(records)} utterances ({n_t} therapist) from {len({r.transcript_id for r in records})} "
+        f"transcripts, {len({r.group for r in records})} videos"
+    )
     cv = cross_validate(records, n_folds, seed, log)
     model = default_model(seed).fit(contexts(records), labels(records))
     bolt = bolt_agreement(data_dir.parent / "bolt") or bolt_agreement(data_dir / "bolt")
     metadata = {
-        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "training_data": {"file": csv_path.name, "utterances": len(records),
-                          "transcripts": len({r.transcript_id for r in records}),
-                          "videos": len({r.group for r in records})},
+        "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "training_data": {
+            "file": csv_path.name,
+            "utterances": len(records),
+            "transcripts": len({r.transcript_id for r in records}),
+            "videos": len({r.group for r in records}),
+        },
         "cv": cv,
         "bolt_detector_agreement": bolt,
         "environment": {"python": platform.python_version(), "numpy": np.__version__},
@@ -211,27 +254,44 @@ def train(data_dir: Path, out_dir: Path, n_folds: int = 5, seed: int = 0, versio
 def evaluate(artifact: str | Path, csv_path: str | Path) -> dict[str, Any]:
     model = TranscriptModel.load(artifact)
     records = load_annomi_csv(csv_path)
-    return {"model_version": model.version_, "utterances": len(records),
-            "heads": score(labels(records), predict_records(model, records))}
+    return {
+        "model_version": model.version_,
+        "utterances": len(records),
+        "heads": score(labels(records), predict_records(model, records)),
+    }
 
 
 # ------------------------------------------------------------------------------------------
 # model card
 
+
 def _fmt_head(name: str, rep: dict[str, Any]) -> str:
     from .evaluation import format_confusion_md
 
     target = f" (target {rep['target']:.2f})" if rep.get("target") else ""
-    lines = [f"### {name}{target}", "",
-             f"Macro-F1 {rep['macro_f1_mean']:.3f} ± {rep['macro_f1_sd']:.3f} (mean ± sd over folds); "
-             f"pooled out-of-fold {rep['macro_f1']:.3f}. Per fold: "
-             + ", ".join(f"{v:.3f}" for v in rep["macro_f1_folds"]) + ".", "",
-             "| class | support | F1 (mean ± sd over folds) | F1 pooled |", "|---|---|---|---|"]
+    lines = [
+        f"### {name}{target}",
+        "",
+        f"Macro-F1 {rep['macro_f1_mean']:.3f} ± {rep['macro_f1_sd']:.3f} (mean ± sd over folds); "
+        f"pooled out-of-fold {rep['macro_f1']:.3f}. Per fold: "
+        + ", ".join(f"{v:.3f}" for v in rep["macro_f1_folds"])
+        + ".",
+        "",
+        "| class | support | F1 (mean ± sd over folds) | F1 pooled |",
+        "|---|---|---|---|",
+    ]
     for lab in rep["labels"]:
-        lines.append(f"| {lab} | {rep['support'][lab]} | {rep['per_class_f1_mean'][lab]:.3f} ± "
-                     f"{rep['per_class_f1_sd'][lab]:.3f} | {rep['per_class_f1'][lab]:.3f} |")
-    lines += ["", "Confusion matrix (pooled out-of-fold predictions):", "",
-              format_confusion_md(np.array(rep["confusion"]), rep["labels"]), ""]
+        lines.append(
+            f"| {lab} | {rep['support'][lab]} | {rep['per_class_f1_mean'][lab]:.3f} ± "
+            f"{rep['per_class_f1_sd'][lab]:.3f} | {rep['per_class_f1'][lab]:.3f} |"
+        )
+    lines += [
+        "",
+        "Confusion matrix (pooled out-of-fold predictions):",
+        "",
+        format_confusion_md(np.array(rep["confusion"]), rep["labels"]),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -241,26 +301,35 @@ def model_card(version: str, meta: dict[str, Any], npz: Path) -> str:
     td = meta["training_data"]
     bolt = meta.get("bolt_detector_agreement")
     order = ["behaviour", "talk_type", "question_type", "reflection_type", "input_type"]
-    titles = {"behaviour": "Therapist behaviour", "talk_type": "Client talk type",
-              "question_type": "Question type (open / closed)", "reflection_type": "Reflection type (simple / complex)",
-              "input_type": "Therapist input subtype"}
+    titles = {
+        "behaviour": "Therapist behaviour",
+        "talk_type": "Client talk type",
+        "question_type": "Question type (open / closed)",
+        "reflection_type": "Reflection type (simple / complex)",
+        "input_type": "Therapist input subtype",
+    }
     met = []
     for h in order:
         if h in heads and heads[h].get("target"):
             ok = heads[h]["macro_f1_mean"] >= heads[h]["target"]
-            met.append(f"| {titles[h]} | {heads[h]['macro_f1_mean']:.3f} ± {heads[h]['macro_f1_sd']:.3f} | "
-                       f"{heads[h]['target']:.2f} | {'met' if ok else 'NOT met'} |")
+            met.append(
+                f"| {titles[h]} | {heads[h]['macro_f1_mean']:.3f} ± {heads[h]['macro_f1_sd']:.3f} | "
+                f"{heads[h]['target']:.2f} | {'met' if ok else 'NOT met'} |"
+            )
     bolt_txt = (
         f"On BOLT's {bolt['utterances']} therapist utterances, the validation + normalising detectors fire on "
-        f"{bolt['detector_hits']}; against BOLT's \"Normalizing\" label ({bolt['normalizing_labelled']} utterances) "
-        f"precision is {bolt['precision']:.2f} and recall {bolt['recall']:.2f}. BOLT's label is broader (it includes "
-        "reassurance and sympathy), so low recall is expected; the figure is a sanity check, not a validation."
-        if bolt else "BOLT data was not found at training time, so no detector agreement was computed."
+        f'{bolt["detector_hits"]}; against BOLT\'s "Normalizing" label ({bolt["normalizing_labelled"]} utterances) '
+        f"precision is {bolt['precision']:.2f} and recall {bolt['recall']:.2f}. BOLT gives each utterance one primary "
+        "label, so a validating phrase inside an utterance labelled as a question or reflection counts as a false "
+        "positive here, and BOLT's label also covers reassurance and sympathy that the rules do not look for; "
+        "the figure is a sanity check, not a validation."
+        if bolt
+        else "BOLT data was not found at training time, so no detector agreement was computed."
     )
     return f"""# Model card: Alliance transcript classifiers, version {version}
 
-Artifact: `{npz.name}` (+ `{npz.with_suffix('.json').name}`), created {meta['created']}.
-Produced by `alliance nlp train --folds {cv['folds']} --seed {cv['seed']}`; the numbers below are
+Artifact: `{npz.name}` (+ `{npz.with_suffix(".json").name}`), created {meta["created"]}.
+Produced by `alliance nlp train --folds {cv["folds"]} --seed {cv["seed"]}`; the numbers below are
 written by that command, not by hand.
 
 ## Intended use
@@ -282,8 +351,8 @@ The artifact stores IDF weights, coefficients and the n-gram vocabulary (n-grams
 two training utterances), not training sentences.
 
 ## Data
-- **AnnoMI** (97 of 133 transcripts in the shared copy: {td['utterances']} utterances,
-  {td['transcripts']} transcripts, {td['videos']} videos; expert-annotated MI demonstration videos).
+- **AnnoMI** (97 of 133 transcripts in the shared copy: {td["utterances"]} utterances,
+  {td["transcripts"]} transcripts, {td["videos"]} videos; expert-annotated MI demonstration videos).
   Wu, Z., Balloccu, S., Kumar, V., Helaoui, R., Reiter, E., Reforgiato Recupero, D. & Riboni, D.
   "Anno-MI: A Dataset of Expert-Annotated Counselling Dialogues", ICASSP 2022,
   doi:10.1109/ICASSP43922.2022.9746035; and "Creation, Analysis and Evaluation of AnnoMI, a Dataset
@@ -299,8 +368,8 @@ two training utterances), not training sentences.
 this artifact; the figures below are from the 97 shared transcripts only.
 
 ## Evaluation
-{cv['folds']}-fold cross-validation grouped by video (`video_url`), seed {cv['seed']}; fold sizes
-{cv['fold_sizes']} utterances. Design choices (feature blocks, C) were compared on this same CV,
+{cv["folds"]}-fold cross-validation grouped by video (`video_url`), seed {cv["seed"]}; fold sizes
+{cv["fold_sizes"]} utterances. Design choices (feature blocks, C) were compared on this same CV,
 so the figures may be slightly optimistic; the held-out transcripts give the unbiased number.
 
 | task | macro-F1 (mean ± sd) | target | |

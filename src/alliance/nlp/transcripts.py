@@ -39,7 +39,13 @@ class Turn:
     line: int | None = None  # where the turn starts in the file, for messages
 
     def to_dict(self) -> dict[str, object]:
-        return {"index": self.index, "speaker": self.speaker, "text": self.text, "start": self.start, "end": self.end}
+        return {
+            "index": self.index,
+            "speaker": self.speaker,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+        }
 
 
 @dataclass
@@ -57,7 +63,9 @@ class Transcript:
 
     @property
     def has_timestamps(self) -> bool:
-        return bool(self.turns) and all(t.start is not None and t.end is not None for t in self.turns)
+        return bool(self.turns) and all(
+            t.start is not None and t.end is not None for t in self.turns
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -75,10 +83,14 @@ def decode(data: bytes | str) -> str:
             try:
                 text = data.decode("utf-16")
             except UnicodeDecodeError:
-                raise TranscriptError("the file says it is UTF-16 but is not valid UTF-16") from None
+                raise TranscriptError(
+                    "the file says it is UTF-16 but is not valid UTF-16"
+                ) from None
         else:
             if b"\x00" in data[:4096]:
-                raise TranscriptError("this is binary data, not a transcript (expected a .vtt, .srt or .txt file)")
+                raise TranscriptError(
+                    "this is binary data, not a transcript (expected a .vtt, .srt or .txt file)"
+                )
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
@@ -89,10 +101,14 @@ def decode(data: bytes | str) -> str:
                 ) from None
     text = text.lstrip("\ufeff")
     if "\x00" in text:
-        raise TranscriptError("this is binary data, not a transcript (expected a .vtt, .srt or .txt file)")
+        raise TranscriptError(
+            "this is binary data, not a transcript (expected a .vtt, .srt or .txt file)"
+        )
     bad = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if bad > 8:
-        raise TranscriptError("this looks like binary data, not a transcript (expected a .vtt, .srt or .txt file)")
+        raise TranscriptError(
+            "this looks like binary data, not a transcript (expected a .vtt, .srt or .txt file)"
+        )
     if not text.strip():
         raise TranscriptError("the file is empty")
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -124,7 +140,9 @@ _TIMING = re.compile(r"^\s*(\S+)\s+-->\s+(\S+)(?:\s+.*)?$")
 def _parse_timing(line_text: str, line: int) -> tuple[float, float]:
     m = _TIMING.match(line_text)
     if not m:
-        raise TranscriptError(f"expected a cue timing line 'start --> end', found '{_clip(line_text)}'", line)
+        raise TranscriptError(
+            f"expected a cue timing line 'start --> end', found '{_clip(line_text)}'", line
+        )
     start, end = parse_timestamp(m.group(1), line), parse_timestamp(m.group(2), line)
     if end < start:
         raise TranscriptError(f"cue ends ({m.group(2)}) before it starts ({m.group(1)})", line)
@@ -141,7 +159,7 @@ def _clip(s: str, n: int = 40) -> str:
 
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>(.*?)(?:</v>|$)", re.S)
 _TAGS = re.compile(r"</?[a-z][^>]*>|</v>", re.I)
-_NAME_PREFIX = re.compile(r"^\s*([^\s:][^:\n]{0,%d}?)\s*:\s+(.*)$" % (MAX_SPEAKER_LEN - 1), re.S)
+_NAME_PREFIX = re.compile(rf"^\s*([^\s:][^:\n]{{0,{MAX_SPEAKER_LEN - 1}}}?)\s*:\s+(.*)$", re.S)
 _URLISH = re.compile(r"^(https?|ftp|mailto)$", re.I)
 
 
@@ -222,9 +240,13 @@ def _parse_vtt(text: str) -> list[_Cue]:
         line_no = block_start + timing_idx + 1
         start, end = _parse_timing(block[timing_idx], line_no)
         payload = "\n".join(block[timing_idx + 1 :])
-        for extra, ln in ((b, block_start + k + 1) for k, b in enumerate(block[timing_idx + 1 :], timing_idx + 1)):
+        for extra, ln in (
+            (b, block_start + k + 1) for k, b in enumerate(block[timing_idx + 1 :], timing_idx + 1)
+        ):
             if "-->" in extra:
-                raise TranscriptError("a cue timing line inside cue text (is a blank line missing?)", ln)
+                raise TranscriptError(
+                    "a cue timing line inside cue text (is a blank line missing?)", ln
+                )
         speaker, body = _split_speaker(payload)
         if body or speaker:
             cues.append(_Cue(speaker, body, start, end, line_no))
@@ -263,7 +285,9 @@ def _parse_srt(text: str) -> list[_Cue]:
     return cues
 
 
-_PLAIN_TS = re.compile(r"^\s*[\[(]?((?:\d{1,3}:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?)[\])]?\s*[-–—]?\s*")
+_PLAIN_TS = re.compile(
+    r"^\s*[\[(]?((?:\d{1,3}:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?)[\])]?\s*[-–—]?\s*"
+)
 _PLAIN_TS_ONLY = re.compile(r"^\s*[\[(]?((?:\d{1,3}:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?)[\])]?\s*$")
 _BRACKETED_TS = re.compile(r"^\s*[\[(]([^\])]*)[\])]")
 
@@ -304,7 +328,8 @@ def _parse_plain(text: str) -> list[_Cue]:
         else:
             if current is None:
                 raise TranscriptError(
-                    f"expected 'Speaker: text' but found '{_clip(line)}' before any speaker name", no
+                    f"expected 'Speaker: text' but found '{_clip(line)}' before any speaker name",
+                    no,
                 )
             current.text = _clean(current.text + " " + line)
     return cues
@@ -339,7 +364,8 @@ def parse_transcript(data: bytes | str, filename: str = "") -> Transcript:
         speaker = cue.speaker or last_speaker
         if speaker is None:
             raise TranscriptError(
-                "no speaker name for this cue: expected 'Name: text' or a '<v Name>' voice tag", cue.line
+                "no speaker name for this cue: expected 'Name: text' or a '<v Name>' voice tag",
+                cue.line,
             )
         last_speaker = speaker
         if turns and turns[-1].speaker == speaker:
@@ -355,7 +381,9 @@ def parse_transcript(data: bytes | str, filename: str = "") -> Transcript:
     if not turns:
         raise TranscriptError("the file holds no spoken text")
     if not any(c.speaker for c in cues):
-        raise TranscriptError("no speaker names found: expected 'Name: text' lines or '<v Name>' voice tags")
+        raise TranscriptError(
+            "no speaker names found: expected 'Name: text' lines or '<v Name>' voice tags"
+        )
     return Transcript(turns=turns, format=fmt)
 
 
