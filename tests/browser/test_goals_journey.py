@@ -20,6 +20,10 @@ def test_goal_check_in_and_concern_journey(phone_page, page):
     from alliance.checkins.schedule import run_cycle
     from alliance.goals.models import Goal
 
+    from alliance.clients.models import ConsentText
+
+    # An earlier transactional test's flush may have removed the seeded consent texts.
+    ConsentText.objects.get_or_create(kind="treatment", version=1, defaults={"body": "Consent to treatment."})
     clinic = Clinic.objects.create(name="Journey Clinic")
     therapist = make_staff(clinic, Role.THERAPIST, "Jo Journey", "jo@journey.test", "a long journey password")
     record = make_client(clinic, "Kit Keeper", "kit@client.test", [therapist])

@@ -161,8 +161,16 @@ def test_after_session_check_in_uses_the_session_time(personas):
     assert CheckIn.objects.get().due_at == utc(2026, 5, 5, 17, 0)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_task_worker_sends_reminders(personas):
+@pytest.fixture
+def consent_texts(transactional_db):
+    from alliance.clients.models import ConsentText
+
+    # An earlier transactional test's flush may have removed the seeded consent texts.
+    ConsentText.objects.get_or_create(kind="treatment", version=1, defaults={"body": "Consent to treatment."})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_task_worker_sends_reminders(consent_texts, personas):
     schedule(personas)
     call_command("send_reminders", "--enqueue", "--now", "2026-03-01T23:05:00+00:00")
     assert mail.outbox == []
