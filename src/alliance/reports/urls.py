@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from alliance.reports import views
+
+urlpatterns = [
+    path("reports/", views.clinic_report, name="clinic_report"),
+    path("reports/clinic.csv", views.clinic_report_csv, name="clinic_report_csv"),
+    path("reports/print/", views.clinic_report_print, name="clinic_report_print"),
+    path("clinic/report-settings/", views.report_settings, name="report_settings"),
+    path("development/", views.development, name="development"),
+]

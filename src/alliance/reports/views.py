@@ -1,0 +1,165 @@
+"""Clinic outcome reports (aggregate, small cells suppressed), CSV and print-ready export, report
+settings, and the therapist's own development page."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from alliance.accounts.models import Role
+from alliance.core import audit
+from alliance.core.access import staff
+from alliance.reports import compute
+from alliance.reports.charts import LineChart, RefLine, Series
+from alliance.reports.forms import ReportSettingsForm
+from alliance.reports.models import ReportSettings
+from alliance.reports.stats import MIN_CELL
+from alliance.supervision import dashboard
+from alliance.supervision.models import SupervisionLink
+
+audit.register_record_type("clinic_report", "the clinic's aggregate outcome report")
+
+
+def _granularity(request: HttpRequest) -> tuple[str, int]:
+    if request.GET.get("period") == "month":
+        return "month", 6
+    return "quarter", 4
+
+
+def _table(report: compute.Report) -> list[dict[str, Any]]:
+    """Rows of the report table: label, one cell per period."""
+    rows = [{"label": "PHQ-9 episodes classified", "cells": [report.episodes.get(p) for p in report.periods]}]
+    for key, label in compute.OUTCOME_ROWS:
+        rows.append({"label": f"PHQ-9 {label.lower()}", "cells": [report.outcomes.get(key, {}).get(p) for p in report.periods]})
+    rows.append({"label": "Average session alliance (0–6)", "cells": [report.alliance.get(p) for p in report.periods]})
+    rows.append({"label": "Rupture-repair rate", "cells": [report.repair.get(p) for p in report.periods]})
+    if report.check_ins:
+        rows.append({"label": "Check-in completion", "cells": [report.check_ins.get(p) for p in report.periods]})
+    return rows
+
+
+def _charts(report: compute.Report) -> list[dict[str, object]]:
+    def values(cells: dict[str, Any]) -> list[float | None]:
+        return [None if cells.get(p) is None or cells[p].suppressed else cells[p].value for p in report.periods]
+
+    outcome = LineChart(
+        title="PHQ-9 reliable improvement and deterioration (% of classified episodes)",
+        x_labels=report.periods,
+        series=[
+            Series("Reliable improvement", values(report.outcomes.get("reliable_improvement", {}))),
+            Series("Reliable deterioration", values(report.outcomes.get("reliable_deterioration", {})), "series-b"),
+        ],
+        y_min=0,
+        y_max=100,
+    )
+    alliance = LineChart(
+        title="Average session alliance (0–6)",
+        x_labels=report.periods,
+        series=[Series("Average alliance", values(report.alliance))],
+        y_min=0,
+        y_max=6,
+        ref_lines=[RefLine("cut-off 4", 4.0)],
+    )
+    return [outcome.render(), alliance.render()]
+
+
+def _therapist_sections(request: HttpRequest, granularity: str, n: int) -> list[dict[str, Any]]:
+    """Per-therapist figures for a supervisor, only when the clinic allows it: the supervisor's
+    own supervisees, in alphabetical order (never sorted by a figure: not a ranking)."""
+    user = request.user
+    if user.role != Role.SUPERVISOR:  # type: ignore[union-attr]
+        return []
+    clinic = user.membership.clinic  # type: ignore[union-attr]
+    if not ReportSettings.for_clinic(clinic).supervisors_see_therapist_figures:
+        return []
+    sections = []
+    for therapist in SupervisionLink.supervisees_of(user).order_by("full_name"):  # type: ignore[arg-type]
+        r = compute.build_report(clinic, clients=compute.clients_of(therapist), granularity=granularity, n_periods=n)
+        sections.append({"therapist": therapist, "report": r, "table": _table(r)})
+    return sections
+
+
+def _context(request: HttpRequest) -> dict[str, Any]:
+    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    granularity, n = _granularity(request)
+    report = compute.build_report(clinic, granularity=granularity, n_periods=n)
+    return {
+        "clinic": clinic,
+        "report": report,
+        "table": _table(report),
+        "charts": _charts(report),
+        "granularity": granularity,
+        "min_cell": MIN_CELL,
+        "published_r": compute.PUBLISHED_R,
+        "therapist_sections": _therapist_sections(request, granularity, n),
+    }
+
+
+@staff(Role.ADMIN, Role.SUPERVISOR)
+def clinic_report(request: HttpRequest) -> HttpResponse:
+    audit.record_request(request, "view", "clinic_report")
+    return render(request, "reports/clinic_report.html", _context(request))
+
+
+@staff(Role.ADMIN, Role.SUPERVISOR)
+def clinic_report_print(request: HttpRequest) -> HttpResponse:
+    """Print-ready page: the browser's "Save as PDF" makes the PDF (no PDF library needed)."""
+    audit.record_request(request, "export", "clinic_report", note="print")
+    return render(request, "reports/clinic_report.html", {**_context(request), "print": True})
+
+
+@staff(Role.ADMIN, Role.SUPERVISOR)
+def clinic_report_csv(request: HttpRequest) -> HttpResponse:
+    context = _context(request)
+    audit.record_request(request, "export", "clinic_report", note="csv")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="clinic-outcomes.csv"'
+    writer = csv.writer(response)
+    for row in compute.csv_rows(context["report"], "clinic"):
+        writer.writerow(row)
+    for section in context["therapist_sections"]:
+        for row in compute.csv_rows(section["report"], f"therapist:{section['therapist'].full_name}")[1:]:
+            writer.writerow(row)
+    return response
+
+
+@staff(Role.ADMIN)
+def report_settings(request: HttpRequest) -> HttpResponse:
+    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    form = ReportSettingsForm(request.POST or None, instance=ReportSettings.for_clinic(clinic))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit.record_request(request, "update", "clinic_report", note="settings")
+        messages.success(request, "Report settings saved.")
+        return redirect("report_settings")
+    return render(request, "reports/settings.html", {"form": form})
+
+
+@staff(Role.THERAPIST, Role.SUPERVISOR)
+def development(request: HttpRequest) -> HttpResponse:
+    """The therapist's own skill metrics and client outcomes over time, with the clinic's
+    figures as context. Only ever their own."""
+    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    granularity, n = _granularity(request)
+    mine = compute.build_report(clinic, clients=compute.clients_of(request.user), granularity=granularity, n_periods=n)
+    everyone = compute.build_report(clinic, granularity=granularity, n_periods=n)
+    rows = []
+    for mine_row, clinic_row in zip(_table(mine), _table(everyone), strict=True):
+        rows.append({"label": mine_row["label"], "pairs": list(zip(mine_row["cells"], clinic_row["cells"], strict=True))})
+    return render(
+        request,
+        "reports/development.html",
+        {
+            "periods": mine.periods,
+            "rows": rows,
+            "mine": mine,
+            "everyone": everyone,
+            "skills": dashboard.skill_trends(request.user, clinic_context=True),
+            "granularity": granularity,
+            "min_cell": MIN_CELL,
+        },
+    )

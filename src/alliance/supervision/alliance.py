@@ -1,0 +1,98 @@
+"""Reading a client's alliance series and ruptures, and the journal's co-occurrence pattern.
+
+The alliance series is the client's Session Alliance Check (``sac_client``, 0–6 mean; not a
+validated instrument) as stored by ``alliance.measures``; ruptures come from
+``alliance.monitoring.ruptures.detect_ruptures`` (a V-shaped dip, Stiles et al. 2004; rule
+parameters are a design choice, see docs/clinical-reference.md). Both apps are imported lazily so
+the journal works on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ALLIANCE_INSTRUMENT = "sac_client"
+# The instrument's own design-choice cut-off (a mean below 4 of 6), reused by rupture detection.
+ALLIANCE_CUTOFF = 4.0
+# An entry "precedes" a dip when its session is the dip's session or up to this many before it.
+PRECEDES_WINDOW = 2
+
+
+@dataclass(frozen=True)
+class AlliancePoint:
+    session: int
+    score: float
+    date: Any
+    reported_rupture: bool = False
+
+
+def alliance_series(client: Any) -> list[AlliancePoint]:
+    """The client's session alliance scores in session order (empty when measures has none)."""
+    try:
+        from alliance.measures.models import Response
+    except ImportError:  # measures not installed yet
+        return []
+    rows = Response.objects.filter(
+        client=client, instrument_id=ALLIANCE_INSTRUMENT, total__isnull=False
+    ).order_by("completed_at")
+    points: list[AlliancePoint] = []
+    seen: set[int] = set()
+    for index, r in enumerate(rows, start=1):
+        number = r.session_number or index
+        if number in seen:  # one rating per session: keep the first
+            continue
+        seen.add(number)
+        reported = bool((r.answers or {}).get("felt_off"))
+        points.append(AlliancePoint(number, float(r.total), r.completed_at, reported))
+    return sorted(points, key=lambda p: p.session)
+
+
+def ruptures(points: list[AlliancePoint]) -> list[dict[str, Any]]:
+    """Rupture episodes (dicts from ``RuptureEpisode.to_dict``) in the series."""
+    if not points:
+        return []
+    from alliance.monitoring.ruptures import RuptureSettings, SessionRating, detect_ruptures
+
+    report = detect_ruptures(
+        [SessionRating(p.session, p.score, p.reported_rupture) for p in points],
+        RuptureSettings(cutoff=ALLIANCE_CUTOFF, scale_min=0, scale_max=6),
+    )
+    return [e.to_dict() for e in report.episodes]
+
+
+@dataclass(frozen=True)
+class PatternRow:
+    tag: str
+    label: str
+    dips_preceded: int
+    dips: int
+    entries_tagged: int
+
+    @property
+    def sentence(self) -> str:
+        return (
+            f"Entries tagged {self.label.lower()} preceded {self.dips_preceded} of the "
+            f"{self.dips} alliance dip{'s' if self.dips != 1 else ''} with this client."
+        )
+
+
+def co_occurrence(
+    entries: list[tuple[int | None, dict[str, int]]],
+    dip_sessions: list[int],
+    labels: dict[str, str],
+    window: int = PRECEDES_WINDOW,
+) -> list[PatternRow]:
+    """For each reaction tag: how many dips had an entry with that tag in the ``window`` sessions
+    up to and including the dip's session. Descriptive only: co-occurrence, not cause.
+
+    ``entries`` are (session number or None, tags); entries without a session are left out.
+    """
+    dips = sorted(set(dip_sessions))
+    tags = sorted({t for _s, tagset in entries for t in tagset})
+    rows = []
+    for tag in tags:
+        tagged_sessions = [s for s, tagset in entries if s is not None and tag in tagset]
+        preceded = sum(1 for d in dips if any(d - window <= s <= d for s in tagged_sessions))
+        rows.append(PatternRow(tag, labels.get(tag, tag), preceded, len(dips), len(tagged_sessions)))
+    return rows

@@ -1,0 +1,390 @@
+"""Reflection journal, sharing with a supervisor, comments, agenda, supervisor dashboard and the
+clinic admin's supervision links."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from alliance.accounts.models import CLINICAL_ROLES, Role
+from alliance.clients.models import ClientRecord, TherapySession
+from alliance.clients.scoping import client_or_404
+from alliance.core import audit
+from alliance.core.access import staff
+from alliance.reports.charts import Marker
+from alliance.supervision import alliance, content, dashboard
+from alliance.supervision.forms import CommentForm, JournalEntryForm, LinkForm, ShareForm
+from alliance.supervision.models import (
+    Comment,
+    JournalEntry,
+    Reaction,
+    ShareKind,
+    SharedItem,
+    SupervisionLink,
+)
+
+audit.register_record_type("journal_entry", "your therapist's private reflection notes")
+audit.register_record_type("supervision_item", "an item your therapist shared with their supervisor")
+
+CLINICAL = tuple(CLINICAL_ROLES)
+
+
+def _care_team_client(request: HttpRequest, client_id: Any, record_type: str, action: str = "view") -> ClientRecord:
+    client = client_or_404(request, client_id, record_type=record_type, action="")
+    if not client.care_team.filter(therapist=request.user).exists():
+        raise Http404
+    if action:
+        audit.record_request(request, action, record_type, client=client)
+    return client
+
+
+def _own_entry(request: HttpRequest, entry_id: Any) -> JournalEntry:
+    entry = (
+        JournalEntry.objects.written_by(request.user)  # type: ignore[arg-type]
+        .select_related("client", "session")
+        .filter(pk=entry_id)
+        .first()
+    )
+    # The author must still be on the client's care team.
+    if entry is None or not entry.client.care_team.filter(therapist=request.user).exists():
+        raise Http404
+    return entry
+
+
+# --- Journal --------------------------------------------------------------------------------
+
+
+@staff(*CLINICAL)
+def journal_list(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = _care_team_client(request, client_id, "journal_entry")
+    entries = JournalEntry.objects.written_by(request.user).filter(client=client).select_related("session")  # type: ignore[arg-type]
+    return render(request, "supervision/journal_list.html", {"client": client, "entries": entries})
+
+
+@staff(*CLINICAL)
+def journal_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = _care_team_client(request, client_id, "journal_entry", action="")
+    sessions = TherapySession.objects.filter(client=client).order_by("-number")
+    initial = {"session": request.GET.get("session", "")}
+    form = JournalEntryForm(request.POST if request.method == "POST" else None, sessions=sessions, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        session = sessions.filter(pk=data["session"]).first() if data["session"] else None
+        entry = JournalEntry(
+            clinic=client.clinic,
+            therapist=request.user,
+            client=client,
+            session=session,
+            felt=data["felt"],
+            echoes=data["echoes"],
+            stirred=data["stirred"],
+            effect=data["effect"],
+            plan=data["plan"],
+        )
+        entry.set_structured(form.tags(), data["steps"])
+        with transaction.atomic():
+            entry.save()
+            audit.record_request(request, "create", "journal_entry", client=client)
+        messages.success(request, "Journal entry saved. Only you can read it.")
+        return redirect("journal_detail", entry_id=entry.pk)
+    return render(request, "supervision/journal_form.html", {"client": client, "form": form})
+
+
+@staff(*CLINICAL)
+def journal_detail(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
+    entry = _own_entry(request, entry_id)
+    audit.record_request(request, "view", "journal_entry", client=entry.client)
+    supervisors = SupervisionLink.supervisors_of(request.user)  # type: ignore[arg-type]
+    shares = SharedItem.objects.filter(therapist=request.user, kind=ShareKind.JOURNAL_ENTRY, object_id=entry.pk)
+    return render(
+        request,
+        "supervision/journal_detail.html",
+        {
+            "entry": entry,
+            "client": entry.client,
+            "has_supervisor": supervisors.exists(),
+            "consent": entry.client.has_consent("supervision"),
+            "shares": shares,
+        },
+    )
+
+
+# --- Sharing --------------------------------------------------------------------------------
+
+
+def _validate_target(request: HttpRequest, client: ClientRecord, kind: str, object_id: Any, start: Any) -> dict[str, Any] | None:
+    """What the item points to must be the therapist's own and about this client."""
+    if kind == ShareKind.JOURNAL_ENTRY:
+        ok = object_id and JournalEntry.objects.written_by(request.user).filter(pk=object_id, client=client).exists()  # type: ignore[arg-type]
+        return {} if ok else None
+    if kind == ShareKind.TRANSCRIPT_FEEDBACK:
+        try:
+            from alliance.transcripts.models import Transcript
+        except ImportError:
+            return None
+        ok = object_id and Transcript.objects.filter(pk=object_id, client=client, uploaded_by=request.user).exists()
+        return {} if ok else None
+    if kind == ShareKind.RUPTURE_EPISODE:
+        starts = {e["start_session"] for e in alliance.ruptures(alliance.alliance_series(client))}
+        return {"start_session": int(start)} if start in starts else None
+    return {}
+
+
+@staff(*CLINICAL)
+def share_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = _care_team_client(request, client_id, "supervision_item", action="")
+    supervisors = SupervisionLink.supervisors_of(request.user)  # type: ignore[arg-type]
+    initial = {
+        "kind": request.GET.get("kind", ShareKind.ALLIANCE_TIMELINE),
+        "object_id": request.GET.get("object", ""),
+        "start_session": request.GET.get("start", ""),
+        "supervisor": supervisors.first(),
+    }
+    form = ShareForm(request.POST if request.method == "POST" else None, supervisors=supervisors, initial=initial)
+    consent = client.has_consent("supervision")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        params = _validate_target(request, client, data["kind"], data["object_id"], data["start_session"])
+        if params is None:
+            raise Http404
+        with transaction.atomic():
+            item = SharedItem.objects.create(
+                clinic=client.clinic,
+                therapist=request.user,
+                supervisor=data["supervisor"],
+                client=client,
+                kind=data["kind"],
+                object_id=data["object_id"] if data["kind"] in (ShareKind.JOURNAL_ENTRY, ShareKind.TRANSCRIPT_FEEDBACK) else None,
+                params=params,
+                question=data["question"],
+            )
+            audit.record_request(request, "send", "supervision_item", client=client, note=f"kind={item.kind}; identifiable={consent}")
+        messages.success(
+            request,
+            f"Shared with {data['supervisor'].full_name}"
+            + ("." if consent else " as a de-identified version: the client has not consented to supervision."),
+        )
+        return redirect("shared_item", item_id=item.pk)
+    return render(
+        request,
+        "supervision/share_form.html",
+        {"client": client, "form": form, "consent": consent, "has_supervisor": supervisors.exists()},
+    )
+
+
+def _visible_item(request: HttpRequest, item_id: Any) -> SharedItem:
+    item = (
+        SharedItem.objects.visible_to(request.user)  # type: ignore[arg-type]
+        .select_related("client", "therapist", "supervisor")
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None:
+        raise Http404
+    return item
+
+
+def _item_context(request: HttpRequest, item: SharedItem) -> dict[str, Any]:
+    is_author = item.therapist_id == request.user.pk
+    identifiable = item.identifiable()
+    return {
+        "item": item,
+        "is_author": is_author,
+        "identifiable": identifiable,
+        "client_label": item.client_label(request.user),  # type: ignore[arg-type]
+        # The author always sees their own material in full.
+        "c": content.build(item, identifiable or is_author),
+        "show_question": bool(item.question) and (is_author or identifiable),
+        "comments": item.comments_for(request.user),  # type: ignore[arg-type]
+        "form": CommentForm(),
+    }
+
+
+@staff(*CLINICAL)
+def shared_item(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
+    item = _visible_item(request, item_id)
+    audit.record(
+        clinic=item.clinic, actor=request.user, action="view", record_type="supervision_item",  # type: ignore[arg-type]
+        client=item.client, request=request, note=f"identifiable={item.identifiable()}",
+    )
+    return render(request, "supervision/shared_item.html", _item_context(request, item))
+
+
+@staff(*CLINICAL)
+def comment_post(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
+    item = _visible_item(request, item_id)
+    if request.method != "POST":
+        return redirect("shared_item", item_id=item.pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        parent = None
+        if form.cleaned_data["parent"]:
+            parent = item.comments.filter(pk=form.cleaned_data["parent"]).first()
+        with transaction.atomic():
+            Comment.objects.create(
+                clinic=item.clinic, item=item, parent=parent, author=request.user,
+                body=form.cleaned_data["body"], written_identifiable=item.identifiable(),
+            )
+            audit.record(
+                clinic=item.clinic, actor=request.user, action="create", record_type="supervision_item",  # type: ignore[arg-type]
+                client=item.client, request=request, note="comment",
+            )
+        messages.success(request, "Comment added.")
+    else:
+        messages.error(request, "Write a comment before sending.")
+    if request.htmx:
+        context = _item_context(request, item)
+        return render(request, "supervision/_comments_partial.html", context)
+    return redirect("shared_item", item_id=item.pk)
+
+
+@staff(*CLINICAL)
+def item_resolve(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
+    item = _visible_item(request, item_id)
+    if request.method == "POST":
+        item.resolved_at = None if item.resolved_at else timezone.now()
+        item.resolved_by = request.user if item.resolved_at else None  # type: ignore[assignment]
+        item.save(update_fields=["resolved_at", "resolved_by"])
+        messages.success(request, "Marked as discussed." if item.resolved_at else "Back on the agenda.")
+    return redirect("shared_item", item_id=item.pk)
+
+
+@staff(*CLINICAL)
+def item_unshare(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
+    item = _visible_item(request, item_id)
+    if item.therapist_id != request.user.pk:
+        raise Http404
+    if request.method == "POST" and item.unshared_at is None:
+        item.unshared_at = timezone.now()
+        item.save(update_fields=["unshared_at"])
+        audit.record(
+            clinic=item.clinic, actor=request.user, action="update", record_type="supervision_item",  # type: ignore[arg-type]
+            client=item.client, request=request, note="unshared",
+        )
+        messages.success(request, "No longer shared: your supervisor cannot open it any more.")
+    return redirect("shared_item", item_id=item.pk)
+
+
+@staff(*CLINICAL)
+def my_shared(request: HttpRequest) -> HttpResponse:
+    items = SharedItem.objects.filter(therapist=request.user).select_related("client", "supervisor")
+    return render(request, "supervision/my_shared.html", {"items": items})
+
+
+# --- Supervisor ------------------------------------------------------------------------------
+
+
+def _agenda_rows(supervisor: Any) -> list[dict[str, Any]]:
+    items = (
+        SharedItem.objects.visible_to(supervisor)
+        .filter(supervisor=supervisor)
+        .unresolved()
+        .select_related("client", "therapist")
+        .order_by("therapist__full_name", "shared_at")
+    )
+    return [
+        {
+            "item": i,
+            "client_label": i.client_label(supervisor),
+            "identifiable": i.identifiable(),
+            "comments": len(i.comments_for(supervisor)),
+        }
+        for i in items
+    ]
+
+
+@staff(Role.SUPERVISOR)
+def agenda(request: HttpRequest) -> HttpResponse:
+    return render(request, "supervision/agenda.html", {"rows": _agenda_rows(request.user)})
+
+
+@staff(Role.SUPERVISOR)
+def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
+    supervisees = []
+    for therapist in SupervisionLink.supervisees_of(request.user).order_by("full_name"):  # type: ignore[arg-type]
+        counts = dashboard.alert_counts(therapist)
+        detail = (
+            dashboard.consented_detail(request.user, therapist, counts.get("flagged_client_ids", set()))
+            if counts.get("available")
+            else []
+        )
+        supervisees.append(
+            {"therapist": therapist, "counts": counts, "detail": detail, "skills": dashboard.skill_trends(therapist)}
+        )
+    return render(
+        request,
+        "supervision/dashboard.html",
+        {"supervisees": supervisees, "agenda_count": len(_agenda_rows(request.user))},
+    )
+
+
+# --- Clinic admin ----------------------------------------------------------------------------
+
+
+@staff(Role.ADMIN)
+def links(request: HttpRequest) -> HttpResponse:
+    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    form = LinkForm(request.POST or None, clinic=clinic)
+    if request.method == "POST" and request.POST.get("end"):
+        link = SupervisionLink.objects.active().filter(clinic=clinic, pk=request.POST["end"]).first()
+        if link is None:
+            raise Http404
+        link.ended_at = timezone.now()
+        link.save(update_fields=["ended_at"])
+        messages.success(request, f"{link.supervisor} no longer supervises {link.supervisee}.")
+        return redirect("supervision_links")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        _link, created = SupervisionLink.objects.get_or_create(
+            clinic=clinic, supervisor=data["supervisor"], supervisee=data["supervisee"], ended_at=None,
+            defaults={"created_by": request.user},
+        )
+        messages.success(request, f"{data['supervisor']} now supervises {data['supervisee']}." if created else "That link already exists.")
+        return redirect("supervision_links")
+    current = SupervisionLink.objects.active().filter(clinic=clinic).select_related("supervisor", "supervisee")
+    return render(request, "supervision/links.html", {"form": form, "links": current})
+
+
+# --- Client-page panel ------------------------------------------------------------------------
+
+
+def journal_panel_context(request: HttpRequest, client: ClientRecord) -> dict[str, Any] | None:
+    """For the therapist: their own entries as markers beside the alliance, and the pattern
+    view. For a clinic admin under break-glass: only that entries exist. Nobody else: nothing."""
+    user = request.user
+    role = user.role  # type: ignore[union-attr]
+    if role == Role.ADMIN:
+        count = JournalEntry.objects.filter(client=client).count()
+        return {"break_glass": True, "count": count} if count else None
+    if role not in CLINICAL_ROLES or not client.care_team.filter(therapist=user).exists():
+        return None
+    entries = list(JournalEntry.objects.written_by(user).filter(client=client).select_related("session"))  # type: ignore[arg-type]
+    points = alliance.alliance_series(client)
+    episodes = alliance.ruptures(points)
+    index = {p.session: i for i, p in enumerate(points)}
+    labels = dict(Reaction.choices)
+    markers = []
+    for e in entries:
+        n = e.session_number
+        if n is not None and n in index:
+            tags = ", ".join(f"{labels[t].lower()} {v}" for t, v in sorted(e.tags.items()))
+            markers.append(Marker(index[n], f"Journal, session {n}{': ' + tags if tags else ''}"))
+    dips = [ep["start_session"] for ep in episodes]
+    pattern = alliance.co_occurrence([(e.session_number, e.tags) for e in entries], dips, labels)
+    return {
+        "break_glass": False,
+        "client": client,
+        "entries": entries[:8],
+        "n_entries": len(entries),
+        "chart": content.alliance_chart(points, markers) if points else None,
+        "points": points,
+        "episodes": episodes,
+        "pattern": pattern,
+        "window": alliance.PRECEDES_WINDOW,
+    }
