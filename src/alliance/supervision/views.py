@@ -376,6 +376,14 @@ def journal_panel_context(request: HttpRequest, client: ClientRecord) -> dict[st
             tags = ", ".join(f"{labels[t].lower()} {v}" for t, v in sorted(e.tags.items()))
             markers.append(Marker(index[n], f"Journal, session {n}{': ' + tags if tags else ''}"))
     dips = [ep["start_session"] for ep in episodes]
+    try:
+        from alliance.transcripts.models import Transcript
+
+        transcripts = list(
+            Transcript.objects.filter(client=client, uploaded_by=user, status="done").select_related("session")[:10]
+        )
+    except ImportError:
+        transcripts = []
     pattern = alliance.co_occurrence([(e.session_number, e.tags) for e in entries], dips, labels)
     return {
         "break_glass": False,
@@ -387,4 +395,5 @@ def journal_panel_context(request: HttpRequest, client: ClientRecord) -> dict[st
         "episodes": episodes,
         "pattern": pattern,
         "window": alliance.PRECEDES_WINDOW,
+        "transcripts": transcripts,
     }
