@@ -25,7 +25,8 @@ GOOD_PROD_ENV = {
 
 
 def _run(env_updates: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS"}}
+    scrubbed = {"SECRET_KEY", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in scrubbed}
     env.update(env_updates)
     return subprocess.run([sys.executable, "-m", "alliance", *args], env=env, capture_output=True, text=True, timeout=120)
 
