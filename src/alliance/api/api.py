@@ -93,3 +93,65 @@ def get_client(request, client_id: uuid.UUID):  # type: ignore[no-untyped-def]
         "status": client.status,
         "consents": consents,
     }
+
+
+# --- Measures (issue 3) ----------------------------------------------------------------------
+
+
+class MeasureResponseOut(Schema):
+    id: uuid.UUID
+    instrument: str
+    completed_at: datetime
+    total: float | None
+    severity: str
+    flags: list[str]
+    item9_positive: bool
+    source: str
+
+
+class OutcomeOut(Schema):
+    instrument: str
+    episode_started: str
+    episode_ended: str | None
+    statuses: list[str]
+    reason: str
+    not_on_track: bool
+    settings: dict
+
+
+class MeasuresOut(Schema):
+    responses: list[MeasureResponseOut]
+    outcomes: list[OutcomeOut]
+
+
+@api.get("/clients/{client_id}/measures", response=MeasuresOut, summary="Scores and outcomes of one client")
+def client_measures(request, client_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    from alliance.measures.models import OutcomeResult, Response
+
+    client = client_or_404(request, client_id, record_type="measures")
+    responses = [
+        {
+            "id": r.pk,
+            "instrument": r.instrument_id,
+            "completed_at": r.completed_at,
+            "total": r.total,
+            "severity": r.severity,
+            "flags": r.flags,
+            "item9_positive": r.item9_positive,
+            "source": r.source,
+        }
+        for r in Response.objects.filter(client=client).order_by("completed_at")
+    ]
+    outcomes = [
+        {
+            "instrument": o.instrument_id,
+            "episode_started": o.episode.started.isoformat(),
+            "episode_ended": o.episode.ended.isoformat() if o.episode.ended else None,
+            "statuses": o.statuses,
+            "reason": o.reason,
+            "not_on_track": o.not_on_track,
+            "settings": o.settings,
+        }
+        for o in OutcomeResult.objects.filter(client=client).select_related("episode").order_by("episode__started")
+    ]
+    return {"responses": responses, "outcomes": outcomes}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -120,7 +121,7 @@ def instrument_for_clinic(clinic: Clinic, instrument_id: str) -> Instrument:
     if row is None:
         return inst
     texts = {i["id"]: i.get("text") for i in row.definition.get("items", []) if i.get("text")}
-    return registry.import_item_texts(instrument_id, texts)
+    return registry.import_item_texts(instrument_id, json.dumps(texts))
 
 
 class EpisodeOfCare(models.Model):
