@@ -156,3 +156,25 @@ def test_nlp_bad_input_exits_2(fixtures, argv, message):
     code, _, err = run(nlp_main, argv)
     assert code == 2
     assert message in err and err.count("\n") == 1
+
+
+def test_analysis_runs_on_numpy_alone(fixtures):
+    """The runtime install has no scikit-learn, scipy, torch or Django: analysis must not import them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from alliance.nlp import analyze_text;"
+        "analyze_text(open(sys.argv[2]).read(), 'zoom.vtt');"
+        "bad = [m for m in ('sklearn', 'scipy', 'torch', 'django') if m in sys.modules];"
+        "print(','.join(bad)); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(src), str(fixtures / "zoom.vtt")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

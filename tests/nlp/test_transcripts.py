@@ -134,3 +134,16 @@ def test_explicit_therapist_overrides_the_guess(fixtures):
     assert roles_for(t, "sam ortiz") == {"Dr. Maya Lee": "client", "Sam Ortiz": "therapist"}
     with pytest.raises(ValueError, match="not in this transcript"):
         roles_for(t, "Nobody")
+
+
+def test_plain_text_invalid_timestamp_names_the_line():
+    text = (
+        "[00:00:05] Therapist: Hello.\n[00:00:09] Client: Hi.\n[00:61:10] Therapist: How are you?\n"
+    )
+    with pytest.raises(TranscriptError, match=r"^line 3: timestamp '00:61:10' is not valid"):
+        parse_transcript(text, "notes.txt")
+
+
+def test_timestamp_on_its_own_line_starts_the_next_turn():
+    t = parse_transcript("00:01:00\nTherapist: Hello.\n00:01:04\nClient: Hi.\n", "notes.txt")
+    assert [turn.start for turn in t.turns] == [60.0, 64.0]

@@ -7,6 +7,10 @@ Blocks (each TF-IDF weighted with sublinear term frequency and L2-normalised on 
 * ``p`` word n-grams of the previous turn (the context the utterance answers);
 * ``n`` words of the next turn (how the other person took it; the analysis sees the whole
   transcript, so this is not a look-ahead leak at run time);
+* sentence cues: the first words of every question (open questions start with "what"/"how",
+  closed ones with "do you"/"is it") and the words of the last sentence, which usually carries
+  the coded act;
+* optionally (``use_negation``) words in the scope of a negation;
 * a few dense cues: how much of the previous turn the utterance echoes (reflections repeat the
   client's words: Miller & Rollnick, *Motivational Interviewing*, 3rd ed., ch. 5), lengths and
   question marks.
