@@ -27,12 +27,12 @@ def at(month: int, day: int) -> dt.datetime:
 
 # (PHQ-9 first, latest, session alliance ratings) per client; hand-computed below.
 CONSTRUCTED = [
-    (20, 8, [5, 5]),    # reliable improvement, response, recovery (not remission: 8 >= 5)
-    (15, 12, [4, 4]),   # no reliable change
-    (12, 4, [6, 5]),    # reliable improvement, response, remission, recovery
-    (8, 16, [2, 3]),    # reliable deterioration (not in the recovery pool: started < 10)
-    (22, 14, [4, 5]),   # reliable improvement only (36% reduction, still >= 10)
-    (4, 3, [3, 3]),     # no change; in neither the remission nor the recovery pool
+    (20, 8, [5, 5]),  # reliable improvement, response, recovery (not remission: 8 >= 5)
+    (15, 12, [4, 4]),  # no reliable change
+    (12, 4, [6, 5]),  # reliable improvement, response, remission, recovery
+    (8, 16, [2, 3]),  # reliable deterioration (not in the recovery pool: started < 10)
+    (22, 14, [4, 5]),  # reliable improvement only (36% reduction, still >= 10)
+    (4, 3, [3, 3]),  # no change; in neither the remission nor the recovery pool
 ]
 
 
@@ -62,7 +62,9 @@ def test_outcome_rates_match_hand_computed_values(personas, clinic_data):
     remission = report.outcomes["remission"][q]  # pool: started >= 5 -> 5 clients, 1 remitted
     assert (remission.numerator, remission.denominator, remission.value) == (1, 5, 20.0)
     # Recovery pool: started >= 10 -> 4 clients: a small cell, suppressed.
-    assert report.outcomes["recovery"][q].suppressed and report.outcomes["recovery"][q].value is None
+    assert (
+        report.outcomes["recovery"][q].suppressed and report.outcomes["recovery"][q].value is None
+    )
     # Earlier quarters: nobody -> suppressed, never a misleading 0%.
     assert report.outcomes["reliable_improvement"]["2026-Q1"].suppressed
     assert report.alliance[q].value == pytest.approx(49 / 12)
@@ -110,18 +112,35 @@ def test_check_ins_and_alerts_by_hand(personas):
     from alliance.checkins.models import CheckIn, CheckInSchedule
     from alliance.monitoring.models import Alert
 
-    clients = [make_client(personas.clinic, f"Chk {i}", f"chk{i}@client.test", [personas.therapist]) for i in range(5)]
+    clients = [
+        make_client(personas.clinic, f"Chk {i}", f"chk{i}@client.test", [personas.therapist])
+        for i in range(5)
+    ]
     statuses = ["completed"] * 7 + ["missed"] * 3
     for i, status in enumerate(statuses):
         c = clients[i % 5]
-        schedule = CheckInSchedule.objects.filter(client=c).first() or CheckInSchedule.objects.create(
-            clinic=c.clinic, client=c, start_date=dt.date(2026, 4, 1))
-        CheckIn.objects.create(clinic=c.clinic, client=c, schedule=schedule, due_at=at(4, 1 + i), status=status)
+        schedule = CheckInSchedule.objects.filter(
+            client=c
+        ).first() or CheckInSchedule.objects.create(
+            clinic=c.clinic, client=c, start_date=dt.date(2026, 4, 1)
+        )
+        CheckIn.objects.create(
+            clinic=c.clinic, client=c, schedule=schedule, due_at=at(4, 1 + i), status=status
+        )
     for i, c in enumerate(clients):
-        Alert.objects.create(clinic=c.clinic, client=c, kind="safety", reason="r", created_at=at(5, 1),
-                             acknowledged_at=at(5, 2) if i < 3 else None, status="acknowledged" if i < 3 else "open")
+        Alert.objects.create(
+            clinic=c.clinic,
+            client=c,
+            kind="safety",
+            reason="r",
+            created_at=at(5, 1),
+            acknowledged_at=at(5, 2) if i < 3 else None,
+            status="acknowledged" if i < 3 else "open",
+        )
     for c in clients[:2]:
-        Alert.objects.create(clinic=c.clinic, client=c, kind="not_on_track", reason="r", created_at=at(5, 1))
+        Alert.objects.create(
+            clinic=c.clinic, client=c, kind="not_on_track", reason="r", created_at=at(5, 1)
+        )
     report = compute.build_report(personas.clinic, today=TODAY)
     chk = report.check_ins["2026-Q2"]
     assert (chk.numerator, chk.denominator, chk.value) == (7, 10, 70.0)
@@ -150,8 +169,17 @@ def test_report_page_csv_and_print_for_admin_and_supervisor(client, personas, cl
 def test_csv_figures_match(personas, clinic_data):
     rows = compute.csv_rows(compute.build_report(personas.clinic, today=TODAY), "clinic")
     found = {(r[1], r[2]): r for r in rows[1:]}
-    assert found[("phq9_reliable_improvement_percent", "2026-Q2")][3:8] == ["50.00", "3", "6", "6", "no"]
-    assert found[("phq9_recovery_percent", "2026-Q2")][3] == "" and found[("phq9_recovery_percent", "2026-Q2")][7] == "yes"
+    assert found[("phq9_reliable_improvement_percent", "2026-Q2")][3:8] == [
+        "50.00",
+        "3",
+        "6",
+        "6",
+        "no",
+    ]
+    assert (
+        found[("phq9_recovery_percent", "2026-Q2")][3] == ""
+        and found[("phq9_recovery_percent", "2026-Q2")][7] == "yes"
+    )
     assert found[("alliance_outcome_r", "2025-Q3..2026-Q2")][3] == "0.903"
 
 
@@ -163,7 +191,9 @@ def test_per_therapist_figures_follow_the_setting_and_are_not_a_ranking(client, 
     # Zed's clients all improve reliably; Aaron's none: order must still be alphabetical.
     for who, (first, latest) in ((zed, (20, 5)), (aaron, (15, 14))):
         for i in range(5):
-            c = make_client(personas.clinic, f"{who.full_name} client {i}", f"{who.pk.hex[:6]}{i}@c.test", [who])
+            c = make_client(
+                personas.clinic, f"{who.full_name} client {i}", f"{who.pk.hex[:6]}{i}@c.test", [who]
+            )
             ep = episode(c, timezone.localdate() - dt.timedelta(days=30))
             score(c, "phq9", first, timezone.now() - dt.timedelta(days=20), number=1, ep=ep)
             score(c, "phq9", latest, timezone.now() - dt.timedelta(days=1), number=4, ep=ep)

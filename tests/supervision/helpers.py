@@ -13,22 +13,39 @@ from alliance.supervision.models import JournalEntry, SupervisionLink
 
 def link(personas: Any, supervisee: Any = None) -> SupervisionLink:
     return SupervisionLink.objects.create(
-        clinic=personas.clinic, supervisor=personas.supervisor,
-        supervisee=supervisee or personas.therapist, created_by=personas.admin,
+        clinic=personas.clinic,
+        supervisor=personas.supervisor,
+        supervisee=supervisee or personas.therapist,
+        created_by=personas.admin,
     )
 
 
-def session(client: Any, therapist: Any, number: int, when: dt.datetime | None = None) -> TherapySession:
+def session(
+    client: Any, therapist: Any, number: int, when: dt.datetime | None = None
+) -> TherapySession:
     when = when or timezone.now() - dt.timedelta(days=7 * (20 - number))
     return TherapySession.objects.create(
-        clinic=client.clinic, client=client, therapist=therapist, number=number, scheduled_at=when,
+        clinic=client.clinic,
+        client=client,
+        therapist=therapist,
+        number=number,
+        scheduled_at=when,
         status=TherapySession.Status.ATTENDED,
     )
 
 
-def entry(client: Any, therapist: Any, *, felt: str = "", tags: dict[str, int] | None = None,
-          sess: TherapySession | None = None, **texts: str) -> JournalEntry:
-    e = JournalEntry(clinic=client.clinic, therapist=therapist, client=client, session=sess, felt=felt, **texts)
+def entry(
+    client: Any,
+    therapist: Any,
+    *,
+    felt: str = "",
+    tags: dict[str, int] | None = None,
+    sess: TherapySession | None = None,
+    **texts: str,
+) -> JournalEntry:
+    e = JournalEntry(
+        clinic=client.clinic, therapist=therapist, client=client, session=sess, felt=felt, **texts
+    )
     e.set_structured(tags or {}, [])
     e.save()
     return e
@@ -40,13 +57,28 @@ def episode(client: Any, started: dt.date) -> Any:
     return EpisodeOfCare.objects.create(clinic=client.clinic, client=client, started=started)
 
 
-def score(client: Any, instrument: str, total: float, when: dt.datetime, number: int | None = None,
-          ep: Any = None, answers: dict[str, Any] | None = None) -> Any:
+def score(
+    client: Any,
+    instrument: str,
+    total: float,
+    when: dt.datetime,
+    number: int | None = None,
+    ep: Any = None,
+    answers: dict[str, Any] | None = None,
+) -> Any:
     from alliance.measures.models import Response
 
     return Response.objects.create(
-        clinic=client.clinic, client=client, episode=ep, instrument_id=instrument, source="paper",
-        total=total, completed_at=when, session_number=number, answers=answers or {}, result={},
+        clinic=client.clinic,
+        client=client,
+        episode=ep,
+        instrument_id=instrument,
+        source="paper",
+        total=total,
+        completed_at=when,
+        session_number=number,
+        answers=answers or {},
+        result={},
     )
 
 

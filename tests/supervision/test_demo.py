@@ -15,7 +15,10 @@ def test_demo_clinic_has_supervision_material_and_a_populated_report(db):
     clinic = Clinic.objects.get(name=DEMO_CLINIC_NAME)
     assert JournalEntry.objects.filter(clinic=clinic).count() >= 3
     assert SupervisionLink.objects.active().filter(clinic=clinic).count() == 3
-    assert SharedItem.objects.filter(clinic=clinic).count() >= 3 and Comment.objects.filter(clinic=clinic).count() >= 2
+    assert (
+        SharedItem.objects.filter(clinic=clinic).count() >= 3
+        and Comment.objects.filter(clinic=clinic).count() >= 2
+    )
     assert any(not item.identifiable() for item in SharedItem.objects.filter(clinic=clinic))
     report = compute.build_report(clinic)
     # Seeded relative to today: at a quarter boundary the figures may sit in the previous quarter.

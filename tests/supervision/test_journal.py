@@ -27,11 +27,19 @@ def test_therapist_writes_an_entry_with_prompts_tags_and_session(client, persona
     assert b"Over-involvement" in page.content
     response = client.post(
         reverse("journal_new", args=[personas.client.pk]),
-        {"session": str(s3.pk), "felt": SECRET, "effect": "I talk more than she does", "steps": ["supervision"],
-         "tag_protectiveness": "8", "tag_anxiety": "3"},
+        {
+            "session": str(s3.pk),
+            "felt": SECRET,
+            "effect": "I talk more than she does",
+            "steps": ["supervision"],
+            "tag_protectiveness": "8",
+            "tag_anxiety": "3",
+        },
     )
     saved = JournalEntry.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("journal_detail", args=[saved.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "journal_detail", args=[saved.pk]
+    )
     assert saved.session == s3 and saved.tags == {"protectiveness": 8, "anxiety": 3}
     assert saved.steps == ["supervision"] and saved.therapist == personas.therapist
     detail = client.get(response["Location"])
@@ -47,9 +55,17 @@ def test_empty_entry_is_refused_and_intensity_is_bounded(client, personas):
 
 
 def test_every_journal_field_is_encrypted_at_rest(personas):
-    e = entry(personas.client, personas.therapist, felt=SECRET, tags={"irritation": 6}, plan="take it to supervision")
+    e = entry(
+        personas.client,
+        personas.therapist,
+        felt=SECRET,
+        tags={"irritation": 6},
+        plan="take it to supervision",
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT felt, structured, plan FROM supervision_journalentry WHERE id = %s", [e.pk.hex])
+        cursor.execute(
+            "SELECT felt, structured, plan FROM supervision_journalentry WHERE id = %s", [e.pk.hex]
+        )
         row = cursor.fetchone()
     assert all(value.startswith("fernet:") for value in row)
     assert "irritation" not in row[1] and SECRET not in row[0]
@@ -60,7 +76,9 @@ def test_nobody_but_the_author_can_open_the_journal(client, personas):
     link(personas)  # even the therapist's own supervisor
     # A supervisor and a colleague co-treating the client still cannot read the entry.
     for other in (personas.supervisor, personas.colleague):
-        CareTeamMember.objects.create(clinic=personas.clinic, client=personas.client, therapist=other)
+        CareTeamMember.objects.create(
+            clinic=personas.clinic, client=personas.client, therapist=other
+        )
     for name, user in personas.all().items():
         if name == "therapist":
             continue
@@ -84,7 +102,9 @@ def test_break_glass_shows_only_that_entries_exist(client, personas):
     entry(personas.client, personas.therapist, felt="second", tags={"boredom": 2})
     sign_in(client, personas.admin)
     assert client.get(reverse("client_detail", args=[personas.client.pk])).status_code == 404
-    BreakGlassAccess.objects.create(clinic=personas.clinic, client=personas.client, user=personas.admin, reason="safety")
+    BreakGlassAccess.objects.create(
+        clinic=personas.clinic, client=personas.client, user=personas.admin, reason="safety"
+    )
     page = client.get(reverse("client_detail", args=[personas.client.pk])).content.decode()
     assert "2 journal entries exist" in page
     assert SECRET not in page and "second" not in page and "Irritation" not in page
@@ -96,7 +116,11 @@ def test_journal_is_not_in_the_clients_data_export(client, personas):
     from alliance.checkins.export import client_data
 
     exported = json.dumps(client_data(personas.client), default=str)
-    assert SECRET not in exported and "irritation" not in exported.lower() and "journal" not in exported.lower()
+    assert (
+        SECRET not in exported
+        and "irritation" not in exported.lower()
+        and "journal" not in exported.lower()
+    )
     sign_in(client, personas.client_user)
     for url in (reverse("client_home"), reverse("client_access_log")):
         assert SECRET.encode() not in client.get(url).content
@@ -123,10 +147,19 @@ def test_panel_shows_markers_and_a_pattern_that_is_not_causation(client, persona
 
 def test_co_occurrence_counts_by_hand():
     labels = dict(Reaction.choices)
-    entries = [(2, {"irritation": 5}), (6, {"irritation": 7}), (9, {"irritation": 3}), (12, {"boredom": 2}), (None, {"irritation": 9})]
+    entries = [
+        (2, {"irritation": 5}),
+        (6, {"irritation": 7}),
+        (9, {"irritation": 3}),
+        (12, {"boredom": 2}),
+        (None, {"irritation": 9}),
+    ]
     dips = [3, 8, 10, 20]  # 2 precedes 3; 6 precedes 8; 9 precedes 10 (window 2); nothing before 20
     rows = {r.tag: r for r in co_occurrence(entries, dips, labels)}
-    assert rows["irritation"].sentence == "Entries tagged irritation preceded 3 of the 4 alliance dips with this client."
+    assert (
+        rows["irritation"].sentence
+        == "Entries tagged irritation preceded 3 of the 4 alliance dips with this client."
+    )
     assert rows["irritation"].entries_tagged == 3
     assert rows["boredom"].dips_preceded == 0
     assert co_occurrence(entries, dips, labels, window=0)[1].dips_preceded == 0

@@ -58,7 +58,11 @@ class LineChart:
     def render(self) -> dict[str, object]:
         plotted = []
         for s in self.series:
-            pts = [(self._x(i), self._y(v), v, self.x_labels[i]) for i, v in enumerate(s.values) if v is not None]
+            pts = [
+                (self._x(i), self._y(v), v, self.x_labels[i])
+                for i, v in enumerate(s.values)
+                if v is not None
+            ]
             plotted.append(
                 {
                     "label": s.label,

@@ -96,18 +96,21 @@ def _phq9_episodes(clients: QuerySet[ClientRecord], clinic: Any) -> list[dict[st
         if len(responses) < 2:
             continue
         points = [
-            (r.session_number or n, _local(r.completed_at), r.total) for n, r in enumerate(responses, start=1)
+            (r.session_number or n, _local(r.completed_at), r.total)
+            for n, r in enumerate(responses, start=1)
         ]
         c = classify(points, settings)
-        out.append({
-            "client": client_id,
-            "episode": episode_id,
-            "start": responses[0].completed_at,
-            "end": responses[-1].completed_at,
-            "first": c.first.score if c.first else None,
-            "latest": c.latest.score if c.latest else None,
-            "c": c,
-        })
+        out.append(
+            {
+                "client": client_id,
+                "episode": episode_id,
+                "start": responses[0].completed_at,
+                "end": responses[-1].completed_at,
+                "first": c.first.score if c.first else None,
+                "latest": c.latest.score if c.latest else None,
+                "c": c,
+            }
+        )
     return out
 
 
@@ -232,23 +235,25 @@ def build_report(
     else:
         start = min(_period_start(p, granularity) for p in periods)
         rows: dict[str, dict[str, Any]] = {}
-        for kind, status, action, client_id, created in Alert.objects.filter(
+        for kind, acknowledged_at, client_id, created in Alert.objects.filter(
             client__in=clients, created_at__date__gte=start
-        ).values_list("kind", "status", "acknowledged_at", "client_id", "created_at"):
+        ).values_list("kind", "acknowledged_at", "client_id", "created_at"):
             if not bucket(created):
                 continue
             row = rows.setdefault(kind, {"n": 0, "acted": 0, "clients": set()})
             row["n"] += 1
-            row["acted"] += 1 if action is not None else 0
+            row["acted"] += 1 if acknowledged_at is not None else 0
             row["clients"].add(client_id)
         for kind, label in AlertKind.choices:
             row = rows.get(kind, {"n": 0, "acted": 0, "clients": set()})
-            report.alerts.append({
-                "kind": kind,
-                "label": label,
-                "count": count_cell(row["n"], len(row["clients"])),
-                "acted_on": rate(row["acted"], row["n"], len(row["clients"])),
-            })
+            report.alerts.append(
+                {
+                    "kind": kind,
+                    "label": label,
+                    "count": count_cell(row["n"], len(row["clients"])),
+                    "acted_on": rate(row["acted"], row["n"], len(row["clients"])),
+                }
+            )
 
     # --- Alliance–outcome correlation (all episodes in the report's range) ----------------
     xs, ys = [], []
@@ -273,11 +278,15 @@ def _period_start(label: str, granularity: str) -> dt.date:
 
 def clients_of(therapist: Any) -> QuerySet[ClientRecord]:
     """Per-therapist figures describe the clients for whom they are the primary therapist."""
-    return ClientRecord.objects.filter(care_team__therapist=therapist, care_team__is_primary=True).distinct()
+    return ClientRecord.objects.filter(
+        care_team__therapist=therapist, care_team__is_primary=True
+    ).distinct()
 
 
 def csv_rows(report: Report, scope: str) -> list[list[str]]:
-    rows = [["scope", "measure", "period", "value", "numerator", "denominator", "clients", "suppressed"]]
+    rows = [
+        ["scope", "measure", "period", "value", "numerator", "denominator", "clients", "suppressed"]
+    ]
 
     def add(measure: str, period: str, cell: Cell) -> None:
         if cell.suppressed:
@@ -309,6 +318,21 @@ def csv_rows(report: Report, scope: str) -> list[list[str]]:
         if c.suppressed:
             rows.append([scope, "alliance_outcome_r", period_range, "", "", "", "<5", "yes"])
         else:
-            for name, v in (("alliance_outcome_r", c.r), ("alliance_outcome_r_ci95_low", c.low), ("alliance_outcome_r_ci95_high", c.high)):
-                rows.append([scope, name, period_range, "" if v is None else f"{v:.3f}", "", "", str(c.n), "no"])
+            for name, v in (
+                ("alliance_outcome_r", c.r),
+                ("alliance_outcome_r_ci95_low", c.low),
+                ("alliance_outcome_r_ci95_high", c.high),
+            ):
+                rows.append(
+                    [
+                        scope,
+                        name,
+                        period_range,
+                        "" if v is None else f"{v:.3f}",
+                        "",
+                        "",
+                        str(c.n),
+                        "no",
+                    ]
+                )
     return rows

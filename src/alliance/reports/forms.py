@@ -9,4 +9,6 @@ class ReportSettingsForm(forms.ModelForm):
     class Meta:
         model = ReportSettings
         fields = ["supervisors_see_therapist_figures"]
-        labels = {"supervisors_see_therapist_figures": "Supervisors may see each supervisee's own outcome figures"}
+        labels = {
+            "supervisors_see_therapist_figures": "Supervisors may see each supervisee's own outcome figures"
+        }

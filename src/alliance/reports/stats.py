@@ -35,7 +35,12 @@ class Cell:
     def to_dict(self) -> dict[str, Any]:
         if self.suppressed:
             return {"value": None, "numerator": None, "denominator": None, "suppressed": True}
-        return {"value": self.value, "numerator": self.numerator, "denominator": self.denominator, "suppressed": False}
+        return {
+            "value": self.value,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "suppressed": False,
+        }
 
 
 def suppressed_cell(clients: int, unit: str = "%") -> Cell:

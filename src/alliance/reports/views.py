@@ -32,26 +32,55 @@ def _granularity(request: HttpRequest) -> tuple[str, int]:
 
 def _table(report: compute.Report) -> list[dict[str, Any]]:
     """Rows of the report table: label, one cell per period."""
-    rows = [{"label": "PHQ-9 episodes classified", "cells": [report.episodes.get(p) for p in report.periods]}]
+    rows = [
+        {
+            "label": "PHQ-9 episodes classified",
+            "cells": [report.episodes.get(p) for p in report.periods],
+        }
+    ]
     for key, label in compute.OUTCOME_ROWS:
-        rows.append({"label": f"PHQ-9 {label.lower()}", "cells": [report.outcomes.get(key, {}).get(p) for p in report.periods]})
-    rows.append({"label": "Average session alliance (0–6)", "cells": [report.alliance.get(p) for p in report.periods]})
-    rows.append({"label": "Rupture-repair rate", "cells": [report.repair.get(p) for p in report.periods]})
+        rows.append(
+            {
+                "label": f"PHQ-9 {label.lower()}",
+                "cells": [report.outcomes.get(key, {}).get(p) for p in report.periods],
+            }
+        )
+    rows.append(
+        {
+            "label": "Average session alliance (0–6)",
+            "cells": [report.alliance.get(p) for p in report.periods],
+        }
+    )
+    rows.append(
+        {"label": "Rupture-repair rate", "cells": [report.repair.get(p) for p in report.periods]}
+    )
     if report.check_ins:
-        rows.append({"label": "Check-in completion", "cells": [report.check_ins.get(p) for p in report.periods]})
+        rows.append(
+            {
+                "label": "Check-in completion",
+                "cells": [report.check_ins.get(p) for p in report.periods],
+            }
+        )
     return rows
 
 
 def _charts(report: compute.Report) -> list[dict[str, object]]:
     def values(cells: dict[str, Any]) -> list[float | None]:
-        return [None if cells.get(p) is None or cells[p].suppressed else cells[p].value for p in report.periods]
+        return [
+            None if cells.get(p) is None or cells[p].suppressed else cells[p].value
+            for p in report.periods
+        ]
 
     outcome = LineChart(
         title="PHQ-9 reliable improvement and deterioration (% of classified episodes)",
         x_labels=report.periods,
         series=[
             Series("Reliable improvement", values(report.outcomes.get("reliable_improvement", {}))),
-            Series("Reliable deterioration", values(report.outcomes.get("reliable_deterioration", {})), "series-b"),
+            Series(
+                "Reliable deterioration",
+                values(report.outcomes.get("reliable_deterioration", {})),
+                "series-b",
+            ),
         ],
         y_min=0,
         y_max=100,
@@ -78,7 +107,9 @@ def _therapist_sections(request: HttpRequest, granularity: str, n: int) -> list[
         return []
     sections = []
     for therapist in SupervisionLink.supervisees_of(user).order_by("full_name"):  # type: ignore[arg-type]
-        r = compute.build_report(clinic, clients=compute.clients_of(therapist), granularity=granularity, n_periods=n)
+        r = compute.build_report(
+            clinic, clients=compute.clients_of(therapist), granularity=granularity, n_periods=n
+        )
         sections.append({"therapist": therapist, "report": r, "table": _table(r)})
     return sections
 
@@ -122,7 +153,9 @@ def clinic_report_csv(request: HttpRequest) -> HttpResponse:
     for row in compute.csv_rows(context["report"], "clinic"):
         writer.writerow(row)
     for section in context["therapist_sections"]:
-        for row in compute.csv_rows(section["report"], f"therapist:{section['therapist'].full_name}")[1:]:
+        for row in compute.csv_rows(
+            section["report"], f"therapist:{section['therapist'].full_name}"
+        )[1:]:
             writer.writerow(row)
     return response
 
@@ -145,11 +178,18 @@ def development(request: HttpRequest) -> HttpResponse:
     figures as context. Only ever their own."""
     clinic = request.user.membership.clinic  # type: ignore[union-attr]
     granularity, n = _granularity(request)
-    mine = compute.build_report(clinic, clients=compute.clients_of(request.user), granularity=granularity, n_periods=n)
+    mine = compute.build_report(
+        clinic, clients=compute.clients_of(request.user), granularity=granularity, n_periods=n
+    )
     everyone = compute.build_report(clinic, granularity=granularity, n_periods=n)
     rows = []
     for mine_row, clinic_row in zip(_table(mine), _table(everyone), strict=True):
-        rows.append({"label": mine_row["label"], "pairs": list(zip(mine_row["cells"], clinic_row["cells"], strict=True))})
+        rows.append(
+            {
+                "label": mine_row["label"],
+                "pairs": list(zip(mine_row["cells"], clinic_row["cells"], strict=True)),
+            }
+        )
     return render(
         request,
         "reports/development.html",

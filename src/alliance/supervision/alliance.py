@@ -94,5 +94,7 @@ def co_occurrence(
     for tag in tags:
         tagged_sessions = [s for s, tagset in entries if s is not None and tag in tagset]
         preceded = sum(1 for d in dips if any(d - window <= s <= d for s in tagged_sessions))
-        rows.append(PatternRow(tag, labels.get(tag, tag), preceded, len(dips), len(tagged_sessions)))
+        rows.append(
+            PatternRow(tag, labels.get(tag, tag), preceded, len(dips), len(tagged_sessions))
+        )
     return rows

@@ -10,4 +10,6 @@ class SupervisionConfig(AppConfig):
         from alliance.clients.panels import Panel, register
         from alliance.supervision.views import journal_panel_context
 
-        register(Panel("journal", "supervision/_journal_panel.html", journal_panel_context, order=70))
+        register(
+            Panel("journal", "supervision/_journal_panel.html", journal_panel_context, order=70)
+        )

@@ -12,7 +12,7 @@ from typing import Any
 from alliance.nlp.metrics import THRESHOLDS
 from alliance.reports.charts import LineChart, RefLine, Series
 from alliance.supervision import alliance
-from alliance.supervision.models import JournalEntry, ShareKind, SharedItem
+from alliance.supervision.models import JournalEntry, SharedItem, ShareKind
 
 SKILL_METRICS = [
     ("reflection_to_question", "Reflections per question"),
@@ -33,11 +33,21 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for key, label in SKILL_METRICS:
         value = (metrics.get(key) or {}).get("value")
-        rows.append({"label": label, "value": value, "fair": THRESHOLDS[key]["fair"], "good": THRESHOLDS[key]["good"], "source": THRESHOLDS[key]["source"]})
+        rows.append(
+            {
+                "label": label,
+                "value": value,
+                "fair": THRESHOLDS[key]["fair"],
+                "good": THRESHOLDS[key]["good"],
+                "source": THRESHOLDS[key]["source"],
+            }
+        )
     return rows
 
 
-def alliance_chart(points: list[alliance.AlliancePoint], markers: list[Any] | None = None) -> dict[str, object]:
+def alliance_chart(
+    points: list[alliance.AlliancePoint], markers: list[Any] | None = None
+) -> dict[str, object]:
     chart = LineChart(
         title="Session alliance check (0–6) by session",
         x_labels=[f"S{p.session}" for p in points],
@@ -55,7 +65,11 @@ def build(item: SharedItem, identifiable: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": item.kind, "identifiable": identifiable, "missing": False}
     if item.kind == ShareKind.TRANSCRIPT_FEEDBACK:
         qs = _transcripts(item)
-        transcript = qs.filter(pk=item.object_id).select_related("session").first() if qs is not None else None
+        transcript = (
+            qs.filter(pk=item.object_id).select_related("session").first()
+            if qs is not None
+            else None
+        )
         if transcript is None:
             out["missing"] = True
             return out
@@ -65,13 +79,21 @@ def build(item: SharedItem, identifiable: bool) -> dict[str, Any]:
             data = transcript.analysis_data() or {}
             utterances = data.get("utterances", [])
             out["reflections"] = [
-                u["text"] for u in utterances if u.get("behaviour") == "reflection" and u.get("speaker") == "therapist"
+                u["text"]
+                for u in utterances
+                if u.get("behaviour") == "reflection" and u.get("speaker") == "therapist"
             ][:3]
-            out["closed_questions"] = [u["text"] for u in utterances if u.get("question_type") == "closed"][:3]
+            out["closed_questions"] = [
+                u["text"] for u in utterances if u.get("question_type") == "closed"
+            ][:3]
     elif item.kind == ShareKind.SKILL_METRICS:
         qs = _transcripts(item)
         rows = []
-        for t in (qs.filter(status="done").select_related("session").order_by("session__number") if qs is not None else []):
+        for t in (
+            qs.filter(status="done").select_related("session").order_by("session__number")
+            if qs is not None
+            else []
+        ):
             rows.append({"session": t.session.number, "metrics": metric_rows(t.metrics or {})})
         out["sessions"] = rows
     elif item.kind in (ShareKind.ALLIANCE_TIMELINE, ShareKind.RUPTURE_EPISODE):
@@ -80,13 +102,21 @@ def build(item: SharedItem, identifiable: bool) -> dict[str, Any]:
         out["chart"] = alliance_chart(points) if points else None
         if item.kind == ShareKind.RUPTURE_EPISODE:
             start = (item.params or {}).get("start_session")
-            episode = next((e for e in alliance.ruptures(points) if e["start_session"] == start), None)
+            episode = next(
+                (e for e in alliance.ruptures(points) if e["start_session"] == start), None
+            )
             if episode is None:
                 out["missing"] = True
             out["episode"] = episode
     elif item.kind == ShareKind.JOURNAL_ENTRY:
         # Only the sharer's own entry, about this client.
-        entry = JournalEntry.objects.filter(pk=item.object_id, therapist_id=item.therapist_id, client=item.client).select_related("session").first()
+        entry = (
+            JournalEntry.objects.filter(
+                pk=item.object_id, therapist_id=item.therapist_id, client=item.client
+            )
+            .select_related("session")
+            .first()
+        )
         if entry is None:
             out["missing"] = True
             return out

@@ -36,7 +36,9 @@ def alert_counts(therapist: Any, now: dt.datetime | None = None) -> dict[str, An
     clinic = therapist.membership.clinic
     hours = MeasureSettings.for_clinic(clinic).escalation_hours
     open_alerts = Alert.objects.filter(client__in=clients, status__in=OPEN_STATUSES)
-    safety = open_alerts.filter(kind=AlertKind.SAFETY, created_at__lt=now - dt.timedelta(hours=hours))
+    safety = open_alerts.filter(
+        kind=AlertKind.SAFETY, created_at__lt=now - dt.timedelta(hours=hours)
+    )
     unrepaired = open_alerts.filter(kind=AlertKind.UNREPAIRED_RUPTURE)
     not_on_track = open_alerts.filter(kind=AlertKind.NOT_ON_TRACK)
     return {
@@ -45,9 +47,9 @@ def alert_counts(therapist: Any, now: dt.datetime | None = None) -> dict[str, An
         "safety_overdue": safety.values("client").distinct().count(),
         "unrepaired_ruptures": unrepaired.count(),
         "not_on_track": not_on_track.values("client").distinct().count(),
-        "flagged_client_ids": set(
-            safety.values_list("client_id", flat=True)
-        ) | set(unrepaired.values_list("client_id", flat=True)) | set(not_on_track.values_list("client_id", flat=True)),
+        "flagged_client_ids": set(safety.values_list("client_id", flat=True))
+        | set(unrepaired.values_list("client_id", flat=True))
+        | set(not_on_track.values_list("client_id", flat=True)),
         "active_clients": clients.count(),
     }
 
@@ -108,13 +110,16 @@ def skill_trends(
         clinic_values = _monthly(clinic_rows, labels)
     metrics = []
     for key, label in SKILL_METRICS:
-        means = [round(fmean(values[key][lab]), 2) if values[key].get(lab) else None for lab in labels]
+        means = [
+            round(fmean(values[key][lab]), 2) if values[key].get(lab) else None for lab in labels
+        ]
         th = THRESHOLDS[key]
         series = [Series("Mine" if clinic_values else label, means)]
         clinic_means: list[float | None] = []
         if clinic_values is not None:
             clinic_means = [
-                round(fmean(clinic_values[key][lab]), 2) if clinic_values[key].get(lab) else None for lab in labels
+                round(fmean(clinic_values[key][lab]), 2) if clinic_values[key].get(lab) else None
+                for lab in labels
             ]
             series.append(Series("Clinic average", clinic_means, "series-b"))
         top = max([th["good"] * 1.5] + [v for s in series for v in s.values if v is not None])
@@ -124,15 +129,28 @@ def skill_trends(
             series=series,
             y_min=0,
             y_max=round(top, 1),
-            ref_lines=[RefLine(f"fair {th['fair']:g}", th["fair"], "ref-fair"), RefLine(f"good {th['good']:g}", th["good"], "ref-good")],
-        )
-        metrics.append({
-            "key": key, "label": label, "source": th["source"], "fair": th["fair"], "good": th["good"],
-            "rows": [
-                {"month": lab, "value": v, "n": len(values[key].get(lab, [])),
-                 "clinic": clinic_means[i] if clinic_means else None}
-                for i, (lab, v) in enumerate(zip(labels, means, strict=True))
+            ref_lines=[
+                RefLine(f"fair {th['fair']:g}", th["fair"], "ref-fair"),
+                RefLine(f"good {th['good']:g}", th["good"], "ref-good"),
             ],
-            "chart": chart.render(),
-        })
+        )
+        metrics.append(
+            {
+                "key": key,
+                "label": label,
+                "source": th["source"],
+                "fair": th["fair"],
+                "good": th["good"],
+                "rows": [
+                    {
+                        "month": lab,
+                        "value": v,
+                        "n": len(values[key].get(lab, [])),
+                        "clinic": clinic_means[i] if clinic_means else None,
+                    }
+                    for i, (lab, v) in enumerate(zip(labels, means, strict=True))
+                ],
+                "chart": chart.render(),
+            }
+        )
     return {"available": True, "metrics": metrics, "n_transcripts": rows.count()}

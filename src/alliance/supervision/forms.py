@@ -10,14 +10,27 @@ from alliance.supervision.models import PROMPTS, PlannedStep, Reaction, ShareKin
 
 class JournalEntryForm(forms.Form):
     session = forms.ChoiceField(label="Session", required=False)
-    felt = forms.CharField(label=PROMPTS[0][1], widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    echoes = forms.CharField(label=PROMPTS[1][1], widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    stirred = forms.CharField(label=PROMPTS[2][1], widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    effect = forms.CharField(label=PROMPTS[3][1], widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    steps = forms.MultipleChoiceField(
-        label="What I will do", choices=PlannedStep.choices, widget=forms.CheckboxSelectMultiple, required=False
+    felt = forms.CharField(
+        label=PROMPTS[0][1], widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
-    plan = forms.CharField(label="In my own words (optional)", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    echoes = forms.CharField(
+        label=PROMPTS[1][1], widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    stirred = forms.CharField(
+        label=PROMPTS[2][1], widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    effect = forms.CharField(
+        label=PROMPTS[3][1], widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    steps = forms.MultipleChoiceField(
+        label="What I will do",
+        choices=PlannedStep.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    plan = forms.CharField(
+        label="In my own words (optional)", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
 
     def __init__(self, *args: Any, sessions: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -26,7 +39,10 @@ class JournalEntryForm(forms.Form):
         ]
         for value, label in Reaction.choices:
             self.fields[f"tag_{value}"] = forms.IntegerField(
-                label=f"{label} (0–10, leave empty if not felt)", min_value=0, max_value=10, required=False
+                label=f"{label} (0–10, leave empty if not felt)",
+                min_value=0,
+                max_value=10,
+                required=False,
             )
 
     def tag_fields(self) -> list[Any]:
@@ -46,7 +62,9 @@ class JournalEntryForm(forms.Form):
         data = super().clean()
         texts = [data.get(n) for n in ("felt", "echoes", "stirred", "effect", "plan")]
         if not self.errors and not any(texts) and not data.get("steps") and not self.tags():
-            raise forms.ValidationError("Write something or choose at least one reaction before saving.")
+            raise forms.ValidationError(
+                "Write something or choose at least one reaction before saving."
+            )
         return data
 
 
@@ -54,7 +72,9 @@ class ShareForm(forms.Form):
     kind = forms.ChoiceField(choices=ShareKind.choices, label="What to share")
     object_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
     start_session = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
-    supervisor = forms.ModelChoiceField(queryset=User.objects.none(), label="Share with", empty_label=None)
+    supervisor = forms.ModelChoiceField(
+        queryset=User.objects.none(), label="Share with", empty_label=None
+    )
     question = forms.CharField(
         label="What would you like to talk about? (optional; hidden from the supervisor when the client has not consented to supervision)",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -67,7 +87,9 @@ class ShareForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    body = forms.CharField(
+        label="Comment", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
     parent = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 
@@ -77,9 +99,13 @@ class LinkForm(forms.Form):
 
     def __init__(self, *args: Any, clinic: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        staff = User.objects.filter(memberships__clinic=clinic, memberships__is_active=True).distinct()
+        staff = User.objects.filter(
+            memberships__clinic=clinic, memberships__is_active=True
+        ).distinct()
         self.fields["supervisor"].queryset = staff.filter(memberships__role=Role.SUPERVISOR)
-        self.fields["supervisee"].queryset = staff.filter(memberships__role__in=[Role.THERAPIST, Role.SUPERVISOR])
+        self.fields["supervisee"].queryset = staff.filter(
+            memberships__role__in=[Role.THERAPIST, Role.SUPERVISOR]
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

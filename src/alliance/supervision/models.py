@@ -75,7 +75,9 @@ class JournalEntry(models.Model):
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="journal_entries"
     )
-    client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="journal_entries")
+    client = models.ForeignKey(
+        ClientRecord, on_delete=models.CASCADE, related_name="journal_entries"
+    )
     session = models.ForeignKey(
         TherapySession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -124,7 +126,9 @@ class JournalEntry(models.Model):
         return [labels[s] for s in self.steps if s in labels]
 
     def answers(self) -> list[tuple[str, str]]:
-        return [(question, getattr(self, name)) for name, question in PROMPTS if getattr(self, name)]
+        return [
+            (question, getattr(self, name)) for name, question in PROMPTS if getattr(self, name)
+        ]
 
     @property
     def session_number(self) -> int | None:
@@ -147,7 +151,9 @@ class SupervisionLink(models.Model):
     supervisee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervisor_links"
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -234,7 +240,9 @@ class SharedItem(models.Model):
     client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=30, choices=ShareKind.choices)
     object_id = models.UUIDField(null=True, blank=True, help_text="Transcript or journal entry.")
-    params = models.JSONField(default=dict, blank=True, help_text="Numbers only (e.g. a rupture's start session).")
+    params = models.JSONField(
+        default=dict, blank=True, help_text="Numbers only (e.g. a rupture's start session)."
+    )
     question = EncryptedTextField(blank=True, help_text="What the therapist wants to talk about.")
     shared_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -276,7 +284,9 @@ class Comment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     item = models.ForeignKey(SharedItem, on_delete=models.CASCADE, related_name="comments")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = EncryptedTextField()
     written_identifiable = models.BooleanField(

@@ -11,8 +11,14 @@ urlpatterns = [
     path("supervision/agenda/", views.agenda, name="supervision_agenda"),
     path("supervision/shared-by-me/", views.my_shared, name="my_shared"),
     path("supervision/items/<uuid:item_id>/", views.shared_item, name="shared_item"),
-    path("supervision/items/<uuid:item_id>/comments/", views.comment_post, name="shared_item_comment"),
-    path("supervision/items/<uuid:item_id>/resolve/", views.item_resolve, name="shared_item_resolve"),
-    path("supervision/items/<uuid:item_id>/unshare/", views.item_unshare, name="shared_item_unshare"),
+    path(
+        "supervision/items/<uuid:item_id>/comments/", views.comment_post, name="shared_item_comment"
+    ),
+    path(
+        "supervision/items/<uuid:item_id>/resolve/", views.item_resolve, name="shared_item_resolve"
+    ),
+    path(
+        "supervision/items/<uuid:item_id>/unshare/", views.item_unshare, name="shared_item_unshare"
+    ),
     path("clinic/supervision/", views.links, name="supervision_links"),
 ]

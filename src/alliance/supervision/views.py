@@ -24,18 +24,22 @@ from alliance.supervision.models import (
     Comment,
     JournalEntry,
     Reaction,
-    ShareKind,
     SharedItem,
+    ShareKind,
     SupervisionLink,
 )
 
 audit.register_record_type("journal_entry", "your therapist's private reflection notes")
-audit.register_record_type("supervision_item", "an item your therapist shared with their supervisor")
+audit.register_record_type(
+    "supervision_item", "an item your therapist shared with their supervisor"
+)
 
 CLINICAL = tuple(CLINICAL_ROLES)
 
 
-def _care_team_client(request: HttpRequest, client_id: Any, record_type: str, action: str = "view") -> ClientRecord:
+def _care_team_client(
+    request: HttpRequest, client_id: Any, record_type: str, action: str = "view"
+) -> ClientRecord:
     client = client_or_404(request, client_id, record_type=record_type, action="")
     if not client.care_team.filter(therapist=request.user).exists():
         raise Http404
@@ -63,7 +67,11 @@ def _own_entry(request: HttpRequest, entry_id: Any) -> JournalEntry:
 @staff(*CLINICAL)
 def journal_list(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = _care_team_client(request, client_id, "journal_entry")
-    entries = JournalEntry.objects.written_by(request.user).filter(client=client).select_related("session")  # type: ignore[arg-type]
+    entries = (
+        JournalEntry.objects.written_by(request.user)
+        .filter(client=client)
+        .select_related("session")
+    )  # type: ignore[arg-type]
     return render(request, "supervision/journal_list.html", {"client": client, "entries": entries})
 
 
@@ -72,7 +80,9 @@ def journal_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = _care_team_client(request, client_id, "journal_entry", action="")
     sessions = TherapySession.objects.filter(client=client).order_by("-number")
     initial = {"session": request.GET.get("session", "")}
-    form = JournalEntryForm(request.POST if request.method == "POST" else None, sessions=sessions, initial=initial)
+    form = JournalEntryForm(
+        request.POST if request.method == "POST" else None, sessions=sessions, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         session = sessions.filter(pk=data["session"]).first() if data["session"] else None
@@ -101,7 +111,9 @@ def journal_detail(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
     entry = _own_entry(request, entry_id)
     audit.record_request(request, "view", "journal_entry", client=entry.client)
     supervisors = SupervisionLink.supervisors_of(request.user)  # type: ignore[arg-type]
-    shares = SharedItem.objects.filter(therapist=request.user, kind=ShareKind.JOURNAL_ENTRY, object_id=entry.pk)
+    shares = SharedItem.objects.filter(
+        therapist=request.user, kind=ShareKind.JOURNAL_ENTRY, object_id=entry.pk
+    )
     return render(
         request,
         "supervision/journal_detail.html",
@@ -118,17 +130,29 @@ def journal_detail(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
 # --- Sharing --------------------------------------------------------------------------------
 
 
-def _validate_target(request: HttpRequest, client: ClientRecord, kind: str, object_id: Any, start: Any) -> dict[str, Any] | None:
+def _validate_target(
+    request: HttpRequest, client: ClientRecord, kind: str, object_id: Any, start: Any
+) -> dict[str, Any] | None:
     """What the item points to must be the therapist's own and about this client."""
     if kind == ShareKind.JOURNAL_ENTRY:
-        ok = object_id and JournalEntry.objects.written_by(request.user).filter(pk=object_id, client=client).exists()  # type: ignore[arg-type]
+        ok = (
+            object_id
+            and JournalEntry.objects.written_by(request.user)
+            .filter(pk=object_id, client=client)
+            .exists()
+        )  # type: ignore[arg-type]
         return {} if ok else None
     if kind == ShareKind.TRANSCRIPT_FEEDBACK:
         try:
             from alliance.transcripts.models import Transcript
         except ImportError:
             return None
-        ok = object_id and Transcript.objects.filter(pk=object_id, client=client, uploaded_by=request.user).exists()
+        ok = (
+            object_id
+            and Transcript.objects.filter(
+                pk=object_id, client=client, uploaded_by=request.user
+            ).exists()
+        )
         return {} if ok else None
     if kind == ShareKind.RUPTURE_EPISODE:
         starts = {e["start_session"] for e in alliance.ruptures(alliance.alliance_series(client))}
@@ -146,11 +170,15 @@ def share_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         "start_session": request.GET.get("start", ""),
         "supervisor": supervisors.first(),
     }
-    form = ShareForm(request.POST if request.method == "POST" else None, supervisors=supervisors, initial=initial)
+    form = ShareForm(
+        request.POST if request.method == "POST" else None, supervisors=supervisors, initial=initial
+    )
     consent = client.has_consent("supervision")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        params = _validate_target(request, client, data["kind"], data["object_id"], data["start_session"])
+        params = _validate_target(
+            request, client, data["kind"], data["object_id"], data["start_session"]
+        )
         if params is None:
             raise Http404
         with transaction.atomic():
@@ -160,21 +188,38 @@ def share_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 supervisor=data["supervisor"],
                 client=client,
                 kind=data["kind"],
-                object_id=data["object_id"] if data["kind"] in (ShareKind.JOURNAL_ENTRY, ShareKind.TRANSCRIPT_FEEDBACK) else None,
+                object_id=data["object_id"]
+                if data["kind"] in (ShareKind.JOURNAL_ENTRY, ShareKind.TRANSCRIPT_FEEDBACK)
+                else None,
                 params=params,
                 question=data["question"],
             )
-            audit.record_request(request, "send", "supervision_item", client=client, note=f"kind={item.kind}; identifiable={consent}")
+            audit.record_request(
+                request,
+                "send",
+                "supervision_item",
+                client=client,
+                note=f"kind={item.kind}; identifiable={consent}",
+            )
         messages.success(
             request,
             f"Shared with {data['supervisor'].full_name}"
-            + ("." if consent else " as a de-identified version: the client has not consented to supervision."),
+            + (
+                "."
+                if consent
+                else " as a de-identified version: the client has not consented to supervision."
+            ),
         )
         return redirect("shared_item", item_id=item.pk)
     return render(
         request,
         "supervision/share_form.html",
-        {"client": client, "form": form, "consent": consent, "has_supervisor": supervisors.exists()},
+        {
+            "client": client,
+            "form": form,
+            "consent": consent,
+            "has_supervisor": supervisors.exists(),
+        },
     )
 
 
@@ -210,8 +255,13 @@ def _item_context(request: HttpRequest, item: SharedItem) -> dict[str, Any]:
 def shared_item(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     item = _visible_item(request, item_id)
     audit.record(
-        clinic=item.clinic, actor=request.user, action="view", record_type="supervision_item",  # type: ignore[arg-type]
-        client=item.client, request=request, note=f"identifiable={item.identifiable()}",
+        clinic=item.clinic,
+        actor=request.user,
+        action="view",
+        record_type="supervision_item",  # type: ignore[arg-type]
+        client=item.client,
+        request=request,
+        note=f"identifiable={item.identifiable()}",
     )
     return render(request, "supervision/shared_item.html", _item_context(request, item))
 
@@ -228,12 +278,21 @@ def comment_post(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
             parent = item.comments.filter(pk=form.cleaned_data["parent"]).first()
         with transaction.atomic():
             Comment.objects.create(
-                clinic=item.clinic, item=item, parent=parent, author=request.user,
-                body=form.cleaned_data["body"], written_identifiable=item.identifiable(),
+                clinic=item.clinic,
+                item=item,
+                parent=parent,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                written_identifiable=item.identifiable(),
             )
             audit.record(
-                clinic=item.clinic, actor=request.user, action="create", record_type="supervision_item",  # type: ignore[arg-type]
-                client=item.client, request=request, note="comment",
+                clinic=item.clinic,
+                actor=request.user,
+                action="create",
+                record_type="supervision_item",  # type: ignore[arg-type]
+                client=item.client,
+                request=request,
+                note="comment",
             )
         messages.success(request, "Comment added.")
     else:
@@ -251,7 +310,9 @@ def item_resolve(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
         item.resolved_at = None if item.resolved_at else timezone.now()
         item.resolved_by = request.user if item.resolved_at else None  # type: ignore[assignment]
         item.save(update_fields=["resolved_at", "resolved_by"])
-        messages.success(request, "Marked as discussed." if item.resolved_at else "Back on the agenda.")
+        messages.success(
+            request, "Marked as discussed." if item.resolved_at else "Back on the agenda."
+        )
     return redirect("shared_item", item_id=item.pk)
 
 
@@ -264,8 +325,13 @@ def item_unshare(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
         item.unshared_at = timezone.now()
         item.save(update_fields=["unshared_at"])
         audit.record(
-            clinic=item.clinic, actor=request.user, action="update", record_type="supervision_item",  # type: ignore[arg-type]
-            client=item.client, request=request, note="unshared",
+            clinic=item.clinic,
+            actor=request.user,
+            action="update",
+            record_type="supervision_item",  # type: ignore[arg-type]
+            client=item.client,
+            request=request,
+            note="unshared",
         )
         messages.success(request, "No longer shared: your supervisor cannot open it any more.")
     return redirect("shared_item", item_id=item.pk)
@@ -310,12 +376,19 @@ def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
     for therapist in SupervisionLink.supervisees_of(request.user).order_by("full_name"):  # type: ignore[arg-type]
         counts = dashboard.alert_counts(therapist)
         detail = (
-            dashboard.consented_detail(request.user, therapist, counts.get("flagged_client_ids", set()))
+            dashboard.consented_detail(
+                request.user, therapist, counts.get("flagged_client_ids", set())
+            )
             if counts.get("available")
             else []
         )
         supervisees.append(
-            {"therapist": therapist, "counts": counts, "detail": detail, "skills": dashboard.skill_trends(therapist)}
+            {
+                "therapist": therapist,
+                "counts": counts,
+                "detail": detail,
+                "skills": dashboard.skill_trends(therapist),
+            }
         )
     return render(
         request,
@@ -332,7 +405,9 @@ def links(request: HttpRequest) -> HttpResponse:
     clinic = request.user.membership.clinic  # type: ignore[union-attr]
     form = LinkForm(request.POST or None, clinic=clinic)
     if request.method == "POST" and request.POST.get("end"):
-        link = SupervisionLink.objects.active().filter(clinic=clinic, pk=request.POST["end"]).first()
+        link = (
+            SupervisionLink.objects.active().filter(clinic=clinic, pk=request.POST["end"]).first()
+        )
         if link is None:
             raise Http404
         link.ended_at = timezone.now()
@@ -342,12 +417,24 @@ def links(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         _link, created = SupervisionLink.objects.get_or_create(
-            clinic=clinic, supervisor=data["supervisor"], supervisee=data["supervisee"], ended_at=None,
+            clinic=clinic,
+            supervisor=data["supervisor"],
+            supervisee=data["supervisee"],
+            ended_at=None,
             defaults={"created_by": request.user},
         )
-        messages.success(request, f"{data['supervisor']} now supervises {data['supervisee']}." if created else "That link already exists.")
+        messages.success(
+            request,
+            f"{data['supervisor']} now supervises {data['supervisee']}."
+            if created
+            else "That link already exists.",
+        )
         return redirect("supervision_links")
-    current = SupervisionLink.objects.active().filter(clinic=clinic).select_related("supervisor", "supervisee")
+    current = (
+        SupervisionLink.objects.active()
+        .filter(clinic=clinic)
+        .select_related("supervisor", "supervisee")
+    )
     return render(request, "supervision/links.html", {"form": form, "links": current})
 
 
@@ -364,7 +451,9 @@ def journal_panel_context(request: HttpRequest, client: ClientRecord) -> dict[st
         return {"break_glass": True, "count": count} if count else None
     if role not in CLINICAL_ROLES or not client.care_team.filter(therapist=user).exists():
         return None
-    entries = list(JournalEntry.objects.written_by(user).filter(client=client).select_related("session"))  # type: ignore[arg-type]
+    entries = list(
+        JournalEntry.objects.written_by(user).filter(client=client).select_related("session")
+    )  # type: ignore[arg-type]
     points = alliance.alliance_series(client)
     episodes = alliance.ruptures(points)
     index = {p.session: i for i, p in enumerate(points)}
@@ -380,7 +469,9 @@ def journal_panel_context(request: HttpRequest, client: ClientRecord) -> dict[st
         from alliance.transcripts.models import Transcript
 
         transcripts = list(
-            Transcript.objects.filter(client=client, uploaded_by=user, status="done").select_related("session")[:10]
+            Transcript.objects.filter(
+                client=client, uploaded_by=user, status="done"
+            ).select_related("session")[:10]
         )
     except ImportError:
         transcripts = []
