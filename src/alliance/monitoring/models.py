@@ -117,6 +117,13 @@ class Alert(models.Model):
         Returns (alert, created). A concurrent second writer hits the unique constraint and
         attaches instead.
         """
+        with transaction.atomic():
+            return cls._raise_for(client, kind, reason, evidence)
+
+    @classmethod
+    def _raise_for(
+        cls, client: ClientRecord, kind: str, reason: str, evidence: dict[str, Any]
+    ) -> tuple[Alert, bool]:
         now = timezone.now()
         entry = {"at": now.isoformat(), **evidence}
         for _attempt in range(2):
