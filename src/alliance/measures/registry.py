@@ -18,7 +18,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -428,7 +428,7 @@ def instrument_ids() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(instrument_id: str) -> Instrument:
     """Load one shipped instrument by id (e.g. ``"phq9"``); UnknownInstrumentError if none."""
     if not isinstance(instrument_id, str) or not _ID_RE.match(instrument_id):

@@ -13,7 +13,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from alliance.core import audit
-from alliance.measures import scoring
 from alliance.measures.models import (
     OUTCOME_INSTRUMENTS,
     Administration,
