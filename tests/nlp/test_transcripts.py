@@ -147,3 +147,24 @@ def test_plain_text_invalid_timestamp_names_the_line():
 def test_timestamp_on_its_own_line_starts_the_next_turn():
     t = parse_transcript("00:01:00\nTherapist: Hello.\n00:01:04\nClient: Hi.\n", "notes.txt")
     assert [turn.start for turn in t.turns] == [60.0, 64.0]
+
+
+def test_a_cue_with_two_voices_credits_each_speaker():
+    text = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Ana>Shall we start?</v> <v Ben>Sure.</v>\n\n"
+        "00:00:03.500 --> 00:00:05.000\nBen: Where were we\nlast time?\n"
+    )
+    t = parse_transcript(text, "two.vtt")
+    assert [(x.speaker, x.text) for x in t.turns] == [
+        ("Ana", "Shall we start?"),
+        ("Ben", "Sure. Where were we last time?"),
+    ]
+    assert t.turns[1].start == 1.0 and t.turns[1].end == 5.0
+
+
+def test_cue_without_a_name_continues_the_previous_speaker():
+    text = "1\n00:00:01,000 --> 00:00:02,000\nAna: I was saying\n\n2\n00:00:02,000 --> 00:00:03,000\nthat it helps.\n"
+    t = parse_transcript(text, "a.srt")
+    assert [(x.speaker, x.text, x.end) for x in t.turns] == [
+        ("Ana", "I was saying that it helps.", 3.0)
+    ]

@@ -174,19 +174,30 @@ def _looks_like_name(name: str) -> bool:
     return lower <= 1 or len(words) == 1
 
 
-def _split_speaker(text: str) -> tuple[str | None, str]:
-    """Return (speaker, text) from a cue payload: a Teams voice tag or a ``Name:`` prefix."""
-    m = _VOICE.search(text)
-    if m:
-        parts = [(mm.group(1).strip(), mm.group(2)) for mm in _VOICE.finditer(text)]
-        name = parts[0][0]
-        body = " ".join(_TAGS.sub("", p[1]) for p in parts)
-        return name, _clean(body)
-    text = _clean(_TAGS.sub("", text))
-    m2 = _NAME_PREFIX.match(text)
-    if m2 and _looks_like_name(m2.group(1)):
-        return m2.group(1).strip(), _clean(m2.group(2))
-    return None, text
+def _segments(payload: str) -> list[tuple[str | None, str]]:
+    """Split a cue payload into (speaker, text) parts.
+
+    Usually one part; a cue holding two voices (``<v A>..</v> <v B>..</v>``, or two
+    ``Name: text`` lines) gives one part per voice, so each is credited to its speaker.
+    """
+    voices = list(_VOICE.finditer(payload))
+    if voices:
+        parts = [(m.group(1).strip(), _clean(_TAGS.sub("", m.group(2)))) for m in voices]
+        before = _clean(_TAGS.sub("", payload[: voices[0].start()]))
+        return ([(None, before)] if before else []) + parts
+    out: list[tuple[str | None, str]] = []
+    for line in payload.split("\n"):
+        line = _clean(_TAGS.sub("", line))
+        if not line:
+            continue
+        m = _NAME_PREFIX.match(line)
+        if m and _looks_like_name(m.group(1)):
+            out.append((m.group(1).strip(), _clean(m.group(2))))
+        elif out:
+            out[-1] = (out[-1][0], _clean(out[-1][1] + " " + line))
+        else:
+            out.append((None, line))
+    return out
 
 
 def _clean(text: str) -> str:
@@ -247,8 +258,7 @@ def _parse_vtt(text: str) -> list[_Cue]:
                 raise TranscriptError(
                     "a cue timing line inside cue text (is a blank line missing?)", ln
                 )
-        speaker, body = _split_speaker(payload)
-        if body or speaker:
+        for speaker, body in _segments(payload):
             cues.append(_Cue(speaker, body, start, end, line_no))
     return cues
 
@@ -279,8 +289,7 @@ def _parse_srt(text: str) -> list[_Cue]:
             raise TranscriptError("subtitle number without a timing line", block_start + 1)
         line_no = block_start + timing_idx + 1
         start, end = _parse_timing(block[timing_idx], line_no)
-        speaker, body = _split_speaker("\n".join(block[timing_idx + 1 :]))
-        if body or speaker:
+        for speaker, body in _segments("\n".join(block[timing_idx + 1 :])):
             cues.append(_Cue(speaker, body, start, end, line_no))
     return cues
 
