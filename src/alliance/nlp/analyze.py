@@ -41,6 +41,8 @@ def analyze_transcript(
             t.text,
             turns[i - 1].text if i > 0 else "",
             turns[i + 1].text if i + 1 < len(turns) else "",
+            turns[i - 2].text if i > 1 else "",
+            turns[i + 2].text if i + 2 < len(turns) else "",
         )
         for i, t in enumerate(turns)
     ]

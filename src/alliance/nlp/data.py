@@ -42,6 +42,8 @@ class Record:
     prev: str = ""
     prev_speaker: str = ""
     next: str = ""
+    prev2: str = ""
+    next2: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -116,6 +118,10 @@ def load_annomi_csv(path: str | os.PathLike[str]) -> list[Record]:
             rec.prev_speaker = records[i - 1].speaker
         if i + 1 < len(records) and records[i + 1].transcript_id == rec.transcript_id:
             rec.next = records[i + 1].text
+        if i > 1 and records[i - 2].transcript_id == rec.transcript_id:
+            rec.prev2 = records[i - 2].text
+        if i + 2 < len(records) and records[i + 2].transcript_id == rec.transcript_id:
+            rec.next2 = records[i + 2].text
     return records
 
 

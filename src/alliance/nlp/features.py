@@ -67,15 +67,16 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(normalise(text))
 
 
-def as_context(item: Any) -> tuple[str, str, str]:
-    """Accept a string, a ``(text, previous[, next])`` tuple or a dict with text/prev/next."""
+def as_context(item: Any) -> tuple[str, str, str, str, str]:
+    """``(text, previous, next, previous-but-one, next-but-one)`` from a string, a tuple of up to
+    five strings in that order, or a dict with text/prev/next/prev2/next2 keys."""
     if isinstance(item, str):
-        return item, "", ""
+        return item, "", "", "", ""
     if isinstance(item, dict):
-        return item.get("text") or "", item.get("prev") or "", item.get("next") or ""
+        return tuple(item.get(k) or "" for k in ("text", "prev", "next", "prev2", "next2"))  # type: ignore[return-value]
     if isinstance(item, (tuple, list)):
-        parts = list(item) + ["", ""]
-        return parts[0] or "", parts[1] or "", parts[2] or ""
+        parts = [p or "" for p in list(item)[:5]] + [""] * (5 - min(len(item), 5))
+        return parts[0], parts[1], parts[2], parts[3], parts[4]
     raise TypeError(f"cannot use {type(item).__name__} as an utterance")
 
 
@@ -157,6 +158,7 @@ class UtteranceFeaturizer(BaseEstimator):
         block_weights: tuple[float, ...] = (1.0, 1.0, 0.6, 0.4, 1.0, 0.6),
         use_sentence_cues: bool = True,
         use_negation: bool = False,
+        wider_context: float = 0.0,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -167,10 +169,11 @@ class UtteranceFeaturizer(BaseEstimator):
         self.block_weights = block_weights
         self.use_sentence_cues = use_sentence_cues
         self.use_negation = use_negation
+        self.wider_context = wider_context
 
     # -- term extraction -------------------------------------------------------------------
     def _terms(
-        self, text: str, prev: str, nxt: str
+        self, text: str, prev: str, nxt: str, prev2: str = "", next2: str = ""
     ) -> tuple[list[list[str]], list[str], list[str]]:
         toks, ptoks = tokens(text), tokens(prev)
         wlo, whi = self.word_ngram_range
@@ -187,6 +190,9 @@ class UtteranceFeaturizer(BaseEstimator):
         if self.use_negation:
             cues = cues + _negated(toks)
         blocks.append(cues)
+        if self.wider_context:
+            blocks.append(["r" + t for t in tokens(prev2)])
+            blocks.append(["s" + t for t in tokens(next2)])
         return blocks, toks, ptoks
 
     @staticmethod
@@ -241,8 +247,8 @@ class UtteranceFeaturizer(BaseEstimator):
         df: Counter[str] = Counter()
         n_docs = 0
         for item in X:
-            text, prev, nxt = as_context(item)
-            blocks, _, _ = self._terms(text, prev, nxt)
+            text, prev, nxt, prev2, next2 = as_context(item)
+            blocks, _, _ = self._terms(text, prev, nxt, prev2, next2)
             for block in blocks:
                 df.update(set(block))
             n_docs += 1
@@ -262,8 +268,8 @@ class UtteranceFeaturizer(BaseEstimator):
         n_terms = len(vocab)
         rows: list[tuple[list[int], list[float]]] = []
         for item in X:
-            text, prev, nxt = as_context(item)
-            blocks, toks, ptoks = self._terms(text, prev, nxt)
+            text, prev, nxt, prev2, next2 = as_context(item)
+            blocks, toks, ptoks = self._terms(text, prev, nxt, prev2, next2)
             idx_all: list[int] = []
             val_all: list[float] = []
             for b, block in enumerate(blocks):
@@ -272,7 +278,9 @@ class UtteranceFeaturizer(BaseEstimator):
                     continue
                 idx = list(counts)
                 vals = [(1.0 + math.log(c)) * idf[i] for i, c in counts.items()]
-                norm = math.sqrt(sum(v * v for v in vals)) / weights[_BLOCK_WEIGHT[b]]
+                norm = math.sqrt(sum(v * v for v in vals)) / (
+                    weights[_BLOCK_WEIGHT[b]] if b < len(_BLOCK_WEIGHT) else self.wider_context
+                )
                 idx_all.extend(idx)
                 val_all.extend(v / norm for v in vals)
             dense = self._dense(text, prev, toks, ptoks)

@@ -66,7 +66,7 @@ def default_model(seed: int = 0) -> TranscriptModel:
 
 
 def contexts(records: Sequence[Record]) -> list[tuple[str, str, str]]:
-    return [(r.text, r.prev, r.next) for r in records]
+    return [(r.text, r.prev, r.next, r.prev2, r.next2) for r in records]
 
 
 def labels(records: Sequence[Record]) -> dict[str, list[str | None]]:
