@@ -109,3 +109,12 @@ def test_clinic_can_keep_only_the_metrics(client, personas, django_capture_on_co
     assert transcript.text_deleted_at is not None and transcript.metrics["counts"]
     html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
     assert "only the numbers above are kept" in html
+
+
+def test_demo_has_two_really_analysed_sessions(db):
+    call_command("seed_demo")
+    real = Transcript.objects.exclude(model_version="demo").filter(status="done")
+    assert real.values("client").distinct().count() >= 2
+    for transcript in real:
+        assert transcript.analysis_data()["utterances"]
+        assert transcript.metrics["counts"]["questions"] >= 1
