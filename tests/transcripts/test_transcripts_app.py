@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
@@ -118,3 +118,26 @@ def test_demo_has_two_really_analysed_sessions(db):
     for transcript in real:
         assert transcript.analysis_data()["utterances"]
         assert transcript.metrics["counts"]["questions"] >= 1
+
+
+def test_client_page_shows_the_listening_trend_over_sessions(client, personas):
+    from django.utils import timezone
+
+    from alliance.clients.models import TherapySession
+
+    grant(personas.client, "recording", personas.therapist)
+    for n, (rq, open_pct) in enumerate([(0.5, 30.0), (1.0, 45.0), (1.6, 60.0)], start=1):
+        session = TherapySession.objects.create(clinic=personas.clinic, client=personas.client, therapist=personas.therapist, number=n, scheduled_at=timezone.now())
+        Transcript.objects.create(
+            clinic=personas.clinic, client=personas.client, session=session, uploaded_by=personas.therapist,
+            filename=f"s{n}.vtt", file_format="vtt", status="done",
+            metrics={"reflection_to_question": {"value": rq}, "percent_complex_reflections": {"value": 40.0},
+                     "percent_open_questions": {"value": open_pct}, "talk_share": {"by_words": {"therapist": 40.0}},
+                     "change_sustain": {"change_talk_share": 60.0}, "rupture_moments": [],
+                     "counts": {"judgmental": 0, "validations": 0, "affirmations": 0, "summaries": 0}},
+        )
+    sign_in(client, personas.therapist)
+    html = client.get(reverse("client_detail", args=[personas.client.pk])).content.decode()
+    assert "over 3 analysed sessions" in html
+    row = re.search(r"Reflections per question</th><td>0.5</td><td>1.6</td><td>[\d.]+</td><td>(\w+)</td>", html)
+    assert row and row.group(1) == "improving"
