@@ -7,7 +7,12 @@ class CheckinsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from alliance.checkins import panels
+        from django.db.models.signals import post_save
+
+        from alliance.checkins import bridge, panels
+        from alliance.measures.models import Response
+
+        post_save.connect(bridge.complete_on_response, sender=Response, dispatch_uid="checkins-complete-on-response")
         from alliance.clients.panels import CLIENT, STAFF, Panel, register
         from alliance.core.audit import register_record_type
 

@@ -20,8 +20,11 @@ from alliance.measures.models import (
 
 
 def _due_administrations(client: Any) -> list[Administration]:
+    from alliance.checkins.bridge import open_due_instrument_administrations
+
     for assignment in client.measure_assignments.filter(active=True, next_due_at__lte=timezone.now()):
         assignment.create_due_administration()
+    open_due_instrument_administrations(client)
     return list(client.administrations.filter(status__in=Administration.OPEN).order_by("due_at"))
 
 
