@@ -21,19 +21,19 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 for model, names in encrypted_fields():
-                    # Reading decrypts with any configured key; writing encrypts with the newest.
-                    rows = model._base_manager.values_list("pk", *[f"{n}" for n in names])
-                    for row in rows.iterator(chunk_size=options["batch_size"]):
-                        pk, values = row[0], row[1:]
-                        updates = {
-                            name: value
-                            for name, value in zip(names, values, strict=True)
-                            if value
-                        }
-                        if updates:
-                            # Saving re-encrypts under the newest key.
-                            model._base_manager.filter(pk=pk).update(**updates)
-                            total += len(updates)
+                    # Batches by primary key rather than a server-side cursor: a cursor left
+                    # open when a value fails to decrypt would poison the rolled-back transaction.
+                    manager = model._base_manager
+                    pks = list(manager.order_by("pk").values_list("pk", flat=True))
+                    size = options["batch_size"]
+                    for start in range(0, len(pks), size):
+                        rows = manager.filter(pk__in=pks[start : start + size]).values_list("pk", *names)
+                        for pk, *values in rows:
+                            # Reading decrypts with any configured key; writing encrypts with the newest.
+                            updates = {name: value for name, value in zip(names, values, strict=True) if value}
+                            if updates:
+                                manager.filter(pk=pk).update(**updates)
+                                total += len(updates)
                 for auth in Authenticator.objects.filter(type=Authenticator.Type.TOTP):
                     secret = auth.data.get("secret", "")
                     if secret.startswith(crypto.PREFIX):
