@@ -401,8 +401,8 @@ No public data labels alliance ruptures, so these markers are **experimental** a
 ## What did not help (development runs, same CV)
 Targets were not reached with this model family; these were tried and left out:
 - stacking a second model on the out-of-fold probabilities of the neighbouring turns (±3 turns)
-  and session means: no gain (behaviour ±0.01, client talk −0.03);
-- per-class decision offsets tuned for macro-F1 on training folds: ±0.01;
+  and session means: no gain (behaviour −0.002 to +0.006, client talk −0.03);
+- per-class decision offsets tuned for macro-F1 on training folds: −0.02 to +0.01;
 - averaging with a naive-Bayes-weighted logistic regression: +0.003;
 - negation-scope features, heavier previous-turn weights, C from 0.2 to 30: within ±0.01.
 What did help a little (1.1.0 over 1.0.0): words of the turns two before and after (simple/complex
