@@ -91,7 +91,7 @@ def test_outsiders_cannot_see_or_acknowledge(client, personas):
     assert alert.status == "open"
 
 
-def test_unacknowledged_alert_escalates_through_the_worker(client, personas):
+def test_unacknowledged_alert_escalates_through_the_worker(client, transactional_db, personas):
     submit_item9(client, personas)
     alert = Alert.objects.get()
     run_worker()  # the deferred escalation is not due yet
@@ -140,7 +140,7 @@ def test_clinic_escalation_hours_setting(client, personas):
     assert len(mail.outbox) == 1
 
 
-def test_a_new_safety_alert_schedules_its_own_escalation(client, personas, django_capture_on_commit_callbacks):
+def test_a_new_safety_alert_schedules_its_own_escalation(client, transactional_db, personas, django_capture_on_commit_callbacks):
     from django_tasks_db.models import DBTaskResult
 
     with django_capture_on_commit_callbacks(execute=True):

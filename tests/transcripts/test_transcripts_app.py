@@ -26,6 +26,8 @@ def _upload(client, personas, name="zoom.vtt", content=None, **extra):
 
 
 def _run_worker():
+    # The worker opens and closes its own connections, as it does in production, so these
+    # tests commit their data (transactional_db) instead of running inside one transaction.
     call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--no-reload", verbosity=0)
 
 
@@ -55,7 +57,7 @@ def test_only_the_care_team_can_upload(client, personas):
     assert not Transcript.objects.exists()
 
 
-def test_upload_confirm_analyse_and_read_feedback(client, personas, django_capture_on_commit_callbacks):
+def test_upload_confirm_analyse_and_read_feedback(client, transactional_db, personas, django_capture_on_commit_callbacks):
     grant(personas.client, "recording", personas.therapist)
     sign_in(client, personas.therapist)
     response = _upload(client, personas)
@@ -94,7 +96,7 @@ def test_upload_confirm_analyse_and_read_feedback(client, personas, django_captu
     assert client.get(feedback_url).status_code == 404
 
 
-def test_clinic_can_keep_only_the_metrics(client, personas, django_capture_on_commit_callbacks):
+def test_clinic_can_keep_only_the_metrics(client, transactional_db, personas, django_capture_on_commit_callbacks):
     TranscriptSettings.objects.create(clinic=personas.clinic, delete_text_after_analysis=True)
     grant(personas.client, "recording", personas.therapist)
     sign_in(client, personas.therapist)
