@@ -111,7 +111,7 @@ def test_concern_is_raised_acknowledged_and_the_client_sees_when(client, persona
         Alert = None
     if Alert is not None:
         alert = Alert.objects.get(client=p.client, kind="rupture")
-        assert concern.rupture_episode_id == alert.pk  # the concern opened the rupture episode
+        assert concern.rupture_episode.alert_id == alert.pk  # the concern opened the rupture episode
         client.post(reverse("concerns_mine"), {"topic": "other"})
         assert Alert.objects.filter(client=p.client, kind="rupture").count() == 1  # and a second joins it
     assert "Not read yet" in client.get(reverse("concerns_mine")).content.decode()

@@ -15,44 +15,76 @@ from alliance.goals.hooks import raise_alert
 
 
 def submit_check_in(
-    check_in: CheckIn, *, mood: int | None, note: str, key: uuid.UUID, via: str, when: datetime | None = None
+    check_in: CheckIn,
+    *,
+    mood: int | None,
+    note: str,
+    key: uuid.UUID,
+    via: str,
+    when: datetime | None = None,
 ) -> bool:
     """Store the answer once; False when this check-in was already answered (double submit)."""
     when = when or timezone.now()
     try:
         with transaction.atomic():
             CheckInResponse.objects.create(
-                clinic_id=check_in.clinic_id, check_in=check_in, mood=mood, note=note, idempotency_key=key, via=via,
+                clinic_id=check_in.clinic_id,
+                check_in=check_in,
+                mood=mood,
+                note=note,
+                idempotency_key=key,
+                via=via,
                 submitted_at=when,
             )
-            CheckIn.objects.filter(pk=check_in.pk).update(status=CheckIn.Status.COMPLETED, completed_at=when)
+            CheckIn.objects.filter(pk=check_in.pk).update(
+                status=CheckIn.Status.COMPLETED, completed_at=when
+            )
     except IntegrityError:
         return False
     client = check_in.client
-    audit.record(clinic=client.clinic, actor=client.user, action="create", record_type="check_in", client=client)
+    audit.record(
+        clinic=client.clinic,
+        actor=client.user,
+        action="create",
+        record_type="check_in",
+        client=client,
+    )
     return True
 
 
 def raise_concern(client: ClientRecord, by, topic: str, detail: str) -> Concern:  # noqa: ANN001
-    concern = Concern.objects.create(clinic=client.clinic, client=client, raised_by=by, topic=topic, detail=detail)
+    concern = Concern.objects.create(
+        clinic=client.clinic, client=client, raised_by=by, topic=topic, detail=detail
+    )
     on_concern_raised(concern)
     return concern
 
 
 def on_concern_raised(concern: Concern) -> None:
-    """Open or join a rupture episode (issue 4) via a monitoring alert of kind "rupture".
-
-    ``Alert.raise_for`` opens a rupture alert or attaches this concern to the client's open one
-    (the episode); its id is kept in ``rupture_episode_id`` and ``alert_id``. Without the
-    monitoring app the concern still stays on the therapist's panel until acknowledged.
+    """A concern is a rupture signal: the monitoring app opens or joins the client's rupture
+    episode (and its alert); the concern keeps a link to both. Without the monitoring app the
+    concern still stays on the therapist's panel until acknowledged.
     """
-    alert_id = raise_alert(
-        concern.client, kind="rupture", reason="The client raised a concern about therapy",
-        evidence={"source": "concern", "concern": str(concern.pk), "topic": concern.topic},
-    )
-    if alert_id:
-        Concern.objects.filter(pk=concern.pk).update(alert_id=alert_id, rupture_episode_id=alert_id)
-        concern.alert_id = concern.rupture_episode_id = alert_id
+    try:
+        from alliance.monitoring.detection import on_concern
+    except ImportError:  # monitoring not installed: fall back to a plain alert
+        alert_id = raise_alert(
+            concern.client,
+            kind="rupture",
+            reason="The client raised a concern about therapy",
+            evidence={"source": "concern", "concern": str(concern.pk), "topic": concern.topic},
+        )
+        if alert_id:
+            Concern.objects.filter(pk=concern.pk).update(alert_id=alert_id)
+            concern.alert_id = alert_id
+        return
+    with transaction.atomic():
+        episode = on_concern(concern)
+    if episode is not None:
+        Concern.objects.filter(pk=concern.pk).update(
+            alert_id=episode.alert_id, rupture_episode=episode
+        )
+        concern.alert_id, concern.rupture_episode = episode.alert_id, episode
 
 
 def acknowledge_concern(concern: Concern, by, when: datetime | None = None) -> bool:  # noqa: ANN001

@@ -169,8 +169,8 @@ class CheckInLink(models.Model):
 class Concern(models.Model):
     """A concern about therapy raised by the client; the therapist must acknowledge it.
 
-    Issue 4 links each concern to a rupture episode through ``rupture_episode_id``; until the
-    episode model exists, ``on_concern_raised`` raises a monitoring alert where it can.
+    A concern is a rupture signal (issue 4): ``on_concern_raised`` hands it to the monitoring
+    app, which opens or joins the client's rupture episode (``rupture_episode``) and its alert.
     """
 
     class Topic(models.TextChoices):
@@ -191,7 +191,9 @@ class Concern(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    rupture_episode_id = models.UUIDField(null=True, blank=True, help_text="Set by the rupture work (issue 4).")
+    rupture_episode = models.ForeignKey(
+        "monitoring.RuptureEpisode", null=True, blank=True, on_delete=models.SET_NULL, related_name="concerns"
+    )
     alert_id = models.UUIDField(null=True, blank=True)
 
     class Meta:

@@ -32,12 +32,14 @@ CLINICAL_STAFF = tuple(CLINICAL_ROLES)
 
 @staff(*CLINICAL_STAFF)
 def caseload(request: HttpRequest) -> HttpResponse:
-    clients = (
-        ClientRecord.objects.visible_to(request.user)  # type: ignore[arg-type]
-        .filter(status=ClientRecord.Status.ACTIVE)
-        .order_by("full_name")
-    )
-    return render(request, "clients/caseload.html", {"clients": clients})
+    """Active clients on the care team, what needs attention first (alliance monitoring):
+    open alerts by severity, then not on track, then a low latest alliance rating."""
+    from alliance.monitoring.caseload import caseload_rows
+    from alliance.monitoring.models import Alert
+
+    Alert.wake_expired()
+    rows = caseload_rows(request.user)
+    return render(request, "clients/caseload.html", {"rows": rows, "clients": [r.client for r in rows]})
 
 
 def consent_rows(client: ClientRecord) -> list[dict[str, object]]:

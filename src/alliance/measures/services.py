@@ -68,6 +68,7 @@ def record_response(
     administration: Administration | None = None,
     completed_at: dt.datetime | None = None,
     do_differently: str = "",
+    session_number: int | None = None,
 ) -> Recorded:
     """Store a scored response exactly once and run the safety pathway and outcome rules.
 
@@ -96,6 +97,7 @@ def record_response(
             result=result.to_dict(),
             item9_positive=bool(result.item9_positive),
             do_differently=do_differently,
+            session_number=session_number,
             completed_at=completed_at,
             entered_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
         )
@@ -110,6 +112,11 @@ def record_response(
             safety = raise_safety_alert(response)
         if instrument_id in OUTCOME_INSTRUMENTS:
             update_outcome(episode, instrument_id)
+        if instrument_id in ("sac_client", "sac_therapist"):
+            # Rupture detection, the client–therapist disagreement check and early alliance.
+            from alliance.monitoring.detection import on_alliance_rating
+
+            on_alliance_rating(response)
     return Recorded(response, True, safety)
 
 

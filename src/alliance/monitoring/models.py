@@ -8,6 +8,7 @@ was done, never by a later score.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +87,24 @@ class Alert(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     action_taken = EncryptedTextField(blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    snooze_reason = models.CharField(max_length=300, blank=True)
+    snoozed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = models.CharField(
+        max_length=20, blank=True, help_text='"supervisor" or "therapist" (unrepaired ruptures).'
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=300, blank=True)
+    rules = models.JSONField(
+        default=list, blank=True, help_text="Detection rules that raised or fed this alert."
+    )
+    useful = models.BooleanField(null=True, blank=True, help_text='"Was this useful?" (clinician).')
+    useful_marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    useful_marked_at = models.DateTimeField(null=True, blank=True)
 
     objects = AlertQuerySet.as_manager()
 
@@ -110,19 +128,30 @@ class Alert(models.Model):
 
     @classmethod
     def raise_for(
-        cls, client: ClientRecord, kind: str, reason: str, evidence: dict[str, Any]
+        cls,
+        client: ClientRecord,
+        kind: str,
+        reason: str,
+        evidence: dict[str, Any],
+        rules: list[str] | None = None,
     ) -> tuple[Alert, bool]:
         """Open an alert for ``client`` or attach ``evidence`` to the open one.
 
-        Returns (alert, created). A concurrent second writer hits the unique constraint and
-        attaches instead.
+        ``rules`` names the detection rules behind the signal (for the usefulness report);
+        without it the kind is the rule. Returns (alert, created). A concurrent second writer
+        hits the unique constraint and attaches instead.
         """
         with transaction.atomic():
-            return cls._raise_for(client, kind, reason, evidence)
+            return cls._raise_for(client, kind, reason, evidence, rules or [kind])
 
     @classmethod
     def _raise_for(
-        cls, client: ClientRecord, kind: str, reason: str, evidence: dict[str, Any]
+        cls,
+        client: ClientRecord,
+        kind: str,
+        reason: str,
+        evidence: dict[str, Any],
+        rules: list[str],
     ) -> tuple[Alert, bool]:
         now = timezone.now()
         entry = {"at": now.isoformat(), **evidence}
@@ -136,7 +165,8 @@ class Alert(models.Model):
                 existing.evidence = [*existing.evidence, entry]
                 existing.reason = reason[:300]
                 existing.updated_at = now
-                existing.save(update_fields=["evidence", "reason", "updated_at"])
+                existing.rules = [*existing.rules, *(r for r in rules if r not in existing.rules)]
+                existing.save(update_fields=["evidence", "reason", "updated_at", "rules"])
                 return existing, False
             try:
                 with transaction.atomic():
@@ -147,6 +177,7 @@ class Alert(models.Model):
                         severity=SEVERITY.get(kind, 100),  # type: ignore[call-overload]
                         reason=reason[:300],
                         evidence=[entry],
+                        rules=list(dict.fromkeys(rules)),
                         created_at=now,
                         updated_at=now,
                     )
@@ -165,5 +196,317 @@ class Alert(models.Model):
         self.action_taken = action_taken.strip()
         self.updated_at = self.acknowledged_at
         self.save(
-            update_fields=["status", "acknowledged_by", "acknowledged_at", "action_taken", "updated_at"]
+            update_fields=[
+                "status",
+                "acknowledged_by",
+                "acknowledged_at",
+                "action_taken",
+                "updated_at",
+            ]
         )
+
+    def snooze(self, user: User, until: dt.datetime, reason: str) -> None:
+        """Hide the alert from the top of the lists until ``until``; a reason is required.
+
+        Safety alerts cannot be snoozed: they stay until someone records what was done.
+        """
+        if self.kind == AlertKind.SAFETY:
+            raise ValueError("Safety alerts cannot be snoozed.")
+        if not reason.strip():
+            raise ValueError("Say why you are snoozing this alert.")
+        if until <= timezone.now():
+            raise ValueError("Choose a time in the future.")
+        if not self.needs_attention:
+            raise ValueError("Only an open alert can be snoozed.")
+        self.status = self.Status.SNOOZED
+        self.snoozed_until = until
+        self.snooze_reason = reason.strip()[:300]
+        self.snoozed_by = user
+        self.updated_at = timezone.now()
+        self.save(
+            update_fields=["status", "snoozed_until", "snooze_reason", "snoozed_by", "updated_at"]
+        )
+
+    @classmethod
+    def wake_expired(cls, now: dt.datetime | None = None) -> int:
+        """Snoozed alerts whose time has come are open again (one UPDATE)."""
+        now = now or timezone.now()
+        return cls.objects.filter(status=cls.Status.SNOOZED, snoozed_until__lte=now).update(
+            status=cls.Status.OPEN, updated_at=now
+        )
+
+    def close(self, reason: str) -> None:
+        """Closed by the system because the signal went away (a repaired rupture), never for safety."""
+        if self.kind == AlertKind.SAFETY:
+            raise ValueError("The software never closes a safety alert.")
+        now = timezone.now()
+        self.status = self.Status.CLOSED
+        self.closed_at = now
+        self.close_reason = reason[:300]
+        self.updated_at = now
+        self.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
+
+    def mark_useful(self, user: User, useful: bool) -> None:
+        self.useful = useful
+        self.useful_marked_by = user
+        self.useful_marked_at = timezone.now()
+        self.save(update_fields=["useful", "useful_marked_by", "useful_marked_at"])
+
+    @property
+    def rule_labels(self) -> list[str]:
+        return [RULE_LABELS.get(r, r) for r in self.rules]
+
+
+# Words for every rule an alert can come from (alerts list, usefulness report).
+RULE_LABELS: dict[str, str] = {
+    "safety": "PHQ-9 item 9 above 0",
+    "not_on_track": "Not on track (outcome rules)",
+    "rupture": "Rupture (other signal)",
+    "k_sd": "Rupture: below the client's own level (k·SD)",
+    "cutoff": "Rupture: below the cut-off",
+    "drop": "Rupture: drop from the previous session",
+    "reported": "Rupture: the client said something felt off",
+    "concern": "Rupture: the client raised a concern",
+    "task_not_working": "Rupture: a task isn't working for the client",
+    "unrepaired": "Unrepaired rupture",
+    "unrepaired_rupture": "Unrepaired rupture",
+    "disagreement": "Therapist rated the session clearly higher than the client",
+    "missed_sessions": "Disengagement: missed or cancelled sessions",
+    "long_gap": "Disengagement: a long gap since the last session",
+    "check_ins_falling": "Disengagement: falling check-in completion",
+    "low_early_alliance": "Disengagement: low alliance in the first sessions",
+    "disengagement": "Disengagement",
+}
+
+
+class MonitoringSettings(models.Model):
+    """Per-clinic parameters of every monitoring rule: rupture detection (the ``RuptureSettings``
+    of ``alliance.monitoring.ruptures``), client–therapist disagreement and disengagement.
+
+    All rules here are design choices (docs/clinical-reference.md, "Alliance ruptures"), so
+    every parameter is a setting and each finding stores the values it was computed with.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.OneToOneField(
+        "accounts.Clinic", on_delete=models.CASCADE, related_name="monitoring_settings"
+    )
+    # Rupture detection on the client's Session Alliance Check (0–6).
+    k = models.FloatField(
+        default=2.0,
+        help_text="A session at or below the client's own mean − k·SD is a rupture: 2 strict, "
+        "1 lenient (Gumz et al. 2012 recommend showing both).",
+    )
+    min_baseline = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="Previous rated sessions needed before the k·SD rule runs (at least 2).",
+    )
+    baseline_window = models.PositiveSmallIntegerField(
+        default=5, help_text="Most recent sessions outside any rupture that form the baseline."
+    )
+    sd_floor_fraction = models.FloatField(
+        default=0.10,
+        help_text="The SD is floored at this share of the scale range (0.10 = 0.6 on 0–6).",
+    )
+    cutoff = models.FloatField(
+        null=True,
+        blank=True,
+        default=4.0,
+        help_text="A rating below this is a rupture signal (the check's own cut-off, 4 of 6). Empty: off.",
+    )
+    drop_from_previous = models.FloatField(
+        null=True,
+        blank=True,
+        default=2.0,
+        help_text="A fall of at least this much from the previous rating is a rupture signal. Empty: off.",
+    )
+    repair_window = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="Sessions after the start within which a return to the earlier level counts as repair.",
+    )
+    # Triangulation.
+    disagreement_gap = models.FloatField(
+        default=1.5,
+        help_text="Flag a session when the therapist's rating is at least this much above the "
+        "client's (0–6 scale); therapists tend to rate the alliance higher than clients do.",
+    )
+    # Disengagement.
+    missed_window = models.PositiveSmallIntegerField(
+        default=4, help_text="Look at this many of the most recent past sessions..."
+    )
+    missed_threshold = models.PositiveSmallIntegerField(
+        default=2, help_text="...and flag when at least this many were missed or cancelled."
+    )
+    long_gap_days = models.PositiveSmallIntegerField(
+        default=21,
+        help_text="Flag when the last attended session is this many days ago and none is booked.",
+    )
+    check_in_drop_points = models.PositiveSmallIntegerField(
+        default=30,
+        help_text="Flag when check-in completion in the last 4 weeks fell by at least this many "
+        "percentage points from the 4 weeks before (at least 3 check-ins due in each).",
+    )
+    early_sessions = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="A client rating below the cut-off in these first sessions is a disengagement signal.",
+    )
+
+    class Meta:
+        verbose_name_plural = "monitoring settings"
+
+    @classmethod
+    def for_clinic(cls, clinic: Any) -> MonitoringSettings:
+        obj = cls.objects.filter(clinic=clinic).first()
+        if obj is None:
+            obj, _ = cls.objects.get_or_create(clinic=clinic)
+        return obj
+
+    def rupture_settings(self) -> Any:
+        """The pure detector's settings (0–6 Session Alliance Check scale)."""
+        from alliance.monitoring import ruptures
+
+        return ruptures.RuptureSettings(
+            k=self.k,
+            min_baseline=max(2, self.min_baseline),
+            baseline_window=max(self.baseline_window, self.min_baseline, 2),
+            sd_floor_fraction=self.sd_floor_fraction,
+            cutoff=self.cutoff,
+            drop_from_previous=self.drop_from_previous or None,
+            repair_window=max(1, self.repair_window),
+            scale_min=0.0,
+            scale_max=6.0,
+        )
+
+    def disagreement_settings(self) -> dict[str, Any]:
+        return {"disagreement_gap": self.disagreement_gap, "scale": "0-6"}
+
+    def disengagement_settings(self) -> dict[str, Any]:
+        return {
+            "missed_window": self.missed_window,
+            "missed_threshold": self.missed_threshold,
+            "long_gap_days": self.long_gap_days,
+            "check_in_drop_points": self.check_in_drop_points,
+            "early_sessions": self.early_sessions,
+            "cutoff": self.cutoff,
+        }
+
+
+class RepairApproach(models.TextChoices):
+    """Resolution moves, described in our own words (after the Rupture Resolution Rating
+    System, Eubanks, Muran & Safran; docs/clinical-reference.md)."""
+
+    CLARIFY = "clarify", "Cleared up a misunderstanding"
+    CHANGE_TASKS = "change_tasks", "Changed the tasks or the goals we work on"
+    RATIONALE = "rationale", "Explained why we work the way we do"
+    INVITE = "invite", "Invited the client to talk about the therapy or about me"
+    OWN_PART = "own_part", "Acknowledged my own part in what went wrong"
+    VALIDATE = "validate", "Validated the client's reasons for pulling back or pushing back"
+
+
+class RuptureEpisodeQuerySet(models.QuerySet["RuptureEpisode"]):
+    def visible_to(self, user: User) -> RuptureEpisodeQuerySet:
+        from alliance.clients.models import ClientRecord
+
+        return self.filter(client__in=ClientRecord.objects.visible_to(user))
+
+
+class RuptureEpisode(models.Model):
+    """One rupture in a client's alliance, from the signal that opened it to repair or not.
+
+    Opened by a signal (``rules`` and ``evidence``: which rule, which scores, the settings);
+    the therapist acknowledges it and records the repair approach; closed as ``repaired`` when
+    the client's rating returns to the pre-rupture level within the repair window, otherwise
+    ``unrepaired`` and escalated (Eubanks, Muran & Safran 2018: repaired ruptures go with better
+    outcome, unrepaired ones with worse).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open: watching for repair"
+        REPAIRED = "repaired", "Repaired"
+        UNREPAIRED = "unrepaired", "Unrepaired"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(
+        "clients.ClientRecord", on_delete=models.PROTECT, related_name="rupture_episodes"
+    )
+    instrument_id = models.CharField(max_length=30, default="sac_client")
+    start_session = models.PositiveIntegerField()
+    lowest_session = models.PositiveIntegerField()
+    end_session = models.PositiveIntegerField(null=True, blank=True)
+    recovered_session = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Back to the earlier level after the repair window closed."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    rules = models.JSONField(default=list)
+    evidence = models.JSONField(
+        default=dict, help_text="Scores, baseline, threshold; no client text."
+    )
+    rule_settings = models.JSONField(default=dict, help_text="The rule parameters used.")
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="rupture_episodes"
+    )
+    unrepaired_alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalated_to = models.CharField(
+        max_length=20, blank=True, help_text='"supervisor" (client consented) or "therapist".'
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    repair_approaches = models.JSONField(default=list, blank=True)
+    repair_note = EncryptedTextField(blank=True)
+
+    objects = RuptureEpisodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["client", "start_session"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "instrument_id", "start_session"], name="one_episode_per_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Rupture from session {self.start_session} ({self.get_status_display()})"
+
+    @property
+    def rule_labels(self) -> list[str]:
+        return [RULE_LABELS.get(r, r) for r in self.rules]
+
+    @property
+    def approach_labels(self) -> list[str]:
+        labels = dict(RepairApproach.choices)
+        return [labels.get(a, a) for a in self.repair_approaches]
+
+    @property
+    def explanation(self) -> str:
+        return str((self.evidence or {}).get("explanation", ""))
+
+    @property
+    def last_session(self) -> int:
+        return self.end_session or self.recovered_session or self.lowest_session
+
+    def record_repair(self, user: User, approaches: list[str], note: str) -> None:
+        """The therapist acknowledges the rupture and records what they did to repair it."""
+        valid = set(RepairApproach.values)
+        chosen = [a for a in approaches if a in valid]
+        if not chosen and not note.strip():
+            raise ValueError("Choose at least one repair approach or describe what you did.")
+        now = timezone.now()
+        self.acknowledged_by = user
+        self.acknowledged_at = now
+        self.repair_approaches = chosen
+        self.repair_note = note.strip()[:4000]
+        self.save(
+            update_fields=["acknowledged_by", "acknowledged_at", "repair_approaches", "repair_note"]
+        )
+        alert = self.unrepaired_alert if self.status == self.Status.UNREPAIRED else self.alert
+        if alert is not None and alert.needs_attention:
+            labels = dict(RepairApproach.choices)
+            words = "; ".join(labels[a] for a in chosen) or "Repair recorded"
+            alert.acknowledge(user, words + (f". {note.strip()}" if note.strip() else ""))

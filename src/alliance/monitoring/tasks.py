@@ -101,3 +101,11 @@ def check_overdue_alerts() -> int:
         if _overdue(alert, now) and escalate_alert.call(str(alert.pk)) >= 0:
             count += 1
     return count
+
+
+@task()
+def check_monitoring() -> dict[str, int]:
+    """Daily pass: snoozed alerts whose time is up open again; disengagement for every client."""
+    from alliance.monitoring.detection import check_all
+
+    return check_all()

@@ -1,19 +1,36 @@
-"""The care team's alert list and acknowledging an alert (with what was done)."""
+"""The care team's alert list (acknowledge, snooze, "was this useful?"), the client's alliance
+timeline, recording a rupture repair, the therapist's own session rating, the per-clinic
+usefulness report and the clinic's monitoring settings."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections import defaultdict
 
+from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import CLINICAL_ROLES, Role
+from alliance.clients.models import TherapySession
 from alliance.clients.scoping import client_or_404
+from alliance.core import audit
 from alliance.core.access import staff
-from alliance.monitoring.models import Alert, AlertKind
+from alliance.monitoring.models import (
+    OPEN_STATUSES,
+    RULE_LABELS,
+    Alert,
+    AlertKind,
+    MonitoringSettings,
+    RepairApproach,
+    RuptureEpisode,
+)
 
 CLINICAL_STAFF = tuple(CLINICAL_ROLES)
 
@@ -26,27 +43,133 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     them, by pseudonym only: they reach the client through the care team or emergency access.
     """
     user = request.user
-    mine = Alert.objects.visible_to(user).select_related("client", "acknowledged_by")  # type: ignore[arg-type]
-    open_alerts = list(mine.needing_attention().by_urgency())
-    done = list(mine.exclude(status__in=("open", "snoozed")).order_by("-acknowledged_at")[:20])
+    Alert.wake_expired()
+    mine = Alert.objects.visible_to(user).select_related("client", "acknowledged_by", "snoozed_by")  # type: ignore[arg-type]
+    needing = list(mine.needing_attention().by_urgency())
+    open_alerts = [a for a in needing if a.status == Alert.Status.OPEN]
+    snoozed = [a for a in needing if a.status == Alert.Status.SNOOZED]
+    done = list(
+        mine.exclude(status__in=OPEN_STATUSES)
+        .select_related("useful_marked_by")
+        .order_by("-updated_at")[:20]
+    )
     escalated = []
     if user.role in (Role.SUPERVISOR, Role.ADMIN):  # type: ignore[union-attr]
+        # Overdue safety alerts, and unrepaired ruptures of clients who consented to
+        # supervision sharing: by pseudonym, the care team is the way to the client.
         escalated = list(
             Alert.objects.filter(
                 clinic=user.clinic,  # type: ignore[union-attr]
-                kind=AlertKind.SAFETY,
-                status__in=("open", "snoozed"),
+                kind__in=(AlertKind.SAFETY, AlertKind.UNREPAIRED_RUPTURE),
+                status__in=OPEN_STATUSES,
                 escalated_at__isnull=False,
             )
-            .exclude(pk__in=[a.pk for a in open_alerts])
+            .exclude(pk__in=[a.pk for a in needing])
             .select_related("client")
-            .order_by("created_at")
+            .order_by("severity", "created_at")
         )
     return render(
         request,
         "monitoring/alert_list.html",
-        {"open_alerts": open_alerts, "done_alerts": done, "escalated": escalated},
+        {
+            "open_alerts": open_alerts,
+            "snoozed_alerts": snoozed,
+            "done_alerts": done,
+            "escalated": escalated,
+            "monitoring_kinds": MONITORING_KINDS,
+        },
     )
+
+
+# Kinds whose detail lives on the alliance timeline.
+MONITORING_KINDS = (
+    AlertKind.RUPTURE,
+    AlertKind.UNREPAIRED_RUPTURE,
+    AlertKind.DISAGREEMENT,
+    AlertKind.DISENGAGEMENT,
+)
+
+
+def _care_team_alert(
+    request: HttpRequest, alert_id: uuid.UUID, action: str = ""
+) -> tuple[Alert, object]:
+    alert = Alert.objects.filter(pk=alert_id, clinic=request.user.clinic).first()  # type: ignore[union-attr]
+    if alert is None:
+        raise Http404
+    record_type = "safety_alert" if alert.kind == AlertKind.SAFETY else "alert"
+    client = client_or_404(request, alert.client_id, record_type=record_type, action=action)
+    return alert, client
+
+
+def _next_or(request: HttpRequest, fallback: str) -> HttpResponse:
+    nxt = request.POST.get("next", "") or request.GET.get("next", "")
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return redirect(nxt)
+    return redirect(fallback)
+
+
+SNOOZE_CHOICES = [(1, "1 day"), (3, "3 days"), (7, "1 week"), (14, "2 weeks")]
+
+
+@staff(*CLINICAL_STAFF)
+def alert_snooze(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
+    """Snooze an alert for a while, with a reason; it comes back by itself when the time is up."""
+    alert, client = _care_team_alert(
+        request, alert_id, action="view" if request.method == "GET" else ""
+    )
+    error = ""
+    if alert.kind == AlertKind.SAFETY:
+        error = "Safety alerts cannot be snoozed: acknowledge them with what was done."
+    elif request.method == "POST":
+        reason = request.POST.get("reason", "").strip()
+        try:
+            days = int(request.POST.get("days", ""))
+            if days not in dict(SNOOZE_CHOICES):
+                raise ValueError
+        except ValueError:
+            error = "Choose for how long."
+        else:
+            try:
+                with transaction.atomic():
+                    alert.snooze(request.user, timezone.now() + dt.timedelta(days=days), reason)  # type: ignore[arg-type]
+                    audit.record_request(
+                        request, "update", "alert", client=client, note=f"snoozed {days} day(s)"
+                    )  # type: ignore[arg-type]
+            except ValueError as exc:
+                error = str(exc)
+            else:
+                messages.success(
+                    request,
+                    f"Snoozed until {timezone.localtime(alert.snoozed_until):%Y-%m-%d %H:%M}.",
+                )
+                return _next_or(request, "alert_list")
+    return render(
+        request,
+        "monitoring/alert_snooze.html",
+        {
+            "alert": alert,
+            "client": client,
+            "error": error,
+            "choices": SNOOZE_CHOICES,
+            "next": request.POST.get("next", "") or request.GET.get("next", ""),
+        },
+        status=400 if error and request.method == "POST" else 200,
+    )
+
+
+@staff(*CLINICAL_STAFF)
+@require_POST
+def alert_useful(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
+    """ "Was this useful?" yes / no from a clinician, for the per-rule usefulness report."""
+    alert, client = _care_team_alert(request, alert_id)
+    value = request.POST.get("useful", "")
+    if value not in ("yes", "no"):
+        messages.error(request, "Say whether the alert was useful.")
+    else:
+        alert.mark_useful(request.user, value == "yes")  # type: ignore[arg-type]
+        audit.record_request(request, "update", "alert", client=client, note=f"useful={value}")  # type: ignore[arg-type]
+        messages.success(request, "Thank you: this helps tune the rules.")
+    return _next_or(request, "alert_list")
 
 
 @staff(*CLINICAL_STAFF, Role.ADMIN)
@@ -57,7 +180,12 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
     if alert is None:
         raise Http404
     record_type = "safety_alert" if alert.kind == AlertKind.SAFETY else "alert"
-    client = client_or_404(request, alert.client_id, record_type=record_type, action="view" if request.method == "GET" else "")
+    client = client_or_404(
+        request,
+        alert.client_id,
+        record_type=record_type,
+        action="view" if request.method == "GET" else "",
+    )
     error = ""
     if request.method == "POST":
         action_taken = request.POST.get("action_taken", "").strip()
@@ -71,7 +199,9 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
                 alert.acknowledge(request.user, action_taken[:4000])  # type: ignore[arg-type]
                 from alliance.core import audit
 
-                audit.record_request(request, "acknowledge", record_type, client=client, note=alert.kind)
+                audit.record_request(
+                    request, "acknowledge", record_type, client=client, note=alert.kind
+                )
             messages.success(request, "Alert acknowledged and what was done is recorded.")
             nxt = request.POST.get("next", "")
             if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
@@ -96,3 +226,264 @@ def client_alerts_panel(request: HttpRequest, client: object) -> dict[str, objec
     if not alerts and not recent:
         return None
     return {"alerts": alerts, "recent": recent, "client": client}
+
+
+def client_alliance_panel(request: HttpRequest, client: object) -> dict[str, object] | None:
+    """A short alliance section on the client page: open episodes and links to the timeline."""
+    episodes = list(
+        RuptureEpisode.objects.filter(
+            client=client, status__in=(RuptureEpisode.Status.OPEN, RuptureEpisode.Status.UNREPAIRED)
+        ).order_by("-start_session")[:3]
+    )
+    return {"client": client, "episodes": episodes}
+
+
+# --- Alliance timeline and rupture repair ------------------------------------------------------
+
+
+@staff(*CLINICAL_STAFF)
+def alliance_timeline(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    """Client and therapist ratings per session, rupture episodes, PHQ-9, missed sessions;
+    the episodes with evidence and repair notes; a data table and a summary in words."""
+    from alliance.monitoring.timeline import build_timeline
+
+    client = client_or_404(request, client_id, record_type="alliance_timeline")
+    data = build_timeline(client)
+    return render(
+        request,
+        "monitoring/timeline.html",
+        {
+            "client": client,
+            **data,
+            "approaches": RepairApproach.choices,
+            "rule_labels": RULE_LABELS,
+        },
+    )
+
+
+def _episode_or_404(
+    request: HttpRequest, episode_id: uuid.UUID, action: str
+) -> tuple[RuptureEpisode, object]:
+    episode = RuptureEpisode.objects.filter(pk=episode_id, clinic=request.user.clinic).first()  # type: ignore[union-attr]
+    if episode is None:
+        raise Http404
+    client = client_or_404(request, episode.client_id, record_type="rupture_episode", action=action)
+    return episode, client
+
+
+@staff(*CLINICAL_STAFF)
+def episode_repair(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    """Acknowledge a rupture and record the repair approach used (and a private note)."""
+    episode, client = _episode_or_404(
+        request, episode_id, "view" if request.method == "GET" else ""
+    )
+    error = ""
+    chosen: list[str] = []
+    if request.method == "POST":
+        chosen = request.POST.getlist("approach")
+        note = request.POST.get("note", "")
+        try:
+            with transaction.atomic():
+                episode.record_repair(request.user, chosen, note)  # type: ignore[arg-type]
+                audit.record_request(
+                    request, "update", "rupture_episode", client=client, note="repair recorded"
+                )  # type: ignore[arg-type]
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            messages.success(
+                request,
+                "Repair recorded. The episode closes as repaired when the client's rating returns to the earlier level.",
+            )
+            return redirect(f"{_timeline_url(client)}#episode-{episode.pk}")
+    return render(
+        request,
+        "monitoring/episode_repair.html",
+        {
+            "episode": episode,
+            "client": client,
+            "approaches": RepairApproach.choices,
+            "chosen": chosen or episode.repair_approaches,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+def _timeline_url(client: object) -> str:
+    from django.urls import reverse
+
+    return reverse("alliance_timeline", args=[client.pk])  # type: ignore[attr-defined]
+
+
+@staff(*CLINICAL_STAFF)
+def therapist_rating(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    """The therapist's own Session Alliance Check for one session with this client."""
+    from alliance.measures import registry, scoring
+    from alliance.measures.models import Response
+    from alliance.measures.services import record_response
+
+    client = client_or_404(request, client_id, record_type="alliance_check", action="")
+    if not client.care_team.filter(therapist=request.user).exists():
+        raise Http404
+    inst = registry.load("sac_therapist")
+    rated = set(
+        Response.objects.filter(client=client, instrument_id="sac_therapist").values_list(
+            "session_number", flat=True
+        )
+    )
+    sessions = [
+        s
+        for s in TherapySession.objects.filter(
+            client=client, scheduled_at__lte=timezone.now() + dt.timedelta(hours=12)
+        )
+        .exclude(status__in=(TherapySession.Status.MISSED, TherapySession.Status.CANCELLED))
+        .order_by("-number")
+        if s.number not in rated
+    ]
+    error = ""
+    answers: dict[str, object] = {}
+    if request.method == "POST":
+        try:
+            number = int(request.POST.get("session", ""))
+        except ValueError:
+            number = None
+        answers = {i.id: request.POST.get(i.id, "") for i in inst.items if i.id != "do_differently"}
+        if number is None or number not in {s.number for s in sessions}:
+            error = "Choose the session you are rating."
+        else:
+            try:
+                result = scoring.score(inst, answers)
+                if result.total is None or any(
+                    answers.get(i.id) in (None, "") for i in inst.scored_items
+                ):
+                    raise scoring.ScoringError("Answer all four statements.")
+            except scoring.ScoringError as exc:
+                error = str(exc)
+            else:
+                session = next(s for s in sessions if s.number == number)
+                record_response(
+                    client=client,
+                    instrument_id="sac_therapist",
+                    result=result,
+                    answers={k: v for k, v in answers.items() if v not in (None, "")},
+                    source=Response.Source.FORM,
+                    actor=request.user,
+                    request=request,
+                    session_number=number,
+                    completed_at=max(
+                        session.scheduled_at, timezone.now() - dt.timedelta(days=3650)
+                    ),
+                )
+                messages.success(request, f"Your rating of session {number} is recorded.")
+                return redirect(_timeline_url(client))
+    return render(
+        request,
+        "monitoring/therapist_rating.html",
+        {
+            "client": client,
+            "instrument": inst,
+            "sessions": sessions,
+            "error": error,
+            "answers": answers,
+            "scale": list(range(0, 7)),
+        },
+        status=400 if error else 200,
+    )
+
+
+# --- Usefulness report and settings ------------------------------------------------------------
+
+
+@staff(Role.ADMIN, Role.SUPERVISOR)
+def usefulness_report(request: HttpRequest) -> HttpResponse:
+    """How many alerts each rule raised in the clinic, and how many clinicians marked useful.
+
+    Counts only; no client is named. Noisy rules show up as many alerts marked not useful.
+    """
+    try:
+        days = max(1, min(3650, int(request.GET.get("days", "90"))))
+    except ValueError:
+        days = 90
+    since = timezone.now() - dt.timedelta(days=days)
+    rows: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"raised": 0, "useful": 0, "not_useful": 0, "unmarked": 0}
+    )
+    alerts = Alert.objects.filter(clinic=request.user.clinic, created_at__gte=since).values_list(
+        "kind", "rules", "useful"
+    )  # type: ignore[union-attr]
+    for kind, rules, useful in alerts:
+        for rule in rules or [kind]:
+            row = rows[rule]
+            row["raised"] += 1
+            row["useful" if useful else "not_useful" if useful is False else "unmarked"] += 1
+    table = []
+    for rule, counts in sorted(rows.items(), key=lambda kv: (-kv[1]["raised"], kv[0])):
+        marked = counts["useful"] + counts["not_useful"]
+        table.append(
+            {
+                "rule": rule,
+                "label": RULE_LABELS.get(rule, rule),
+                **counts,
+                "percent_useful": round(100 * counts["useful"] / marked) if marked else None,
+            }
+        )
+    return render(request, "monitoring/usefulness_report.html", {"table": table, "days": days})
+
+
+class MonitoringSettingsForm(forms.ModelForm):
+    class Meta:
+        model = MonitoringSettings
+        fields = [
+            "k",
+            "min_baseline",
+            "baseline_window",
+            "sd_floor_fraction",
+            "cutoff",
+            "drop_from_previous",
+            "repair_window",
+            "disagreement_gap",
+            "missed_window",
+            "missed_threshold",
+            "long_gap_days",
+            "check_in_drop_points",
+            "early_sessions",
+        ]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        try:
+            from alliance.monitoring import ruptures
+
+            ruptures.RuptureSettings(
+                k=data.get("k") or 0,
+                min_baseline=data.get("min_baseline") or 0,
+                baseline_window=data.get("baseline_window") or 0,
+                sd_floor_fraction=data.get("sd_floor_fraction") or 0,
+                cutoff=data.get("cutoff"),
+                drop_from_previous=data.get("drop_from_previous"),
+                repair_window=data.get("repair_window") or 0,
+                scale_min=0,
+                scale_max=6,
+            )
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc).capitalize() + ".") from None
+        return data
+
+
+@staff(Role.ADMIN)
+def monitoring_settings(request: HttpRequest) -> HttpResponse:
+    """Clinic admin: the parameters of every monitoring rule (stored with each finding)."""
+    obj = MonitoringSettings.for_clinic(request.user.clinic)  # type: ignore[union-attr]
+    form = MonitoringSettingsForm(request.POST or None, instance=obj)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit.record_request(request, "update", "clinic_settings", note="monitoring")
+        messages.success(
+            request,
+            "Monitoring settings saved. New findings use them; earlier findings keep theirs.",
+        )
+        return redirect("monitoring_settings")
+    return render(
+        request, "monitoring/settings.html", {"form": form}, status=400 if form.errors else 200
+    )

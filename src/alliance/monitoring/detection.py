@@ -1,0 +1,601 @@
+"""Turning stored ratings, sessions, concerns and check-ins into findings and alerts.
+
+- Ruptures: the client's Session Alliance Check series (plus concerns raised between sessions)
+  goes through the pure detector ``alliance.monitoring.ruptures.detect_ruptures`` with the
+  clinic's ``MonitoringSettings``; each episode is stored as a ``RuptureEpisode`` with its
+  evidence and settings, and kept in step with its ``rupture`` / ``unrepaired_rupture`` alert.
+- Disagreement: the therapist rated a session clearly higher than the client did (therapists
+  tend to overrate the alliance); the gap is a clinic setting stored with the finding.
+- Disengagement: missed or cancelled sessions, long gaps, falling check-in completion and a
+  low alliance in the first sessions, each with its reason in words (design choices).
+
+``measures.services.record_response`` calls ``on_alliance_rating`` after every Session Alliance
+Check; ``checkins.actions.on_concern_raised`` calls ``on_concern``; ``check_disengagement`` runs
+from the worker (``alliance check_monitoring``) and after each rating.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+
+from alliance.clients.models import ClientRecord, TherapySession
+from alliance.monitoring import ruptures
+from alliance.monitoring.models import (
+    OPEN_STATUSES,
+    Alert,
+    AlertKind,
+    MonitoringSettings,
+    RuptureEpisode,
+)
+
+logger = logging.getLogger(__name__)
+
+CLIENT_SAC = "sac_client"
+THERAPIST_SAC = "sac_therapist"
+ALLIANCE_INSTRUMENTS = (CLIENT_SAC, THERAPIST_SAC)
+NOT_HELD = (TherapySession.Status.MISSED, TherapySession.Status.CANCELLED)
+
+
+def _fmt(x: float | None) -> str:
+    return "–" if x is None else f"{round(x, 2):g}"
+
+
+# --- Session numbers --------------------------------------------------------------------------
+
+
+def held_sessions(client: ClientRecord) -> list[TherapySession]:
+    return list(
+        TherapySession.objects.filter(client=client)
+        .exclude(status__in=NOT_HELD)
+        .order_by("scheduled_at")
+    )
+
+
+def session_for(when: dt.datetime, sessions: list[TherapySession]) -> int | None:
+    """The number of the latest held (or scheduled) session that started by ``when``."""
+    number = None
+    for s in sessions:
+        if s.scheduled_at <= when:
+            number = s.number
+    return number
+
+
+@dataclass
+class SessionAlliance:
+    """Everything known about the alliance in one session (triangulation)."""
+
+    session: int
+    date: Any = None
+    status: str = ""  # the TherapySession's status, "" when there is no session row
+    client: float | None = None
+    therapist: float | None = None
+    felt_off: bool = False
+    therapist_felt_off: bool = False
+    concern: bool = False
+    concern_topics: list[str] = field(default_factory=list)
+    transcript_markers: int | None = None  # None: no analysed transcript
+    transcript_types: list[str] = field(default_factory=list)
+    phq9: float | None = None
+
+    @property
+    def gap(self) -> float | None:
+        if self.client is None or self.therapist is None:
+            return None
+        return round(self.therapist - self.client, 2)
+
+
+def _numbered(responses: Iterable[Any], sessions: list[TherapySession]) -> list[tuple[int, Any]]:
+    """(session number, response), one per session (the first), in session order.
+
+    A response without a stored number takes the session it was given in, or the next number.
+    """
+    out: dict[int, Any] = {}
+    last = 0
+    for r in responses:
+        number = r.session_number or session_for(r.completed_at, sessions) or last + 1
+        last = max(last, number)
+        out.setdefault(number, r)
+    return sorted(out.items())
+
+
+def alliance_by_session(
+    client: ClientRecord, *, with_phq9: bool = False
+) -> dict[int, SessionAlliance]:
+    """Client and therapist ratings, concerns, transcript markers (and PHQ-9) per session."""
+    from alliance.measures.models import Response
+
+    all_sessions = list(TherapySession.objects.filter(client=client).order_by("number"))
+    sessions = [s for s in all_sessions if s.status not in NOT_HELD]
+    rows: dict[int, SessionAlliance] = {}
+
+    def row(n: int) -> SessionAlliance:
+        if n not in rows:
+            rows[n] = SessionAlliance(session=n)
+        return rows[n]
+
+    for s in all_sessions:
+        r = row(s.number)
+        r.date, r.status = s.scheduled_at, s.status
+    instruments = [*ALLIANCE_INSTRUMENTS, *(["phq9"] if with_phq9 else [])]
+    responses = list(
+        Response.objects.filter(
+            client=client, instrument_id__in=instruments, total__isnull=False
+        ).order_by("completed_at")
+    )
+    for instrument in instruments:
+        for n, resp in _numbered((x for x in responses if x.instrument_id == instrument), sessions):
+            r = row(n)
+            r.date = r.date or resp.completed_at
+            felt_off = bool((resp.answers or {}).get("felt_off")) or bool(
+                (resp.result or {}).get("rupture_reported")
+            )
+            if instrument == CLIENT_SAC:
+                r.client, r.felt_off = resp.total, felt_off
+            elif instrument == THERAPIST_SAC:
+                r.therapist, r.therapist_felt_off = resp.total, felt_off
+            else:
+                r.phq9 = resp.total
+    for concern_session, topic in _concerns(client, rows):
+        r = row(concern_session)
+        r.concern = True
+        r.concern_topics.append(topic)
+    for n, types in _transcript_markers(client).items():
+        r = row(n)
+        r.transcript_markers = len(types)
+        r.transcript_types = types
+    return dict(sorted(rows.items()))
+
+
+def _concerns(client: ClientRecord, rows: dict[int, SessionAlliance]) -> list[tuple[int, str]]:
+    """Each concern belongs to the session after the last one held (or rated) before it."""
+    try:
+        Concern = apps.get_model("checkins", "Concern")
+    except LookupError:
+        return []
+    anchors = sorted(
+        (r.date, n) for n, r in rows.items() if r.date is not None and r.status not in NOT_HELD
+    )
+    out = []
+    for c in Concern.objects.filter(client=client).order_by("raised_at"):
+        before = [n for when, n in anchors if when <= c.raised_at]
+        out.append(((max(before) if before else 0) + 1, c.get_topic_display()))
+    return out
+
+
+def _transcript_markers(client: ClientRecord) -> dict[int, list[str]]:
+    """Rupture moments the (experimental) transcript analysis found, per session number."""
+    try:
+        Transcript = apps.get_model("transcripts", "Transcript")
+    except LookupError:
+        return {}
+    out: dict[int, list[str]] = {}
+    for t in Transcript.objects.filter(client=client, status="done").select_related("session"):
+        moments = (t.metrics or {}).get("rupture_moments")
+        if moments is None:
+            continue
+        out[t.session.number] = [str(m.get("type", "")).replace("rupture_", "") for m in moments]
+    return out
+
+
+# --- Ruptures ---------------------------------------------------------------------------------
+
+
+def rupture_series(by_session: dict[int, SessionAlliance]) -> list[ruptures.SessionRating]:
+    return [
+        ruptures.SessionRating(n, r.client, r.felt_off, r.concern)
+        for n, r in by_session.items()
+        if r.client is not None or r.felt_off or r.concern
+    ]
+
+
+def detect_for(client: ClientRecord) -> tuple[ruptures.RuptureReport, dict[int, SessionAlliance]]:
+    settings = MonitoringSettings.for_clinic(client.clinic).rupture_settings()
+    by_session = alliance_by_session(client)
+    return ruptures.detect_ruptures(rupture_series(by_session), settings), by_session
+
+
+def _alert_evidence(episode: RuptureEpisode) -> dict[str, Any]:
+    ev = episode.evidence or {}
+    return {
+        "episode": str(episode.pk),
+        "start_session": episode.start_session,
+        "rules": list(episode.rules),
+        "scores": ev.get("scores", []),
+        "threshold": ev.get("threshold"),
+        "baseline_mean": ev.get("baseline_mean"),
+        "explanation": ev.get("explanation", ""),
+        "settings": episode.rule_settings,
+    }
+
+
+def _rupture_reason(episode: RuptureEpisode) -> str:
+    why = episode.explanation.split(": ", 1)[-1] or "a rupture signal"
+    return (
+        f"Possible rupture at session {episode.start_session}: {why}. "
+        "Open the alliance timeline and record how you address it."
+    )[:300]
+
+
+def _unrepaired_reason(episode: RuptureEpisode, window: int, to_supervisor: bool) -> str:
+    base = f"The rupture from session {episode.start_session} is not repaired: the client's rating has not returned to the earlier level within {window} sessions."
+    if to_supervisor:
+        return (
+            base
+            + " Shared with the clinic's supervisors (the client consented to supervision sharing)."
+        )[:300]
+    return (
+        base
+        + " Raise it with the client directly next session: name the dip, ask what felt off and "
+        "acknowledge your part. (No supervision consent, so it stays with you.)"
+    )[:300]
+
+
+def sync_ruptures(client: ClientRecord) -> list[RuptureEpisode]:
+    """Run detection over the client's whole series and bring episodes and alerts in line."""
+    settings_row = MonitoringSettings.for_clinic(client.clinic)
+    report, _rows = detect_for(client)
+    now = timezone.now()
+    existing = {
+        e.start_session: e
+        for e in RuptureEpisode.objects.filter(client=client, instrument_id=CLIENT_SAC)
+    }
+    kept: list[RuptureEpisode] = []
+    for found in report.episodes:
+        episode = existing.pop(found.start_session, None)
+        previous = None if episode is None else episode.status
+        if episode is None:
+            episode = RuptureEpisode(
+                clinic=client.clinic,
+                client=client,
+                instrument_id=CLIENT_SAC,
+                start_session=found.start_session,
+                opened_at=now,
+            )
+        episode.lowest_session = found.lowest_session
+        episode.end_session = found.end_session
+        episode.recovered_session = found.recovered_session
+        episode.status = found.status
+        episode.rules = list(found.rules)
+        episode.evidence = found.evidence
+        episode.rule_settings = dict(report.settings)
+        if found.status != RuptureEpisode.Status.OPEN and episode.closed_at is None:
+            episode.closed_at = now
+        if found.status == RuptureEpisode.Status.OPEN:
+            episode.closed_at = None
+        episode.save()
+        _sync_alerts(client, episode, previous, settings_row.repair_window)
+        kept.append(episode)
+    for orphan in existing.values():
+        # The history changed (a rating entered late): an episode nobody has acted on goes.
+        if orphan.acknowledged_at is None:
+            for alert in (orphan.alert, orphan.unrepaired_alert):
+                if (
+                    alert is not None
+                    and alert.needs_attention
+                    and not alert.rupture_episodes.exclude(pk=orphan.pk).exists()
+                ):
+                    alert.close("The ratings no longer show this rupture (history updated).")
+            orphan.delete()
+    return kept
+
+
+def _sync_alerts(
+    client: ClientRecord, episode: RuptureEpisode, previous: str | None, window: int
+) -> None:
+    status = episode.status
+    fields: list[str] = []
+    if status == RuptureEpisode.Status.OPEN:
+        alert = episode.alert
+        changed = previous is None or (alert is not None and set(episode.rules) - set(alert.rules))
+        if alert is None or alert.status == Alert.Status.CLOSED or changed:
+            if alert is None or alert.status == Alert.Status.CLOSED or alert.needs_attention:
+                alert, _ = Alert.raise_for(
+                    client,
+                    AlertKind.RUPTURE,
+                    _rupture_reason(episode),
+                    _alert_evidence(episode),
+                    rules=list(episode.rules),
+                )
+                episode.alert = alert
+                fields.append("alert")
+    elif status == RuptureEpisode.Status.REPAIRED and previous != status:
+        if episode.alert is not None and episode.alert.status != Alert.Status.CLOSED:
+            episode.alert.close(
+                f"Repaired: the client's rating was back at the earlier level at session {episode.end_session}."
+            )
+    elif status == RuptureEpisode.Status.UNREPAIRED:
+        if previous != status and episode.recovered_session is None:
+            if episode.alert is not None and episode.alert.needs_attention:
+                episode.alert.close(
+                    "Not repaired within the window: see the unrepaired-rupture alert."
+                )
+            to_supervisor = client.has_consent("supervision")
+            alert, _ = Alert.raise_for(
+                client,
+                AlertKind.UNREPAIRED_RUPTURE,
+                _unrepaired_reason(episode, window, to_supervisor),
+                {
+                    **_alert_evidence(episode),
+                    "escalated_to": "supervisor" if to_supervisor else "therapist",
+                },
+                rules=["unrepaired"],
+            )
+            alert.escalated_to = "supervisor" if to_supervisor else "therapist"
+            if to_supervisor and alert.escalated_at is None:
+                alert.escalated_at = timezone.now()
+            alert.save(update_fields=["escalated_to", "escalated_at"])
+            episode.unrepaired_alert = alert
+            episode.escalated_to = alert.escalated_to
+            fields += ["unrepaired_alert", "escalated_to"]
+        if episode.recovered_session is not None:
+            for alert in (episode.alert, episode.unrepaired_alert):
+                if (
+                    alert is not None
+                    and alert.status != Alert.Status.CLOSED
+                    and alert.needs_attention
+                ):
+                    alert.close(
+                        f"The client's rating recovered at session {episode.recovered_session}, after the repair window."
+                    )
+    if fields:
+        episode.save(update_fields=fields)
+
+
+# --- Disagreement -----------------------------------------------------------------------------
+
+
+def check_disagreement(
+    client: ClientRecord, session: int, by_session: dict[int, SessionAlliance] | None = None
+) -> Alert | None:
+    """A ``disagreement`` alert when the therapist rated ``session`` clearly higher than the client."""
+    by_session = by_session if by_session is not None else alliance_by_session(client)
+    row = by_session.get(session)
+    if row is None or row.gap is None:
+        return None
+    ms = MonitoringSettings.for_clinic(client.clinic)
+    if row.gap < ms.disagreement_gap - 1e-9:
+        return None
+    open_alert = Alert.objects.filter(
+        client=client, kind=AlertKind.DISAGREEMENT, status__in=OPEN_STATUSES
+    ).first()
+    if open_alert is not None and any(e.get("session") == session for e in open_alert.evidence):
+        return open_alert
+    alert, _ = Alert.raise_for(
+        client,
+        AlertKind.DISAGREEMENT,
+        f"Session {session}: the therapist rated the alliance {_fmt(row.therapist)}, the client {_fmt(row.client)} "
+        f"(gap {_fmt(row.gap)}, flagged from {_fmt(ms.disagreement_gap)}). Ask the client how the session really went.",
+        {
+            "session": session,
+            "client": row.client,
+            "therapist": row.therapist,
+            "gap": row.gap,
+            "settings": ms.disagreement_settings(),
+        },
+        rules=["disagreement"],
+    )
+    return alert
+
+
+# --- Disengagement ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisengagementReason:
+    rule: str
+    words: str
+    data: dict[str, Any]
+
+
+def disengagement_reasons(
+    client: ClientRecord,
+    now: dt.datetime | None = None,
+    by_session: dict[int, SessionAlliance] | None = None,
+) -> list[DisengagementReason]:
+    """Signs the client may be drifting away (barriers: resistance and mistrust); design choices,
+    every threshold a clinic setting."""
+    now = now or timezone.now()
+    ms = MonitoringSettings.for_clinic(client.clinic)
+    out: list[DisengagementReason] = []
+    sessions = list(TherapySession.objects.filter(client=client).order_by("-scheduled_at"))
+    past = [
+        s for s in sessions if s.scheduled_at <= now and s.status != TherapySession.Status.SCHEDULED
+    ]
+    recent = past[: ms.missed_window]
+    missed = [s for s in recent if s.status in NOT_HELD]
+    if ms.missed_threshold and len(missed) >= ms.missed_threshold:
+        numbers = ", ".join(str(s.number) for s in sorted(missed, key=lambda s: s.number))
+        out.append(
+            DisengagementReason(
+                "missed_sessions",
+                f"{len(missed)} of the last {len(recent)} sessions were missed or cancelled (sessions {numbers})",
+                {"missed": len(missed), "of": len(recent), "sessions": [s.number for s in missed]},
+            )
+        )
+    attended = [s for s in past if s.status == TherapySession.Status.ATTENDED]
+    upcoming = [
+        s for s in sessions if s.scheduled_at > now and s.status == TherapySession.Status.SCHEDULED
+    ]
+    if attended and not upcoming and ms.long_gap_days:
+        days = (now - attended[0].scheduled_at).days
+        if days >= ms.long_gap_days:
+            out.append(
+                DisengagementReason(
+                    "long_gap",
+                    f"no session for {days} days (last attended: session {attended[0].number}) and none is booked",
+                    {"days": days, "last_session": attended[0].number},
+                )
+            )
+    out.extend(_check_in_reason(client, now, ms))
+    if ms.cutoff is not None and ms.early_sessions:
+        by_session = by_session if by_session is not None else alliance_by_session(client)
+        low = [
+            (n, r.client)
+            for n, r in by_session.items()
+            if n <= ms.early_sessions and r.client is not None and r.client < ms.cutoff
+        ]
+        if low:
+            n, v = low[0]
+            out.append(
+                DisengagementReason(
+                    "low_early_alliance",
+                    f"low alliance early in therapy: {_fmt(v)} at session {n} (below {_fmt(ms.cutoff)} in the first {ms.early_sessions} sessions)",
+                    {"sessions": [x for x, _ in low], "scores": [y for _, y in low]},
+                )
+            )
+    return out
+
+
+def _check_in_reason(
+    client: ClientRecord, now: dt.datetime, ms: MonitoringSettings
+) -> list[DisengagementReason]:
+    try:
+        CheckIn = apps.get_model("checkins", "CheckIn")
+    except LookupError:
+        return []
+    four_weeks = dt.timedelta(days=28)
+    rows = list(
+        CheckIn.objects.filter(
+            client=client,
+            due_at__gte=now - 2 * four_weeks,
+            due_at__lt=now,
+            status__in=("completed", "missed"),
+        ).values_list("due_at", "status")
+    )
+    cur = [st for due, st in rows if due >= now - four_weeks]
+    prev = [st for due, st in rows if due < now - four_weeks]
+    if len(cur) < 3 or len(prev) < 3:
+        return []
+    cur_rate = cur.count("completed") / len(cur)
+    prev_rate = prev.count("completed") / len(prev)
+    if (prev_rate - cur_rate) * 100 >= ms.check_in_drop_points - 1e-9:
+        return [
+            DisengagementReason(
+                "check_ins_falling",
+                f"check-ins completed fell from {prev_rate:.0%} to {cur_rate:.0%} over the last 4 weeks",
+                {
+                    "previous": round(prev_rate, 3),
+                    "current": round(cur_rate, 3),
+                    "due_previous": len(prev),
+                    "due_current": len(cur),
+                },
+            )
+        ]
+    return []
+
+
+def check_disengagement(
+    client: ClientRecord,
+    now: dt.datetime | None = None,
+    by_session: dict[int, SessionAlliance] | None = None,
+) -> Alert | None:
+    """Raise (or update) the client's ``disengagement`` alert when any signal holds."""
+    if client.status != ClientRecord.Status.ACTIVE:
+        return None
+    reasons = disengagement_reasons(client, now, by_session)
+    if not reasons:
+        return None
+    text = "Possible disengagement: " + "; ".join(r.words for r in reasons) + "."
+    open_alert = Alert.objects.filter(
+        client=client, kind=AlertKind.DISENGAGEMENT, status__in=OPEN_STATUSES
+    ).first()
+    if open_alert is not None and open_alert.reason == text[:300]:
+        return open_alert  # nothing new: no extra evidence, no noise
+    alert, _ = Alert.raise_for(
+        client,
+        AlertKind.DISENGAGEMENT,
+        text,
+        {
+            "reasons": [{"rule": r.rule, "words": r.words, **r.data} for r in reasons],
+            "settings": MonitoringSettings.for_clinic(client.clinic).disengagement_settings(),
+        },
+        rules=[r.rule for r in reasons],
+    )
+    return alert
+
+
+def check_all(now: dt.datetime | None = None) -> dict[str, int]:
+    """The periodic pass: wake snoozed alerts whose time has come; disengagement for every client."""
+    woken = Alert.wake_expired(now)
+    raised = 0
+    for client in ClientRecord.objects.filter(status=ClientRecord.Status.ACTIVE).select_related(
+        "clinic"
+    ):
+        with transaction.atomic():
+            if check_disengagement(client, now) is not None:
+                raised += 1
+    return {"woken": woken, "disengagement": raised}
+
+
+# --- Hooks ------------------------------------------------------------------------------------
+
+
+def on_alliance_rating(response: Any) -> None:
+    """After a Session Alliance Check (client or therapist) is stored: number it, run rupture
+    detection, the disagreement check and the early-alliance signal. Runs inside the caller's
+    transaction."""
+    client = response.client
+    if response.session_number is None:
+        number = session_for(response.completed_at, held_sessions(client))
+        taken = (
+            number is not None
+            and type(response)
+            .objects.filter(
+                client=client, instrument_id=response.instrument_id, session_number=number
+            )
+            .exclude(pk=response.pk)
+            .exists()
+        )
+        if number is not None and not taken:
+            type(response).objects.filter(pk=response.pk).update(session_number=number)
+            response.session_number = number
+    if response.instrument_id == CLIENT_SAC:
+        sync_ruptures(client)
+    by_session = alliance_by_session(client)
+    session = response.session_number
+    if session is None:
+        same = (
+            type(response)
+            .objects.filter(
+                client=client, instrument_id=response.instrument_id, total__isnull=False
+            )
+            .order_by("completed_at")
+        )
+        session = next(
+            (n for n, r in _numbered(same, held_sessions(client)) if r.pk == response.pk), None
+        )
+    if session is not None:
+        check_disagreement(client, session, by_session)
+    if response.instrument_id == CLIENT_SAC:
+        check_disengagement(client, by_session=by_session)
+
+
+def on_concern(concern: Any) -> RuptureEpisode | None:
+    """A concern raised between sessions is a rupture signal: open or join the episode."""
+    client = concern.client
+    sync_ruptures(client)
+    report, rows = detect_for(client)
+    session = max((n for n, r in rows.items() if r.concern), default=None)
+    if session is None:
+        return None
+    episode = (
+        RuptureEpisode.objects.filter(
+            client=client, instrument_id=CLIENT_SAC, start_session__lte=session
+        )
+        .order_by("-start_session")
+        .first()
+    )
+    if episode is None:
+        return None
+    active = episode.status == RuptureEpisode.Status.OPEN or (
+        episode.status == RuptureEpisode.Status.UNREPAIRED and episode.recovered_session is None
+    )
+    return episode if active or session <= episode.last_session else None

@@ -1,0 +1,241 @@
+"""The client's alliance timeline: one SVG chart (client and therapist ratings per session,
+rupture episodes shaded with patterns, missed sessions and transcript markers; PHQ-9 on a
+second panel), a data table and a summary in words.
+
+Shapes are computed here and drawn by ``monitoring/_timeline_chart.html`` with SVG presentation
+attributes (the content security policy forbids inline styles). Episodes and series differ by
+pattern, dash and marker shape as well as colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from alliance.clients.models import ClientRecord
+from alliance.monitoring import ruptures
+from alliance.monitoring.detection import (
+    NOT_HELD,
+    SessionAlliance,
+    alliance_by_session,
+    rupture_series,
+)
+from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
+
+WIDTH = 720
+LEFT, RIGHT = 48, 24
+TOP_Y0, TOP_Y1 = 24, 214  # alliance panel (0–6)
+PHQ_Y0, PHQ_Y1 = 262, 372  # PHQ-9 panel (0–27)
+HEIGHT = 410
+
+
+def _fmt(x: float | None) -> str:
+    return "–" if x is None else f"{round(x, 2):g}"
+
+
+@dataclass
+class TimelineChart:
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right: int = WIDTH - RIGHT
+    top_y0: int = TOP_Y0
+    top_y1: int = TOP_Y1
+    phq_y0: int = PHQ_Y0
+    phq_y1: int = PHQ_Y1
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    client_path: str = ""
+    therapist_path: str = ""
+    phq_path: str = ""
+    client_points: list[dict[str, Any]] = field(default_factory=list)
+    therapist_points: list[dict[str, Any]] = field(default_factory=list)
+    phq_points: list[dict[str, Any]] = field(default_factory=list)
+    episodes: list[dict[str, Any]] = field(default_factory=list)
+    y_ticks: list[dict[str, Any]] = field(default_factory=list)
+    phq_ticks: list[dict[str, Any]] = field(default_factory=list)
+    cutoff_y: float | None = None
+    has_therapist: bool = False
+    has_phq9: bool = False
+    plot_width: int = WIDTH - LEFT - RIGHT
+
+
+def _path(points: list[dict[str, Any]]) -> str:
+    """A line through consecutive sessions; a session without a rating breaks the line."""
+    out, prev = [], None
+    for p in points:
+        out.append(
+            f"{'L' if prev is not None and p['index'] == prev + 1 else 'M'}{p['x']},{p['y']}"
+        )
+        prev = p["index"]
+    return " ".join(out)
+
+
+def build_chart(
+    rows: dict[int, SessionAlliance], episodes: list[RuptureEpisode], cutoff: float | None
+) -> TimelineChart:
+    chart = TimelineChart()
+    numbers = sorted(rows)
+    n = len(numbers)
+    step = (chart.right - chart.left) / max(n, 1)
+
+    def x(i: int) -> float:
+        return round(chart.left + step * (i + 0.5), 1)
+
+    def ya(v: float) -> float:
+        return round(TOP_Y1 - v / 6 * (TOP_Y1 - TOP_Y0), 1)
+
+    def yp(v: float) -> float:
+        return round(PHQ_Y1 - v / 27 * (PHQ_Y1 - PHQ_Y0), 1)
+
+    index = {num: i for i, num in enumerate(numbers)}
+    for i, num in enumerate(numbers):
+        r = rows[num]
+        missed = r.status in NOT_HELD
+        chart.sessions.append(
+            {
+                "number": num,
+                "x": x(i),
+                "missed": missed,
+                "status": r.status,
+                "markers": r.transcript_markers,
+                "concern": r.concern,
+            }
+        )
+        if r.client is not None:
+            chart.client_points.append(
+                {
+                    "index": i,
+                    "x": x(i),
+                    "y": ya(r.client),
+                    "value": _fmt(r.client),
+                    "session": num,
+                    "felt_off": r.felt_off,
+                }
+            )
+        if r.therapist is not None:
+            chart.therapist_points.append(
+                {
+                    "index": i,
+                    "x": x(i),
+                    "y": ya(r.therapist),
+                    "value": _fmt(r.therapist),
+                    "session": num,
+                }
+            )
+        if r.phq9 is not None:
+            chart.phq_points.append(
+                {"index": i, "x": x(i), "y": yp(r.phq9), "value": _fmt(r.phq9), "session": num}
+            )
+    chart.client_path = _path(chart.client_points)
+    chart.therapist_path = _path(chart.therapist_points)
+    chart.phq_path = _path(chart.phq_points)
+    chart.has_therapist = bool(chart.therapist_points)
+    chart.has_phq9 = bool(chart.phq_points)
+    chart.y_ticks = [{"value": v, "y": ya(v)} for v in range(0, 7)]
+    chart.phq_ticks = [{"value": v, "y": yp(v)} for v in (0, 5, 10, 15, 20, 27)]
+    chart.cutoff_y = ya(cutoff) if cutoff is not None else None
+    for e in episodes:
+        first = index.get(e.start_session)
+        last_num = max((num for num in numbers if num <= e.last_session), default=e.start_session)
+        last = index.get(last_num)
+        if first is None or last is None:
+            continue
+        x0 = round(chart.left + step * first, 1)
+        chart.episodes.append(
+            {
+                "id": e.pk,
+                "status": e.status,
+                "x": x0,
+                "width": round(step * (last - first + 1), 1),
+                "label": f"{e.get_status_display()} rupture, sessions {e.start_session}–{e.last_session}",
+                "short": {"repaired": "repaired", "unrepaired": "unrepaired", "open": "open"}[
+                    e.status
+                ],
+            }
+        )
+    return chart
+
+
+def summary(
+    rows: dict[int, SessionAlliance],
+    episodes: list[RuptureEpisode],
+    report: ruptures.RuptureReport,
+    settings: MonitoringSettings,
+) -> list[str]:
+    """The chart in sentences ("Alliance dipped at session 7 after ...; back to baseline by session 9")."""
+    rated = [(n, r) for n, r in rows.items() if r.client is not None]
+    if not rated:
+        return ["No session alliance ratings from the client yet."]
+    out = []
+    n_last, r_last = rated[-1]
+    out.append(
+        f"The client rated the alliance in {len(rated)} session{'s' if len(rated) != 1 else ''}; "
+        f"the latest rating is {_fmt(r_last.client)} of 6 at session {n_last}."
+    )
+    missed = [n for n, r in rows.items() if r.status in NOT_HELD]
+    if missed:
+        out.append(
+            f"Missed or cancelled: session{'s' if len(missed) != 1 else ''} {', '.join(map(str, missed))}."
+        )
+    for e in episodes:
+        start = rows.get(e.start_session)
+        cause = ""
+        if start is not None and start.concern_topics:
+            cause = f" after the client raised a concern (“{start.concern_topics[0]}”)"
+        elif start is not None and start.felt_off:
+            cause = " after the client said something felt off"
+        lowest = (e.evidence or {}).get("lowest_score")
+        low = (
+            f" (lowest {_fmt(lowest)} at session {e.lowest_session})" if lowest is not None else ""
+        )
+        if e.status == RuptureEpisode.Status.REPAIRED:
+            outcome = f"back to baseline by session {e.end_session}"
+        elif e.status == RuptureEpisode.Status.UNREPAIRED:
+            window = (e.rule_settings or {}).get("repair_window", settings.repair_window)
+            outcome = f"not back to the earlier level within {window} sessions (unrepaired)"
+            if e.recovered_session:
+                outcome += f"; recovered at session {e.recovered_session}"
+        else:
+            window = (e.rule_settings or {}).get("repair_window", settings.repair_window)
+            outcome = f"watching for a return to the earlier level until session {e.start_session + window}"
+        out.append(f"Alliance dipped at session {e.start_session}{cause}{low}; {outcome}.")
+    gaps = [
+        n
+        for n, r in rows.items()
+        if r.gap is not None and r.gap >= settings.disagreement_gap - 1e-9
+    ]
+    if gaps:
+        out.append(
+            f"The therapist rated session{'s' if len(gaps) != 1 else ''} {', '.join(map(str, gaps))} at least "
+            f"{_fmt(settings.disagreement_gap)} points higher than the client did."
+        )
+    if report.low_information and report.low_information_reason:
+        out.append("Low information: " + report.low_information_reason)
+    return out
+
+
+def build_timeline(client: ClientRecord) -> dict[str, Any]:
+    ms = MonitoringSettings.for_clinic(client.clinic)
+    rows = alliance_by_session(client, with_phq9=True)
+    report = ruptures.detect_ruptures(rupture_series(rows), ms.rupture_settings())
+    episodes = list(
+        RuptureEpisode.objects.filter(client=client).select_related(
+            "acknowledged_by", "alert", "unrepaired_alert"
+        )
+    )
+    for r in rows.values():
+        r.disagreement = r.gap is not None and r.gap >= ms.disagreement_gap - 1e-9  # type: ignore[attr-defined]
+    episode_by_session: dict[int, RuptureEpisode] = {}
+    for e in episodes:
+        for n in rows:
+            if e.start_session <= n <= e.last_session:
+                episode_by_session.setdefault(n, e)
+    table = [{"row": r, "episode": episode_by_session.get(n)} for n, r in rows.items()]
+    return {
+        "chart": build_chart(rows, episodes, ms.cutoff) if rows else None,
+        "summary": summary(rows, episodes, report, ms),
+        "episodes": episodes,
+        "table": table,
+        "report": report,
+        "settings": ms,
+    }
