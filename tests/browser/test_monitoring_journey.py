@@ -14,17 +14,25 @@ def test_rupture_repair_journey(page):
     from alliance.clients.models import ConsentText
     from alliance.monitoring.models import Alert, MonitoringSettings, RuptureEpisode
 
-    ConsentText.objects.get_or_create(kind="treatment", version=1, defaults={"body": "Consent to treatment."})
+    ConsentText.objects.get_or_create(
+        kind="treatment", version=1, defaults={"body": "Consent to treatment."}
+    )
     clinic = Clinic.objects.create(name="Journey Clinic")
-    MonitoringSettings.objects.create(clinic=clinic, long_gap_days=0)  # past histories, nothing booked
-    therapist = make_staff(clinic, Role.THERAPIST, "Ria Repair", "ria@journey.test", "a long journey password")
+    MonitoringSettings.objects.create(
+        clinic=clinic, long_gap_days=0
+    )  # past histories, nothing booked
+    therapist = make_staff(
+        clinic, Role.THERAPIST, "Ria Repair", "ria@journey.test", "a long journey password"
+    )
     steady = make_client(clinic, "Abel Steady", "abel@client.test", [therapist])
     kit = make_client(clinic, "Kit Keeper", "kit@client.test", [therapist])
     for record in (steady, kit):
         grant(record, "treatment", therapist)
         for n in range(1, 5):
             rate(record, n, 5)
-    rate(kit, 5, 2, felt_off=True)  # the client's latest check: a clear dip, and "something felt off"
+    rate(
+        kit, 5, 2, felt_off=True
+    )  # the client's latest check: a clear dip, and "something felt off"
 
     staff_login(page, "ria@journey.test", "a long journey password")
     page.goto("/caseload/")

@@ -232,3 +232,11 @@ def test_admin_changes_settings_and_bad_values_are_refused(client, personas):
     assert client.post(url, {**data, "k": "1", "disagreement_gap": "2"}).status_code == 302
     ms = MonitoringSettings.objects.get(clinic=personas.clinic)
     assert ms.k == 1 and ms.disagreement_gap == 2
+
+
+def test_every_monitoring_setting_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs/monitoring.md").read_text()
+    fields = [f.name for f in MonitoringSettings._meta.fields if f.name not in ("id", "clinic")]
+    assert [f for f in fields if f"`{f}`" not in doc] == []

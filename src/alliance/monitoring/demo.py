@@ -37,7 +37,13 @@ def _answers(mean: float, felt_off: bool) -> dict[str, Any]:
     return {**{f"item{i + 1}": v for i, v in enumerate(items)}, "felt_off": 1 if felt_off else 0}
 
 
-def _rate(client: ClientRecord, session: TherapySession, instrument: str, mean: float, felt_off: bool = False) -> None:
+def _rate(
+    client: ClientRecord,
+    session: TherapySession,
+    instrument: str,
+    mean: float,
+    felt_off: bool = False,
+) -> None:
     from alliance.measures import scoring
     from alliance.measures.services import record_response
 
@@ -57,7 +63,12 @@ def _rate(client: ClientRecord, session: TherapySession, instrument: str, mean: 
 def _session(client: ClientRecord, number: int, when: dt.datetime, status: str) -> TherapySession:
     therapist = client.care_team.filter(is_primary=True).first().therapist  # type: ignore[union-attr]
     return TherapySession.objects.create(
-        clinic=client.clinic, client=client, therapist=therapist, number=number, scheduled_at=when, status=status
+        clinic=client.clinic,
+        client=client,
+        therapist=therapist,
+        number=number,
+        scheduled_at=when,
+        status=status,
     )
 
 
@@ -72,7 +83,9 @@ def _history(
     for n, (c, t) in enumerate(zip(ratings, therapist, strict=True), start=1):
         if between is not None:
             between(n, sessions)
-        s = _session(client, n, now - dt.timedelta(days=7 * (len(ratings) - n) + 2, hours=3), "attended")
+        s = _session(
+            client, n, now - dt.timedelta(days=7 * (len(ratings) - n) + 2, hours=3), "attended"
+        )
         sessions.append(s)
         _rate(client, s, "sac_client", c, n in felt_off)
         _rate(client, s, "sac_therapist", t)
@@ -108,7 +121,9 @@ def seed(ctx: DemoContext) -> None:
             )
             on_concern_raised(concern)
         if n == 7:
-            episode = RuptureEpisode.objects.filter(client=repaired).order_by("-start_session").first()
+            episode = (
+                RuptureEpisode.objects.filter(client=repaired).order_by("-start_session").first()
+            )
             if episode is not None:
                 episode.record_repair(
                     sessions[-1].therapist,
@@ -127,7 +142,9 @@ def seed(ctx: DemoContext) -> None:
 
     # 4. Disengaging: low early alliance, missed and cancelled sessions, a long gap, fewer check-ins.
     drifting = ctx.clients[20]
-    for n, (status, rating) in enumerate(zip(DISENGAGING, DISENGAGING_RATINGS, strict=True), start=1):
+    for n, (status, rating) in enumerate(
+        zip(DISENGAGING, DISENGAGING_RATINGS, strict=True), start=1
+    ):
         s = _session(drifting, n, now - dt.timedelta(days=7 * (len(DISENGAGING) - n) + 24), status)
         if rating is not None:
             _rate(drifting, s, "sac_client", rating)
@@ -148,7 +165,10 @@ def _falling_check_ins(client: ClientRecord, now: dt.datetime) -> None:
     except LookupError:
         return
     schedule = CheckInSchedule.objects.create(
-        clinic=client.clinic, client=client, start_date=(now - dt.timedelta(days=56)).date(), cadence="weekly"
+        clinic=client.clinic,
+        client=client,
+        start_date=(now - dt.timedelta(days=56)).date(),
+        cadence="weekly",
     )
     for day in range(2, 56, 7):
         recent = day < 28
