@@ -18,9 +18,8 @@ def test_goal_check_in_and_concern_journey(phone_page, page):
     from alliance.accounts.models import Clinic
     from alliance.checkins.models import CheckInPlan, CheckInSchedule, Concern
     from alliance.checkins.schedule import run_cycle
-    from alliance.goals.models import Goal
-
     from alliance.clients.models import ConsentText
+    from alliance.goals.models import Goal
 
     # An earlier transactional test's flush may have removed the seeded consent texts.
     ConsentText.objects.get_or_create(kind="treatment", version=1, defaults={"body": "Consent to treatment."})

@@ -29,7 +29,7 @@ def test_upload_vtt_wait_for_analysis_open_feedback(page):
     page.get_by_role("button", name="Upload").click()
     page.wait_for_url("**/speakers/")
     page.get_by_role("button", name="Confirm and analyse").click()
-    page.wait_for_url(f"**/transcripts/*/")
+    page.wait_for_url("**/transcripts/*/")
     page.get_by_text("Analysing the transcript").wait_for()
     # The background worker picks the job up while the page polls.
     call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--no-reload", verbosity=0)

@@ -35,17 +35,20 @@ class Command(BaseCommand):
         self.stdout.write(f"Ready in {time.monotonic() - started:.1f} s.")
         if no_serve:
             return
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "alliance", "db_worker", "--queue-name", "*", "--no-reload"]
-        )
+        helpers = [
+            subprocess.Popen([sys.executable, "-m", "alliance", "db_worker", "--queue-name", "*", "--no-reload"]),
+            subprocess.Popen([sys.executable, "-m", "alliance", "scheduler"]),
+        ]
         try:
             call_command("runserver", addrport, use_reloader=False)
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            for process in helpers:
+                process.terminate()
+            for process in helpers:
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
     def print_logins(self, addrport: str) -> None:
         from sesame.utils import get_query_string

@@ -1,0 +1,15 @@
+"""The scheduler enqueues each periodic job once per slot, however many schedulers run."""
+
+from django_tasks_db.models import DBTaskResult
+
+from alliance.core.management.commands.scheduler import run_due
+
+
+def test_each_job_is_enqueued_once_per_slot(db):
+    now = 1_800_000_000.0
+    first = run_due(now)
+    assert sorted(first) == ["check-in cycle and reminders", "daily monitoring pass", "overdue safety alerts"]
+    assert run_due(now + 30) == []  # a second scheduler in the same slot does nothing
+    assert DBTaskResult.objects.count() == 3
+    later = run_due(now + 15 * 60)
+    assert sorted(later) == ["check-in cycle and reminders", "overdue safety alerts"]
