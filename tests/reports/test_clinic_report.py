@@ -136,6 +136,7 @@ def test_check_ins_and_alerts_by_hand(personas):
             created_at=at(5, 1),
             acknowledged_at=at(5, 2) if i < 3 else None,
             status="acknowledged" if i < 3 else "open",
+            useful=[True, True, False, None, None][i],
         )
     for c in clients[:2]:
         Alert.objects.create(
@@ -146,6 +147,9 @@ def test_check_ins_and_alerts_by_hand(personas):
     assert (chk.numerator, chk.denominator, chk.value) == (7, 10, 70.0)
     rows = {a["kind"]: a for a in report.alerts}
     assert rows["safety"]["count"].value == 5 and rows["safety"]["acted_on"].value == 60.0
+    # 2 of the 3 rated alerts were marked useful; 5 clients, so the cell is shown.
+    assert (rows["safety"]["useful"].numerator, rows["safety"]["useful"].denominator) == (2, 3)
+    assert round(rows["safety"]["useful"].value, 1) == 66.7
     assert rows["not_on_track"]["count"].suppressed
 
 

@@ -12,7 +12,7 @@ is suppressed below ``stats.MIN_CELL``. Rules and their sources:
   rupture's first session (design-choice rule, docs/clinical-reference.md).
 - Check-in completion: completed / (completed + missed) check-ins due in the period.
 - Alerts per rule: alerts opened in the period; "acted on" is the share acknowledged with what was
-  done recorded (a proxy: monitoring records no usefulness rating).
+  done recorded; "useful" is the share clinicians marked useful among those they rated.
 - Alliance–outcome correlation: per episode, mean alliance vs PHQ-9 improvement (first − latest);
   Pearson r with a Fisher-z 95% CI. Published meta-analytic r = .278 (Flückiger et al. 2018).
 """
@@ -235,23 +235,27 @@ def build_report(
     else:
         start = min(_period_start(p, granularity) for p in periods)
         rows: dict[str, dict[str, Any]] = {}
-        for kind, acknowledged_at, client_id, created in Alert.objects.filter(
+        for kind, acknowledged_at, useful, client_id, created in Alert.objects.filter(
             client__in=clients, created_at__date__gte=start
-        ).values_list("kind", "acknowledged_at", "client_id", "created_at"):
+        ).values_list("kind", "acknowledged_at", "useful", "client_id", "created_at"):
             if not bucket(created):
                 continue
-            row = rows.setdefault(kind, {"n": 0, "acted": 0, "clients": set()})
+            row = rows.setdefault(kind, {"n": 0, "acted": 0, "rated": 0, "useful": 0, "clients": set()})
             row["n"] += 1
             row["acted"] += 1 if acknowledged_at is not None else 0
+            if useful is not None:
+                row["rated"] += 1
+                row["useful"] += 1 if useful else 0
             row["clients"].add(client_id)
         for kind, label in AlertKind.choices:
-            row = rows.get(kind, {"n": 0, "acted": 0, "clients": set()})
+            row = rows.get(kind, {"n": 0, "acted": 0, "rated": 0, "useful": 0, "clients": set()})
             report.alerts.append(
                 {
                     "kind": kind,
                     "label": label,
                     "count": count_cell(row["n"], len(row["clients"])),
                     "acted_on": rate(row["acted"], row["n"], len(row["clients"])),
+                    "useful": rate(row["useful"], row["rated"], len(row["clients"])),
                 }
             )
 
@@ -313,6 +317,7 @@ def csv_rows(report: Report, scope: str) -> list[list[str]]:
     for a in report.alerts:
         add(f"alerts_{a['kind']}_count", period_range, a["count"])
         add(f"alerts_{a['kind']}_acted_on_percent", period_range, a["acted_on"])
+        add(f"alerts_{a['kind']}_useful_percent", period_range, a["useful"])
     c = report.correlation
     if c is not None:
         if c.suppressed:
