@@ -87,3 +87,24 @@ def test_gad7_gets_its_own_chart_and_outcome(personas):
     add(personas.client, 10, 5, "gad7")
     outcome = OutcomeResult.objects.get(instrument_id="gad7")
     assert outcome.settings["reliable_change"] == 4 and "reliable improvement" in outcome.statuses
+
+
+def test_client_home_tells_the_alliance_trend_in_plain_words(client, personas):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from alliance.measures.models import Response
+    from tests.conftest import sign_in
+
+    now = timezone.now()
+    for i, total in enumerate([5.0, 5.25, 5.0, 3.5]):
+        Response.objects.create(
+            clinic=personas.clinic, client=personas.client, instrument_id="sac_client", source="client",
+            answers={}, total=total, completed_at=now - timedelta(days=10 - i),
+        )
+    sign_in(client, personas.client_user)
+    html = client.get(reverse("client_home")).content.decode()
+    assert "You rated how your last session went 3.5 out of 6." in html
+    assert "lower than your recent sessions" in html

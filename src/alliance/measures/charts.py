@@ -123,3 +123,22 @@ def plain_words(instrument_id: str, responses: list[Any]) -> str:
         f"Your {inst.short_name} score was {first.total_display} at the start and {last.total_display} most recently "
         f"(out of {inst.scoring.max:g}; lower scores mean less {about}). That is {trend}."
     )
+
+
+def alliance_words(responses: list[Any]) -> str:
+    """The client's own session-check ratings in plain words (higher is better, 0 to 6)."""
+    scored = [r for r in responses if r.instrument_id == "sac_client" and r.total is not None]
+    if not scored:
+        return ""
+    last = scored[-1]
+    text = f"You rated how your last session went {last.total:.1f} out of 6."
+    if len(scored) >= 2:
+        earlier = [r.total for r in scored[:-1]][-3:]
+        mean = sum(earlier) / len(earlier)
+        if last.total >= mean + 0.5:
+            text += " That is higher than your recent sessions."
+        elif last.total <= mean - 0.5:
+            text += " That is lower than your recent sessions; your therapist will want to hear what felt off."
+        else:
+            text += " That is about the same as your recent sessions."
+    return text + " Your honest ratings help your therapist adjust how you work together."

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from alliance.measures import registry
-from alliance.measures.charts import build_chart, plain_words
+from alliance.measures.charts import alliance_words, build_chart, plain_words
 from alliance.measures.models import (
     OUTCOME_INSTRUMENTS,
     Administration,
@@ -64,8 +64,9 @@ def client_context(request: HttpRequest, client: Any) -> dict[str, Any]:
         words = plain_words(iid, mine)
         if words:
             summaries.append({"words": words, "chart": build_chart(iid, mine, None)})
+    alliance = alliance_words(responses)
     todo = []
     for adm in _due_administrations(client):
         inst = registry.load(adm.instrument_id)
         todo.append({"administration": adm, "instrument": inst, "n": len(inst.scored_items)})
-    return {"todo": todo, "summaries": summaries}
+    return {"todo": todo, "summaries": summaries, "alliance": alliance}
