@@ -164,10 +164,18 @@ def test_report_page_csv_and_print_for_admin_and_supervisor(client, personas, cl
         rows = list(csv.reader(io.StringIO(response.content.decode())))
         assert rows[0][:4] == ["scope", "measure", "period", "value"]
         assert "Save as PDF" in client.get(reverse("clinic_report_print")).content.decode()
+        from reportlab import rl_config
+
+        rl_config.pageCompression = 0  # readable page streams, so the test can look inside
+        pdf = client.get(reverse("clinic_report_pdf"))
+        assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+        assert b"Alerts per rule" in pdf.content and b"reliable improvement" in pdf.content.lower()
+        assert b"Case 0" not in pdf.content
     for name in ("therapist", "colleague", "client", "foreign_therapist"):
         sign_in(client, personas.all()[name])
         assert client.get(reverse("clinic_report")).status_code == 404
         assert client.get(reverse("clinic_report_csv")).status_code == 404
+        assert client.get(reverse("clinic_report_pdf")).status_code == 404
 
 
 def test_csv_figures_match(personas, clinic_data):

@@ -5,6 +5,7 @@ from alliance.reports import views
 urlpatterns = [
     path("reports/", views.clinic_report, name="clinic_report"),
     path("reports/clinic.csv", views.clinic_report_csv, name="clinic_report_csv"),
+    path("reports/clinic.pdf", views.clinic_report_pdf, name="clinic_report_pdf"),
     path("reports/print/", views.clinic_report_print, name="clinic_report_print"),
     path("clinic/report-settings/", views.report_settings, name="report_settings"),
     path("development/", views.development, name="development"),

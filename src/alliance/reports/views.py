@@ -144,6 +144,20 @@ def clinic_report_print(request: HttpRequest) -> HttpResponse:
 
 
 @staff(Role.ADMIN, Role.SUPERVISOR)
+def clinic_report_pdf(request: HttpRequest) -> HttpResponse:
+    from alliance.reports.pdf import render_pdf
+
+    context = _context(request)
+    audit.record_request(request, "export", "clinic_report", note="pdf")
+    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    response = HttpResponse(
+        render_pdf(context["report"], clinic.name, context["therapist_sections"]), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = 'attachment; filename="clinic-outcomes.pdf"'
+    return response
+
+
+@staff(Role.ADMIN, Role.SUPERVISOR)
 def clinic_report_csv(request: HttpRequest) -> HttpResponse:
     context = _context(request)
     audit.record_request(request, "export", "clinic_report", note="csv")

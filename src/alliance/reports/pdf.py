@@ -1,0 +1,97 @@
+"""The clinic outcome report as a PDF (reportlab): aggregate figures only, small cells suppressed."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from alliance.reports.compute import OUTCOME_ROWS, Report
+from alliance.reports.stats import MIN_CELL
+
+NOTE = (
+    "Aggregate figures for quality improvement. Cells describing fewer than {n} clients are "
+    "suppressed. Figures are not a diagnosis, not a risk assessment and not a ranking of staff."
+)
+
+
+def _latin(text: str) -> str:
+    # The built-in PDF fonts cover WinAnsi only; spell out the few symbols outside it.
+    return text.replace("≥", ">=").replace("≤", "<=").replace("−", "-")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> Table:
+    data = [[_latin(str(c)) for c in r] for r in [header, *rows]]
+    table = Table(data, repeatRows=1, hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
+                ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey),
+                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
+
+
+def _period_rows(report: Report) -> list[list[str]]:
+    rows: list[list[str]] = []
+
+    def row(label: str, cells: dict[str, Any]) -> None:
+        rows.append([label, *[cells[p].display if p in cells else "—" for p in report.periods]])
+
+    row("PHQ-9 episodes classified", report.episodes)
+    for key, label in OUTCOME_ROWS:
+        row(f"PHQ-9 {label}", report.outcomes.get(key, {}))
+    row("Average client alliance (0–6)", report.alliance)
+    row("Rupture repair rate", report.repair)
+    row("Check-in completion", report.check_ins)
+    return rows
+
+
+def render_pdf(report: Report, clinic_name: str, sections: list[dict[str, Any]]) -> bytes:
+    """``sections``: per-therapist reports already filtered by who may see them."""
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
+        topMargin=15 * mm, bottomMargin=15 * mm, title=f"Clinic outcomes — {clinic_name}",
+    )
+    styles = getSampleStyleSheet()
+    story: list[Any] = [
+        Paragraph(f"Clinic outcomes — {clinic_name}", styles["Title"]),
+        Paragraph(f"Generated {timezone.localtime():%Y-%m-%d %H:%M}. " + NOTE.format(n=MIN_CELL), styles["Normal"]),
+        Spacer(1, 6 * mm),
+        _table(["Measure", *report.periods], _period_rows(report)),
+        Spacer(1, 6 * mm),
+        Paragraph("Alerts per rule", styles["Heading2"]),
+        _table(
+            ["Rule", "Alerts", "Acknowledged with what was done", "Marked useful (of those rated)"],
+            [[a["label"], a["count"].display, a["acted_on"].display, a["useful"].display] for a in report.alerts],
+        ),
+        Spacer(1, 6 * mm),
+        Paragraph(
+            "Alliance–outcome correlation in this clinic (co-occurrence, not cause): "
+            + (report.correlation.display if report.correlation else "no data"),
+            styles["Normal"],
+        ),
+    ]
+    for note in report.notes:
+        story.append(Paragraph(note, styles["Italic"]))
+    for section in sections:
+        story += [
+            Spacer(1, 8 * mm),
+            Paragraph(f"{section['therapist'].full_name} (not a ranking)", styles["Heading2"]),
+            _table(["Measure", *section["report"].periods], _period_rows(section["report"])),
+        ]
+    doc.build(story)
+    return buffer.getvalue()
