@@ -242,6 +242,11 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
     if args.command == "train":
         if args.folds < 2:
             return _fail(stderr, prog, "--folds must be at least 2")
+        # The data first: a wrong path is worth saying even before the extra is installed.
+        try:
+            data_dir = find_data_dir(args.data)
+        except DataError as exc:
+            return _fail(stderr, prog, str(exc))
         try:
             import sklearn  # noqa: F401
         except ImportError:
@@ -251,7 +256,6 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
         from . import training
 
         try:
-            data_dir = find_data_dir(args.data)
             out = Path(args.out) if args.out else ARTIFACT_DIR
             training.train(
                 data_dir,
