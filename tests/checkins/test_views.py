@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.apps import apps

@@ -9,7 +9,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from alliance.measures.fhir import FhirImportError, fhir_to_response, response_to_fhir
 from alliance.measures.scoring import score
 
-WHEN = dt.datetime(2024, 3, 4, 9, 30, tzinfo=dt.timezone.utc)
+WHEN = dt.datetime(2024, 3, 4, 9, 30, tzinfo=dt.UTC)
 PHQ9 = {"item1": 2, "item2": 3, "item3": 1, "item4": 0, "item5": 1, "item6": 2, "item7": 0, "item8": 1,
         "item9": 1, "difficulty": 2}
 

@@ -10,7 +10,15 @@ from django.apps import apps
 from django.urls import reverse
 
 from alliance.goals.gas import gas_t_score
-from alliance.goals.models import GasRating, Goal, GoalChange, RankDisagreement, Task, gas_history
+from alliance.goals.models import (
+    GasRating,
+    Goal,
+    GoalChange,
+    GoalConflict,
+    RankDisagreement,
+    Task,
+    gas_history,
+)
 from tests.conftest import sign_in
 
 GOAL = {"wording": "Get back to running twice a week", "level_m2": "Not running", "level_m1": "Once a month",
@@ -86,7 +94,7 @@ def test_change_to_an_active_goal_waits_for_the_other_side(client, personas):
 def test_the_proposer_cannot_accept_their_own_change(personas):
     goal = make_goal(personas)
     change = goal.edit(personas.client_user, "client", goal.version, wording="Other")
-    with pytest.raises(Exception):
+    with pytest.raises(GoalConflict):
         change.decide(personas.client_user, "client", True)
 
 
@@ -107,7 +115,7 @@ def test_simultaneous_edits_are_detected_and_both_versions_shown(client, persona
     goal.refresh_from_db()
     assert goal.wording == "Walk 20 minutes daily"
     # Agreeing to an outdated version is refused too.
-    with pytest.raises(Exception):
+    with pytest.raises(GoalConflict):
         goal.agree(p.client_user, "client", stale)
 
 
@@ -164,7 +172,7 @@ def test_gas_t_score_per_date_with_unequal_weights_matches_hand_computation(clie
     goals = [make_goal(p, "A", 2, 1), make_goal(p, "B", 1, 1), make_goal(p, "C", 3, 1)]
     sign_in(client, p.therapist)
     client.post(reverse("goals_staff_rate", args=[p.client.pk]),
-                {"rated_on": "2026-01-10", **{f"level_{g.pk}": lvl for g, lvl in zip(goals, ["0", "1", "-1"])}})
+                {"rated_on": "2026-01-10", **{f"level_{g.pk}": lvl for g, lvl in zip(goals, ["0", "1", "-1"], strict=False)}})
     client.post(reverse("goals_staff_rate", args=[p.client.pk]),
                 {"rated_on": "2026-02-10", **{f"level_{g.pk}": "0" for g in goals}})
     history = gas_history(p.client)

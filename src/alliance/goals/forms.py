@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from alliance.goals.models import Goal, LEVEL_LABELS, Task
+from alliance.goals.models import LEVEL_LABELS, Goal, Task
 
 SCALE = [(1, "1 - a little"), (2, "2 - moderately"), (3, "3 - very")]
 

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from alliance.core.fields import EncryptedTextField
-from alliance.goals.gas import goal_weight, gas_t_score
+from alliance.goals.gas import gas_t_score, goal_weight
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User

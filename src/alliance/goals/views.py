@@ -24,6 +24,7 @@ from alliance.core import audit
 from alliance.core.access import client_only, staff
 from alliance.goals.charts import gas_chart
 from alliance.goals.forms import GoalForm, StatusForm, TaskForm, TaskUpdateForm
+from alliance.goals.hooks import raise_alert
 from alliance.goals.models import (
     CLIENT,
     NOT_WORKING_RUPTURE_SIGNAL,
@@ -38,7 +39,6 @@ from alliance.goals.models import (
     check_rank_agreement,
     gas_history,
 )
-from alliance.goals.hooks import raise_alert
 
 CLINICAL = tuple(CLINICAL_ROLES)
 
