@@ -76,30 +76,41 @@ def test_noise_does_not_alert(personas):
     assert not Alert.objects.filter(client=c).exists()
 
 
-def test_a_dip_never_repaired_escalates_to_the_therapist_without_supervision_consent(personas):
+def test_a_dip_never_repaired_escalates_to_the_therapist_without_supervision_consent(personas, settings, django_capture_on_commit_callbacks):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     c = personas.client
     series(c, [5, 5, 5, 2, 2.5, 2.5])
     (e,) = episodes(c)
     assert e.status == "open"
-    rate(c, 7, 2.5)  # the window (3 sessions after the start) has passed
+    with django_capture_on_commit_callbacks(execute=True):
+        rate(c, 7, 2.5)  # the window (3 sessions after the start) has passed
     e.refresh_from_db()
     assert e.status == "unrepaired" and e.end_session == 7 and e.escalated_to == "therapist"
     assert Alert.objects.get(pk=e.alert_id).status == "closed"
     unrepaired = Alert.objects.get(client=c, kind="unrepaired_rupture", status="open")
     assert unrepaired.escalated_to == "therapist" and unrepaired.escalated_at is None
     assert "Raise it with the client directly" in unrepaired.reason
+    from django.core import mail
+
+    assert mail.outbox == []  # no supervisor is told without the client's consent
     assert unrepaired.evidence[-1]["escalated_to"] == "therapist"
 
 
-def test_unrepaired_rupture_goes_to_the_supervisor_only_with_consent(client, personas):
+def test_unrepaired_rupture_goes_to_the_supervisor_only_with_consent(client, personas, settings, django_capture_on_commit_callbacks):
+    from django.core import mail
     from django.urls import reverse
 
     from tests.conftest import sign_in
 
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     c = personas.client
     grant(c, "supervision", personas.therapist)
-    series(c, [5, 5, 5, 2, 2.5, 2.5, 2.5])
+    with django_capture_on_commit_callbacks(execute=True):
+        series(c, [5, 5, 5, 2, 2.5, 2.5, 2.5])
     unrepaired = Alert.objects.get(client=c, kind="unrepaired_rupture")
+    # The supervisor is emailed once, with no client details.
+    assert [m.to for m in mail.outbox] == [["sue@north.test"]]
+    assert "Cleo" not in mail.outbox[0].body and c.pseudonym not in mail.outbox[0].body
     assert unrepaired.escalated_to == "supervisor" and unrepaired.escalated_at is not None
     assert "supervisors" in unrepaired.reason
     sign_in(client, personas.supervisor)

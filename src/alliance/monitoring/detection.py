@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alliance.clients.models import ClientRecord, TherapySession
-from alliance.monitoring import ruptures
+from alliance.monitoring import ruptures, tasks
 from alliance.monitoring.models import (
     OPEN_STATUSES,
     Alert,
@@ -331,6 +331,8 @@ def _sync_alerts(
             alert.escalated_to = "supervisor" if to_supervisor else "therapist"
             if to_supervisor and alert.escalated_at is None:
                 alert.escalated_at = timezone.now()
+                alert_id = str(alert.pk)
+                transaction.on_commit(lambda: tasks.notify_unrepaired_rupture.enqueue(alert_id))
             alert.save(update_fields=["escalated_to", "escalated_at"])
             episode.unrepaired_alert = alert
             episode.escalated_to = alert.escalated_to

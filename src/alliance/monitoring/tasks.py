@@ -109,3 +109,56 @@ def check_monitoring() -> dict[str, int]:
     from alliance.monitoring.detection import check_all
 
     return check_all()
+
+
+@task()
+def notify_unrepaired_rupture(alert_id: str) -> int:
+    """Email the supervisors of the client's therapists about an unrepaired rupture.
+
+    Only called when the client consented to supervision sharing. The email names no client
+    and carries no client text: it points to the alerts page, where supervisors see the
+    escalation by pseudonym. Supervisors linked to the therapist (supervision links) are
+    preferred; without links, the clinic's supervisors are told.
+    """
+    from alliance.accounts.models import Membership, Role
+    from alliance.core import audit
+    from alliance.monitoring.models import Alert
+
+    alert = Alert.objects.select_related("clinic", "client").filter(pk=alert_id).first()
+    if alert is None or alert.escalated_to != "supervisor" or not alert.client.has_consent("supervision"):
+        return 0
+    therapists = list(alert.client.care_team.values_list("therapist_id", flat=True))
+    recipients: set[str] = set()
+    try:
+        from alliance.supervision.models import SupervisionLink
+
+        recipients = set(
+            SupervisionLink.objects.active()
+            .filter(clinic=alert.clinic, supervisee_id__in=therapists, supervisor__is_active=True)
+            .values_list("supervisor__email", flat=True)
+        )
+    except (ImportError, LookupError):  # the supervision app is optional
+        recipients = set()
+    if not recipients:
+        recipients = set(
+            Membership.objects.filter(
+                clinic=alert.clinic, is_active=True, role=Role.SUPERVISOR, user__is_active=True
+            ).values_list("user__email", flat=True)
+        )
+    if not recipients:
+        return 0
+    body = render_to_string(
+        "monitoring/email/unrepaired_rupture.txt",
+        {"site_url": getattr(settings, "SITE_URL", "")},
+    )
+    send_mail("An alliance rupture was not repaired", body, None, sorted(recipients))
+    audit.record(
+        clinic=alert.clinic,
+        actor=None,
+        actor_role="system",
+        action="send",
+        record_type="rupture_episode",
+        client=alert.client,
+        note=f"unrepaired rupture sent to {len(recipients)} supervisor(s)",
+    )
+    return len(recipients)
