@@ -6,8 +6,6 @@ scheduling rules live in ``alliance.checkins.schedule``; this module holds the r
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from datetime import datetime, time, timedelta
 
@@ -16,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from alliance.core.fields import EncryptedTextField
+from alliance.core.models import SingleUseLink
 
 
 class CheckInPlan(models.Model):
@@ -129,29 +128,24 @@ class CheckInResponse(models.Model):
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return SingleUseLink.hash_token(token)
 
 
-class CheckInLink(models.Model):
+class CheckInLink(SingleUseLink):
     """An emailed single-use link to one check-in. Only the token's hash is stored."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     check_in = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="links")
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
 
     LIFETIME = timedelta(hours=48)
 
     @classmethod
     def issue(cls, check_in: CheckIn, now: datetime) -> tuple[CheckInLink, str]:
-        token = secrets.token_urlsafe(32)
+        token, token_hash = cls.new_token()
         link = cls.objects.create(
             clinic_id=check_in.clinic_id,
             check_in=check_in,
-            token_hash=hash_token(token),
+            token_hash=token_hash,
             created_at=now,
             expires_at=now + cls.LIFETIME,
         )
@@ -159,11 +153,7 @@ class CheckInLink(models.Model):
 
     @classmethod
     def find(cls, token: str) -> CheckInLink | None:
-        if not token or len(token) > 100:
-            return None
-        return cls.objects.select_related("check_in__client", "check_in__schedule").filter(
-            token_hash=hash_token(token)
-        ).first()
+        return cls.matching(token).select_related("check_in__client", "check_in__schedule").first()
 
 
 class Concern(models.Model):

@@ -113,3 +113,43 @@ class AuditEvent(models.Model):
         role = f" ({self.actor_role.replace('_', ' ')})" if self.actor_role else ""
         verb = AuditAction(self.action).label if self.action in AuditAction.values else self.action
         return f"{who}{role} {verb} {describe_record(self.record_type)}"
+
+
+class SingleUseLink(models.Model):
+    """Base for expiring, single-use links sent to clients (questionnaires, check-ins).
+
+    Only a SHA-256 hash of the token is stored, so a database reader cannot use a link.
+    Subclasses add what the link opens and decide when it is used up (``used_at``).
+    """
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def new_token(cls) -> tuple[str, str]:
+        """A fresh token and the hash to store."""
+        import secrets
+
+        token = secrets.token_urlsafe(32)
+        return token, cls.hash_token(token)
+
+    @classmethod
+    def matching(cls, token: str) -> models.QuerySet:  # type: ignore[type-arg]
+        """The (at most one) link with this token; nothing for an empty or oversized token."""
+        if not token or len(token) > 100:
+            return cls.objects.none()  # type: ignore[attr-defined]
+        return cls.objects.filter(token_hash=cls.hash_token(token))  # type: ignore[attr-defined]
+
+    @property
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()

@@ -9,9 +9,7 @@ settings used.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +18,7 @@ from django.db import models
 from django.utils import timezone
 
 from alliance.core.fields import EncryptedTextField
+from alliance.core.models import SingleUseLink
 from alliance.measures import registry
 from alliance.measures.outcomes import OutcomeSettings
 
@@ -234,29 +233,20 @@ class Administration(models.Model):
         return self.status in self.OPEN
 
 
-class AccessLink(models.Model):
+class AccessLink(SingleUseLink):
     """An expiring, single-use link to one administration. Only the token's hash is stored."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     administration = models.ForeignKey(Administration, on_delete=models.CASCADE, related_name="links")
-    token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-
-    @staticmethod
-    def hash_token(token: str) -> str:
-        return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
     @classmethod
     def issue(cls, administration: Administration, by: Any, hours: int) -> tuple[AccessLink, str]:
-        token = secrets.token_urlsafe(32)
+        token, token_hash = cls.new_token()
         link = cls.objects.create(
             clinic=administration.clinic,
             administration=administration,
-            token_hash=cls.hash_token(token),
+            token_hash=token_hash,
             created_by=by,
             expires_at=timezone.now() + dt.timedelta(hours=hours),
         )
@@ -264,13 +254,7 @@ class AccessLink(models.Model):
 
     @classmethod
     def lookup(cls, token: str) -> AccessLink | None:
-        if not token or len(token) > 100:
-            return None
-        return cls.objects.select_related("administration", "clinic").filter(token_hash=cls.hash_token(token)).first()
-
-    @property
-    def is_usable(self) -> bool:
-        return self.used_at is None and self.expires_at > timezone.now()
+        return cls.matching(token).select_related("administration", "clinic").first()
 
 
 class Response(models.Model):
