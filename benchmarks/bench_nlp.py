@@ -49,13 +49,13 @@ SYNTHETIC = [
 
 
 def utterances(turns: int) -> list[tuple[str, str]]:
-    try:
-        from alliance.nlp.data import find_data_dir, load_annomi_csv
+    from alliance.nlp.data import DataError, find_data_dir, load_annomi_csv
 
+    try:
         recs = load_annomi_csv(find_data_dir(None) / "AnnoMI-simple.csv")
         pool = [("Therapist" if r.speaker == "therapist" else "Client", r.text) for r in recs]
         source = "AnnoMI text (in memory)"
-    except Exception:
+    except (DataError, OSError):  # no ../shared/data here: fall back to the built-in text
         pool, source = SYNTHETIC, "synthetic template"
     print(f"source: {source}")
     out = []
