@@ -115,3 +115,14 @@ def test_trend_and_caseload():
     )
     assert load["client_directions"]["reflection_to_question"]["improving"] == 1
     assert load["client_directions"]["reflection_to_question"]["n/a"] == 1
+
+
+def test_trend_tolerates_summaries_missing_parts():
+    from alliance.nlp.metrics import trend
+
+    partial = {"reflection_to_question": {"value": 1.0}, "counts": {"summaries": 2}}
+    full_enough = {"reflection_to_question": {"value": 2.0}, "counts": {"summaries": 3}, "rupture_moments": []}
+    out = trend([partial, full_enough])
+    assert out["metrics"]["reflection_to_question"]["direction"] == "improving"
+    assert out["metrics"]["therapist_talk_share"]["values"] == [None, None]
+    assert out["metrics"]["rupture_markers"]["values"] == [None, 0.0]

@@ -173,19 +173,38 @@ def _round(v: float | None, nd: int = 2) -> float | None:
     return None if v is None else round(v, nd)
 
 
+def _dig(summary: Mapping[str, Any], *path: str) -> Any:
+    value: Any = summary
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _count(summary: Mapping[str, Any], name: str) -> float | None:
+    value = _dig(summary, "counts", name)
+    return None if value is None else float(value)
+
+
 def flat_metrics(summary: Mapping[str, Any]) -> dict[str, float | None]:
-    """The headline numbers of one session summary, flat, for trends."""
+    """The headline numbers of one session summary, flat, for trends.
+
+    Summaries stored by older versions may lack a part; that metric is then None (no value)
+    rather than an error, so one old session cannot break a whole trend.
+    """
+    moments = summary.get("rupture_moments")
     return {
-        "reflection_to_question": summary["reflection_to_question"]["value"],
-        "percent_complex_reflections": summary["percent_complex_reflections"]["value"],
-        "percent_open_questions": summary["percent_open_questions"]["value"],
-        "therapist_talk_share": summary["talk_share"]["by_words"]["therapist"],
-        "change_talk_share": summary["change_sustain"]["change_talk_share"],
-        "rupture_markers": float(len(summary["rupture_moments"])),
-        "judgmental": float(summary["counts"]["judgmental"]),
-        "validations": float(summary["counts"]["validations"]),
-        "affirmations": float(summary["counts"]["affirmations"]),
-        "summaries": float(summary["counts"]["summaries"]),
+        "reflection_to_question": _dig(summary, "reflection_to_question", "value"),
+        "percent_complex_reflections": _dig(summary, "percent_complex_reflections", "value"),
+        "percent_open_questions": _dig(summary, "percent_open_questions", "value"),
+        "therapist_talk_share": _dig(summary, "talk_share", "by_words", "therapist"),
+        "change_talk_share": _dig(summary, "change_sustain", "change_talk_share"),
+        "rupture_markers": None if moments is None else float(len(moments)),
+        "judgmental": _count(summary, "judgmental"),
+        "validations": _count(summary, "validations"),
+        "affirmations": _count(summary, "affirmations"),
+        "summaries": _count(summary, "summaries"),
     }
 
 
