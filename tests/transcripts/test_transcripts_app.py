@@ -113,13 +113,20 @@ def test_clinic_can_keep_only_the_metrics(client, transactional_db, personas, dj
     assert "only the numbers above are kept" in html
 
 
-def test_demo_has_two_really_analysed_sessions(db):
+def test_demo_has_two_really_analysed_sessions(client, db):
     call_command("seed_demo")
     real = Transcript.objects.exclude(model_version="demo").filter(status="done")
     assert real.values("client").distinct().count() >= 2
+    markers = 0
     for transcript in real:
         assert transcript.analysis_data()["utterances"]
         assert transcript.metrics["counts"]["questions"] >= 1
+        markers += sum(len(u["markers"]) for u in transcript.analysis_data()["utterances"])
+        # The feedback page renders for the therapist who uploaded it, markers included.
+        sign_in(client, transcript.uploaded_by)
+        page = client.get(reverse("transcript_feedback", args=[transcript.client_id, transcript.pk]))
+        assert page.status_code == 200 and "The session, coded" in page.content.decode()
+    assert markers > 0
 
 
 def test_client_page_shows_the_listening_trend_over_sessions(client, personas):
