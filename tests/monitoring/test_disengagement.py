@@ -57,8 +57,14 @@ def test_long_gap_with_nothing_booked(personas):
     assert reason.rule == "long_gap" and reason.words.startswith(
         "no session for 30 days (last attended: session 2)"
     )
+    alert = check_disengagement(c)
+    assert alert.status == "open"
     session(c, 3, status="scheduled", when=NOW + dt.timedelta(days=2))
     assert disengagement_reasons(c) == []
+    # Once the signal is gone the alert closes by itself, with the reason.
+    assert check_disengagement(c) is None
+    alert.refresh_from_db()
+    assert alert.status == "closed" and "No disengagement signal" in alert.close_reason
 
 
 def test_falling_check_in_completion(personas):

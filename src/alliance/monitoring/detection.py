@@ -503,12 +503,16 @@ def check_disengagement(
     if client.status != ClientRecord.Status.ACTIVE:
         return None
     reasons = disengagement_reasons(client, now, by_session)
-    if not reasons:
-        return None
-    text = "Possible disengagement: " + "; ".join(r.words for r in reasons) + "."
     open_alert = Alert.objects.filter(
         client=client, kind=AlertKind.DISENGAGEMENT, status__in=OPEN_STATUSES
     ).first()
+    if not reasons:
+        if open_alert is not None:
+            # The client is back (a session booked or attended, check-ins resumed): an alert
+            # about a signal that no longer holds is only noise on the caseload.
+            open_alert.close("No disengagement signal holds any more.")
+        return None
+    text = "Possible disengagement: " + "; ".join(r.words for r in reasons) + "."
     if open_alert is not None and open_alert.reason == text[:300]:
         return open_alert  # nothing new: no extra evidence, no noise
     alert, _ = Alert.raise_for(
