@@ -122,3 +122,31 @@ def as_user(client):
         return client
 
     return _as
+
+
+# --- The persona matrix: expected status per persona (302 = sent to sign in) ----------------
+def _expect(**overrides: int) -> dict[str, int]:
+    base = {
+        "anonymous": 302, "therapist": 404, "colleague": 404, "foreign_therapist": 404,
+        "supervisor": 404, "admin": 404, "client": 404, "other_client": 404,
+    }
+    return {**base, **overrides}
+
+
+CARE_TEAM_ONLY = _expect(therapist=200)
+ADMIN_ONLY = _expect(admin=200)
+ADMIN_AND_SUPERVISOR = _expect(admin=200, supervisor=200)
+CLINICIANS = _expect(therapist=200, colleague=200, foreign_therapist=200, supervisor=200)
+ALL_STAFF = {**CLINICIANS, "admin": 200}
+CLIENTS_OWN = _expect(client=200, other_client=200)
+THIS_CLIENT_ONLY = _expect(client=200)
+
+
+def assert_persona_matrix(django_client: Any, personas: Personas, url: str, expected: dict[str, int]) -> None:
+    """GET ``url`` as every persona; refused personas must not learn the client's name."""
+    for persona, user in personas.all().items():
+        sign_in(django_client, user)
+        response = django_client.get(url)
+        assert response.status_code == expected[persona], (url, persona, response.status_code)
+        if response.status_code == 404:
+            assert b"Cleo" not in response.content

@@ -9,7 +9,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from alliance.core.access import AccessRule, rule_for
 from alliance.core.models import AuditEvent
-from tests.conftest import sign_in
+from tests.conftest import (
+    ADMIN_ONLY,
+    CARE_TEAM_ONLY,
+    CLIENTS_OWN,
+    CLINICIANS,
+    assert_persona_matrix,
+    sign_in,
+)
 
 
 def walk(patterns, prefix=""):
@@ -47,23 +54,7 @@ def test_a_view_without_a_rule_is_refused_at_run_time(rf, personas):
     assert excinfo.type.__name__ == "Http404"
 
 
-# Expected status per persona; 302 means "sent to sign in".
-CLIENT_DETAIL = {
-    "anonymous": 302, "therapist": 200, "colleague": 404, "foreign_therapist": 404,
-    "supervisor": 404, "admin": 404, "client": 404, "other_client": 404,
-}
-ADMIN_ONLY = {
-    "anonymous": 302, "therapist": 404, "colleague": 404, "foreign_therapist": 404,
-    "supervisor": 404, "admin": 200, "client": 404, "other_client": 404,
-}
-CLINICIANS = {
-    "anonymous": 302, "therapist": 200, "colleague": 200, "foreign_therapist": 200,
-    "supervisor": 200, "admin": 404, "client": 404, "other_client": 404,
-}
-CLIENTS_OWN = {
-    "anonymous": 302, "therapist": 404, "colleague": 404, "foreign_therapist": 404,
-    "supervisor": 404, "admin": 404, "client": 200, "other_client": 200,
-}
+CLIENT_DETAIL = CARE_TEAM_ONLY
 
 
 def _matrix_cases():
@@ -86,12 +77,7 @@ def _matrix_cases():
 @pytest.mark.parametrize("url_name,takes_client,expected", _matrix_cases())
 def test_persona_matrix(client, personas, url_name, takes_client, expected):
     url = reverse(url_name, args=[personas.client.pk]) if takes_client else reverse(url_name)
-    for persona, user in personas.all().items():
-        sign_in(client, user)
-        response = client.get(url)
-        assert response.status_code == expected[persona], (url_name, persona, response.status_code)
-        if expected[persona] == 404:
-            assert b"Cleo" not in response.content
+    assert_persona_matrix(client, personas, url, expected)
 
 
 def test_foreign_and_unknown_uuids_look_the_same(client, personas):

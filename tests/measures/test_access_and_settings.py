@@ -7,27 +7,20 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from alliance.measures.models import ClinicInstrumentTexts, MeasureSettings
-from tests.conftest import sign_in
+from tests.conftest import (
+    ADMIN_ONLY,
+    ALL_STAFF,
+    CARE_TEAM_ONLY,
+    THIS_CLIENT_ONLY,
+    assert_persona_matrix,
+    sign_in,
+)
 from tests.measures.helpers import assign
 
 pytestmark = pytest.mark.django_db
 
-CARE_TEAM_ONLY = {
-    "anonymous": 302, "therapist": 200, "colleague": 404, "foreign_therapist": 404,
-    "supervisor": 404, "admin": 404, "client": 404, "other_client": 404,
-}
-ADMIN_ONLY = {
-    "anonymous": 302, "therapist": 404, "colleague": 404, "foreign_therapist": 404,
-    "supervisor": 404, "admin": 200, "client": 404, "other_client": 404,
-}
-STAFF_LIST = {
-    "anonymous": 302, "therapist": 200, "colleague": 200, "foreign_therapist": 200,
-    "supervisor": 200, "admin": 200, "client": 404, "other_client": 404,
-}
-OWN_FORM = {
-    "anonymous": 302, "therapist": 404, "colleague": 404, "foreign_therapist": 404,
-    "supervisor": 404, "admin": 404, "client": 200, "other_client": 404,
-}
+STAFF_LIST = ALL_STAFF
+OWN_FORM = THIS_CLIENT_ONLY
 
 
 @pytest.mark.parametrize(
@@ -43,13 +36,7 @@ OWN_FORM = {
 def test_persona_matrix(client, personas, name, arg, expected):
     adm = assign(personas.client)
     args = {"client": [personas.client.pk], "administration": [adm.pk], None: []}[arg]
-    url = reverse(name, args=args)
-    for persona, user in personas.all().items():
-        sign_in(client, user)
-        response = client.get(url)
-        assert response.status_code == expected[persona], (name, persona, response.status_code)
-        if response.status_code == 404:
-            assert b"Cleo" not in response.content
+    assert_persona_matrix(client, personas, reverse(name, args=args), expected)
 
 
 def test_alert_list_shows_only_care_team_alerts(client, personas):

@@ -8,33 +8,16 @@ from django.db import connection
 from django.urls import reverse
 
 from alliance.monitoring.models import Alert, MonitoringSettings, RuptureEpisode
-from tests.conftest import sign_in
+from tests.conftest import (
+    ADMIN_AND_SUPERVISOR,
+    ADMIN_ONLY,
+    CARE_TEAM_ONLY,
+    assert_persona_matrix,
+    sign_in,
+)
 from tests.monitoring.helpers import phq9, rate, series, session
 
 pytestmark = pytest.mark.django_db
-
-CARE_TEAM_ONLY = {
-    "anonymous": 302,
-    "therapist": 200,
-    "colleague": 404,
-    "foreign_therapist": 404,
-    "supervisor": 404,
-    "admin": 404,
-    "client": 404,
-    "other_client": 404,
-}
-ADMIN_ONLY = {
-    "anonymous": 302,
-    "therapist": 404,
-    "colleague": 404,
-    "foreign_therapist": 404,
-    "supervisor": 404,
-    "admin": 200,
-    "client": 404,
-    "other_client": 404,
-}
-ADMIN_AND_SUPERVISOR = {**ADMIN_ONLY, "supervisor": 200}
-
 
 @pytest.fixture
 def dip(personas):
@@ -54,12 +37,7 @@ def test_persona_matrix(client, personas, dip):
         (reverse("monitoring_settings"), ADMIN_ONLY),
     ]
     for url, expected in cases:
-        for persona, user in personas.all().items():
-            sign_in(client, user)
-            response = client.get(url)
-            assert response.status_code == expected[persona], (url, persona, response.status_code)
-            if response.status_code == 404:
-                assert b"Cleo" not in response.content
+        assert_persona_matrix(client, personas, url, expected)
     sign_in(client, personas.colleague)
     assert (
         client.post(reverse("alert_useful", args=[alert.pk]), {"useful": "yes"}).status_code == 404
