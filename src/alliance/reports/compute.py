@@ -195,7 +195,7 @@ def build_report(
             if p:
                 alliance_values[p].append(pt.score)
                 alliance_clients[p].add(client.pk)
-        for episode in alliance_data.ruptures(points):
+        for episode in alliance_data.ruptures(points, client.clinic):
             if episode["status"] not in ("repaired", "unrepaired"):
                 continue
             start = by_session.get(episode["start_session"])

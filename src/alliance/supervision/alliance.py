@@ -48,15 +48,27 @@ def alliance_series(client: Any) -> list[AlliancePoint]:
     return sorted(points, key=lambda p: p.session)
 
 
-def ruptures(points: list[AlliancePoint]) -> list[dict[str, Any]]:
-    """Rupture episodes (dicts from ``RuptureEpisode.to_dict``) in the series."""
+def ruptures(points: list[AlliancePoint], clinic: Any = None) -> list[dict[str, Any]]:
+    """Rupture episodes (dicts from ``RuptureEpisode.to_dict``) in the series.
+
+    With a clinic, its monitoring settings are used, so the dips here are the dips on the
+    monitoring timeline; without one (or without the monitoring app), the detector's defaults
+    with the instrument's cut-off.
+    """
     if not points:
         return []
     from alliance.monitoring.ruptures import RuptureSettings, SessionRating, detect_ruptures
 
+    settings = RuptureSettings(cutoff=ALLIANCE_CUTOFF, scale_min=0, scale_max=6)
+    if clinic is not None:
+        try:
+            from alliance.monitoring.models import MonitoringSettings
+        except ImportError:  # monitoring not installed: keep the defaults
+            pass
+        else:
+            settings = MonitoringSettings.for_clinic(clinic).rupture_settings()
     report = detect_ruptures(
-        [SessionRating(p.session, p.score, p.reported_rupture) for p in points],
-        RuptureSettings(cutoff=ALLIANCE_CUTOFF, scale_min=0, scale_max=6),
+        [SessionRating(p.session, p.score, p.reported_rupture) for p in points], settings
     )
     return [e.to_dict() for e in report.episodes]
 

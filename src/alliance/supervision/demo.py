@@ -213,7 +213,7 @@ def seed(ctx: DemoContext) -> None:
             body="Two reflections before each question is a good target here.",
             written_at=now - dt.timedelta(days=4),
         )
-    episodes = alliance.ruptures(alliance.alliance_series(star))
+    episodes = alliance.ruptures(alliance.alliance_series(star), star.clinic)
     if episodes:
         SharedItem.objects.create(
             clinic=star.clinic,

@@ -155,7 +155,7 @@ def _validate_target(
         )
         return {} if ok else None
     if kind == ShareKind.RUPTURE_EPISODE:
-        starts = {e["start_session"] for e in alliance.ruptures(alliance.alliance_series(client))}
+        starts = {e["start_session"] for e in alliance.ruptures(alliance.alliance_series(client), client.clinic)}
         return {"start_session": int(start)} if start in starts else None
     return {}
 
@@ -455,7 +455,7 @@ def journal_panel_context(request: HttpRequest, client: ClientRecord) -> dict[st
         JournalEntry.objects.written_by(user).filter(client=client).select_related("session")
     )  # type: ignore[arg-type]
     points = alliance.alliance_series(client)
-    episodes = alliance.ruptures(points)
+    episodes = alliance.ruptures(points, client.clinic)
     index = {p.session: i for i, p in enumerate(points)}
     labels = dict(Reaction.choices)
     markers = []
