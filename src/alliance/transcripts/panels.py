@@ -1,0 +1,37 @@
+"""The transcripts section of the clinician's client page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+
+def staff_panel(request: HttpRequest, client: Any) -> dict[str, Any] | None:
+    """The therapist's own transcripts of this client, and their listening trend."""
+    from alliance.nlp.metrics import trend
+    from alliance.transcripts.models import Transcript
+
+    if not client.care_team.filter(therapist=request.user).exists():
+        return None
+    mine = Transcript.objects.filter(client=client, uploaded_by=request.user).select_related("session")
+    analysed = [t.metrics for t in mine.filter(status=Transcript.Status.DONE).order_by("session__number") if t.metrics]
+    labels = {
+        "reflection_to_question": "Reflections per question",
+        "percent_complex_reflections": "Complex reflections (%)",
+        "percent_open_questions": "Open questions (%)",
+        "change_talk_share": "Client change talk (% of change + sustain)",
+    }
+    rows = []
+    if len(analysed) >= 2:
+        metrics = trend(analysed)["metrics"]
+        rows = [
+            {"label": label, **metrics[key]} for key, label in labels.items() if key in metrics
+        ]
+    return {
+        "client": client,
+        "transcripts": mine[:10],
+        "recording_consent": client.has_consent("recording"),
+        "trend": rows,
+        "sessions_analysed": len(analysed),
+    }
