@@ -184,3 +184,68 @@ def test_paper_entry_scores_total_only(client, personas):
     assert r.status_code == 302
     resp = Response.objects.get()
     assert resp.source == "paper" and resp.total == 31.5 and "below_cutoff" in resp.flags
+
+
+def _run_worker():
+    from django.core.management import call_command
+
+    call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emailed_link_is_made_by_the_worker_and_works_once(client, personas, mailoutbox):
+    from django.core.cache import cache
+
+    cache.clear()
+    adm = assign(personas.client)
+    sign_in(client, personas.therapist)
+    url = reverse("measures_email_link", args=[adm.pk])
+    r = client.post(url, follow=True)
+    assert "will be emailed" in r.content.decode()
+    # A double submit sends nothing more.
+    again = client.post(url, follow=True)
+    assert "nothing more was sent" in again.content.decode()
+    assert not AccessLink.objects.exists()  # the token is made in the worker, never queued
+    _run_worker()
+    assert len(mailoutbox) == 1 and AccessLink.objects.count() == 1
+    msg = mailoutbox[0]
+    assert msg.to == [personas.client_user.email]
+    assert "PHQ" not in msg.subject + msg.body  # no clinical content in the email
+    token = msg.body.split("/m/")[1].split("/")[0]
+    link = AccessLink.objects.get()
+    assert link.token_hash == AccessLink.hash_token(token) and link.created_by == personas.therapist
+    client.logout()
+    assert client.post(reverse("measures_link", args=[token]), phq9_post(adm, [0] * 9)).status_code == 302
+    assert Response.objects.get().source == "link"
+    cache.clear()
+
+
+def test_email_link_refuses_closed_questionnaires_missing_addresses_and_other_teams(
+    client, personas, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+    from django_tasks_db.models import DBTaskResult
+
+    cache.clear()
+    adm = assign(personas.client)
+    url = reverse("measures_email_link", args=[adm.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_in(client, personas.colleague)  # same clinic, not on the care team
+        assert client.post(url).status_code == 404
+        sign_in(client, personas.therapist)
+        personas.client_user.email = ""
+        personas.client_user.save()
+        r = client.post(url, follow=True)
+        assert "no active email address" in r.content.decode()
+        Administration.objects.filter(pk=adm.pk).update(status=Administration.Status.CANCELLED)
+        r = client.post(url, follow=True)
+        assert "already completed or cancelled" in r.content.decode()
+    assert not DBTaskResult.objects.exists()
+    # The same press on an open questionnaire with an address does queue the email.
+    personas.client_user.email = "cleo@example.org"
+    personas.client_user.save()
+    Administration.objects.filter(pk=adm.pk).update(status=Administration.Status.PENDING)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url)
+    assert DBTaskResult.objects.count() == 1
+    cache.clear()

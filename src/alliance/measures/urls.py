@@ -8,6 +8,7 @@ urlpatterns = [
     path("clients/<uuid:client_id>/measures/episodes/", views.episode_change, name="measures_episode_change"),
     path("clients/<uuid:client_id>/measures/import/", views.fhir_import, name="measures_fhir_import"),
     path("measures/administrations/<uuid:administration_id>/link/", views.issue_link, name="measures_issue_link"),
+    path("measures/administrations/<uuid:administration_id>/email/", views.email_link, name="measures_email_link"),
     path("measures/responses/<uuid:response_id>/", views.response_detail, name="measures_response"),
     path("measures/responses/<uuid:response_id>/fhir/", views.fhir_export, name="measures_fhir_export"),
     path("clinic/measures/", views.clinic_measure_settings, name="measures_clinic_settings"),

@@ -125,6 +125,47 @@ def issue_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpRespon
     )
 
 
+EMAIL_LINK_GAP_SECONDS = 300
+
+
+@staff(*CLINICAL_STAFF)
+@require_POST
+def email_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
+    """Email the client a single-use link to an open questionnaire, through the worker.
+
+    A second press within five minutes (double submit, impatient retry) sends nothing more.
+    """
+    from django.core.cache import cache
+
+    from alliance.measures import tasks
+
+    adm = Administration.objects.filter(pk=administration_id, clinic=request.user.clinic).first()  # type: ignore[union-attr]
+    if adm is None:
+        raise Http404
+    client = _care_team_client(request, adm.client_id, record_type="measure_assignment", action="")
+    if not adm.is_open:
+        messages.error(request, "That questionnaire is already completed or cancelled; nothing was sent.")
+        return redirect("client_detail", client_id=client.pk)
+    user = client.user
+    if user is None or not user.email or not user.is_active:
+        messages.error(
+            request,
+            f"{client.display_name} has no active email address on file; make a single-use link and send it "
+            "another way. Nothing was sent.",
+        )
+        return redirect("client_detail", client_id=client.pk)
+    if not cache.add(f"measures:email-link:{adm.pk}", "sent", timeout=EMAIL_LINK_GAP_SECONDS):
+        messages.info(request, "A link to this questionnaire was emailed a moment ago; nothing more was sent.")
+        return redirect("client_detail", client_id=client.pk)
+    audit.record_request(request, "create", "measure_link", client=client, note=f"{adm.instrument_id} by email")
+    transaction.on_commit(lambda: tasks.email_questionnaire_link.enqueue(str(adm.pk), str(request.user.pk)))
+    messages.success(
+        request,
+        f"A single-use link to the {adm.instrument.short_name} will be emailed to {client.display_name} shortly.",
+    )
+    return redirect("client_detail", client_id=client.pk)
+
+
 @staff(*CLINICAL_STAFF)
 def paper_entry(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """Score-only entry of a total given on paper, for any instrument."""

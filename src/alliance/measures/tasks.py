@@ -1,0 +1,42 @@
+"""Background work for measures (run by the task worker)."""
+
+from __future__ import annotations
+
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django_tasks import task
+
+
+@task()
+def email_questionnaire_link(administration_id: str, issued_by_id: str) -> int:
+    """Issue a single-use link to one open questionnaire and email it to the client.
+
+    The link is made here, in the worker, so the token never sits in the task queue: the database
+    only ever holds its hash.  The email names no instrument and no clinical content.  Returns the
+    number of emails sent (0 when the questionnaire closed or the client has no address meanwhile).
+    """
+    from alliance.accounts.models import User
+    from alliance.checkins.schedule import site_url
+    from alliance.measures.models import AccessLink, Administration, MeasureSettings
+
+    adm = Administration.objects.select_related("client__user", "clinic").filter(pk=administration_id).first()
+    if adm is None or not adm.is_open:
+        return 0
+    user = adm.client.user
+    if user is None or not user.email or not user.is_active:
+        return 0
+    issued_by = User.objects.get(pk=issued_by_id)
+    hours = MeasureSettings.for_clinic(adm.clinic).link_valid_hours
+    _, token = AccessLink.issue(adm, issued_by, hours)
+    body = render_to_string(
+        "measures/email/questionnaire_link.txt",
+        {
+            "greeting_name": adm.client.display_name,
+            "clinic": adm.clinic.name,
+            "link": site_url() + reverse("measures_link", args=[token]),
+            "hours": hours,
+        },
+    )
+    send_mail("A short questionnaire from your care team", body, None, [user.email])
+    return 1
