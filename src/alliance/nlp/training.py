@@ -407,8 +407,17 @@ Targets were not reached with this model family; these were tried and left out:
 - negation-scope features, heavier previous-turn weights, C from 0.2 to 30: within ±0.01.
 What did help a little (1.1.0 over 1.0.0): words of the turns two before and after (simple/complex
 +0.02, input subtype +0.01, the others within ±0.005).
-A fine-tuned or frozen transformer (all-MiniLM-L6-v2) was ruled out for run time: at about
-0.6 GFLOP per utterance it cannot reach 500 utterances/s on 2 CPU cores.
+- frozen all-MiniLM-L6-v2 sentence embeddings of the utterance and its neighbours added to these
+  features: behaviour +0.012, client talk +0.013, subtypes within ±0.002; static per-token
+  MiniLM vectors (model2vec-style): behaviour +0.007, the others within ±0.006.
+
+A fine-tuned all-MiniLM-L6-v2 (neighbouring turns as context) averaged with this model comes
+closer to the targets but not to them (folds 1 and 2 of 5: behaviour 0.776 and 0.756, client talk
+0.564 and 0.514, simple/complex 0.687 and 0.664, open/closed 0.763 and 0.750), and the encoder
+alone, exported to ONNX and quantised to int8, runs at about 170 utterances/s with the previous
+turn as context on 2 CPU cores, a third of the 500/s budget for the whole analysis. It is therefore
+not shipped; `docs/nlp.md` has the figures and `benchmarks/transformer_feasibility.py` reproduces
+them.
 
 ## Known limits
 - Sustain talk is the weakest class (see its recall in the confusion matrix): many sustain
