@@ -103,3 +103,22 @@ def test_grouped_folds_never_split_a_video(records):
     assert [f.tolist() for f in training.grouped_folds(groups, 2, seed=0)] == [
         f.tolist() for f in folds
     ]
+
+
+def test_reliability_reads_the_cross_validation_stored_with_the_artifact(records, tmp_path):
+    from alliance.nlp.model import default_artifact, reliability
+
+    shipped = default_artifact()
+    version = shipped.stem[len("model-") :]
+    rows = reliability(version)
+    heads = {r["head"]: r for r in rows}
+    assert {"behaviour", "talk_type", "question_type", "reflection_type"} <= set(heads)
+    meta = TranscriptModel.load(shipped).metadata_["cv"]["heads"]["talk_type"]
+    assert heads["talk_type"]["macro_f1"] == pytest.approx(meta["macro_f1_mean"])
+    assert dict(heads["talk_type"]["classes"])["sustain"] == pytest.approx(meta["per_class_f1_mean"]["sustain"])
+    assert heads["behaviour"]["folds"] == 5
+    # An artifact saved without cross-validation, an unknown version or a path trick: nothing.
+    model = training.default_model(0).fit(training.contexts(records), training.labels(records))
+    model.save(tmp_path, "0.0.1")
+    assert reliability("0.0.1", tmp_path) == []
+    assert reliability("9.9.9") == [] and reliability("../x") == [] and reliability("") == []

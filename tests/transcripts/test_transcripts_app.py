@@ -89,6 +89,11 @@ def test_upload_confirm_analyse_and_read_feedback(client, transactional_db, pers
     assert done.status_code == 204 and done["HX-Refresh"] == "true"
     html = client.get(feedback_url).content.decode()
     assert "Listening skills" in html and "not an evaluation" in html and "The session, coded" in html
+    # How reliable each code is, from the shipped artifact's own cross-validation figures.
+    from alliance.nlp.model import load_model
+
+    behaviour_f1 = load_model().metadata_["cv"]["heads"]["behaviour"]["macro_f1_mean"]
+    assert "How reliable are these codes?" in html and f"{behaviour_f1:.2f}" in html
     assert AuditEvent.objects.filter(client=personas.client, record_type="transcript_feedback").exists()
     # Private to the therapist who uploaded it.
     personas.client.care_team.create(clinic=personas.clinic, therapist=personas.colleague)
@@ -150,3 +155,60 @@ def test_client_page_shows_the_listening_trend_over_sessions(client, personas):
     assert "over 3 analysed sessions" in html
     row = re.search(r"Reflections per question</th><td>0.5</td><td>1.6</td><td>[\d.]+</td><td>(\w+)</td>", html)
     assert row and row.group(1) == "improving"
+
+
+RUPTURE_SESSION = b"""Therapist: How did the breathing exercise go this week?
+Sam: Honestly this is pointless. You don't understand what it's like.
+Therapist: It sounds like the exercise felt useless, and I missed how hard this week was.
+Sam: Yeah. It was a hard week.
+"""
+
+
+def test_feedback_lists_rupture_moments_linked_to_the_turn_and_the_timeline(
+    client, transactional_db, personas, django_capture_on_commit_callbacks
+):
+    grant(personas.client, "recording", personas.therapist)
+    sign_in(client, personas.therapist)
+    _upload(client, personas, name="session.txt", content=RUPTURE_SESSION)
+    transcript = Transcript.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("transcript_speakers", args=[personas.client.pk, transcript.pk]), {"therapist": "Therapist"})
+    _run_worker()
+    transcript.refresh_from_db()
+    moments = transcript.metrics["rupture_moments"]
+    assert transcript.status == "done" and [m["index"] for m in moments] == [1]
+    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    assert "confrontation at turn 2" in html and 'href="#turn-1"' in html and 'id="turn-1"' in html
+    assert reverse("alliance_timeline", args=[personas.client.pk]) in html
+
+
+def test_admin_sets_text_deletion_and_can_clear_earlier_transcripts(client, personas):
+    from alliance.clients.models import TherapySession
+    from tests.conftest import ADMIN_ONLY, assert_persona_matrix
+
+    url = reverse("transcripts_clinic_settings")
+    assert_persona_matrix(client, personas, url, ADMIN_ONLY)
+    session = TherapySession.objects.create(
+        clinic=personas.clinic, client=personas.client, therapist=personas.therapist, number=1,
+        scheduled_at="2026-11-20T10:00:00Z",
+    )
+    common = {"clinic": personas.clinic, "client": personas.client, "session": session, "uploaded_by": personas.therapist, "filename": "s.txt", "file_format": "plain"}
+    done = Transcript.objects.create(**common, text="Therapist: hello", analysis="{}", status="done", metrics={"counts": {}})
+    waiting = Transcript.objects.create(**common, text="Therapist: hi", status="needs_roles")
+    sign_in(client, personas.admin)
+    # Clearing earlier transcripts without turning deletion on: refused, nothing changes.
+    bad = client.post(url, {"apply_to_existing": "on"})
+    assert bad.status_code == 400 and "nothing was changed" in bad.content.decode()
+    done.refresh_from_db()
+    assert done.text == "Therapist: hello" and not TranscriptSettings.for_clinic(personas.clinic).delete_text_after_analysis
+    # Turning it on alone keeps what was analysed before.
+    client.post(url, {"delete_text_after_analysis": "on"})
+    done.refresh_from_db()
+    assert TranscriptSettings.for_clinic(personas.clinic).delete_text_after_analysis and done.text
+    r = client.post(url, {"delete_text_after_analysis": "on", "apply_to_existing": "on"}, follow=True)
+    assert "The text of 1 earlier transcript was deleted" in r.content.decode()
+    done.refresh_from_db()
+    waiting.refresh_from_db()
+    assert done.text == "" and done.analysis == "" and done.text_deleted_at and done.metrics == {"counts": {}}
+    assert waiting.text == "Therapist: hi"  # not analysed yet: the worker applies the setting later
+    assert AuditEvent.objects.filter(record_type="clinic_settings", note__contains="1 cleared").exists()

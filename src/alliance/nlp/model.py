@@ -210,3 +210,47 @@ def load_model(path: str | os.PathLike[str] | None = None) -> TranscriptModel:
     except OSError:
         raise ArtifactError(f"{p}: model artifact not found") from None
     return _load_cached(str(p.resolve()), mtime)
+
+
+RELIABILITY_HEADS = (
+    ("behaviour", "Therapist behaviour (reflection, question, input, other)"),
+    ("question_type", "Open or closed question"),
+    ("reflection_type", "Simple or complex reflection"),
+    ("input_type", "Kind of therapist input"),
+    ("talk_type", "Client change, neutral or sustain talk"),
+)
+
+
+def reliability(version: str, directory: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+    """How well each code agreed with expert coders in the artifact's cross-validation.
+
+    One row per head: ``{"head", "label", "macro_f1", "sd", "folds", "classes": [(class, F1)]}``,
+    read from the metrics stored in ``model-<version>.json`` (written by ``alliance nlp train``).
+    Empty when that version's metadata is not shipped (for example an analysis made by a model
+    that has since been replaced) or holds no cross-validation.
+    """
+    folder = Path(directory) if directory is not None else ARTIFACT_DIR
+    if not version or "/" in version or "\\" in version:
+        return []
+    path = folder / f"model-{version}.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    heads = (meta.get("cv") or {}).get("heads") or {}
+    rows = []
+    for head, label in RELIABILITY_HEADS:
+        rep = heads.get(head)
+        if not rep:
+            continue
+        rows.append(
+            {
+                "head": head,
+                "label": label,
+                "macro_f1": float(rep["macro_f1_mean"]),
+                "sd": float(rep["macro_f1_sd"]),
+                "folds": len(rep.get("macro_f1_folds", [])),
+                "classes": [(c, float(rep["per_class_f1_mean"][c])) for c in rep["labels"]],
+            }
+        )
+    return rows

@@ -43,3 +43,25 @@ class SpeakerForm(forms.Form):
     def __init__(self, *args, speakers, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["therapist"].choices = [(name, name) for name in speakers]
+
+
+class TranscriptSettingsForm(forms.Form):
+    delete_text_after_analysis = forms.BooleanField(
+        required=False,
+        label="Delete transcript text after analysis",
+        help_text="Keep only the numbers (rates, counts, turn numbers of possible rupture moments); "
+        "the words, the coded transcript and the examples are gone for good.",
+    )
+    apply_to_existing = forms.BooleanField(
+        required=False,
+        label="Also delete the text of transcripts analysed before",
+        help_text="Only with the setting above. Cannot be undone.",
+    )
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        if data.get("apply_to_existing") and not data.get("delete_text_after_analysis"):
+            raise forms.ValidationError(
+                "Earlier transcripts can only be cleared while text deletion is on; nothing was changed."
+            )
+        return data

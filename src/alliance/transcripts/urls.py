@@ -6,4 +6,5 @@ urlpatterns = [
     path("clients/<uuid:client_id>/transcripts/new/", views.upload, name="transcript_upload"),
     path("clients/<uuid:client_id>/transcripts/<uuid:transcript_id>/speakers/", views.speakers, name="transcript_speakers"),
     path("clients/<uuid:client_id>/transcripts/<uuid:transcript_id>/", views.feedback, name="transcript_feedback"),
+    path("clinic/transcripts/", views.clinic_transcript_settings, name="transcripts_clinic_settings"),
 ]

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from alliance.accounts.models import CLINICAL_ROLES
+from alliance.accounts.models import CLINICAL_ROLES, Role
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
@@ -18,8 +18,8 @@ from alliance.core.access import staff
 from alliance.nlp.roles import guess_roles
 from alliance.nlp.transcripts import TranscriptError, decode, parse_transcript
 from alliance.transcripts import tasks
-from alliance.transcripts.forms import SpeakerForm, TranscriptUploadForm
-from alliance.transcripts.models import Transcript
+from alliance.transcripts.forms import SpeakerForm, TranscriptSettingsForm, TranscriptUploadForm
+from alliance.transcripts.models import Transcript, TranscriptSettings
 
 audit.register_record_type("transcript", "a session transcript")
 audit.register_record_type("transcript_feedback", "feedback on a session transcript")
@@ -104,7 +104,17 @@ def _feedback_context(transcript: Transcript) -> dict[str, object]:
         reverse=True,
     )[:3]
     closed = [u for u in utterances if u["question_type"] == "closed"][:5]
-    return {"transcript": transcript, "m": transcript.metrics, "utterances": utterances, "best_reflections": reflections, "closed_questions": closed, "disclaimer": data["disclaimer"] if data else None}
+    from alliance.nlp.model import reliability
+
+    return {
+        "transcript": transcript,
+        "m": transcript.metrics,
+        "utterances": utterances,
+        "best_reflections": reflections,
+        "closed_questions": closed,
+        "disclaimer": data["disclaimer"] if data else None,
+        "reliability": reliability(transcript.model_version),
+    }
 
 
 @staff(*CLINICAL)
@@ -119,3 +129,28 @@ def feedback(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRe
         response["HX-Refresh"] = "true"
         return response
     return render(request, "transcripts/feedback.html", context)
+
+
+@staff(Role.ADMIN)
+def clinic_transcript_settings(request: HttpRequest) -> HttpResponse:
+    """Clinic admin: whether transcript text is kept after analysis (and clearing earlier ones)."""
+    from django.contrib import messages
+
+    clinic = request.user.clinic  # type: ignore[union-attr]
+    obj = TranscriptSettings.for_clinic(clinic)
+    form = TranscriptSettingsForm(request.POST or None, initial={"delete_text_after_analysis": obj.delete_text_after_analysis})
+    if request.method == "POST" and form.is_valid():
+        cleared = 0
+        with transaction.atomic():
+            obj.delete_text_after_analysis = form.cleaned_data["delete_text_after_analysis"]
+            obj.save()
+            if form.cleaned_data["apply_to_existing"]:
+                cleared = Transcript.objects.filter(
+                    clinic=clinic, status=Transcript.Status.DONE, text_deleted_at__isnull=True
+                ).update(text="", analysis="", text_deleted_at=timezone.now())
+            note = "transcripts: delete text" if obj.delete_text_after_analysis else "transcripts: keep text"
+            audit.record_request(request, "update", "clinic_settings", note=f"{note}; {cleared} cleared")
+        done = " The text of {} earlier transcript{} was deleted.".format(cleared, "" if cleared == 1 else "s") if cleared else ""
+        messages.success(request, "Transcript settings saved." + done)
+        return redirect("transcripts_clinic_settings")
+    return render(request, "transcripts/clinic_settings.html", {"form": form}, status=400 if form.errors else 200)
