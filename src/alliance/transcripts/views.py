@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, time
 
+from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +16,7 @@ from alliance.clients.models import ClientRecord, TherapySession
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import staff
+from alliance.nlp.model import reliability
 from alliance.nlp.roles import guess_roles
 from alliance.nlp.transcripts import TranscriptError, decode, parse_transcript
 from alliance.transcripts import tasks
@@ -104,8 +106,6 @@ def _feedback_context(transcript: Transcript) -> dict[str, object]:
         reverse=True,
     )[:3]
     closed = [u for u in utterances if u["question_type"] == "closed"][:5]
-    from alliance.nlp.model import reliability
-
     return {
         "transcript": transcript,
         "m": transcript.metrics,
@@ -134,8 +134,6 @@ def feedback(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRe
 @staff(Role.ADMIN)
 def clinic_transcript_settings(request: HttpRequest) -> HttpResponse:
     """Clinic admin: whether transcript text is kept after analysis (and clearing earlier ones)."""
-    from django.contrib import messages
-
     clinic = request.user.clinic  # type: ignore[union-attr]
     obj = TranscriptSettings.for_clinic(clinic)
     form = TranscriptSettingsForm(request.POST or None, initial={"delete_text_after_analysis": obj.delete_text_after_analysis})
