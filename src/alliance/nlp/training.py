@@ -404,12 +404,13 @@ Targets were not reached with this model family; these were tried and left out:
   and session means: no gain (behaviour −0.002 to +0.006, client talk −0.03);
 - per-class decision offsets tuned for macro-F1 on training folds: −0.02 to +0.01;
 - averaging with a naive-Bayes-weighted logistic regression: +0.003;
-- negation-scope features, heavier previous-turn weights, C from 0.2 to 30: within ±0.01.
+- negation-scope features, heavier previous-turn weights, C from 0.2 to 30: within ±0.01;
+- frozen all-MiniLM-L6-v2 sentence embeddings of the utterance and its neighbours added to these
+  features: behaviour +0.012, client talk +0.013, subtypes within ±0.002, but the encoder alone
+  runs below the throughput budget (below); static per-token MiniLM vectors (model2vec-style):
+  behaviour +0.007, the others within ±0.006.
 What did help a little (1.1.0 over 1.0.0): words of the turns two before and after (simple/complex
 +0.02, input subtype +0.01, the others within ±0.005).
-- frozen all-MiniLM-L6-v2 sentence embeddings of the utterance and its neighbours added to these
-  features: behaviour +0.012, client talk +0.013, subtypes within ±0.002; static per-token
-  MiniLM vectors (model2vec-style): behaviour +0.007, the others within ±0.006.
 
 A fine-tuned all-MiniLM-L6-v2 (neighbouring turns as context) averaged with this model comes
 closer to the targets but not to them (folds 1 and 2 of 5: behaviour 0.776 and 0.756, client talk
