@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -20,6 +19,7 @@ from django.urls import reverse
 
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule
 from alliance.clients.models import ClientRecord
+from alliance.core.emails import site_url
 
 AFTER_SESSION_DELAY = timedelta(hours=2)
 
@@ -99,10 +99,6 @@ def create_due_check_ins(now: datetime) -> int:
             made = False
         created += made
     return created
-
-
-def site_url() -> str:
-    return getattr(settings, "SITE_URL", "") or "http://localhost:8000"
 
 
 def send_due_reminders(now: datetime) -> int:

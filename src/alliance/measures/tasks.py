@@ -7,6 +7,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
 
+from alliance.core.emails import site_url
+
 
 @task()
 def email_questionnaire_link(administration_id: str, issued_by_id: str) -> int:
@@ -17,7 +19,6 @@ def email_questionnaire_link(administration_id: str, issued_by_id: str) -> int:
     number of emails sent (0 when the questionnaire closed or the client has no address meanwhile).
     """
     from alliance.accounts.models import User
-    from alliance.checkins.schedule import site_url
     from alliance.measures.models import AccessLink, Administration, MeasureSettings
 
     adm = Administration.objects.select_related("client__user", "clinic").filter(pk=administration_id).first()

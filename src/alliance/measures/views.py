@@ -59,6 +59,14 @@ def _care_team_client(request: HttpRequest, client_id: Any, **kwargs: Any) -> Cl
     return client
 
 
+def _care_team_administration(request: HttpRequest, administration_id: Any) -> tuple[Administration, ClientRecord]:
+    """An administration of this clinic whose client the signed-in clinician treats, else 404."""
+    adm = Administration.objects.filter(pk=administration_id, clinic=request.user.clinic).first()  # type: ignore[union-attr]
+    if adm is None:
+        raise Http404
+    return adm, _care_team_client(request, adm.client_id, record_type="measure_assignment", action="")
+
+
 # --- Clinician: assign, paper entry, episodes, links -----------------------------------------
 
 
@@ -107,12 +115,9 @@ def assign(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def issue_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
     """A single-use link the clinician can send to the client; shown once, stored hashed."""
-    adm = Administration.objects.filter(pk=administration_id, clinic=request.user.clinic).first()  # type: ignore[union-attr]
-    if adm is None:
-        raise Http404
-    client = _care_team_client(request, adm.client_id, record_type="measure_assignment", action="")
+    adm, client = _care_team_administration(request, administration_id)
     if not adm.is_open:
-        messages.error(request, "That questionnaire is already completed or cancelled.")
+        messages.error(request, "That questionnaire is already completed or cancelled; no link was made.")
         return redirect("client_detail", client_id=client.pk)
     hours = MeasureSettings.for_clinic(client.clinic).link_valid_hours
     link, token = AccessLink.issue(adm, request.user, hours)
@@ -139,12 +144,9 @@ def email_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpRespon
 
     from alliance.measures import tasks
 
-    adm = Administration.objects.filter(pk=administration_id, clinic=request.user.clinic).first()  # type: ignore[union-attr]
-    if adm is None:
-        raise Http404
-    client = _care_team_client(request, adm.client_id, record_type="measure_assignment", action="")
+    adm, client = _care_team_administration(request, administration_id)
     if not adm.is_open:
-        messages.error(request, "That questionnaire is already completed or cancelled; nothing was sent.")
+        messages.error(request, "That questionnaire is already completed or cancelled; no link was made.")
         return redirect("client_detail", client_id=client.pk)
     user = client.user
     if user is None or not user.email or not user.is_active:
