@@ -106,6 +106,17 @@ def personas(db: Any) -> Personas:
     )
 
 
+def run_worker() -> None:
+    """Run every queued background task once, through the real ``db_worker`` command.
+
+    The worker opens and closes its own connections, as in production, so tests that use it
+    commit their data (``transactional_db`` / ``django_db(transaction=True)``).
+    """
+    from django.core.management import call_command
+
+    call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--no-reload", verbosity=0)
+
+
 def sign_in(django_client, user: User | None) -> None:
     """Sign in as `user` as if they had passed password and MFA (or the emailed link)."""
     django_client.logout()

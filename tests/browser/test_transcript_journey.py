@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management import call_command
-
 from alliance.accounts.models import Clinic, Role
 from alliance.transcripts.models import Transcript
 from tests.browser.conftest import staff_login
-from tests.conftest import grant, make_client, make_staff
+from tests.conftest import grant, make_client, make_staff, run_worker
 
 FIXTURE = Path(__file__).resolve().parents[1] / "nlp" / "fixtures" / "zoom.vtt"
 
@@ -32,7 +30,7 @@ def test_upload_vtt_wait_for_analysis_open_feedback(page):
     page.wait_for_url("**/transcripts/*/")
     page.get_by_text("Analysing the transcript").wait_for()
     # The background worker picks the job up while the page polls.
-    call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--no-reload", verbosity=0)
+    run_worker()
     page.get_by_role("heading", name="Listening skills").wait_for(timeout=20_000)
     assert Transcript.objects.get().status == "done"
     assert page.get_by_role("heading", name="The session, coded").is_visible()

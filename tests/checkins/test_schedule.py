@@ -14,6 +14,7 @@ from django.utils import timezone
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule, hash_token
 from alliance.checkins.schedule import due_for_client, in_quiet_hours, latest_due, run_cycle
 from alliance.clients.models import ClientRecord
+from tests.conftest import run_worker
 
 
 def utc(*args):
@@ -174,7 +175,7 @@ def test_the_task_worker_sends_reminders(consent_texts, personas):
     schedule(personas)
     call_command("send_reminders", "--enqueue", "--now", "2026-03-01T23:05:00+00:00")
     assert mail.outbox == []
-    call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay")
+    run_worker()
     assert len(mail.outbox) == 1 and CheckIn.objects.get().reminders_sent == 1
 
 

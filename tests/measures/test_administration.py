@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance.measures.models import AccessLink, Administration, Assignment, Response
-from tests.conftest import sign_in
+from tests.conftest import run_worker, sign_in
 from tests.measures.helpers import assign, phq9_post
 
 pytestmark = pytest.mark.django_db
@@ -186,12 +186,6 @@ def test_paper_entry_scores_total_only(client, personas):
     assert resp.source == "paper" and resp.total == 31.5 and "below_cutoff" in resp.flags
 
 
-def _run_worker():
-    from django.core.management import call_command
-
-    call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", verbosity=0)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_emailed_link_is_made_by_the_worker_and_works_once(client, personas, mailoutbox):
     from django.core.cache import cache
@@ -206,7 +200,7 @@ def test_emailed_link_is_made_by_the_worker_and_works_once(client, personas, mai
     again = client.post(url, follow=True)
     assert "nothing more was sent" in again.content.decode()
     assert not AccessLink.objects.exists()  # the token is made in the worker, never queued
-    _run_worker()
+    run_worker()
     assert len(mailoutbox) == 1 and AccessLink.objects.count() == 1
     msg = mailoutbox[0]
     assert msg.to == [personas.client_user.email]

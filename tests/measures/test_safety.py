@@ -12,16 +12,12 @@ from django.utils import timezone
 
 from alliance.core.models import AuditEvent
 from alliance.monitoring.models import Alert
-from tests.conftest import sign_in
+from tests.conftest import run_worker, sign_in
 from tests.measures.helpers import assign, phq9_post
 
 pytestmark = pytest.mark.django_db
 
 LOW_TOTAL_ITEM9 = [0, 0, 0, 0, 0, 0, 0, 0, 1]  # total 1, "minimal": item 9 counts whatever the total
-
-
-def run_worker():
-    call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", verbosity=0)
 
 
 def submit_item9(client, personas):

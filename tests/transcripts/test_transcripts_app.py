@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from alliance.core.models import AuditEvent
 from alliance.transcripts.models import Transcript, TranscriptSettings
-from tests.conftest import grant, sign_in
+from tests.conftest import grant, run_worker, sign_in
 
 FIXTURES = Path(__file__).resolve().parents[1] / "nlp" / "fixtures"
 
@@ -23,12 +23,6 @@ def _upload(client, personas, name="zoom.vtt", content=None, **extra):
         reverse("transcript_upload", args=[personas.client.pk]),
         {"session": "new", "session_date": "2026-11-20", "file": SimpleUploadedFile(name, data), **extra},
     )
-
-
-def _run_worker():
-    # The worker opens and closes its own connections, as it does in production, so these
-    # tests commit their data (transactional_db) instead of running inside one transaction.
-    call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--no-reload", verbosity=0)
 
 
 def test_upload_needs_recording_consent(client, personas):
@@ -80,7 +74,7 @@ def test_upload_confirm_analyse_and_read_feedback(client, transactional_db, pers
     feedback_url = reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])
     waiting = client.get(feedback_url, HTTP_HX_REQUEST="true")
     assert b"Analysing" in waiting.content and b'hx-trigger="every 2s"' in waiting.content
-    _run_worker()
+    run_worker()
     transcript.refresh_from_db()
     assert transcript.status == "done", transcript.error
     assert transcript.metrics["counts"]["questions"] >= 1
@@ -110,7 +104,7 @@ def test_clinic_can_keep_only_the_metrics(client, transactional_db, personas, dj
     name = next(n for n, r in transcript.speaker_roles().items() if r == "therapist")
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("transcript_speakers", args=[personas.client.pk, transcript.pk]), {"therapist": name})
-    _run_worker()
+    run_worker()
     transcript.refresh_from_db()
     assert transcript.status == "done" and transcript.text == "" and transcript.analysis == ""
     assert transcript.text_deleted_at is not None and transcript.metrics["counts"]
@@ -173,7 +167,7 @@ def test_feedback_lists_rupture_moments_linked_to_the_turn_and_the_timeline(
     transcript = Transcript.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("transcript_speakers", args=[personas.client.pk, transcript.pk]), {"therapist": "Therapist"})
-    _run_worker()
+    run_worker()
     transcript.refresh_from_db()
     moments = transcript.metrics["rupture_moments"]
     assert transcript.status == "done" and [m["index"] for m in moments] == [1]
