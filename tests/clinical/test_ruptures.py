@@ -107,6 +107,17 @@ def test_concern_between_sessions_opens_an_episode_on_a_ceiling_series():
     assert report.low_information  # still honest about the ratings themselves
 
 
+def test_repeated_task_not_working_opens_an_episode_and_blocks_repair_while_it_repeats():
+    series = [SessionRating(n, 5) for n in (1, 2, 3)] + [
+        SessionRating(4, 5, task_not_working=True),
+        SessionRating(5, 5, task_not_working=True),
+        SessionRating(6, 5),
+    ]
+    report = detect_ruptures(series)
+    assert summary(report) == [(4, 4, 6, "repaired", "task_not_working")]
+    assert "a task isn't working" in report.episodes[0].evidence["explanation"]
+
+
 def test_sessions_without_a_rating_and_unsorted_input():
     series = [SessionRating(4, 2), SessionRating(1, 5), SessionRating(2, 5), SessionRating(3, 5),
               SessionRating(5, None), SessionRating(6, 5)]

@@ -160,6 +160,47 @@ def test_concern_between_sessions_opens_the_episode_for_the_next_session(persona
     assert e.status == "repaired" and e.end_session == 5
 
 
+def test_task_not_working_said_twice_opens_an_episode_with_its_alert(client, personas):
+    import datetime as dt
+
+    from django.urls import reverse
+
+    from alliance.goals.models import Task, TaskUpdate
+    from tests.conftest import sign_in
+    from tests.goals.test_goals import make_goal
+    from tests.monitoring.helpers import START
+
+    c = personas.client
+    series(c, [5, 5, 5])
+    goal = make_goal(personas, "Sleep better")
+    task = Task.objects.create(
+        clinic=c.clinic, client=c, goal=goal, description="Wind down at ten",
+        rationale="A routine helps sleep", created_by=personas.therapist,
+    )
+    sign_in(client, personas.client_user)
+    url = reverse("task_mine_update", args=[task.pk])
+    client.post(url, {"not_working": "on", "note": "I work late"})
+    assert episodes(c) == [] and not Alert.objects.filter(client=c, kind="rupture").exists()
+    client.post(url, {"not_working": "on"})
+    (e,) = episodes(c)
+    assert e.rules == ["task_not_working"] and e.start_session == 4 and e.status == "open"
+    alert = Alert.objects.get(client=c, kind="rupture")
+    assert e.alert_id == alert.pk and "task_not_working" in alert.rules
+    assert "I work late" not in str(alert.evidence) + alert.reason  # no client words in alerts
+    # A third "not working" joins the same episode and alert; nothing new is opened.
+    client.post(url, {"not_working": "on"})
+    assert len(episodes(c)) == 1 and Alert.objects.filter(client=c, kind="rupture").count() == 1
+    # Session 4 (held after the signal) carries it, so its rating cannot repair; session 5's does.
+    TaskUpdate.objects.filter(task=task).update(created_at=START + dt.timedelta(days=7 * 3 + 3))
+    rate(c, 4, 5)
+    e.refresh_from_db()
+    assert e.status == "open"
+    rate(c, 5, 5)
+    e.refresh_from_db()
+    alert.refresh_from_db()
+    assert (e.status, e.end_session) == ("repaired", 5) and alert.status == "closed"
+
+
 def test_lenient_clinic_setting_finds_more_and_stores_what_it_used(personas):
     c = personas.client
     MonitoringSettings.objects.filter(clinic=c.clinic).update(

@@ -39,3 +39,21 @@ def raise_alert(client: Any, *, kind: str, reason: str, evidence: dict[str, Any]
         logger.warning("Could not raise a %s alert in the monitoring app.", kind)
         return None
     return alert.pk
+
+
+def task_not_working(task: Any, count: int) -> uuid.UUID | None:
+    """A repeated "this isn't working for me" is a rupture signal: the monitoring app opens or
+    joins the client's rupture episode and its alert, as it does for a concern. Without the
+    monitoring app, a plain rupture alert. Returns the alert's id, or None."""
+    try:
+        from alliance.monitoring.detection import on_task_not_working
+    except ImportError:
+        return raise_alert(
+            task.client,
+            kind="rupture",
+            reason="The client said a task isn't working for them, more than once",
+            evidence={"source": "task_not_working", "task": str(task.pk), "count": count},
+        )
+    with transaction.atomic():
+        episode = on_task_not_working(task)
+    return None if episode is None else episode.alert_id

@@ -22,9 +22,9 @@ from alliance.clients.models import ClientRecord
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import client_only, staff
+from alliance.goals import hooks
 from alliance.goals.charts import gas_chart
 from alliance.goals.forms import GoalForm, StatusForm, TaskForm, TaskUpdateForm
-from alliance.goals.hooks import raise_alert
 from alliance.goals.models import (
     CLIENT,
     NOT_WORKING_RUPTURE_SIGNAL,
@@ -373,11 +373,9 @@ def my_task_update(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
                 task.save(update_fields=["progress", "status"])
             audit.record_request(request, "update", "task", client=client)
             if data["not_working"]:
-                if task.not_working_count() >= NOT_WORKING_RUPTURE_SIGNAL:
-                    raise_alert(
-                        client, kind="rupture", reason="The client said a task isn't working for them, more than once",
-                        evidence={"source": "task_not_working", "task": str(task.pk), "count": task.not_working_count()},
-                    )
+                count = task.not_working_count()
+                if count >= NOT_WORKING_RUPTURE_SIGNAL:
+                    hooks.task_not_working(task, count)
                 messages.success(request, "Thank you for saying so. Your therapist will see this and talk it through with you.")
             else:
                 messages.success(request, "Progress saved.")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,7 @@ class SessionAlliance:
     therapist_felt_off: bool = False
     concern: bool = False
     concern_topics: list[str] = field(default_factory=list)
+    task_not_working: bool = False  # a repeated "this task isn't working for me" before it
     transcript_markers: int | None = None  # None: no analysed transcript
     transcript_types: list[str] = field(default_factory=list)
     phq9: float | None = None
@@ -147,11 +148,26 @@ def alliance_by_session(
         r = row(concern_session)
         r.concern = True
         r.concern_topics.append(topic)
+    for task_session in _task_signals(client, rows):
+        row(task_session).task_not_working = True
     for n, types in _transcript_markers(client).items():
         r = row(n)
         r.transcript_markers = len(types)
         r.transcript_types = types
     return dict(sorted(rows.items()))
+
+
+def _between_sessions(rows: dict[int, SessionAlliance]) -> Callable[[dt.datetime], int]:
+    """Numbers a signal raised between sessions: the session after the last one held (or
+    rated) before it."""
+    anchors = sorted(
+        (r.date, n) for n, r in rows.items() if r.date is not None and r.status not in NOT_HELD
+    )
+
+    def number(when: dt.datetime) -> int:
+        return max((n for at, n in anchors if at <= when), default=0) + 1
+
+    return number
 
 
 def _concerns(client: ClientRecord, rows: dict[int, SessionAlliance]) -> list[tuple[int, str]]:
@@ -160,13 +176,30 @@ def _concerns(client: ClientRecord, rows: dict[int, SessionAlliance]) -> list[tu
         Concern = apps.get_model("checkins", "Concern")
     except LookupError:
         return []
-    anchors = sorted(
-        (r.date, n) for n, r in rows.items() if r.date is not None and r.status not in NOT_HELD
-    )
-    out = []
-    for c in Concern.objects.filter(client=client).order_by("raised_at"):
-        before = [n for when, n in anchors if when <= c.raised_at]
-        out.append(((max(before) if before else 0) + 1, c.get_topic_display()))
+    number = _between_sessions(rows)
+    return [
+        (number(c.raised_at), c.get_topic_display())
+        for c in Concern.objects.filter(client=client).order_by("raised_at")
+    ]
+
+
+def _task_signals(client: ClientRecord, rows: dict[int, SessionAlliance]) -> set[int]:
+    """Sessions before which the client said, for the second time or more about one task, that
+    it isn't working for them (issue 5: a repeated "this isn't working" is a rupture signal).
+    Numbered like concerns; the client's words are not read."""
+    try:
+        TaskUpdate = apps.get_model("goals", "TaskUpdate")
+        from alliance.goals.models import NOT_WORKING_RUPTURE_SIGNAL
+    except (LookupError, ImportError):
+        return set()
+    number = _between_sessions(rows)
+    seen: dict[Any, int] = {}
+    out: set[int] = set()
+    updates = TaskUpdate.objects.filter(task__client=client, not_working=True).order_by("created_at")
+    for task_id, when in updates.values_list("task_id", "created_at"):
+        seen[task_id] = seen.get(task_id, 0) + 1
+        if seen[task_id] >= NOT_WORKING_RUPTURE_SIGNAL:
+            out.add(number(when))
     return out
 
 
@@ -190,9 +223,9 @@ def _transcript_markers(client: ClientRecord) -> dict[int, list[str]]:
 
 def rupture_series(by_session: dict[int, SessionAlliance]) -> list[ruptures.SessionRating]:
     return [
-        ruptures.SessionRating(n, r.client, r.felt_off, r.concern)
+        ruptures.SessionRating(n, r.client, r.felt_off, r.concern, r.task_not_working)
         for n, r in by_session.items()
-        if r.client is not None or r.felt_off or r.concern
+        if r.client is not None or r.felt_off or r.concern or r.task_not_working
     ]
 
 
@@ -586,10 +619,20 @@ def on_alliance_rating(response: Any) -> None:
 
 def on_concern(concern: Any) -> RuptureEpisode | None:
     """A concern raised between sessions is a rupture signal: open or join the episode."""
-    client = concern.client
+    return _episode_for_signal(concern.client, "concern")
+
+
+def on_task_not_working(task: Any) -> RuptureEpisode | None:
+    """The client said again that a task isn't working for them: a rupture signal that opens or
+    joins the episode (and its alert), like a concern. None when it is not yet a signal."""
+    return _episode_for_signal(task.client, "task_not_working")
+
+
+def _episode_for_signal(client: ClientRecord, signal: str) -> RuptureEpisode | None:
+    """Bring episodes in line, then the episode the latest ``signal`` session opened or joined."""
     sync_ruptures(client)
-    report, rows = detect_for(client)
-    session = max((n for n, r in rows.items() if r.concern), default=None)
+    rows = alliance_by_session(client)
+    session = max((n for n, r in rows.items() if getattr(r, signal)), default=None)
     if session is None:
         return None
     episode = (

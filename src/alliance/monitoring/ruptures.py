@@ -25,6 +25,7 @@ RULE_CUTOFF = "cutoff"  # below the instrument's cut-off
 RULE_DROP = "drop"  # fell by at least drop_from_previous since the previous session
 RULE_REPORTED = "reported"  # the client answered yes to "did anything feel off?"
 RULE_CONCERN = "concern"  # the client raised a concern between sessions
+RULE_TASK = "task_not_working"  # the client said, more than once, that a task isn't working
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class SessionRating:
     score: float | None  # None: no rating that session (signals can still come from reports)
     reported_rupture: bool = False
     concern: bool = False
+    task_not_working: bool = False  # a repeated "this task isn't working for me"
 
 
 @dataclass
@@ -141,7 +143,8 @@ def detect_ruptures(
     - k_sd: score <= mean - k*SD of the previous ``baseline_window`` non-rupture sessions, once
       ``min_baseline`` of them exist; SD floored at ``sd_floor_fraction`` of the scale range;
     - cutoff: score below ``cutoff``; drop: fell by >= ``drop_from_previous`` since last rating;
-    - reported / concern: the client said so.
+    - reported / concern / task_not_working: the client said so (a concern between sessions, or
+      "this task isn't working for me" said more than once about one task).
     Repair: within ``repair_window`` sessions of the start, a session without a new report whose
     score is at or above min(baseline mean, score before the dip) - repair_tolerance_sd * SD
     (SD floored; the floor alone when there is no baseline yet), and not below ``cutoff``.
@@ -188,13 +191,15 @@ def detect_ruptures(
             fired.append(RULE_REPORTED)
         if r.concern:
             fired.append(RULE_CONCERN)
+        if r.task_not_working:
+            fired.append(RULE_TASK)
 
         if active is not None:
             in_window = r.session <= active.start_session + settings.repair_window
             back = (
                 r.score is not None
                 and (target is None or r.score >= target - 1e-9)
-                and not (r.reported_rupture or r.concern)
+                and not (r.reported_rupture or r.concern or r.task_not_working)
             )
             ev = active.evidence
             if r.score is not None:
@@ -300,6 +305,8 @@ def _explain(
         parts.append("the client said something felt off")
     if RULE_CONCERN in fired:
         parts.append("the client raised a concern")
+    if RULE_TASK in fired:
+        parts.append("the client said more than once that a task isn't working for them")
     return f"Session {r.session}: " + "; ".join(parts)
 
 

@@ -99,6 +99,7 @@ def build_chart(
                 "status": r.status,
                 "markers": r.transcript_markers,
                 "concern": r.concern,
+                "task_not_working": r.task_not_working,
             }
         )
         if r.client is not None:
@@ -184,6 +185,8 @@ def summary(
             cause = f" after the client raised a concern (“{start.concern_topics[0]}”)"
         elif start is not None and start.felt_off:
             cause = " after the client said something felt off"
+        elif start is not None and start.task_not_working:
+            cause = " after the client said again that a task isn't working for them"
         lowest = (e.evidence or {}).get("lowest_score")
         low = (
             f" (lowest {_fmt(lowest)} at session {e.lowest_session})" if lowest is not None else ""
