@@ -179,6 +179,19 @@ def test_ruptures_settings_change_the_result(tmp_path):
     assert out.splitlines()[1:] == ["z,3,3,4,repaired,cutoff"]
 
 
+def test_ruptures_optional_signal_columns(tmp_path):
+    path = tmp_path / "signals.csv"
+    path.write_text(
+        "client_id,session,score,concern,task_not_working\n"
+        "d,1,5,,\nd,2,5,,\nd,3,5,no,yes\nd,4,5,,\ne,1,5,yes,\ne,2,5,,\n"
+    )
+    rc, out, _ = run(ruptures_main, "--file", str(path))
+    assert rc == 0 and out.splitlines()[1:] == [
+        "d,3,3,4,repaired,task_not_working",
+        "e,1,1,2,repaired,concern",
+    ]
+
+
 @pytest.mark.parametrize(
     "body,message",
     [

@@ -3,8 +3,8 @@
     alliance ruptures --file series.csv [--k 2] [--min-baseline 3] [--scale-min 0 --scale-max 6]
                       [--repair-window 3] [--cutoff X] [--drop X] [--format csv|json]
 
-Columns: ``client_id,session,score`` plus optional ``reported_rupture`` and ``concern``
-(1/0, yes/no, true/false). Output: one row per episode
+Columns: ``client_id,session,score`` plus optional ``reported_rupture``, ``concern`` and
+``task_not_working`` (1/0, yes/no, true/false). Output: one row per episode
 ``client_id,start_session,lowest_session,end_session,status,rule``. Bad files exit 2 with one line
 naming the row.
 """
@@ -103,7 +103,8 @@ def read_series(path: str, settings: RuptureSettings) -> dict[str, list[SessionR
                 )
         reported = _flag(row.get("reported_rupture"), "reported_rupture", where)
         concern = _flag(row.get("concern"), "concern", where)
-        series.setdefault(client, []).append(SessionRating(session, score, reported, concern))
+        task = _flag(row.get("task_not_working"), "task_not_working", where)
+        series.setdefault(client, []).append(SessionRating(session, score, reported, concern, task))
     if not series:
         raise UsageError(f"{path}: no rows")
     return series
