@@ -7,11 +7,14 @@ helpers as the HTML views, so outsiders get 404.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
+from django.http import Http404
 from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError
 from ninja.security import SessionAuth
 
+from alliance.accounts.models import CLINICAL_ROLES, Role
 from alliance.clients.models import ClientRecord, ConsentKind
 from alliance.clients.scoping import client_or_404
 
@@ -155,3 +158,273 @@ def client_measures(request, client_id: uuid.UUID):  # type: ignore[no-untyped-d
         for o in OutcomeResult.objects.filter(client=client).select_related("episode").order_by("episode__started")
     ]
     return {"responses": responses, "outcomes": outcomes}
+
+
+# --- Alliance, alerts and goals (read-only) ---------------------------------------------------
+
+DISCLAIMER = (
+    "Scores, rupture episodes and alerts support conversation; they are not a diagnosis or a "
+    "risk assessment. The Session Alliance Check is not a validated instrument, and ruptures "
+    "are found by rules the clinic sets (stored with each episode)."
+)
+
+
+def _clinician_or_404(request) -> None:  # type: ignore[no-untyped-def]
+    """Like ``@staff(therapist, supervisor)`` on the HTML pages: anyone else gets 404 (before
+    the record is loaded, so a refused read writes no audit entry)."""
+    membership = request.user.membership
+    if membership is None or membership.role not in CLINICAL_ROLES:
+        raise Http404
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class SessionAllianceOut(Schema):
+    session: int
+    date: datetime | None
+    status: str
+    client: float | None
+    therapist: float | None
+    gap: float | None
+    felt_off: bool
+    therapist_felt_off: bool
+    concern: bool
+    task_not_working: bool
+    transcript_markers: int | None
+    phq9: float | None
+
+
+class RuptureEpisodeOut(Schema):
+    id: uuid.UUID
+    instrument: str
+    start_session: int
+    lowest_session: int
+    end_session: int | None
+    recovered_session: int | None
+    status: str
+    rules: list[str]
+    evidence: dict
+    rule_settings: dict
+    opened_at: datetime
+    closed_at: datetime | None
+    escalated_to: str
+    acknowledged_at: datetime | None
+    repair_approaches: list[str]
+
+
+class AllianceOut(Schema):
+    disclaimer: str
+    sessions: list[SessionAllianceOut]
+    episodes: list[RuptureEpisodeOut]
+
+
+@api.get(
+    "/clients/{client_id}/alliance",
+    response=AllianceOut,
+    summary="Alliance per session and rupture episodes of one client (care team)",
+)
+def client_alliance(request, client_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Like the alliance timeline page: the care team only (clients and admins get 404).
+
+    Structured fields only: concern topics, transcript marker words and repair notes are left out.
+    """
+    from alliance.monitoring.detection import alliance_by_session
+    from alliance.monitoring.models import RuptureEpisode
+
+    _clinician_or_404(request)
+    client = client_or_404(request, client_id, record_type="alliance_timeline")
+    rows = alliance_by_session(client, with_phq9=True)
+    sessions = [
+        {
+            "session": r.session,
+            "date": r.date,
+            "status": r.status,
+            "client": r.client,
+            "therapist": r.therapist,
+            "gap": r.gap,
+            "felt_off": r.felt_off,
+            "therapist_felt_off": r.therapist_felt_off,
+            "concern": r.concern,
+            "task_not_working": r.task_not_working,
+            "transcript_markers": r.transcript_markers,
+            "phq9": r.phq9,
+        }
+        for r in rows.values()
+    ]
+    episodes = [
+        {
+            "id": e.pk,
+            "instrument": e.instrument_id,
+            "start_session": e.start_session,
+            "lowest_session": e.lowest_session,
+            "end_session": e.end_session,
+            "recovered_session": e.recovered_session,
+            "status": e.status,
+            "rules": e.rules,
+            "evidence": e.evidence,
+            "rule_settings": e.rule_settings,
+            "opened_at": e.opened_at,
+            "closed_at": e.closed_at,
+            "escalated_to": e.escalated_to,
+            "acknowledged_at": e.acknowledged_at,
+            "repair_approaches": e.repair_approaches,
+        }
+        for e in RuptureEpisode.objects.filter(client=client).order_by("start_session")
+    ]
+    return {"disclaimer": DISCLAIMER, "sessions": sessions, "episodes": episodes}
+
+
+class AlertOut(Schema):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    kind: str
+    severity: int
+    status: str
+    reason: str
+    rules: list[str]
+    created_at: datetime
+    snoozed_until: datetime | None
+    escalated_at: datetime | None
+
+
+class EscalatedAlertOut(Schema):
+    pseudonym: str
+    kind: str
+    created_at: datetime
+    escalated_at: datetime | None
+
+
+class AlertsOut(Schema):
+    disclaimer: str
+    alerts: list[AlertOut]
+    escalated: list[EscalatedAlertOut]
+
+
+@api.get(
+    "/alerts",
+    response={200: AlertsOut, 403: ErrorOut},
+    summary="Open and snoozed alerts you may see (staff)",
+)
+def list_alerts(request):  # type: ignore[no-untyped-def]
+    """The set the alert list page shows: open and snoozed alerts about clients whose record you
+    may read, most urgent first; for supervisors and admins also the alerts escalated to them,
+    by pseudonym only (no client id, no reason)."""
+    from alliance.monitoring.views import alerts_needing_attention
+
+    membership = request.user.membership
+    if membership is None or membership.role not in (*CLINICAL_ROLES, Role.ADMIN):
+        raise HttpError(403, "Alerts are for clinic staff.")
+    needing, escalated = alerts_needing_attention(request.user)
+    return {
+        "disclaimer": DISCLAIMER,
+        "alerts": [
+            {
+                "id": a.pk,
+                "client_id": a.client_id,
+                "kind": a.kind,
+                "severity": a.severity,
+                "status": a.status,
+                "reason": a.reason,
+                "rules": a.rules,
+                "created_at": a.created_at,
+                "snoozed_until": a.snoozed_until,
+                "escalated_at": a.escalated_at,
+            }
+            for a in needing
+        ],
+        "escalated": [
+            {
+                "pseudonym": a.client.pseudonym,
+                "kind": a.kind,
+                "created_at": a.created_at,
+                "escalated_at": a.escalated_at,
+            }
+            for a in escalated
+        ],
+    }
+
+
+class GasRatingOut(Schema):
+    level: int
+    rated_on: date
+
+
+class LatestGasOut(Schema):
+    client: GasRatingOut | None
+    therapist: GasRatingOut | None
+
+
+class TaskOut(Schema):
+    id: uuid.UUID
+    description: str
+    rationale: str
+    progress: int
+    status: str
+    created_at: datetime
+
+
+class GoalOut(Schema):
+    id: uuid.UUID
+    wording: str
+    status: str
+    importance: int
+    difficulty: int
+    weight: float
+    created_at: datetime
+    activated_at: datetime | None
+    closed_at: datetime | None
+    latest_gas: LatestGasOut
+    tasks: list[TaskOut]
+
+
+@api.get(
+    "/clients/{client_id}/goals",
+    response=list[GoalOut],
+    summary="Shared goals, latest GAS ratings and tasks of one client",
+)
+def client_goals(request, client_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Like the goals pages: the care team's clinicians, and the client for their own record
+    (admins get 404 even under emergency access). Status reasons, level words, goal-change
+    notes and the client's task notes are left out."""
+    from alliance.goals.models import CLIENT, THERAPIST, GasRating, Goal
+
+    if request.user.membership is not None:
+        _clinician_or_404(request)
+    client = client_or_404(request, client_id, record_type="goal")
+    goals = list(Goal.objects.for_client(client).prefetch_related("tasks"))
+    latest: dict[tuple[uuid.UUID, str], GasRating] = {}
+    for rating in GasRating.objects.filter(goal__in=goals).order_by("rated_on", "created_at"):
+        latest[(rating.goal_id, rating.rater)] = rating
+
+    def gas(goal: Goal, side: str) -> dict | None:
+        rating = latest.get((goal.pk, side))
+        return None if rating is None else {"level": rating.level, "rated_on": rating.rated_on}
+
+    return [
+        {
+            "id": g.pk,
+            "wording": g.wording,
+            "status": g.status,
+            "importance": g.importance,
+            "difficulty": g.difficulty,
+            "weight": g.weight,
+            "created_at": g.created_at,
+            "activated_at": g.activated_at,
+            "closed_at": g.closed_at,
+            "latest_gas": {"client": gas(g, CLIENT), "therapist": gas(g, THERAPIST)},
+            "tasks": [
+                {
+                    "id": t.pk,
+                    "description": t.description,
+                    "rationale": t.rationale,
+                    "progress": t.progress,
+                    "status": t.status,
+                    "created_at": t.created_at,
+                }
+                for t in g.tasks.all()
+            ],
+        }
+        for g in goals
+    ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
@@ -32,7 +33,42 @@ from alliance.monitoring.models import (
     RuptureEpisode,
 )
 
+if TYPE_CHECKING:
+    from alliance.accounts.models import User
+
 CLINICAL_STAFF = tuple(CLINICAL_ROLES)
+
+
+def alerts_needing_attention(user: User) -> tuple[list[Alert], list[Alert]]:
+    """The alerts a staff member's alert list puts at the top, in order of urgency, and the
+    alerts escalated to them (supervisors and admins; shown by pseudonym only).
+
+    Wakes snoozed alerts whose time has come first. Shared by the HTML alert list and the
+    JSON API (``GET /api/v1/alerts``) so both show the same set.
+    """
+    Alert.wake_expired()
+    needing = list(
+        Alert.objects.visible_to(user)
+        .needing_attention()
+        .by_urgency()
+        .select_related("client", "acknowledged_by", "snoozed_by")
+    )
+    escalated: list[Alert] = []
+    if user.role in (Role.SUPERVISOR, Role.ADMIN):
+        # Overdue safety alerts, and unrepaired ruptures of clients who consented to
+        # supervision sharing: by pseudonym, the care team is the way to the client.
+        escalated = list(
+            Alert.objects.filter(
+                clinic=user.clinic,
+                kind__in=(AlertKind.SAFETY, AlertKind.UNREPAIRED_RUPTURE),
+                status__in=OPEN_STATUSES,
+                escalated_at__isnull=False,
+            )
+            .exclude(pk__in=[a.pk for a in needing])
+            .select_related("client")
+            .order_by("severity", "created_at")
+        )
+    return needing, escalated
 
 
 @staff(*CLINICAL_STAFF, Role.ADMIN)
@@ -43,31 +79,15 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     them, by pseudonym only: they reach the client through the care team or emergency access.
     """
     user = request.user
-    Alert.wake_expired()
-    mine = Alert.objects.visible_to(user).select_related("client", "acknowledged_by", "snoozed_by")  # type: ignore[arg-type]
-    needing = list(mine.needing_attention().by_urgency())
+    needing, escalated = alerts_needing_attention(user)  # type: ignore[arg-type]
     open_alerts = [a for a in needing if a.status == Alert.Status.OPEN]
     snoozed = [a for a in needing if a.status == Alert.Status.SNOOZED]
     done = list(
-        mine.exclude(status__in=OPEN_STATUSES)
-        .select_related("useful_marked_by")
+        Alert.objects.visible_to(user)  # type: ignore[arg-type]
+        .exclude(status__in=OPEN_STATUSES)
+        .select_related("client", "acknowledged_by", "snoozed_by", "useful_marked_by")
         .order_by("-updated_at")[:20]
     )
-    escalated = []
-    if user.role in (Role.SUPERVISOR, Role.ADMIN):  # type: ignore[union-attr]
-        # Overdue safety alerts, and unrepaired ruptures of clients who consented to
-        # supervision sharing: by pseudonym, the care team is the way to the client.
-        escalated = list(
-            Alert.objects.filter(
-                clinic=user.clinic,  # type: ignore[union-attr]
-                kind__in=(AlertKind.SAFETY, AlertKind.UNREPAIRED_RUPTURE),
-                status__in=OPEN_STATUSES,
-                escalated_at__isnull=False,
-            )
-            .exclude(pk__in=[a.pk for a in needing])
-            .select_related("client")
-            .order_by("severity", "created_at")
-        )
     return render(
         request,
         "monitoring/alert_list.html",
