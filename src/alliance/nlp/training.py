@@ -423,6 +423,7 @@ Targets were not reached with this model family; these were tried and left out:
 - negation-scope features, heavier previous-turn weights, C from 0.2 to 30: within ±0.01;
 - a yes/no opening of the utterance conjoined with the words of the previous turn (so "No" after
   "do you want to cut down?" differs from "No" after "is it hard?"): client talk +0.001;
+- the turn's position in the session (fifths): client talk +0.001, simple/complex −0.011;
 - frozen all-MiniLM-L6-v2 sentence embeddings of the utterance and its neighbours added to these
   features: behaviour +0.012, client talk +0.013, subtypes within ±0.002, but the encoder alone
   runs below the throughput budget (below); static per-token MiniLM vectors (model2vec-style):
