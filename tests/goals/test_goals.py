@@ -17,6 +17,7 @@ from alliance.goals.models import (
     GoalConflict,
     RankDisagreement,
     Task,
+    TaskUpdate,
     gas_history,
 )
 from tests.conftest import sign_in
@@ -211,6 +212,38 @@ def test_goal_paused_achieved_dropped_with_reason(client, personas):
     assert goal.status == "achieved" and goal.status_reason == "Ran a 5k" and goal.closed_at
 
 
+def earlier(task, minutes=30):
+    """Move the task's updates back in time, as if the client came back later."""
+    import datetime as dt
+
+    for u in TaskUpdate.objects.filter(task=task):
+        TaskUpdate.objects.filter(pk=u.pk).update(created_at=u.created_at - dt.timedelta(minutes=minutes))
+
+
+def test_double_submitted_not_working_is_one_statement_not_a_rupture_signal(client, personas):
+    p = personas
+    goal = make_goal(p)
+    task = Task.objects.create(clinic=p.client.clinic, client=p.client, goal=goal, description="Walk daily",
+                               rationale="Movement lifts mood", created_by=p.therapist)
+    sign_in(client, p.client_user)
+    url = reverse("task_mine_update", args=[task.pk])
+    client.post(url, {"not_working": "on", "note": "No time"})
+    page = client.post(url, {"not_working": "on", "note": "No time"}, follow=True).content.decode()
+    assert "We already have that" in page
+    client.post(url, {"not_working": "on", "note": "And it rains"})  # an afterthought: kept, not counted
+    (update,) = TaskUpdate.objects.filter(task=task)
+    assert update.note == "No time\n\nAnd it rains" and task.not_working_count() == 1
+    found = alerts(p.client, "rupture")
+    assert found is None or not found.exists()
+    # Progress entered twice by a double click is stored once, a later change again.
+    client.post(url, {"progress": "40"})
+    client.post(url, {"progress": "40"})
+    assert TaskUpdate.objects.filter(task=task, progress=40).count() == 1
+    client.post(url, {"progress": "60"})
+    task.refresh_from_db()
+    assert task.progress == 60 and TaskUpdate.objects.filter(task=task).count() == 3
+
+
 def test_tasks_rationale_progress_and_not_working(client, personas):
     p = personas
     goal = make_goal(p)
@@ -227,6 +260,7 @@ def test_tasks_rationale_progress_and_not_working(client, personas):
     client.post(reverse("task_mine_update", args=[task.pk]), {"not_working": "on", "note": "Too late at night"})
     found = alerts(p.client, "rupture")
     assert found is None or not found.exists()  # once is not yet a signal
+    earlier(task)
     client.post(reverse("task_mine_update", args=[task.pk]), {"not_working": "on"})
     if found is not None:
         assert found.count() == 1

@@ -167,7 +167,7 @@ def test_task_not_working_said_twice_opens_an_episode_with_its_alert(client, per
 
     from alliance.goals.models import Task, TaskUpdate
     from tests.conftest import sign_in
-    from tests.goals.test_goals import make_goal
+    from tests.goals.test_goals import earlier, make_goal
     from tests.monitoring.helpers import START
 
     c = personas.client
@@ -181,6 +181,7 @@ def test_task_not_working_said_twice_opens_an_episode_with_its_alert(client, per
     url = reverse("task_mine_update", args=[task.pk])
     client.post(url, {"not_working": "on", "note": "I work late"})
     assert episodes(c) == [] and not Alert.objects.filter(client=c, kind="rupture").exists()
+    earlier(task)  # the client comes back later and says it again
     client.post(url, {"not_working": "on"})
     (e,) = episodes(c)
     assert e.rules == ["task_not_working"] and e.start_session == 4 and e.status == "open"
@@ -188,6 +189,7 @@ def test_task_not_working_said_twice_opens_an_episode_with_its_alert(client, per
     assert e.alert_id == alert.pk and "task_not_working" in alert.rules
     assert "I work late" not in str(alert.evidence) + alert.reason  # no client words in alerts
     # A third "not working" joins the same episode and alert; nothing new is opened.
+    earlier(task)
     client.post(url, {"not_working": "on"})
     assert len(episodes(c)) == 1 and Alert.objects.filter(client=c, kind="rupture").count() == 1
     # Session 4 (held after the signal) carries it, so its rating cannot repair; session 5's does.

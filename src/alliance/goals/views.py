@@ -8,7 +8,7 @@ and then call the same body with the acting side.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.db import transaction
@@ -364,24 +364,56 @@ def my_task_update(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
         form = TaskUpdateForm(request.POST)
         if form.is_valid() and (form.cleaned_data["progress"] is not None or form.cleaned_data["not_working"]):
             data = form.cleaned_data
-            TaskUpdate.objects.create(
-                clinic=client.clinic, task=task, progress=data["progress"], not_working=data["not_working"], note=data["note"]
-            )
-            if data["progress"] is not None:
-                task.progress = data["progress"]
-                task.status = Task.Status.DONE if data["progress"] >= 100 else Task.Status.OPEN
-                task.save(update_fields=["progress", "status"])
-            audit.record_request(request, "update", "task", client=client)
+            with transaction.atomic():
+                task = Task.objects.select_for_update().get(pk=task.pk)  # one double submit at a time
+                merged = _merge_into_recent_update(task, data)
+                if merged == "same":
+                    messages.info(request, "We already have that. Your therapist will see it.")
+                    return redirect("goals_mine")
+                if merged is None:
+                    TaskUpdate.objects.create(
+                        clinic=client.clinic, task=task, progress=data["progress"], not_working=data["not_working"],
+                        note=data["note"],
+                    )
+                if data["progress"] is not None:
+                    task.progress = data["progress"]
+                    task.status = Task.Status.DONE if data["progress"] >= 100 else Task.Status.OPEN
+                    task.save(update_fields=["progress", "status"])
+                audit.record_request(request, "update", "task", client=client)
+                count = task.not_working_count() if data["not_working"] else 0
+            if count >= NOT_WORKING_RUPTURE_SIGNAL:
+                hooks.task_not_working(task, count)
             if data["not_working"]:
-                count = task.not_working_count()
-                if count >= NOT_WORKING_RUPTURE_SIGNAL:
-                    hooks.task_not_working(task, count)
                 messages.success(request, "Thank you for saying so. Your therapist will see this and talk it through with you.")
             else:
                 messages.success(request, "Progress saved.")
         else:
             messages.error(request, "Enter how far along you are, or tick 'This isn't working for me'.")
     return redirect("goals_mine")
+
+
+# A second update this soon is a double submit or an afterthought, not a second "this isn't
+# working": it is kept in the first one, so a double click cannot turn one "not working" into a
+# rupture signal, and words added in a second go are not lost.
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
+
+
+def _merge_into_recent_update(task: Task, data: dict) -> str | None:
+    """"same" when the latest update (within the window) already says exactly this; "merged"
+    when this "not working" update was folded into a recent one; None to store a new update."""
+    last = task.updates.order_by("-created_at").first()
+    if last is None or timezone.now() - last.created_at >= DOUBLE_SUBMIT_WINDOW:
+        return None
+    if (last.progress, last.not_working, last.note) == (data["progress"], data["not_working"], data["note"]):
+        return "same"
+    if not (data["not_working"] and last.not_working):
+        return None
+    if data["note"] and data["note"] not in last.note:
+        last.note = f"{last.note}\n\n{data['note']}".strip()
+    if data["progress"] is not None:
+        last.progress = data["progress"]
+    last.save(update_fields=["note", "progress"])
+    return "merged"
 
 
 def task_signals(client: ClientRecord) -> list[Task]:
