@@ -220,6 +220,23 @@ def earlier(task, minutes=30):
         TaskUpdate.objects.filter(pk=u.pk).update(created_at=u.created_at - dt.timedelta(minutes=minutes))
 
 
+def test_double_submitted_goal_and_task_are_saved_once(client, personas):
+    p = personas
+    sign_in(client, p.client_user)
+    client.post(reverse("goals_mine"), GOAL)
+    page = client.post(reverse("goals_mine"), GOAL, follow=True).content.decode()
+    assert "already proposed" in page and Goal.objects.filter(client=p.client).count() == 1
+    client.post(reverse("goals_mine"), {**GOAL, "wording": "Sleep by eleven"})
+    assert Goal.objects.filter(client=p.client).count() == 2
+    goal = make_goal(p, "Walk to work")
+    sign_in(client, p.therapist)
+    url = reverse("task_staff_create", args=[p.client.pk, goal.pk])
+    task = {"description": "Walk on Mondays", "rationale": "Small steps first"}
+    client.post(url, task)
+    page = client.post(url, task, follow=True).content.decode()
+    assert "already added" in page and Task.objects.filter(goal=goal).count() == 1
+
+
 def test_double_submitted_not_working_is_one_statement_not_a_rupture_signal(client, personas):
     p = personas
     goal = make_goal(p)

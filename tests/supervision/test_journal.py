@@ -46,6 +46,19 @@ def test_therapist_writes_an_entry_with_prompts_tags_and_session(client, persona
     assert SECRET.encode() in detail.content and b"Protectiveness 8/10" in detail.content
 
 
+def test_a_double_submitted_entry_is_saved_once(client, personas):
+    sign_in(client, personas.therapist)
+    url = reverse("journal_new", args=[personas.client.pk])
+    data = {"felt": SECRET, "steps": ["supervision"], "tag_anxiety": "3"}
+    first = client.post(url, data)
+    again = client.post(url, data, follow=True)
+    (saved,) = JournalEntry.objects.all()
+    assert first["Location"] == reverse("journal_detail", args=[saved.pk])
+    assert b"already saved" in again.content
+    client.post(url, {**data, "tag_anxiety": "4"})  # a different entry is a new one
+    assert JournalEntry.objects.count() == 2
+
+
 def test_empty_entry_is_refused_and_intensity_is_bounded(client, personas):
     sign_in(client, personas.therapist)
     url = reverse("journal_new", args=[personas.client.pk])

@@ -8,7 +8,7 @@ and then call the same body with the acting side.
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib import messages
 from django.db import transaction
@@ -22,6 +22,7 @@ from alliance.clients.models import ClientRecord
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import client_only, staff
+from alliance.core.dedupe import DOUBLE_SUBMIT_WINDOW, recent_duplicate
 from alliance.goals import hooks
 from alliance.goals.charts import gas_chart
 from alliance.goals.forms import GoalForm, StatusForm, TaskForm, TaskUpdateForm
@@ -107,7 +108,12 @@ def _create(request: HttpRequest, client: ClientRecord, side: str) -> HttpRespon
     form = GoalForm(request.POST)
     if not form.is_valid():
         return _page(request, client, side, form)
-    Goal.propose(client, request.user, side, **form.goal_fields())  # type: ignore[arg-type]
+    fields = form.goal_fields()
+    same = Goal.objects.filter(client=client, proposed_by=request.user, status=Goal.Status.PROPOSED)
+    if recent_duplicate(same, fields) is not None:  # double submit: the goal is already proposed
+        messages.info(request, "This goal was already proposed; it is saved once.")
+        return redirect(base_url(client, side))
+    Goal.propose(client, request.user, side, **fields)  # type: ignore[arg-type]
     audit.record_request(request, "create", "goal", client=client)
     other = "your therapist" if side == CLIENT else "the client"
     messages.success(request, f"Goal proposed. It becomes active when {other} agrees.")
@@ -287,7 +293,11 @@ def staff_task_create(request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.
     goal = _goal(client, goal_id)
     if request.method == "POST":
         form = TaskForm(request.POST)
-        if form.is_valid():
+        if form.is_valid() and recent_duplicate(
+            Task.objects.filter(goal=goal, created_by=request.user), form.cleaned_data
+        ):
+            messages.info(request, "This task was already added; it is saved once.")
+        elif form.is_valid():
             Task.objects.create(
                 clinic=client.clinic, client=client, goal=goal, created_by=request.user, **form.cleaned_data
             )
@@ -392,15 +402,13 @@ def my_task_update(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
     return redirect("goals_mine")
 
 
-# A second update this soon is a double submit or an afterthought, not a second "this isn't
-# working": it is kept in the first one, so a double click cannot turn one "not working" into a
-# rupture signal, and words added in a second go are not lost.
-DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
-
-
 def _merge_into_recent_update(task: Task, data: dict) -> str | None:
     """"same" when the latest update (within the window) already says exactly this; "merged"
-    when this "not working" update was folded into a recent one; None to store a new update."""
+    when this "not working" update was folded into a recent one; None to store a new update.
+
+    A second update this soon is a double submit or an afterthought, not a second "this isn't
+    working": it is kept in the first one, so a double click cannot turn one "not working" into
+    a rupture signal, and words added in a second go are not lost."""
     last = task.updates.order_by("-created_at").first()
     if last is None or timezone.now() - last.created_at >= DOUBLE_SUBMIT_WINDOW:
         return None

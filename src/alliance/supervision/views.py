@@ -17,6 +17,7 @@ from alliance.clients.models import ClientRecord, TherapySession
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import staff
+from alliance.core.dedupe import recent_duplicate
 from alliance.reports.charts import Marker
 from alliance.supervision import alliance, content, dashboard
 from alliance.supervision.forms import CommentForm, JournalEntryForm, LinkForm, ShareForm
@@ -98,6 +99,15 @@ def journal_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             plan=data["plan"],
         )
         entry.set_structured(form.tags(), data["steps"])
+        fields = ("session_id", "felt", "echoes", "stirred", "effect", "plan", "structured")
+        same = recent_duplicate(
+            JournalEntry.objects.filter(therapist=request.user, client=client),
+            {f: getattr(entry, f) for f in fields},
+            time_field="written_at",
+        )
+        if same is not None:  # double submit: show the entry already saved
+            messages.info(request, "This entry was already saved; it is kept once.")
+            return redirect("journal_detail", entry_id=same.pk)
         with transaction.atomic():
             entry.save()
             audit.record_request(request, "create", "journal_entry", client=client)
