@@ -97,6 +97,16 @@ def test_signed_in_client_sees_and_completes_due_check_in(client, personas, emai
     assert client.get(reverse("check_in_mine", args=[check_in.pk])).status_code == 404
 
 
+def test_a_double_submitted_concern_is_sent_once(client, personas):
+    sign_in(client, personas.client_user)
+    data = {"topic": "not_heard", "detail": "I feel rushed at the end"}
+    client.post(reverse("concerns_mine"), data)
+    page = client.post(reverse("concerns_mine"), data, follow=True).content.decode()
+    assert "already sent" in page and Concern.objects.count() == 1
+    client.post(reverse("concerns_mine"), {**data, "detail": "And the room is cold"})
+    assert Concern.objects.count() == 2
+
+
 def test_concern_is_raised_acknowledged_and_the_client_sees_when(client, personas):
     p = personas
     sign_in(client, p.client_user)
@@ -188,7 +198,7 @@ def test_therapist_sets_schedules_and_sees_missed_check_ins(client, personas):
     assert client.get(reverse("check_ins_staff", args=[p.client.pk])).status_code == 404
 
 
-@pytest.mark.parametrize("name", ["concerns_mine", "my_data_json", "my_data_summary", "goals_mine"])
+@pytest.mark.parametrize("name", ["concerns_mine", "my_data_json", "my_data_summary", "my_data_pdf", "goals_mine"])
 def test_client_pages_need_a_client(client, personas, name):
     sign_in(client, None)
     assert client.get(reverse(name)).status_code == 302

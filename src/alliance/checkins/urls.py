@@ -7,6 +7,7 @@ urlpatterns = [
     path("me/check-ins/<uuid:check_in_id>/", views.my_check_in, name="check_in_mine"),
     path("me/concerns/", views.my_concerns, name="concerns_mine"),
     path("me/data.json", views.my_data_json, name="my_data_json"),
+    path("me/data.pdf", views.my_data_pdf, name="my_data_pdf"),
     path("me/data/", views.my_data_summary, name="my_data_summary"),
     path("clients/<uuid:client_id>/check-ins/", views.staff_check_ins, name="check_ins_staff"),
     path(

@@ -13,11 +13,13 @@ from django.utils import timezone
 from alliance.accounts.models import CLINICAL_ROLES
 from alliance.checkins.actions import acknowledge_concern, raise_concern, submit_check_in
 from alliance.checkins.export import client_data
+from alliance.checkins.export_pdf import render_pdf
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule, Concern
 from alliance.clients.models import ClientRecord
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import client_only, public, staff
+from alliance.core.dedupe import recent_duplicate
 
 CLINICAL = tuple(CLINICAL_ROLES)
 
@@ -144,7 +146,12 @@ def my_concerns(request: HttpRequest) -> HttpResponse:
     )
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        raise_concern(client, request.user, form.cleaned_data["topic"], form.cleaned_data["detail"])
+        topic, detail = form.cleaned_data["topic"], form.cleaned_data["detail"]
+        mine = Concern.objects.filter(client=client, raised_by=request.user)
+        if recent_duplicate(mine, {"topic": topic, "detail": detail}, time_field="raised_at") is not None:
+            messages.info(request, "This concern was already sent; your therapist gets it once.")
+            return redirect("concerns_mine")
+        raise_concern(client, request.user, topic, detail)
         audit.record_request(request, "create", "concern", client=client)
         messages.success(request, "Thank you. Your concern was sent. You will see here when your therapist has read it.")
         return redirect("concerns_mine")
@@ -231,4 +238,12 @@ def my_data_summary(request: HttpRequest) -> HttpResponse:
     response = render(request, "checkins/my_data_summary.html", {"data": data})
     if request.GET.get("download"):
         response["Content-Disposition"] = 'attachment; filename="my-alliance-summary.html"'
+    return response
+
+
+@client_only
+def my_data_pdf(request: HttpRequest) -> HttpResponse:
+    client = client_or_404(request, request.user.client_record.pk, record_type="export", action="export")  # type: ignore[union-attr]
+    response = HttpResponse(render_pdf(client_data(client)), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="my-alliance-data.pdf"'
     return response

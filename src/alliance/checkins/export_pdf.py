@@ -1,0 +1,211 @@
+"""The client's data export as a PDF (reportlab), built from the same dict as the JSON and HTML.
+
+Built-in PDF fonts only (as in :mod:`alliance.reports.pdf`): they cover WinAnsi, so characters
+outside it (for example Chinese or Arabic script, emoji) show as a placeholder glyph in the PDF;
+the JSON and HTML copies carry them exactly. Every piece of client text is escaped before it goes
+into Paragraph markup, so ``<`` and ``&`` are printed, not parsed.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from alliance.reports.pdf import _latin
+
+TITLE = "Everything we hold about you"
+
+
+def _text(value: Any) -> str:
+    """Plain text as Paragraph markup: symbols spelled out, markup escaped, line breaks kept."""
+    text = "" if value is None else str(value)
+    return escape(_latin(text)).replace("\r\n", "\n").replace("\n", "<br/>")
+
+
+class _Story:
+    def __init__(self) -> None:
+        styles = getSampleStyleSheet()
+        self.title = styles["Title"]
+        self.h2 = styles["Heading2"]
+        self.h3 = styles["Heading3"]
+        self.normal = styles["Normal"]
+        self.small = ParagraphStyle("small", parent=styles["Normal"], fontSize=9, leading=11)
+        self.muted = ParagraphStyle("muted", parent=self.small, textColor=colors.HexColor("#444444"))
+        self.bullet = ParagraphStyle("bullet", parent=styles["Normal"], leftIndent=10, bulletIndent=0)
+        self.crisis = ParagraphStyle(
+            "crisis", parent=styles["Normal"], borderColor=colors.black, borderWidth=1, borderPadding=4,
+            spaceBefore=4, spaceAfter=6,
+        )
+        self.items: list[Any] = []
+
+    def para(self, markup: str, style: ParagraphStyle | None = None) -> None:
+        self.items.append(Paragraph(markup, style or self.normal))
+
+    def heading(self, text: str) -> None:
+        self.items.append(Paragraph(_text(text), self.h2))
+
+    def bullets(self, lines: list[str], empty: str) -> None:
+        """``lines`` are already markup (built with :func:`_text`)."""
+        if not lines:
+            self.para(_text(empty), self.muted)
+        for line in lines:
+            self.items.append(Paragraph(line, self.bullet, bulletText="•"))
+
+    def table(self, header: list[str], rows: list[list[str]], widths: list[float]) -> None:
+        cell = self.small
+        data = [[Paragraph(f"<b>{_text(h)}</b>", cell) for h in header]]
+        data += [[Paragraph(_text(c), cell) for c in r] for r in rows]
+        table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+        table.setStyle(
+            TableStyle(
+                [
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black),
+                    ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        self.items.append(table)
+
+
+def _facts(data: dict[str, Any]) -> list[str]:
+    lines = [f"<b>{_text(k.replace('_', ' ').capitalize())}</b>: {_text(v)}" for k, v in data["you"].items()]
+    lines.append(f"<b>Care team</b>: {_text(', '.join(data['care_team']))}")
+    return lines
+
+
+def _questionnaire(s: _Story, q: dict[str, Any]) -> None:
+    head = f"{q['questionnaire']}, {q['date']}"
+    block: list[Any] = [Paragraph(_text(head), s.h3)]
+    total = "no total" if q["total"] is None else str(q["total"])
+    if q["total"] is not None and q["score_range"]:
+        total += f" (possible range {q['score_range']})"
+    if q["severity"]:
+        total += f", {q['severity']}"
+    facts = [f"<b>Questionnaire</b>: {_text(q['full_name'])}", f"<b>Entered by</b>: {_text(q['entered_by'])}"]
+    if q["session"]:
+        facts.append(f"<b>Session</b>: {_text(q['session'])}")
+    facts.append(f"<b>Score</b>: {_text(total)}")
+    for line in facts:
+        block.append(Paragraph(line, s.normal))
+    s.items.append(KeepTogether(block))
+    if "support_now" in q:
+        support = q["support_now"]
+        s.para(
+            f"<b>Please reach out now if you need support.</b> {_text(support['message'])}<br/><br/>"
+            f"{_text(support['crisis_resources'])}<br/><br/><b>{_text(support['note'])}</b>",
+            s.crisis,
+        )
+    for note in q["notes"]:
+        s.para(_text(note), s.small)
+    if "about_this_questionnaire" in q:
+        s.para(_text(q["about_this_questionnaire"]), s.muted)
+    if q["answers"]:
+        if "about_the_questions" in q:
+            s.para(_text(q["about_the_questions"]), s.muted)
+            s.table(["#", "Your answer"], [[a["number"], a["answer"]] for a in q["answers"]], [12 * mm, 80 * mm])
+        else:
+            s.table(
+                ["#", "Question", "Your answer"],
+                [[a["number"], a.get("question", ""), a["answer"]] for a in q["answers"]],
+                [10 * mm, 105 * mm, 60 * mm],
+            )
+    else:
+        s.para(_text("Only the total was recorded; there are no answers to individual questions."), s.muted)
+    s.items.append(Spacer(1, 3 * mm))
+
+
+def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
+    """``data`` is :func:`alliance.checkins.export.client_data`. ``compress=False`` writes
+    uncompressed, invariant page streams (so tests can read the text)."""
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm,
+        title=f"{TITLE} — {data['you']['name']}", pageCompression=1 if compress else 0, invariant=0 if compress else 1,
+    )
+    s = _Story()
+    s.para(_text(TITLE), s.title)
+    s.para(_text(f"Made on {data['exported_at']}. {data['about_scores']}"), s.normal)
+    s.para(
+        _text("In crisis? Call or text 988, or call 911 in an emergency. Messages here are not watched in real time."),
+        s.small,
+    )
+
+    s.heading("You")
+    s.bullets(_facts(data), "")
+
+    s.heading("Your sessions")
+    s.bullets([_text(f"Session {x['number']}, {x['date']}: {x['status']}") for x in data["sessions"]], "No sessions.")
+
+    s.heading("Consents")
+    consents = []
+    for c in data["consents"]:
+        state = f"withdrawn {c['withdrawn']}" if c["withdrawn"] else (f"given {c['recorded']}" if c["granted"] else "not given")
+        consents.append(_text(f"{c['consent']}: {state} (text version {c['text_version']})"))
+    s.bullets(consents, "None recorded.")
+
+    s.heading("Goals")
+    if not data["goals"]:
+        s.para(_text("No goals."), s.muted)
+    for g in data["goals"]:
+        s.para(f"<b>{_text(g['wording'])}</b>", s.normal)
+        status = g["status"] + (f" ({g['reason']})" if g["reason"] else "")
+        lines = [_text(status)]
+        lines += [_text(f"{level}: {words}") for level, words in g["levels"].items() if words]
+        if g["ratings"]:
+            lines.append(_text("Ratings: " + "; ".join(f"{r['date']} ({r['by']}) {r['level']:+d}" for r in g["ratings"])))
+        s.bullets(lines, "")
+
+    s.heading("Goal attainment over time")
+    s.bullets(
+        [_text(f"{p['date']}, rated by {p['rated_by']}: T-score {p['t_score']}") for p in data["goal_attainment"]],
+        "No ratings.",
+    )
+
+    s.heading("Tasks")
+    s.bullets(
+        [_text(f"{t['task']} — why it helps: {t['why_this_helps']} ({t['status']}, {t['progress']}%)") for t in data["tasks"]],
+        "No tasks.",
+    )
+
+    s.heading("Check-ins")
+    check_ins = []
+    for c in data["check_ins"]:
+        line = f"{c['due']}: {c['what']}, {c['status']}"
+        if c.get("mood") is not None:
+            line += f", mood {c['mood']}"
+        if c.get("anything_to_know"):
+            line += f': "{c["anything_to_know"]}"'
+        check_ins.append(_text(line))
+    s.bullets(check_ins, "None.")
+
+    s.heading("Questionnaires")
+    s.para(_text(data["about_scores"]), s.muted)
+    if not data["questionnaires"]:
+        s.para(_text("None."), s.muted)
+    for q in data["questionnaires"]:
+        _questionnaire(s, q)
+
+    s.heading("Concerns")
+    concerns = []
+    for c in data["concerns"]:
+        line = f"{c['raised']}: {c['about']}"
+        if c["detail"]:
+            line += f' — "{c["detail"]}"'
+        if c["read_by_therapist"]:
+            line += f" (read {c['read_by_therapist']})"
+        concerns.append(_text(line))
+    s.bullets(concerns, "None.")
+
+    s.heading("Who accessed your record")
+    s.bullets([_text(f"{e['when']}: {e['what']}") for e in data["who_accessed_your_record"]], "Nobody yet.")
+
+    doc.build(s.items)
+    return buffer.getvalue()
