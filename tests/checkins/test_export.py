@@ -190,3 +190,12 @@ def test_only_the_client_gets_their_pdf(client, history):
     text = pdf_text(own.content)
     assert "Otto Other" in text and "Cleo" not in text and "PHQ-9," not in text
     assert not AuditEvent.objects.filter(client=p.client, action="export").exists()
+
+
+def test_pdf_shows_times_in_the_clients_time_zone_not_iso():
+    from alliance.checkins.export_pdf import _Story
+
+    s = _Story("America/New_York")
+    assert s.when("2026-11-20T15:04:59.970509+00:00") == "2026-11-20 10:04"
+    assert s.when("2026-11-20") == "2026-11-20" and s.when(None) == ""
+    assert _Story("Not/AZone").when("2026-11-20T15:04:00+00:00") == "2026-11-20 15:04"

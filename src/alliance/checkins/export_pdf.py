@@ -9,8 +9,10 @@ into Paragraph markup, so ``<`` and ``&`` are printed, not parsed.
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -30,7 +32,11 @@ def _text(value: Any) -> str:
 
 
 class _Story:
-    def __init__(self) -> None:
+    def __init__(self, time_zone: str = "UTC") -> None:
+        try:
+            self.tz = ZoneInfo(time_zone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            self.tz = ZoneInfo("UTC")
         styles = getSampleStyleSheet()
         self.title = styles["Title"]
         self.h2 = styles["Heading2"]
@@ -44,6 +50,19 @@ class _Story:
             spaceBefore=4, spaceAfter=6,
         )
         self.items: list[Any] = []
+
+    def when(self, value: str | None) -> str:
+        """An ISO time from the export as the client reads it ("2026-11-20 14:05", their time
+        zone); plain dates and anything else as they are. The JSON keeps the exact ISO value."""
+        if not value or "T" not in value:
+            return value or ""
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(self.tz)
+        return moment.strftime("%Y-%m-%d %H:%M")
 
     def para(self, markup: str, style: ParagraphStyle | None = None) -> None:
         self.items.append(Paragraph(markup, style or self.normal))
@@ -82,7 +101,7 @@ def _facts(data: dict[str, Any]) -> list[str]:
 
 
 def _questionnaire(s: _Story, q: dict[str, Any]) -> None:
-    head = f"{q['questionnaire']}, {q['date']}"
+    head = f"{q['questionnaire']}, {s.when(q['date'])}"
     block: list[Any] = [Paragraph(_text(head), s.h3)]
     total = "no total" if q["total"] is None else str(q["total"])
     if q["total"] is not None and q["score_range"]:
@@ -130,9 +149,9 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
         buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm,
         title=f"{TITLE} — {data['you']['name']}", pageCompression=1 if compress else 0, invariant=0 if compress else 1,
     )
-    s = _Story()
+    s = _Story(data["you"].get("time_zone") or "UTC")
     s.para(_text(TITLE), s.title)
-    s.para(_text(f"Made on {data['exported_at']}. {data['about_scores']}"), s.normal)
+    s.para(_text(f"Made on {s.when(data['exported_at'])} ({s.tz.key}). {data['about_scores']}"), s.normal)
     s.para(
         _text("In crisis? Call or text 988, or call 911 in an emergency. Messages here are not watched in real time."),
         s.small,
@@ -142,12 +161,12 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
     s.bullets(_facts(data), "")
 
     s.heading("Your sessions")
-    s.bullets([_text(f"Session {x['number']}, {x['date']}: {x['status']}") for x in data["sessions"]], "No sessions.")
+    s.bullets([_text(f"Session {x['number']}, {s.when(x['date'])}: {x['status']}") for x in data["sessions"]], "No sessions.")
 
     s.heading("Consents")
     consents = []
     for c in data["consents"]:
-        state = f"withdrawn {c['withdrawn']}" if c["withdrawn"] else (f"given {c['recorded']}" if c["granted"] else "not given")
+        state = f"withdrawn {s.when(c['withdrawn'])}" if c["withdrawn"] else (f"given {s.when(c['recorded'])}" if c["granted"] else "not given")
         consents.append(_text(f"{c['consent']}: {state} (text version {c['text_version']})"))
     s.bullets(consents, "None recorded.")
 
@@ -178,7 +197,7 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
     s.heading("Check-ins")
     check_ins = []
     for c in data["check_ins"]:
-        line = f"{c['due']}: {c['what']}, {c['status']}"
+        line = f"{s.when(c['due'])}: {c['what']}, {c['status']}"
         if c.get("mood") is not None:
             line += f", mood {c['mood']}"
         if c.get("anything_to_know"):
@@ -196,16 +215,16 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
     s.heading("Concerns")
     concerns = []
     for c in data["concerns"]:
-        line = f"{c['raised']}: {c['about']}"
+        line = f"{s.when(c['raised'])}: {c['about']}"
         if c["detail"]:
             line += f' — "{c["detail"]}"'
         if c["read_by_therapist"]:
-            line += f" (read {c['read_by_therapist']})"
+            line += f" (read {s.when(c['read_by_therapist'])})"
         concerns.append(_text(line))
     s.bullets(concerns, "None.")
 
     s.heading("Who accessed your record")
-    s.bullets([_text(f"{e['when']}: {e['what']}") for e in data["who_accessed_your_record"]], "Nobody yet.")
+    s.bullets([_text(f"{s.when(e['when'])}: {e['what']}") for e in data["who_accessed_your_record"]], "Nobody yet.")
 
     doc.build(s.items)
     return buffer.getvalue()
