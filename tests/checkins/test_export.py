@@ -199,3 +199,13 @@ def test_pdf_shows_times_in_the_clients_time_zone_not_iso():
     assert s.when("2026-11-20T15:04:59.970509+00:00") == "2026-11-20 10:04"
     assert s.when("2026-11-20") == "2026-11-20" and s.when(None) == ""
     assert _Story("Not/AZone").when("2026-11-20T15:04:00+00:00") == "2026-11-20 15:04"
+
+
+def test_html_summary_shows_readable_times_and_json_keeps_iso(client, history):
+    import re
+
+    sign_in(client, history.client_user)
+    html = client.get(reverse("my_data_summary")).content.decode()
+    iso = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+    assert not iso.search(html) and re.search(r"Made on \d{4}-\d{2}-\d{2} \d{2}:\d{2}", html)
+    assert iso.search(client.get(reverse("my_data_json")).json()["exported_at"])

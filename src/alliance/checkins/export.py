@@ -22,7 +22,10 @@ What is in it, and what is deliberately not:
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 
@@ -201,3 +204,38 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
         "who_accessed_your_record": [{"when": _dt(e.at), "what": e.plain_words}
                                      for e in AuditEvent.objects.filter(client=client).order_by("-at")[:1000]],
     }
+
+
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def readable_time(value: str | None, tz: tzinfo) -> str:
+    """An ISO time from the export as a person reads it ("2026-11-20 14:05" in ``tz``); plain
+    dates and other text unchanged. The JSON copy keeps the exact ISO values."""
+    if not value or not isinstance(value, str) or not _ISO_TIME.match(value):
+        return value or ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(tz)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def client_zone(data: dict[str, Any]) -> ZoneInfo:
+    try:
+        return ZoneInfo(data["you"].get("time_zone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def readable(data: Any, tz: tzinfo) -> Any:
+    """A copy of the export with every ISO time made readable, for the HTML and PDF copies."""
+    if isinstance(data, dict):
+        return {k: readable(v, tz) for k, v in data.items()}
+    if isinstance(data, list):
+        return [readable(v, tz) for v in data]
+    if isinstance(data, str) and _ISO_TIME.match(data):
+        return readable_time(data, tz)
+    return data

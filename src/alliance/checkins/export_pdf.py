@@ -9,10 +9,8 @@ into Paragraph markup, so ``<`` and ``&`` are printed, not parsed.
 from __future__ import annotations
 
 import io
-from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -20,6 +18,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from alliance.checkins.export import client_zone, readable_time
 from alliance.reports.pdf import _latin
 
 TITLE = "Everything we hold about you"
@@ -33,10 +32,7 @@ def _text(value: Any) -> str:
 
 class _Story:
     def __init__(self, time_zone: str = "UTC") -> None:
-        try:
-            self.tz = ZoneInfo(time_zone or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
-            self.tz = ZoneInfo("UTC")
+        self.tz = client_zone({"you": {"time_zone": time_zone}})
         styles = getSampleStyleSheet()
         self.title = styles["Title"]
         self.h2 = styles["Heading2"]
@@ -52,17 +48,7 @@ class _Story:
         self.items: list[Any] = []
 
     def when(self, value: str | None) -> str:
-        """An ISO time from the export as the client reads it ("2026-11-20 14:05", their time
-        zone); plain dates and anything else as they are. The JSON keeps the exact ISO value."""
-        if not value or "T" not in value:
-            return value or ""
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(self.tz)
-        return moment.strftime("%Y-%m-%d %H:%M")
+        return readable_time(value, self.tz)
 
     def para(self, markup: str, style: ParagraphStyle | None = None) -> None:
         self.items.append(Paragraph(markup, style or self.normal))
