@@ -39,7 +39,7 @@ def _validate_zone(value: str) -> str:
 class ClinicSettingsForm(forms.ModelForm):
     class Meta:
         model = Clinic
-        fields = ["name", "time_zone", "crisis_resources", "staff_idle_minutes"]
+        fields = ["name", "time_zone", "crisis_resources", "crisis_line", "staff_idle_minutes"]
         widgets = {"crisis_resources": forms.Textarea(attrs={"rows": 6})}
 
     def clean_time_zone(self) -> str:

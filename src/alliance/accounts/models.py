@@ -15,6 +15,9 @@ DEFAULT_CRISIS_RESOURCES = (
     "• In immediate danger, call 911\n"
     "• Outside the US, call your local emergency number"
 )
+DEFAULT_CRISIS_LINE = "Call or text 988, or call 911 in an emergency."
+# Where no clinic is known (a link that matches nothing), no country's numbers can be assumed.
+GENERIC_CRISIS_LINE = "Contact your local crisis line or emergency number now."
 
 
 class UserManager(BaseUserManager["User"]):
@@ -108,6 +111,12 @@ class Clinic(models.Model):
     crisis_resources = models.TextField(
         default=DEFAULT_CRISIS_RESOURCES,
         help_text="Shown to a client at once whenever an answer suggests risk.",
+    )
+    crisis_line = models.CharField(
+        max_length=200,
+        default=DEFAULT_CRISIS_LINE,
+        help_text="One line on every client page, questionnaire page and reminder email "
+        "(after \u201cIn crisis?\u201d). Use the numbers of your clients' country.",
     )
     staff_idle_minutes = models.PositiveSmallIntegerField(
         null=True,

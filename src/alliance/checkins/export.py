@@ -187,6 +187,7 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
         "exported_at": timezone.now().isoformat(),
         "you": {"name": client.full_name, "preferred_name": client.preferred_name, "time_zone": client.time_zone,
                 "status": client.get_status_display(), "clinic": client.clinic.name},
+        "crisis_line": client.clinic.crisis_line,
         "care_team": [m.therapist.full_name for m in client.care_team.select_related("therapist")],
         "sessions": [{"number": s.number, "date": _dt(s.scheduled_at), "status": s.get_status_display()}
                      for s in TherapySession.objects.filter(client=client).order_by("number")],

@@ -139,7 +139,7 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
     s.para(_text(TITLE), s.title)
     s.para(_text(f"Made on {s.when(data['exported_at'])} ({s.tz.key}). {data['about_scores']}"), s.normal)
     s.para(
-        _text("In crisis? Call or text 988, or call 911 in an emergency. Messages here are not watched in real time."),
+        _text(f"In crisis? {data['crisis_line']} Messages here are not watched in real time."),
         s.small,
     )
 

@@ -5,11 +5,14 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from alliance.accounts.models import GENERIC_CRISIS_LINE
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     role = user.role if user is not None and user.is_authenticated else None
     return {
+        "crisis_line_generic": GENERIC_CRISIS_LINE,
         "nav_role": role,
         "nav_clinic": user.clinic if role else None,
         "demo_mode": not settings.PRODUCTION,

@@ -37,6 +37,7 @@ def email_questionnaire_link(administration_id: str, issued_by_id: str) -> int:
             "clinic": adm.clinic.name,
             "link": site_url() + reverse("measures_link", args=[token]),
             "hours": hours,
+            "crisis_line": adm.clinic.crisis_line,
         },
     )
     send_mail("A short questionnaire from your care team", body, None, [user.email])

@@ -547,7 +547,9 @@ def answer(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
     if adm.status == Administration.Status.COMPLETED:
         return redirect("measures_done", administration_id=adm.pk)
     if adm.status == Administration.Status.CANCELLED:
-        return render(request, "measures/link_invalid.html", {"why": "cancelled"}, status=410)
+        return render(
+            request, "measures/link_invalid.html", {"why": "cancelled", "crisis_line": adm.clinic.crisis_line}, status=410
+        )
     return _answer_form(request, adm, save_url=reverse("measures_answer_save_hx", args=[adm.pk]), via_link=None)
 
 
@@ -568,6 +570,7 @@ def _done_context(adm: Administration) -> dict[str, Any]:
         "response": response,
         "instrument": registry.load(adm.instrument_id),
         "crisis_resources": adm.clinic.crisis_resources,
+        "crisis_line": adm.clinic.crisis_line,
         "safety": response.item9_positive,
     }
 
@@ -582,13 +585,16 @@ def _link_or_page(request: HttpRequest, token: str) -> AccessLink | HttpResponse
     link = AccessLink.lookup(token)
     if link is None:
         return render(request, "measures/link_invalid.html", {"why": "unknown"}, status=404)
+    crisis_line = link.administration.clinic.crisis_line  # the clinic's own numbers
     if link.used_at is not None or link.administration.status == Administration.Status.COMPLETED:
-        return render(request, "measures/link_invalid.html", {"why": "used"}, status=410)
-    if link.expires_at <= timezone.now():
-        return render(request, "measures/link_invalid.html", {"why": "expired"}, status=410)
-    if link.administration.status == Administration.Status.CANCELLED:
-        return render(request, "measures/link_invalid.html", {"why": "cancelled"}, status=410)
-    return link
+        why = "used"
+    elif link.expires_at <= timezone.now():
+        why = "expired"
+    elif link.administration.status == Administration.Status.CANCELLED:
+        why = "cancelled"
+    else:
+        return link
+    return render(request, "measures/link_invalid.html", {"why": why, "crisis_line": crisis_line}, status=410)
 
 
 @public
