@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import cast
 
 from django import forms
 
@@ -59,13 +60,13 @@ class AuditSearchForm(forms.Form):
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs) -> None:
         from alliance.core.models import AuditAction
 
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action"), *AuditAction.choices]
+        cast(forms.ChoiceField, self.fields["action"]).choices = [("", "Any action"), *AuditAction.choices]
 
-    def clean(self):  # type: ignore[no-untyped-def]
+    def clean(self):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError("The start date is after the end date.")

@@ -36,7 +36,7 @@ class StaffMFARequiredMiddleware:
 
     def process_view(self, request: HttpRequest, view_func: object, *args: object) -> HttpResponse | None:
         user = request.user
-        if not user.is_authenticated or user.membership is None:  # type: ignore[union-attr]
+        if not user.is_authenticated or user.membership is None:
             return None
         match = request.resolver_match
         if match is not None and match.url_name in ALLOWED_WITHOUT_MFA:

@@ -29,7 +29,7 @@ from alliance.accounts.forms import (
 from alliance.accounts.models import Membership, Role, User
 from alliance.clients.models import ClientRecord
 from alliance.core import audit
-from alliance.core.access import public, staff
+from alliance.core.access import public, signed_in_user, staff, staff_membership
 from alliance.core.models import AuditEvent
 
 SIGNIN_REQUESTS_PER_HOUR = 5
@@ -114,12 +114,12 @@ def client_signin_link(request: HttpRequest) -> HttpResponse:
 
 @staff(Role.ADMIN)
 def clinic_home(request: HttpRequest) -> HttpResponse:
-    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     members = Membership.objects.filter(clinic=clinic).select_related("user").order_by(
         "role", "user__full_name"
     )
     clients = (
-        ClientRecord.objects.in_clinic_directory(request.user)  # type: ignore[arg-type]
+        ClientRecord.objects.in_clinic_directory(signed_in_user(request))
         .prefetch_related("care_team__therapist")
         .order_by("full_name")
     )
@@ -132,7 +132,7 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
 
 @staff(Role.ADMIN)
 def staff_create(request: HttpRequest) -> HttpResponse:
-    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     form = StaffCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -154,7 +154,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 @staff(Role.ADMIN)
 def clinic_settings(request: HttpRequest) -> HttpResponse:
-    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     form = ClinicSettingsForm(request.POST or None, instance=clinic)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -166,7 +166,7 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
 @staff(Role.ADMIN)
 def audit_search(request: HttpRequest) -> HttpResponse:
     """Search the audit trail of the admin's own clinic."""
-    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     form = AuditSearchForm(request.GET or None)
     events = AuditEvent.objects.filter(clinic=clinic).select_related("client")
     if form.is_valid():

@@ -59,7 +59,7 @@ class ClientDetailOut(ClientOut):
 
 
 @api.get("/me", response=MeOut, summary="The signed-in person")
-def me(request):  # type: ignore[no-untyped-def]
+def me(request):
     user = request.user
     return {
         "id": user.pk,
@@ -70,12 +70,12 @@ def me(request):  # type: ignore[no-untyped-def]
 
 
 @api.get("/clients", response=list[ClientOut], summary="Clients whose record you may read")
-def list_clients(request):  # type: ignore[no-untyped-def]
+def list_clients(request):
     return list(ClientRecord.objects.visible_to(request.user).order_by("full_name"))
 
 
 @api.get("/clients/{client_id}", response=ClientDetailOut, summary="One client record")
-def get_client(request, client_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def get_client(request, client_id: uuid.UUID):
     client = client_or_404(request, client_id)
     consents = []
     for kind in ConsentKind.values:
@@ -128,7 +128,7 @@ class MeasuresOut(Schema):
 
 
 @api.get("/clients/{client_id}/measures", response=MeasuresOut, summary="Scores and outcomes of one client")
-def client_measures(request, client_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def client_measures(request, client_id: uuid.UUID):
     from alliance.measures.models import OutcomeResult, Response
 
     client = client_or_404(request, client_id, record_type="measures")
@@ -169,7 +169,7 @@ DISCLAIMER = (
 )
 
 
-def _clinician_or_404(request) -> None:  # type: ignore[no-untyped-def]
+def _clinician_or_404(request) -> None:
     """Like ``@staff(therapist, supervisor)`` on the HTML pages: anyone else gets 404 (before
     the record is loaded, so a refused read writes no audit entry)."""
     membership = request.user.membership
@@ -225,7 +225,7 @@ class AllianceOut(Schema):
     response=AllianceOut,
     summary="Alliance per session and rupture episodes of one client (care team)",
 )
-def client_alliance(request, client_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def client_alliance(request, client_id: uuid.UUID):
     """Like the alliance timeline page: the care team only (clients and admins get 404).
 
     Structured fields only: concern topics, transcript marker words and repair notes are left out.
@@ -307,7 +307,7 @@ class AlertsOut(Schema):
     response={200: AlertsOut, 403: ErrorOut},
     summary="Open and snoozed alerts you may see (staff)",
 )
-def list_alerts(request):  # type: ignore[no-untyped-def]
+def list_alerts(request):
     """The set the alert list page shows: open and snoozed alerts about clients whose record you
     may read, most urgent first; for supervisors and admins also the alerts escalated to them,
     by pseudonym only (no client id, no reason)."""
@@ -384,7 +384,7 @@ class GoalOut(Schema):
     response=list[GoalOut],
     summary="Shared goals, latest GAS ratings and tasks of one client",
 )
-def client_goals(request, client_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def client_goals(request, client_id: uuid.UUID):
     """Like the goals pages: the care team's clinicians, and the client for their own record
     (admins get 404 even under emergency access). Status reasons, level words, goal-change
     notes and the client's task notes are left out."""

@@ -53,7 +53,7 @@ LICENSED_TEXTS_NOTE = (
     "The publisher's licence does not allow us to share this questionnaire's questions, "
     "so your answers are listed by question number."
 )
-SOURCE_WORDS = {
+SOURCE_WORDS: dict[str, str] = {
     Response.Source.FORM: "You, in your client area",
     Response.Source.LINK: "You, from a link we sent you",
     Response.Source.PAPER: "Entered from a paper form by {who} (total only)",

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alliance.checkins.models import CheckIn, CheckInPlan, Concern
 from alliance.checkins.schedule import missed_streak
+from alliance.core.access import signed_in_user
 from alliance.core.models import AuditEvent
 
 
@@ -62,7 +63,7 @@ def client_access(request: HttpRequest, client: Any) -> dict[str, Any]:
     others: dict[str, tuple[str, str, Any]] = {}
     events = (
         AuditEvent.objects.filter(client=client)
-        .exclude(actor=request.user)
+        .exclude(actor=signed_in_user(request))
         .exclude(actor_name__in=team)
         .exclude(actor__isnull=True)
         .order_by("-at")[:500]

@@ -18,7 +18,7 @@ from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInS
 from alliance.clients.models import ClientRecord
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
-from alliance.core.access import client_only, public, staff
+from alliance.core.access import client_only, public, signed_in_user, staff
 from alliance.core.dedupe import recent_duplicate
 
 CLINICAL = tuple(CLINICAL_ROLES)
@@ -119,7 +119,7 @@ def check_in_link(request: HttpRequest) -> HttpResponse:
 
 @client_only
 def my_check_in(request: HttpRequest, check_in_id: uuid.UUID) -> HttpResponse:
-    client = client_or_404(request, request.user.client_record.pk, record_type="check_in", action="view")  # type: ignore[union-attr]
+    client = client_or_404(request, signed_in_user(request).client_record.pk, record_type="check_in", action="view")
     check_in = CheckIn.objects.filter(pk=check_in_id, client=client).select_related("schedule", "client").first()
     if check_in is None:
         raise Http404
@@ -141,13 +141,13 @@ def readers(client: ClientRecord) -> list[str]:
 @client_only
 def my_concerns(request: HttpRequest) -> HttpResponse:
     client = client_or_404(
-        request, request.user.client_record.pk, record_type="concern",  # type: ignore[union-attr]
+        request, signed_in_user(request).client_record.pk, record_type="concern",
         action="" if request.method == "POST" else "view",
     )
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         topic, detail = form.cleaned_data["topic"], form.cleaned_data["detail"]
-        mine = Concern.objects.filter(client=client, raised_by=request.user)
+        mine = Concern.objects.filter(client=client, raised_by=signed_in_user(request))
         if recent_duplicate(mine, {"topic": topic, "detail": detail}, time_field="raised_at") is not None:
             messages.info(request, "This concern was already sent; your therapist gets it once.")
             return redirect("concerns_mine")
@@ -165,7 +165,7 @@ def my_concerns(request: HttpRequest) -> HttpResponse:
 @staff(*CLINICAL)
 def concern_acknowledge(request: HttpRequest, client_id: uuid.UUID, concern_id: uuid.UUID) -> HttpResponse:
     client = client_or_404(request, client_id, record_type="concern", action="")
-    if not client.care_team.filter(therapist=request.user).exists():
+    if not client.care_team.filter(therapist=signed_in_user(request)).exists():
         raise Http404
     concern = Concern.objects.filter(pk=concern_id, client=client).first()
     if concern is None:
@@ -183,7 +183,7 @@ def concern_acknowledge(request: HttpRequest, client_id: uuid.UUID, concern_id: 
 def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     writing = request.method == "POST"
     client = client_or_404(request, client_id, record_type="check_in", action="" if writing else "view")
-    if writing and not client.care_team.filter(therapist=request.user).exists():
+    if writing and not client.care_team.filter(therapist=signed_in_user(request)).exists():
         raise Http404
     plan = CheckInPlan.for_client(client)
     schedule_form = ScheduleForm(request.POST if request.POST.get("form") == "schedule" else None,
@@ -203,7 +203,9 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             messages.success(request, "Reminder settings saved.")
             return redirect("check_ins_staff", client_id=client.pk)
         if request.POST.get("form") == "stop":
-            CheckInSchedule.objects.filter(client=client, pk=request.POST.get("schedule")).update(active=False)
+            # No "schedule" in the form: pk=None matches nothing (Django reads it as IS NULL),
+            # which django-stubs does not allow for a non-null field.
+            CheckInSchedule.objects.filter(client=client, pk=request.POST.get("schedule")).update(active=False)  # type: ignore[misc]
             audit.record_request(request, "update", "check_in", client=client, note="schedule stopped")
             return redirect("check_ins_staff", client_id=client.pk)
     return render(
@@ -225,7 +227,7 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 
 @client_only
 def my_data_json(request: HttpRequest) -> HttpResponse:
-    client = client_or_404(request, request.user.client_record.pk, record_type="export", action="export")  # type: ignore[union-attr]
+    client = client_or_404(request, signed_in_user(request).client_record.pk, record_type="export", action="export")
     response = JsonResponse(client_data(client), json_dumps_params={"indent": 2, "ensure_ascii": False})
     response["Content-Disposition"] = 'attachment; filename="my-alliance-data.json"'
     return response
@@ -233,7 +235,7 @@ def my_data_json(request: HttpRequest) -> HttpResponse:
 
 @client_only
 def my_data_summary(request: HttpRequest) -> HttpResponse:
-    client = client_or_404(request, request.user.client_record.pk, record_type="export", action="export")  # type: ignore[union-attr]
+    client = client_or_404(request, signed_in_user(request).client_record.pk, record_type="export", action="export")
     data = client_data(client)
     data = readable(data, client_zone(data))  # times as the client reads them; JSON keeps ISO
     response = render(request, "checkins/my_data_summary.html", {"data": data})
@@ -244,7 +246,7 @@ def my_data_summary(request: HttpRequest) -> HttpResponse:
 
 @client_only
 def my_data_pdf(request: HttpRequest) -> HttpResponse:
-    client = client_or_404(request, request.user.client_record.pk, record_type="export", action="export")  # type: ignore[union-attr]
+    client = client_or_404(request, signed_in_user(request).client_record.pk, record_type="export", action="export")
     response = HttpResponse(render_pdf(client_data(client)), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="my-alliance-data.pdf"'
     return response

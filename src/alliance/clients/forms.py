@@ -7,7 +7,7 @@ from alliance.accounts.models import CLINICAL_ROLES, User
 from alliance.clients.models import ConsentKind
 
 
-def clinicians_of(clinic) -> forms.ModelMultipleChoiceField:  # type: ignore[no-untyped-def]
+def clinicians_of(clinic) -> forms.ModelMultipleChoiceField:
     return forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(
             memberships__clinic=clinic,
@@ -26,7 +26,7 @@ class ClientCreateForm(forms.Form):
     email = forms.EmailField(label="Email (for sign-in links)")
     time_zone = forms.CharField(initial="America/New_York", max_length=64)
 
-    def __init__(self, *args, clinic, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, clinic, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["therapists"] = clinicians_of(clinic)
 
@@ -41,7 +41,7 @@ class ClientCreateForm(forms.Form):
 
 
 class CareTeamForm(forms.Form):
-    def __init__(self, *args, clinic, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, clinic, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["therapists"] = clinicians_of(clinic)
 

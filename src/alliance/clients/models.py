@@ -87,7 +87,7 @@ class ClientRecord(models.Model):
     def display_name(self) -> str:
         return self.preferred_name or self.full_name.split(" ")[0]
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[override]
+    def save(self, *args, **kwargs) -> None:
         if not self.pseudonym:
             self.pseudonym = f"Client {uuid.uuid4().hex[:6].upper()}"
         super().save(*args, **kwargs)
@@ -212,7 +212,7 @@ class BreakGlassAccess(models.Model):
     class Meta:
         ordering = ["-started_at"]
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[override]
+    def save(self, *args, **kwargs) -> None:
         if not self.expires_at:
             self.expires_at = self.started_at + timedelta(minutes=settings.BREAK_GLASS_MINUTES)
         super().save(*args, **kwargs)

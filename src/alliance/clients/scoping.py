@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest
 
 from alliance.clients.models import ClientRecord
 from alliance.core import audit
+from alliance.core.access import signed_in_user
 
 
 def client_or_404(
@@ -27,7 +28,7 @@ def client_or_404(
     except (ValueError, TypeError):
         raise Http404 from None
     record = (
-        ClientRecord.objects.visible_to(request.user)  # type: ignore[arg-type]
+        ClientRecord.objects.visible_to(signed_in_user(request))
         .select_related("clinic", "user")
         .filter(pk=key)
         .first()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
@@ -24,7 +25,7 @@ from alliance.clients.models import (
 from alliance.clients.panels import CLIENT, STAFF, panels_for
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
-from alliance.core.access import client_only, staff
+from alliance.core.access import client_only, signed_in_user, staff, staff_membership
 from alliance.core.models import AuditEvent
 
 CLINICAL_STAFF = tuple(CLINICAL_ROLES)
@@ -42,8 +43,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
     return render(request, "clients/caseload.html", {"rows": rows, "clients": [r.client for r in rows]})
 
 
-def consent_rows(client: ClientRecord) -> list[dict[str, object]]:
-    rows = []
+def consent_rows(client: ClientRecord) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for kind, label in ConsentKind.choices:
         consent = client.current_consent(kind)
         rows.append({"kind": kind, "label": label, "consent": consent})
@@ -66,7 +67,7 @@ def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
             "care_team": client.care_team.select_related("therapist"),
             "consents": consent_rows(client),
             "break_glass": break_glass,
-            "is_care_team": client.care_team.filter(therapist=request.user).exists(),
+            "is_care_team": client.care_team.filter(therapist=signed_in_user(request)).exists(),
             "panels": panels_for(request, client, STAFF),
         },
     )
@@ -86,14 +87,14 @@ def _change_consent(request: HttpRequest, client: ClientRecord, kind: str, grant
                 kind=kind,
                 text=ConsentText.current(kind),
                 granted=True,
-                recorded_by=request.user,
+                recorded_by=signed_in_user(request),
             )
             outcome = f"Consent to {label} recorded."
         else:
             if current is None or not current.is_active:
                 return f"There was no consent to {label} to withdraw."
             current.withdrawn_at = timezone.now()
-            current.withdrawn_by = request.user  # type: ignore[assignment]
+            current.withdrawn_by = signed_in_user(request)
             current.save(update_fields=["withdrawn_at", "withdrawn_by"])
             outcome = f"Consent to {label} withdrawn."
         audit.record_request(
@@ -107,7 +108,7 @@ def client_consent_change(request: HttpRequest, client_id: str) -> HttpResponse:
     client = client_or_404(request, client_id, action="")
     if request.method != "POST":
         return redirect("client_detail", client_id=client.pk)
-    if not client.care_team.filter(therapist=request.user).exists():
+    if not client.care_team.filter(therapist=signed_in_user(request)).exists():
         raise Http404
     form = ConsentChangeForm(request.POST)
     if not form.is_valid():
@@ -124,14 +125,14 @@ def client_consent_change(request: HttpRequest, client_id: str) -> HttpResponse:
 
 def _directory_client(request: HttpRequest, client_id: str) -> ClientRecord:
     try:
-        return ClientRecord.objects.in_clinic_directory(request.user).get(pk=client_id)  # type: ignore[arg-type]
+        return ClientRecord.objects.in_clinic_directory(signed_in_user(request)).get(pk=client_id)
     except (ClientRecord.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
 @staff(Role.ADMIN)
 def client_create(request: HttpRequest) -> HttpResponse:
-    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     form = ClientCreateForm(request.POST or None, clinic=clinic)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -185,7 +186,7 @@ def break_glass(request: HttpRequest, client_id: str) -> HttpResponse:
             access = BreakGlassAccess.objects.create(
                 clinic=client.clinic,
                 client=client,
-                user=request.user,
+                user=signed_in_user(request),
                 reason=form.cleaned_data["reason"],
             )
             audit.record_request(request, "break_glass", "break_glass", client=client)
@@ -204,7 +205,7 @@ def break_glass(request: HttpRequest, client_id: str) -> HttpResponse:
 
 def own_record(request: HttpRequest, record_type: str = "client_record", action: str = "view") -> ClientRecord:
     return client_or_404(
-        request, request.user.client_record.pk, record_type=record_type, action=action  # type: ignore[union-attr]
+        request, signed_in_user(request).client_record.pk, record_type=record_type, action=action
     )
 
 
@@ -228,7 +229,7 @@ def client_access_log(request: HttpRequest) -> HttpResponse:
     client = own_record(request, record_type="audit_trail")
     events = (
         AuditEvent.objects.filter(client=client)
-        .exclude(actor=request.user)
+        .exclude(actor=signed_in_user(request))
         .order_by("-at")[:200]
     )
     return render(request, "clients/client_access_log.html", {"client": client, "events": events})
@@ -250,5 +251,5 @@ def client_consents(request: HttpRequest) -> HttpResponse:
     texts = {t.kind: t for t in ConsentText.objects.order_by("kind", "version")}
     rows = consent_rows(client)
     for row in rows:
-        row["text"] = texts.get(row["kind"])  # type: ignore[index]
+        row["text"] = texts.get(row["kind"])
     return render(request, "clients/client_consents.html", {"client": client, "consents": rows})

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from django.http import HttpRequest
 
+from alliance.core.access import signed_in_user
 from alliance.core.models import AuditAction, AuditEvent
 
 if TYPE_CHECKING:
@@ -90,11 +92,12 @@ def record_request(
     client: ClientRecord | None = None,
     note: str = "",
 ) -> AuditEvent:
-    user = request.user
-    clinic = client.clinic if client is not None else user.clinic  # type: ignore[union-attr]
+    user = signed_in_user(request)
+    # Whoever is signed in belongs to a clinic: staff by their membership, a client by their record.
+    clinic = client.clinic if client is not None else cast("Clinic", user.clinic)
     return record(
         clinic=clinic,
-        actor=user,  # type: ignore[arg-type]
+        actor=user,
         action=action,
         record_type=record_type,
         client=client,
@@ -111,7 +114,7 @@ class ChainBreak:
     reason: str
 
 
-def verify_chain(clinic_id: object | None = None) -> list[ChainBreak]:
+def verify_chain(clinic_id: uuid.UUID | str | None = None) -> list[ChainBreak]:
     """Recompute every clinic's chain; return the first break of each broken chain."""
     clinic_ids = (
         [clinic_id]

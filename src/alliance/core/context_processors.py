@@ -14,6 +14,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "crisis_line_generic": GENERIC_CRISIS_LINE,
         "nav_role": role,
-        "nav_clinic": user.clinic if role else None,
+        "nav_clinic": user.clinic if user is not None and role else None,
         "demo_mode": not settings.PRODUCTION,
     }

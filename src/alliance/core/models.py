@@ -26,7 +26,7 @@ class AppendOnlyError(Exception):
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    def delete(self):  # type: ignore[override]
+    def delete(self):
         raise AppendOnlyError("Audit entries cannot be deleted.")
 
 
@@ -93,12 +93,12 @@ class AuditEvent(models.Model):
     def compute_hash(self) -> str:
         return hashlib.sha256((self.prev_hash + self.content()).encode("utf-8")).hexdigest()
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[override]
+    def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
             raise AppendOnlyError("Audit entries cannot be changed.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[override]
+    def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit entries cannot be deleted.")
 
     def __str__(self) -> str:
@@ -144,7 +144,7 @@ class SingleUseLink(models.Model):
         return token, cls.hash_token(token)
 
     @classmethod
-    def matching(cls, token: str) -> models.QuerySet:  # type: ignore[type-arg]
+    def matching(cls, token: str) -> models.QuerySet:
         """The (at most one) link with this token; nothing for an empty or oversized token."""
         if not token or len(token) > 100:
             return cls.objects.none()  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from alliance.core.access import public
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "core/welcome.html")
-    role = request.user.role  # type: ignore[union-attr]
+    role = request.user.role
     if role in {"therapist", "supervisor"}:
         return redirect("caseload")
     if role == "admin":

@@ -102,6 +102,11 @@ class Goal(models.Model):
 
     objects = GoalQuerySet.as_manager()
 
+    # Set on each current goal by goals.views for the goals page; not stored.
+    my_rank: int | None
+    can_agree: bool
+    pending: GoalChange | None
+
     class Meta:
         ordering = ["created_at"]
         indexes = [models.Index(fields=["client", "status"])]
@@ -183,7 +188,9 @@ class Goal(models.Model):
             self.changes.filter(status=GoalChange.Status.PENDING).update(
                 status=GoalChange.Status.SUPERSEDED, decided_at=timezone.now()
             )
-            change = GoalChange.objects.create(
+            # django-stubs checks create() keywords against the model fields only, while
+            # GoalChange.__init__ also takes before/after.
+            change = GoalChange.objects.create(  # type: ignore[misc]
                 clinic_id=self.clinic_id, goal=self, proposed_by=by, side=side, note=note,
                 before=self.snapshot(), after={**self.snapshot(), **fields},
             )
@@ -339,12 +346,13 @@ class RankDisagreement(models.Model):
 
 def rank_difference(goals: list[Goal]) -> str | None:
     """Describe a clear ranking difference, or None. Needs both ranks on at least two goals."""
-    ranked = [g for g in goals if g.client_rank and g.therapist_rank]
+    # (goal, client rank, therapist rank) of the goals that both sides ranked.
+    ranked = [(g, c, t) for g in goals if (c := g.client_rank) and (t := g.therapist_rank)]
     if len(ranked) < 2:
         return None
-    client_first = min(ranked, key=lambda g: g.client_rank)
-    therapist_first = min(ranked, key=lambda g: g.therapist_rank)
-    gaps = [abs(g.client_rank - g.therapist_rank) for g in ranked]
+    client_first = min(ranked, key=lambda r: r[1])[0]
+    therapist_first = min(ranked, key=lambda r: r[2])[0]
+    gaps = [abs(c - t) for _, c, t in ranked]
     if client_first.pk != therapist_first.pk:
         return f"different first goal; largest gap {max(gaps)} places"
     if max(gaps) >= RANK_GAP:

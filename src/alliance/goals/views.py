@@ -21,7 +21,7 @@ from alliance.accounts.models import CLINICAL_ROLES
 from alliance.clients.models import ClientRecord
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
-from alliance.core.access import client_only, staff
+from alliance.core.access import client_only, signed_in_user, staff
 from alliance.core.dedupe import DOUBLE_SUBMIT_WINDOW, recent_duplicate
 from alliance.goals import hooks
 from alliance.goals.charts import gas_chart
@@ -50,16 +50,16 @@ def base_url(client: ClientRecord, side: str) -> str:
 
 def _staff_client(request: HttpRequest, client_id: object, action: str = "view") -> ClientRecord:
     client = client_or_404(request, client_id, record_type="goal", action=action)
-    if action != "view" and not client.care_team.filter(therapist=request.user).exists():
+    if action != "view" and not client.care_team.filter(therapist=signed_in_user(request)).exists():
         raise Http404  # break-glass readers may look, not change
     return client
 
 
 def _own_client(request: HttpRequest, action: str = "view") -> ClientRecord:
-    return client_or_404(request, request.user.client_record.pk, record_type="goal", action=action)  # type: ignore[union-attr]
+    return client_or_404(request, signed_in_user(request).client_record.pk, record_type="goal", action=action)
 
 
-def _goal(client: ClientRecord, goal_id: object) -> Goal:
+def _goal(client: ClientRecord, goal_id: uuid.UUID) -> Goal:
     goal = Goal.objects.for_client(client).filter(pk=goal_id).first()
     if goal is None:
         raise Http404
@@ -109,18 +109,18 @@ def _create(request: HttpRequest, client: ClientRecord, side: str) -> HttpRespon
     if not form.is_valid():
         return _page(request, client, side, form)
     fields = form.goal_fields()
-    same = Goal.objects.filter(client=client, proposed_by=request.user, status=Goal.Status.PROPOSED)
+    same = Goal.objects.filter(client=client, proposed_by=signed_in_user(request), status=Goal.Status.PROPOSED)
     if recent_duplicate(same, fields) is not None:  # double submit: the goal is already proposed
         messages.info(request, "This goal was already proposed; it is saved once.")
         return redirect(base_url(client, side))
-    Goal.propose(client, request.user, side, **fields)  # type: ignore[arg-type]
+    Goal.propose(client, signed_in_user(request), side, **fields)
     audit.record_request(request, "create", "goal", client=client)
     other = "your therapist" if side == CLIENT else "the client"
     messages.success(request, f"Goal proposed. It becomes active when {other} agrees.")
     return redirect(base_url(client, side))
 
 
-def _edit(request: HttpRequest, client: ClientRecord, side: str, goal_id: object) -> HttpResponse:
+def _edit(request: HttpRequest, client: ClientRecord, side: str, goal_id: uuid.UUID) -> HttpResponse:
     goal = _goal(client, goal_id)
     conflict = None
     if request.method == "POST":
@@ -128,7 +128,7 @@ def _edit(request: HttpRequest, client: ClientRecord, side: str, goal_id: object
         if form.is_valid():
             try:
                 change = goal.edit(
-                    request.user, side, form.cleaned_data["version"] or 0,  # type: ignore[arg-type]
+                    signed_in_user(request), side, form.cleaned_data["version"] or 0,
                     note=form.cleaned_data["note"], **form.goal_fields(),
                 )
             except GoalConflict as exc:
@@ -152,11 +152,11 @@ def _edit(request: HttpRequest, client: ClientRecord, side: str, goal_id: object
     )
 
 
-def _agree(request: HttpRequest, client: ClientRecord, side: str, goal_id: object) -> HttpResponse:
+def _agree(request: HttpRequest, client: ClientRecord, side: str, goal_id: uuid.UUID) -> HttpResponse:
     goal = _goal(client, goal_id)
     if request.method == "POST":
         try:
-            goal.agree(request.user, side, _int(request.POST.get("version")) or 0)  # type: ignore[arg-type]
+            goal.agree(signed_in_user(request), side, _int(request.POST.get("version")) or 0)
         except GoalConflict:
             messages.warning(request, "The goal changed since you opened this page. Please read it again before agreeing.")
         else:
@@ -167,14 +167,14 @@ def _agree(request: HttpRequest, client: ClientRecord, side: str, goal_id: objec
     return redirect(base_url(client, side))
 
 
-def _decide(request: HttpRequest, client: ClientRecord, side: str, change_id: object) -> HttpResponse:
+def _decide(request: HttpRequest, client: ClientRecord, side: str, change_id: uuid.UUID) -> HttpResponse:
     change = GoalChange.objects.filter(pk=change_id, goal__client=client).select_related("goal").first()
     if change is None:
         raise Http404
     if request.method == "POST":
         accept = request.POST.get("decision") == "accept"
         try:
-            change.decide(request.user, side, accept)  # type: ignore[arg-type]
+            change.decide(signed_in_user(request), side, accept)
         except GoalConflict:
             messages.warning(request, "That change was already decided or replaced.")
         else:
@@ -233,7 +233,7 @@ def _rate(request: HttpRequest, client: ClientRecord, side: str) -> HttpResponse
     return redirect(base_url(client, side))
 
 
-def _status(request: HttpRequest, client: ClientRecord, side: str, goal_id: object) -> HttpResponse:
+def _status(request: HttpRequest, client: ClientRecord, side: str, goal_id: uuid.UUID) -> HttpResponse:
     goal = _goal(client, goal_id)
     if request.method == "POST":
         form = StatusForm(request.POST)
@@ -294,12 +294,12 @@ def staff_task_create(request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.
     if request.method == "POST":
         form = TaskForm(request.POST)
         if form.is_valid() and recent_duplicate(
-            Task.objects.filter(goal=goal, created_by=request.user), form.cleaned_data
+            Task.objects.filter(goal=goal, created_by=signed_in_user(request)), form.cleaned_data
         ):
             messages.info(request, "This task was already added; it is saved once.")
         elif form.is_valid():
             Task.objects.create(
-                clinic=client.clinic, client=client, goal=goal, created_by=request.user, **form.cleaned_data
+                clinic=client.clinic, client=client, goal=goal, created_by=signed_in_user(request), **form.cleaned_data
             )
             audit.record_request(request, "create", "task", client=client)
             messages.success(request, "Task added.")

@@ -16,10 +16,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from alliance.measures.registry import UnknownInstrumentError, instrument_ids, load
 from alliance.measures.scoring import ScoringError, score
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -42,7 +45,7 @@ class OneLineArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}")
 
-    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         # argparse asks for sys.stdout (help) or sys.stderr; map them onto the given streams.
         if message:
             (self._err if file is sys.stderr else self._out).write(message)

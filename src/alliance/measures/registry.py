@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 LOINC_SYSTEM = "http://loinc.org"
 # US Core carries an answer's score in this extension (R4/R4B name; R5 renamed it itemWeight).
@@ -293,8 +293,8 @@ def instrument_from_dict(data: dict[str, Any]) -> Instrument:
         elif itype == "decimal":
             if lo is None or hi is None or lo >= hi:
                 raise InstrumentDefinitionError(f"{iw}: a decimal item needs min < max")
-        scored = bool(raw.get("scored", True))
-        if scored and itype not in ("ordinal", "decimal"):
+        is_scored = bool(raw.get("scored", True))
+        if is_scored and itype not in ("ordinal", "decimal"):
             raise InstrumentDefinitionError(f"{iw}.scored: only ordinal or decimal items can be scored")
         items.append(
             Item(
@@ -303,7 +303,7 @@ def instrument_from_dict(data: dict[str, Any]) -> Instrument:
                 type=itype,
                 text=raw.get("text") or None,
                 loinc=raw.get("loinc") or None,
-                scored=scored,
+                scored=is_scored,
                 required=bool(raw.get("required", True)),
                 reverse=bool(raw.get("reverse", False)),
                 subscale=raw.get("subscale"),
@@ -329,11 +329,14 @@ def instrument_from_dict(data: dict[str, Any]) -> Instrument:
     )
     # The declared range must be the range the items can actually produce, or bands and
     # rupture thresholds computed from it would be wrong.
+    # Scored items are ordinal or decimal (checked above), so each has its min and max.
+    mins = [cast(float, i.min) for i in scored]
+    maxs = [cast(float, i.max) for i in scored]
     if scoring.method == "sum":
-        lo = sum(i.min for i in scored)  # type: ignore[misc]
-        hi = sum(i.max for i in scored)  # type: ignore[misc]
+        lo = sum(mins)
+        hi = sum(maxs)
     elif scoring.method == "mean":
-        lo, hi = min(i.min for i in scored), max(i.max for i in scored)  # type: ignore[type-var]
+        lo, hi = min(mins), max(maxs)
     else:
         raise InstrumentDefinitionError(f"{where}.scoring.method: {scoring.method!r} is not sum or mean")
     if (lo, hi) != (scoring.min, scoring.max):

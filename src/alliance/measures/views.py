@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
-from django.db import transaction
+from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +23,7 @@ from alliance.accounts.models import CLINICAL_ROLES, Role
 from alliance.clients.models import ClientRecord
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
-from alliance.core.access import client_only, public, staff
+from alliance.core.access import client_only, public, signed_in_user, staff, staff_membership
 from alliance.measures import registry, scoring
 from alliance.measures.fhir import FhirImportError, fhir_to_response, response_to_fhir
 from alliance.measures.models import (
@@ -54,14 +54,14 @@ SETTINGS_FIELDS = (
 def _care_team_client(request: HttpRequest, client_id: Any, **kwargs: Any) -> ClientRecord:
     """The client when the signed-in clinician is on the care team (writes need that)."""
     client = client_or_404(request, client_id, **kwargs)
-    if not client.care_team.filter(therapist=request.user).exists():
+    if not client.care_team.filter(therapist=signed_in_user(request)).exists():
         raise Http404
     return client
 
 
 def _care_team_administration(request: HttpRequest, administration_id: Any) -> tuple[Administration, ClientRecord]:
     """An administration of this clinic whose client the signed-in clinician treats, else 404."""
-    adm = Administration.objects.filter(pk=administration_id, clinic=request.user.clinic).first()  # type: ignore[union-attr]
+    adm = Administration.objects.filter(pk=administration_id, clinic=staff_membership(request).clinic).first()
     if adm is None:
         raise Http404
     return adm, _care_team_client(request, adm.client_id, record_type="measure_assignment", action="")
@@ -101,7 +101,7 @@ def assign(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             client=client,
             instrument_id=instrument_id,
             every_days=every_days,
-            assigned_by=request.user,
+            assigned_by=signed_in_user(request),
             next_due_at=timezone.now(),
         )
         assignment.create_due_administration()
@@ -245,7 +245,7 @@ def episode_change(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 
 
 def _response_or_404(request: HttpRequest, response_id: uuid.UUID, action: str) -> tuple[Response, ClientRecord]:
-    response = Response.objects.filter(pk=response_id, clinic=request.user.clinic).first()  # type: ignore[union-attr]
+    response = Response.objects.filter(pk=response_id, clinic=staff_membership(request).clinic).first()
     if response is None:
         raise Http404
     client = client_or_404(request, response.client_id, record_type=record_type_for(response.instrument_id), action=action)
@@ -309,6 +309,7 @@ def fhir_import(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         try:
             if upload is None:
                 raise FhirImportError("file: choose a JSON file to upload")
+            assert upload.size is not None  # Django's upload handlers always set it
             if upload.size > MAX_IMPORT_BYTES:
                 raise FhirImportError("file: larger than 512 KB")
             try:
@@ -362,13 +363,14 @@ def _authored(data: dict[str, Any]) -> dt.datetime | None:
 
 @staff(Role.ADMIN)
 def clinic_measure_settings(request: HttpRequest) -> HttpResponse:
-    clinic = request.user.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     obj = MeasureSettings.for_clinic(clinic)
     errors: list[str] = []
     if request.method == "POST" and request.POST.get("form") == "settings":
         values: dict[str, Any] = {}
         for name in SETTINGS_FIELDS:
-            field = MeasureSettings._meta.get_field(name)
+            # SETTINGS_FIELDS name plain model fields (no relation, no generic foreign key).
+            field = cast("models.Field[Any, Any]", MeasureSettings._meta.get_field(name))
             raw = request.POST.get(name, "").strip()
             try:
                 value = float(raw) if field.get_internal_type() == "FloatField" else int(raw)
@@ -533,7 +535,7 @@ def _save_partial_hx(request: HttpRequest, adm: Administration) -> HttpResponse:
 
 def _own_administration(request: HttpRequest, administration_id: uuid.UUID) -> Administration:
     client = client_or_404(
-        request, request.user.client_record.pk, record_type="measure_response", action=""  # type: ignore[union-attr]
+        request, signed_in_user(request).client_record.pk, record_type="measure_response", action=""
     )
     adm = Administration.objects.select_related("client", "clinic").filter(pk=administration_id, client=client).first()
     if adm is None:

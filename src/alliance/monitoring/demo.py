@@ -61,7 +61,9 @@ def _rate(
 
 
 def _session(client: ClientRecord, number: int, when: dt.datetime, status: str) -> TherapySession:
-    therapist = client.care_team.filter(is_primary=True).first().therapist  # type: ignore[union-attr]
+    primary = client.care_team.filter(is_primary=True).first()
+    assert primary is not None  # every demo client is seeded with a primary therapist
+    therapist = primary.therapist
     return TherapySession.objects.create(
         clinic=client.clinic,
         client=client,
@@ -79,7 +81,7 @@ def _history(
     between: Any = None,
 ) -> list[TherapySession]:
     _i, ratings, therapist, felt_off = spec
-    sessions = []
+    sessions: list[TherapySession] = []
     for n, (c, t) in enumerate(zip(ratings, therapist, strict=True), start=1):
         if between is not None:
             between(n, sessions)

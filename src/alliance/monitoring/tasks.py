@@ -33,7 +33,7 @@ def schedule_escalation(alert_id: str, run_after: dt.datetime) -> None:
         logger.info("Deferred escalation not supported by this task backend; relying on the periodic check.")
 
 
-def _overdue(alert, now: dt.datetime) -> bool:  # type: ignore[no-untyped-def]
+def _overdue(alert, now: dt.datetime) -> bool:
     from alliance.measures.models import MeasureSettings
     from alliance.monitoring.models import AlertKind
 

@@ -19,10 +19,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import CLINICAL_ROLES, Role
-from alliance.clients.models import TherapySession
+from alliance.clients.models import ClientRecord, TherapySession
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
-from alliance.core.access import staff
+from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.monitoring.models import (
     OPEN_STATUSES,
     RULE_LABELS,
@@ -78,12 +78,12 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     Supervisors and admins also see safety alerts of their clinic that were escalated to
     them, by pseudonym only: they reach the client through the care team or emergency access.
     """
-    user = request.user
-    needing, escalated = alerts_needing_attention(user)  # type: ignore[arg-type]
+    user = signed_in_user(request)
+    needing, escalated = alerts_needing_attention(user)
     open_alerts = [a for a in needing if a.status == Alert.Status.OPEN]
     snoozed = [a for a in needing if a.status == Alert.Status.SNOOZED]
     done = list(
-        Alert.objects.visible_to(user)  # type: ignore[arg-type]
+        Alert.objects.visible_to(user)
         .exclude(status__in=OPEN_STATUSES)
         .select_related("client", "acknowledged_by", "snoozed_by", "useful_marked_by")
         .order_by("-updated_at")[:20]
@@ -112,8 +112,8 @@ MONITORING_KINDS = (
 
 def _care_team_alert(
     request: HttpRequest, alert_id: uuid.UUID, action: str = ""
-) -> tuple[Alert, object]:
-    alert = Alert.objects.filter(pk=alert_id, clinic=request.user.clinic).first()  # type: ignore[union-attr]
+) -> tuple[Alert, ClientRecord]:
+    alert = Alert.objects.filter(pk=alert_id, clinic=staff_membership(request).clinic).first()
     if alert is None:
         raise Http404
     record_type = "safety_alert" if alert.kind == AlertKind.SAFETY else "alert"
@@ -151,10 +151,10 @@ def alert_snooze(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
         else:
             try:
                 with transaction.atomic():
-                    alert.snooze(request.user, timezone.now() + dt.timedelta(days=days), reason)  # type: ignore[arg-type]
+                    alert.snooze(signed_in_user(request), timezone.now() + dt.timedelta(days=days), reason)
                     audit.record_request(
                         request, "update", "alert", client=client, note=f"snoozed {days} day(s)"
-                    )  # type: ignore[arg-type]
+                    )
             except ValueError as exc:
                 error = str(exc)
             else:
@@ -186,8 +186,8 @@ def alert_useful(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     if value not in ("yes", "no"):
         messages.error(request, "Say whether the alert was useful.")
     else:
-        alert.mark_useful(request.user, value == "yes")  # type: ignore[arg-type]
-        audit.record_request(request, "update", "alert", client=client, note=f"useful={value}")  # type: ignore[arg-type]
+        alert.mark_useful(signed_in_user(request), value == "yes")
+        audit.record_request(request, "update", "alert", client=client, note=f"useful={value}")
         messages.success(request, "Thank you: this helps tune the rules.")
     return _next_or(request, "alert_list")
 
@@ -196,7 +196,7 @@ def alert_useful(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
 def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     """Acknowledge an alert; recording what was done is required. The software does not
     judge the risk: the clinician's note is the record."""
-    alert = Alert.objects.filter(pk=alert_id, clinic=request.user.clinic).first()  # type: ignore[union-attr]
+    alert = Alert.objects.filter(pk=alert_id, clinic=staff_membership(request).clinic).first()
     if alert is None:
         raise Http404
     record_type = "safety_alert" if alert.kind == AlertKind.SAFETY else "alert"
@@ -216,7 +216,7 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
             error = "Please record what was done (for example: called the client, safety plan reviewed) before acknowledging."
         else:
             with transaction.atomic():
-                alert.acknowledge(request.user, action_taken[:4000])  # type: ignore[arg-type]
+                alert.acknowledge(signed_in_user(request), action_taken[:4000])
                 from alliance.core import audit
 
                 audit.record_request(
@@ -235,7 +235,7 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
     )
 
 
-def client_alerts_panel(request: HttpRequest, client: object) -> dict[str, object] | None:
+def client_alerts_panel(request: HttpRequest, client: ClientRecord) -> dict[str, object] | None:
     """The alerts section at the top of the clinician's client page."""
     alerts = list(Alert.objects.filter(client=client).needing_attention().by_urgency())
     recent = list(
@@ -248,7 +248,7 @@ def client_alerts_panel(request: HttpRequest, client: object) -> dict[str, objec
     return {"alerts": alerts, "recent": recent, "client": client}
 
 
-def client_alliance_panel(request: HttpRequest, client: object) -> dict[str, object] | None:
+def client_alliance_panel(request: HttpRequest, client: ClientRecord) -> dict[str, object] | None:
     """A short alliance section on the client page: open episodes and links to the timeline."""
     episodes = list(
         RuptureEpisode.objects.filter(
@@ -283,8 +283,8 @@ def alliance_timeline(request: HttpRequest, client_id: uuid.UUID) -> HttpRespons
 
 def _episode_or_404(
     request: HttpRequest, episode_id: uuid.UUID, action: str
-) -> tuple[RuptureEpisode, object]:
-    episode = RuptureEpisode.objects.filter(pk=episode_id, clinic=request.user.clinic).first()  # type: ignore[union-attr]
+) -> tuple[RuptureEpisode, ClientRecord]:
+    episode = RuptureEpisode.objects.filter(pk=episode_id, clinic=staff_membership(request).clinic).first()
     if episode is None:
         raise Http404
     client = client_or_404(request, episode.client_id, record_type="rupture_episode", action=action)
@@ -304,10 +304,10 @@ def episode_repair(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
         note = request.POST.get("note", "")
         try:
             with transaction.atomic():
-                episode.record_repair(request.user, chosen, note)  # type: ignore[arg-type]
+                episode.record_repair(signed_in_user(request), chosen, note)
                 audit.record_request(
                     request, "update", "rupture_episode", client=client, note="repair recorded"
-                )  # type: ignore[arg-type]
+                )
         except ValueError as exc:
             error = str(exc)
         else:
@@ -330,10 +330,10 @@ def episode_repair(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
     )
 
 
-def _timeline_url(client: object) -> str:
+def _timeline_url(client: ClientRecord) -> str:
     from django.urls import reverse
 
-    return reverse("alliance_timeline", args=[client.pk])  # type: ignore[attr-defined]
+    return reverse("alliance_timeline", args=[client.pk])
 
 
 @staff(*CLINICAL_STAFF)
@@ -344,7 +344,7 @@ def therapist_rating(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
     from alliance.measures.services import record_response
 
     client = client_or_404(request, client_id, record_type="alliance_check", action="")
-    if not client.care_team.filter(therapist=request.user).exists():
+    if not client.care_team.filter(therapist=signed_in_user(request)).exists():
         raise Http404
     inst = registry.load("sac_therapist")
     rated = set(
@@ -362,7 +362,7 @@ def therapist_rating(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
         if s.number not in rated
     ]
     error = ""
-    answers: dict[str, object] = {}
+    answers: dict[str, str] = {}
     if request.method == "POST":
         try:
             number = int(request.POST.get("session", ""))
@@ -429,9 +429,9 @@ def usefulness_report(request: HttpRequest) -> HttpResponse:
     rows: dict[str, dict[str, int]] = defaultdict(
         lambda: {"raised": 0, "useful": 0, "not_useful": 0, "unmarked": 0}
     )
-    alerts = Alert.objects.filter(clinic=request.user.clinic, created_at__gte=since).values_list(
+    alerts = Alert.objects.filter(clinic=staff_membership(request).clinic, created_at__gte=since).values_list(
         "kind", "rules", "useful"
-    )  # type: ignore[union-attr]
+    )
     for kind, rules, useful in alerts:
         for rule in rules or [kind]:
             row = rows[rule]
@@ -471,7 +471,8 @@ class MonitoringSettingsForm(forms.ModelForm):
         ]
 
     def clean(self) -> dict[str, object]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         try:
             from alliance.monitoring import ruptures
 
@@ -494,7 +495,7 @@ class MonitoringSettingsForm(forms.ModelForm):
 @staff(Role.ADMIN)
 def monitoring_settings(request: HttpRequest) -> HttpResponse:
     """Clinic admin: the parameters of every monitoring rule (stored with each finding)."""
-    obj = MonitoringSettings.for_clinic(request.user.clinic)  # type: ignore[union-attr]
+    obj = MonitoringSettings.for_clinic(staff_membership(request).clinic)
     form = MonitoringSettingsForm(request.POST or None, instance=obj)
     if request.method == "POST" and form.is_valid():
         form.save()

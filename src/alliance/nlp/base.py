@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -66,7 +66,10 @@ class BaseEstimator:
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit() first")
 
 
-def clone(estimator: BaseEstimator) -> BaseEstimator:
+E = TypeVar("E", bound=BaseEstimator)
+
+
+def clone(estimator: E) -> E:
     """A new unfitted estimator with the same parameters (nested estimators cloned too)."""
     params = estimator.get_params(deep=False)
     for key, value in params.items():

@@ -13,7 +13,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 
 class _UsageError(Exception):
@@ -40,7 +43,7 @@ class _Parser(argparse.ArgumentParser):
             self._out.write(message)
         raise _Exit(status)
 
-    def print_help(self, file: TextIO | None = None) -> None:
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
         super().print_help(self._out)
 
 

@@ -51,10 +51,10 @@ class LinearClassifier(BaseEstimator):
         from sklearn.linear_model import LogisticRegression  # training extra only
 
         X = _as_matrix(X)
-        y = np.asarray([str(v) for v in y])
-        if X.shape[0] != len(y):
-            raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)} labels")
-        classes = np.unique(y)
+        targets = np.asarray([str(v) for v in y])
+        if X.shape[0] != len(targets):
+            raise ValueError(f"X has {X.shape[0]} rows but y has {len(targets)} labels")
+        classes = np.unique(targets)
         if len(classes) < 2:
             raise ValueError("need at least two classes to fit a classifier")
         Xs = X.to_scipy() if isinstance(X, CSR) else X
@@ -64,7 +64,7 @@ class LinearClassifier(BaseEstimator):
             max_iter=self.max_iter,
             random_state=self.random_state,
         )
-        model.fit(Xs, y)
+        model.fit(Xs, targets)
         self.classes_ = np.asarray(model.classes_)
         coef, intercept = model.coef_, model.intercept_
         if len(self.classes_) == 2:  # binary LR has one row: expand to two logits for softmax

@@ -310,7 +310,9 @@ class UtteranceFeaturizer(BaseEstimator):
 
     @classmethod
     def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> UtteranceFeaturizer:
-        params = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["params"].items()}
+        params: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in meta["params"].items()
+        }
         obj = cls(**params)
         obj.vocabulary_ = {t: i for i, t in enumerate(meta["vocabulary"])}
         obj.idf_ = np.asarray(arrays["idf"], dtype=np.float64)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ class TranscriptModel(BaseEstimator):
         self.class_weight = class_weight
         self.random_state = random_state
 
-    def fit(self, X: Sequence[Any], y: dict[str, Sequence[str | None]]) -> TranscriptModel:
+    def fit(self, X: Sequence[Any], y: Mapping[str, Sequence[str | None]]) -> TranscriptModel:
         """``X``: ``(text, previous, next)`` items; ``y``: per head, a label or None per item."""
         from .base import clone
 
@@ -144,7 +144,9 @@ class TranscriptModel(BaseEstimator):
             **(metadata or {}),
         }
         npz = directory / f"model-{version}.npz"
-        np.savez_compressed(npz, **arrays)
+        # numpy's stub declares allow_pickle: bool beside **kwds, so mypy checks every unpacked
+        # array against it too; the keys here are array names, never "allow_pickle".
+        np.savez_compressed(npz, **arrays)  # type: ignore[arg-type]
         (directory / f"model-{version}.json").write_text(
             json.dumps(meta, indent=1, sort_keys=True) + "\n"
         )

@@ -68,7 +68,7 @@ def default_model(seed: int = 0) -> TranscriptModel:
     return TranscriptModel(featurizer=featurizer, C=dict(DEFAULT_C), random_state=seed)
 
 
-def contexts(records: Sequence[Record]) -> list[tuple[str, str, str]]:
+def contexts(records: Sequence[Record]) -> list[tuple[str, str, str, str, str]]:
     return [(r.text, r.prev, r.next, r.prev2, r.next2) for r in records]
 
 
@@ -78,21 +78,21 @@ def labels(records: Sequence[Record]) -> dict[str, list[str | None]]:
 
 def grouped_folds(groups: Sequence[str], n_folds: int, seed: int) -> list[np.ndarray]:
     """Test-row indices per fold; every group (video) lands in exactly one fold."""
-    groups = np.asarray(groups)
-    uniq, counts = np.unique(groups, return_counts=True)
+    group_array = np.asarray(groups)
+    uniq, counts = np.unique(group_array, return_counts=True)
     if len(uniq) < n_folds:
         raise ValueError(f"only {len(uniq)} groups (videos) for {n_folds} folds")
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(uniq))
+    shuffled = rng.permutation(len(uniq))
     # largest first (stable on the shuffled order), each into the currently smallest fold
-    order = sorted(order, key=lambda i: -counts[i])
+    order = sorted(shuffled, key=lambda i: -counts[i])
     sizes = np.zeros(n_folds, dtype=np.int64)
     fold_of: dict[str, int] = {}
     for i in order:
         f = int(np.argmin(sizes))
         fold_of[uniq[i]] = f
         sizes[f] += counts[i]
-    assign = np.array([fold_of[g] for g in groups])
+    assign = np.array([fold_of[g] for g in group_array])
     return [np.where(assign == f)[0] for f in range(n_folds)]
 
 
@@ -136,7 +136,7 @@ def score(gold: dict[str, list[str | None]], pred: dict[str, list[str | None]]) 
 
 
 def cross_validate(
-    records: Sequence[Record], n_folds: int = 5, seed: int = 0, log: Callable[[str], None] = print
+    records: Sequence[Record], n_folds: int = 5, seed: int = 0, log: Callable[[str], object] = print
 ) -> dict[str, Any]:
     folds = grouped_folds([r.group for r in records], n_folds, seed)
     gold = labels(records)
@@ -223,7 +223,7 @@ def train(
     n_folds: int = 5,
     seed: int = 0,
     version: str = MODEL_VERSION,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], object] = print,
 ) -> dict[str, Any]:
     """Grouped CV, then a final fit on all data; writes the artifact and MODEL_CARD.md."""
     csv_path = training_csv(data_dir)

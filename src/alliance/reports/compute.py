@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -117,8 +117,9 @@ def _phq9_episodes(clients: QuerySet[ClientRecord], clinic: Any) -> list[dict[st
 def _episode_alliance(client_id: Any, start: dt.datetime, end: dt.datetime) -> list[float]:
     from alliance.measures.models import Response
 
+    # total__isnull=False: every total is a number.
     return [
-        float(t)
+        float(cast(float, t))
         for t in Response.objects.filter(
             client_id=client_id,
             instrument_id=alliance_data.ALLIANCE_INSTRUMENT,
@@ -198,8 +199,8 @@ def build_report(
         for episode in alliance_data.ruptures(points, client.clinic):
             if episode["status"] not in ("repaired", "unrepaired"):
                 continue
-            start = by_session.get(episode["start_session"])
-            p = bucket(start.date) if start else None
+            first_point = by_session.get(episode["start_session"])
+            p = bucket(first_point.date) if first_point else None
             if p:
                 repair_counts[p][0 if episode["status"] == "repaired" else 1] += 1
                 repair_clients[p].add(client.pk)

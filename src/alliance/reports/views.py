@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 
 from alliance.accounts.models import Role
 from alliance.core import audit
-from alliance.core.access import staff
+from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.reports import compute
 from alliance.reports.charts import LineChart, RefLine, Series
 from alliance.reports.forms import ReportSettingsForm
@@ -99,14 +99,14 @@ def _charts(report: compute.Report) -> list[dict[str, object]]:
 def _therapist_sections(request: HttpRequest, granularity: str, n: int) -> list[dict[str, Any]]:
     """Per-therapist figures for a supervisor, only when the clinic allows it: the supervisor's
     own supervisees, in alphabetical order (never sorted by a figure: not a ranking)."""
-    user = request.user
-    if user.role != Role.SUPERVISOR:  # type: ignore[union-attr]
+    user = signed_in_user(request)
+    if user.role != Role.SUPERVISOR:
         return []
-    clinic = user.membership.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     if not ReportSettings.for_clinic(clinic).supervisors_see_therapist_figures:
         return []
     sections = []
-    for therapist in SupervisionLink.supervisees_of(user).order_by("full_name"):  # type: ignore[arg-type]
+    for therapist in SupervisionLink.supervisees_of(user).order_by("full_name"):
         r = compute.build_report(
             clinic, clients=compute.clients_of(therapist), granularity=granularity, n_periods=n
         )
@@ -115,7 +115,7 @@ def _therapist_sections(request: HttpRequest, granularity: str, n: int) -> list[
 
 
 def _context(request: HttpRequest) -> dict[str, Any]:
-    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     granularity, n = _granularity(request)
     report = compute.build_report(clinic, granularity=granularity, n_periods=n)
     return {
@@ -149,7 +149,7 @@ def clinic_report_pdf(request: HttpRequest) -> HttpResponse:
 
     context = _context(request)
     audit.record_request(request, "export", "clinic_report", note="pdf")
-    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     response = HttpResponse(
         render_pdf(context["report"], clinic.name, context["therapist_sections"]), content_type="application/pdf"
     )
@@ -176,7 +176,7 @@ def clinic_report_csv(request: HttpRequest) -> HttpResponse:
 
 @staff(Role.ADMIN)
 def report_settings(request: HttpRequest) -> HttpResponse:
-    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     form = ReportSettingsForm(request.POST or None, instance=ReportSettings.for_clinic(clinic))
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -190,7 +190,7 @@ def report_settings(request: HttpRequest) -> HttpResponse:
 def development(request: HttpRequest) -> HttpResponse:
     """The therapist's own skill metrics and client outcomes over time, with the clinic's
     figures as context. Only ever their own."""
-    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     granularity, n = _granularity(request)
     mine = compute.build_report(
         clinic, clients=compute.clients_of(request.user), granularity=granularity, n_periods=n

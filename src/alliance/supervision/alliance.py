@@ -10,7 +10,7 @@ the journal works on its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 ALLIANCE_INSTRUMENT = "sac_client"
 # The instrument's own design-choice cut-off (a mean below 4 of 6), reused by rupture detection.
@@ -44,7 +44,8 @@ def alliance_series(client: Any) -> list[AlliancePoint]:
             continue
         seen.add(number)
         reported = bool((r.answers or {}).get("felt_off"))
-        points.append(AlliancePoint(number, float(r.total), r.completed_at, reported))
+        total = cast(float, r.total)  # total__isnull=False: every total is a number
+        points.append(AlliancePoint(number, float(total), r.completed_at, reported))
     return sorted(points, key=lambda p: p.session)
 
 

@@ -109,9 +109,10 @@ def build(item: SharedItem, identifiable: bool) -> dict[str, Any]:
                 out["missing"] = True
             out["episode"] = episode
     elif item.kind == ShareKind.JOURNAL_ENTRY:
-        # Only the sharer's own entry, about this client.
+        # Only the sharer's own entry, about this client. A missing object_id matches nothing
+        # (Django reads pk=None as IS NULL), which django-stubs does not allow for a primary key.
         entry = (
-            JournalEntry.objects.filter(
+            JournalEntry.objects.filter(  # type: ignore[misc]
                 pk=item.object_id, therapist_id=item.therapist_id, client=item.client
             )
             .select_related("session")

@@ -34,7 +34,9 @@ def _alliance_history(
     from alliance.measures.models import Response
     from alliance.measures.services import record_response
 
-    therapist = client.care_team.filter(is_primary=True).first().therapist
+    primary = client.care_team.filter(is_primary=True).first()
+    assert primary is not None  # every demo client is seeded with a primary therapist
+    therapist = primary.therapist
     sessions = []
     first_number = TherapySession.next_number(client)
     for i, v in enumerate(values):
@@ -80,7 +82,9 @@ def _metrics(rq: float, cr: float, oq: float) -> dict[str, Any]:
 def _entry(
     client: ClientRecord, session: TherapySession | None, tags: dict[str, int], **texts: str
 ) -> JournalEntry:
-    therapist = client.care_team.filter(is_primary=True).first().therapist
+    primary = client.care_team.filter(is_primary=True).first()
+    assert primary is not None  # every demo client is seeded with a primary therapist
+    therapist = primary.therapist
     e = JournalEntry(
         clinic=client.clinic,
         therapist=therapist,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -34,7 +34,7 @@ class JournalEntryForm(forms.Form):
 
     def __init__(self, *args: Any, sessions: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["session"].choices = [("", "Not linked to a session")] + [
+        cast(forms.ChoiceField, self.fields["session"]).choices = [("", "Not linked to a session")] + [
             (str(s.pk), f"Session {s.number} ({s.scheduled_at:%Y-%m-%d})") for s in sessions
         ]
         for value, label in Reaction.choices:
@@ -59,7 +59,8 @@ class JournalEntryForm(forms.Form):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         texts = [data.get(n) for n in ("felt", "echoes", "stirred", "effect", "plan")]
         if not self.errors and not any(texts) and not data.get("steps") and not self.tags():
             raise forms.ValidationError(
@@ -83,7 +84,7 @@ class ShareForm(forms.Form):
 
     def __init__(self, *args: Any, supervisors: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["supervisor"].queryset = supervisors
+        cast("forms.ModelChoiceField[User]", self.fields["supervisor"]).queryset = supervisors
 
 
 class CommentForm(forms.Form):
@@ -102,13 +103,16 @@ class LinkForm(forms.Form):
         staff = User.objects.filter(
             memberships__clinic=clinic, memberships__is_active=True
         ).distinct()
-        self.fields["supervisor"].queryset = staff.filter(memberships__role=Role.SUPERVISOR)
-        self.fields["supervisee"].queryset = staff.filter(
+        cast("forms.ModelChoiceField[User]", self.fields["supervisor"]).queryset = staff.filter(
+            memberships__role=Role.SUPERVISOR
+        )
+        cast("forms.ModelChoiceField[User]", self.fields["supervisee"]).queryset = staff.filter(
             memberships__role__in=[Role.THERAPIST, Role.SUPERVISOR]
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("supervisor") and data.get("supervisor") == data.get("supervisee"):
             raise forms.ValidationError("A supervisor cannot supervise themselves.")
         return data

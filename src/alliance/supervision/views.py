@@ -16,8 +16,9 @@ from alliance.accounts.models import CLINICAL_ROLES, Role
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
-from alliance.core.access import staff
+from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.core.dedupe import recent_duplicate
+from alliance.core.http import HtmxHttpRequest
 from alliance.reports.charts import Marker
 from alliance.supervision import alliance, content, dashboard
 from alliance.supervision.forms import CommentForm, JournalEntryForm, LinkForm, ShareForm
@@ -42,7 +43,7 @@ def _care_team_client(
     request: HttpRequest, client_id: Any, record_type: str, action: str = "view"
 ) -> ClientRecord:
     client = client_or_404(request, client_id, record_type=record_type, action="")
-    if not client.care_team.filter(therapist=request.user).exists():
+    if not client.care_team.filter(therapist=signed_in_user(request)).exists():
         raise Http404
     if action:
         audit.record_request(request, action, record_type, client=client)
@@ -51,13 +52,13 @@ def _care_team_client(
 
 def _own_entry(request: HttpRequest, entry_id: Any) -> JournalEntry:
     entry = (
-        JournalEntry.objects.written_by(request.user)  # type: ignore[arg-type]
+        JournalEntry.objects.written_by(signed_in_user(request))
         .select_related("client", "session")
         .filter(pk=entry_id)
         .first()
     )
     # The author must still be on the client's care team.
-    if entry is None or not entry.client.care_team.filter(therapist=request.user).exists():
+    if entry is None or not entry.client.care_team.filter(therapist=signed_in_user(request)).exists():
         raise Http404
     return entry
 
@@ -69,10 +70,10 @@ def _own_entry(request: HttpRequest, entry_id: Any) -> JournalEntry:
 def journal_list(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = _care_team_client(request, client_id, "journal_entry")
     entries = (
-        JournalEntry.objects.written_by(request.user)
+        JournalEntry.objects.written_by(signed_in_user(request))
         .filter(client=client)
         .select_related("session")
-    )  # type: ignore[arg-type]
+    )
     return render(request, "supervision/journal_list.html", {"client": client, "entries": entries})
 
 
@@ -89,7 +90,7 @@ def journal_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         session = sessions.filter(pk=data["session"]).first() if data["session"] else None
         entry = JournalEntry(
             clinic=client.clinic,
-            therapist=request.user,
+            therapist=signed_in_user(request),
             client=client,
             session=session,
             felt=data["felt"],
@@ -101,7 +102,7 @@ def journal_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         entry.set_structured(form.tags(), data["steps"])
         fields = ("session_id", "felt", "echoes", "stirred", "effect", "plan", "structured")
         same = recent_duplicate(
-            JournalEntry.objects.filter(therapist=request.user, client=client),
+            JournalEntry.objects.filter(therapist=signed_in_user(request), client=client),
             {f: getattr(entry, f) for f in fields},
             time_field="written_at",
         )
@@ -120,9 +121,9 @@ def journal_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 def journal_detail(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
     entry = _own_entry(request, entry_id)
     audit.record_request(request, "view", "journal_entry", client=entry.client)
-    supervisors = SupervisionLink.supervisors_of(request.user)  # type: ignore[arg-type]
+    supervisors = SupervisionLink.supervisors_of(signed_in_user(request))
     shares = SharedItem.objects.filter(
-        therapist=request.user, kind=ShareKind.JOURNAL_ENTRY, object_id=entry.pk
+        therapist=signed_in_user(request), kind=ShareKind.JOURNAL_ENTRY, object_id=entry.pk
     )
     return render(
         request,
@@ -147,10 +148,10 @@ def _validate_target(
     if kind == ShareKind.JOURNAL_ENTRY:
         ok = (
             object_id
-            and JournalEntry.objects.written_by(request.user)
+            and JournalEntry.objects.written_by(signed_in_user(request))
             .filter(pk=object_id, client=client)
             .exists()
-        )  # type: ignore[arg-type]
+        )
         return {} if ok else None
     if kind == ShareKind.TRANSCRIPT_FEEDBACK:
         try:
@@ -160,7 +161,7 @@ def _validate_target(
         ok = (
             object_id
             and Transcript.objects.filter(
-                pk=object_id, client=client, uploaded_by=request.user
+                pk=object_id, client=client, uploaded_by=signed_in_user(request)
             ).exists()
         )
         return {} if ok else None
@@ -173,7 +174,7 @@ def _validate_target(
 @staff(*CLINICAL)
 def share_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = _care_team_client(request, client_id, "supervision_item", action="")
-    supervisors = SupervisionLink.supervisors_of(request.user)  # type: ignore[arg-type]
+    supervisors = SupervisionLink.supervisors_of(signed_in_user(request))
     initial = {
         "kind": request.GET.get("kind", ShareKind.ALLIANCE_TIMELINE),
         "object_id": request.GET.get("object", ""),
@@ -194,7 +195,7 @@ def share_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         with transaction.atomic():
             item = SharedItem.objects.create(
                 clinic=client.clinic,
-                therapist=request.user,
+                therapist=signed_in_user(request),
                 supervisor=data["supervisor"],
                 client=client,
                 kind=data["kind"],
@@ -235,7 +236,7 @@ def share_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 
 def _visible_item(request: HttpRequest, item_id: Any) -> SharedItem:
     item = (
-        SharedItem.objects.visible_to(request.user)  # type: ignore[arg-type]
+        SharedItem.objects.visible_to(signed_in_user(request))
         .select_related("client", "therapist", "supervisor")
         .filter(pk=item_id)
         .first()
@@ -252,11 +253,11 @@ def _item_context(request: HttpRequest, item: SharedItem) -> dict[str, Any]:
         "item": item,
         "is_author": is_author,
         "identifiable": identifiable,
-        "client_label": item.client_label(request.user),  # type: ignore[arg-type]
+        "client_label": item.client_label(signed_in_user(request)),
         # The author always sees their own material in full.
         "c": content.build(item, identifiable or is_author),
         "show_question": bool(item.question) and (is_author or identifiable),
-        "comments": item.comments_for(request.user),  # type: ignore[arg-type]
+        "comments": item.comments_for(signed_in_user(request)),
         "form": CommentForm(),
     }
 
@@ -266,9 +267,9 @@ def shared_item(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     item = _visible_item(request, item_id)
     audit.record(
         clinic=item.clinic,
-        actor=request.user,
+        actor=signed_in_user(request),
         action="view",
-        record_type="supervision_item",  # type: ignore[arg-type]
+        record_type="supervision_item",
         client=item.client,
         request=request,
         note=f"identifiable={item.identifiable()}",
@@ -277,7 +278,7 @@ def shared_item(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
 
 
 @staff(*CLINICAL)
-def comment_post(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
+def comment_post(request: HtmxHttpRequest, item_id: uuid.UUID) -> HttpResponse:
     item = _visible_item(request, item_id)
     if request.method != "POST":
         return redirect("shared_item", item_id=item.pk)
@@ -291,15 +292,15 @@ def comment_post(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
                 clinic=item.clinic,
                 item=item,
                 parent=parent,
-                author=request.user,
+                author=signed_in_user(request),
                 body=form.cleaned_data["body"],
                 written_identifiable=item.identifiable(),
             )
             audit.record(
                 clinic=item.clinic,
-                actor=request.user,
+                actor=signed_in_user(request),
                 action="create",
-                record_type="supervision_item",  # type: ignore[arg-type]
+                record_type="supervision_item",
                 client=item.client,
                 request=request,
                 note="comment",
@@ -318,7 +319,7 @@ def item_resolve(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     item = _visible_item(request, item_id)
     if request.method == "POST":
         item.resolved_at = None if item.resolved_at else timezone.now()
-        item.resolved_by = request.user if item.resolved_at else None  # type: ignore[assignment]
+        item.resolved_by = signed_in_user(request) if item.resolved_at else None
         item.save(update_fields=["resolved_at", "resolved_by"])
         messages.success(
             request, "Marked as discussed." if item.resolved_at else "Back on the agenda."
@@ -338,7 +339,7 @@ def item_unshare(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
             clinic=item.clinic,
             actor=request.user,
             action="update",
-            record_type="supervision_item",  # type: ignore[arg-type]
+            record_type="supervision_item",
             client=item.client,
             request=request,
             note="unshared",
@@ -349,7 +350,7 @@ def item_unshare(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
 
 @staff(*CLINICAL)
 def my_shared(request: HttpRequest) -> HttpResponse:
-    items = SharedItem.objects.filter(therapist=request.user).select_related("client", "supervisor")
+    items = SharedItem.objects.filter(therapist=signed_in_user(request)).select_related("client", "supervisor")
     return render(request, "supervision/my_shared.html", {"items": items})
 
 
@@ -383,7 +384,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
 @staff(Role.SUPERVISOR)
 def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
     supervisees = []
-    for therapist in SupervisionLink.supervisees_of(request.user).order_by("full_name"):  # type: ignore[arg-type]
+    for therapist in SupervisionLink.supervisees_of(signed_in_user(request)).order_by("full_name"):
         counts = dashboard.alert_counts(therapist)
         detail = (
             dashboard.consented_detail(
@@ -412,7 +413,7 @@ def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
 
 @staff(Role.ADMIN)
 def links(request: HttpRequest) -> HttpResponse:
-    clinic = request.user.membership.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     form = LinkForm(request.POST or None, clinic=clinic)
     if request.method == "POST" and request.POST.get("end"):
         link = (
@@ -454,8 +455,8 @@ def links(request: HttpRequest) -> HttpResponse:
 def journal_panel_context(request: HttpRequest, client: ClientRecord) -> dict[str, Any] | None:
     """For the therapist: their own entries as markers beside the alliance, and the pattern
     view. For a clinic admin under break-glass: only that entries exist. Nobody else: nothing."""
-    user = request.user
-    role = user.role  # type: ignore[union-attr]
+    user = signed_in_user(request)
+    role = user.role
     if role == Role.ADMIN:
         count = JournalEntry.objects.filter(client=client).count()
         return {"break_glass": True, "count": count} if count else None
@@ -463,7 +464,7 @@ def journal_panel_context(request: HttpRequest, client: ClientRecord) -> dict[st
         return None
     entries = list(
         JournalEntry.objects.written_by(user).filter(client=client).select_related("session")
-    )  # type: ignore[arg-type]
+    )
     points = alliance.alliance_series(client)
     episodes = alliance.ruptures(points, client.clinic)
     index = {p.session: i for i, p in enumerate(points)}

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -18,19 +20,19 @@ class TranscriptUploadForm(forms.Form):
         help_text="WebVTT from Zoom or Teams (.vtt), SubRip (.srt) or plain text with “Name: text” lines. At most 2 MB.",
     )
 
-    def __init__(self, *args, sessions, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, sessions, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["session"].choices = [("new", "A new session")] + [
+        cast(forms.ChoiceField, self.fields["session"]).choices = [("new", "A new session")] + [
             (str(s.pk), f"Session {s.number}, {s.scheduled_at:%Y-%m-%d}") for s in sessions
         ]
 
-    def clean_file(self):  # type: ignore[no-untyped-def]
+    def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
             raise forms.ValidationError("The file is larger than 2 MB; is it really a transcript?")
         return upload
 
-    def clean(self):  # type: ignore[no-untyped-def]
+    def clean(self):
         data = super().clean()
         if data.get("session") == "new" and not data.get("session_date"):
             self.add_error("session_date", "Give the date of the new session.")
@@ -40,9 +42,9 @@ class TranscriptUploadForm(forms.Form):
 class SpeakerForm(forms.Form):
     therapist = forms.ChoiceField(widget=forms.RadioSelect, label="Which speaker is you, the therapist?")
 
-    def __init__(self, *args, speakers, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, speakers, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["therapist"].choices = [(name, name) for name in speakers]
+        cast(forms.ChoiceField, self.fields["therapist"]).choices = [(name, name) for name in speakers]
 
 
 class TranscriptSettingsForm(forms.Form):
@@ -58,7 +60,7 @@ class TranscriptSettingsForm(forms.Form):
         help_text="Only with the setting above. Cannot be undone.",
     )
 
-    def clean(self):  # type: ignore[no-untyped-def]
+    def clean(self):
         data = super().clean()
         if data.get("apply_to_existing") and not data.get("delete_text_after_analysis"):
             raise forms.ValidationError(

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from alliance.core.access import signed_in_user
+
 
 def staff_panel(request: HttpRequest, client: Any) -> dict[str, Any] | None:
     """The therapist's own transcripts of this client, and their listening trend."""
@@ -14,7 +16,7 @@ def staff_panel(request: HttpRequest, client: Any) -> dict[str, Any] | None:
 
     if not client.care_team.filter(therapist=request.user).exists():
         return None
-    mine = Transcript.objects.filter(client=client, uploaded_by=request.user).select_related("session")
+    mine = Transcript.objects.filter(client=client, uploaded_by=signed_in_user(request)).select_related("session")
     analysed = [t.metrics for t in mine.filter(status=Transcript.Status.DONE).order_by("session__number") if t.metrics]
     labels = {
         "reflection_to_question": "Reflections per question",

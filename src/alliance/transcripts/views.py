@@ -15,7 +15,8 @@ from alliance.accounts.models import CLINICAL_ROLES, Role
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
-from alliance.core.access import staff
+from alliance.core.access import signed_in_user, staff, staff_membership
+from alliance.core.http import HtmxHttpRequest
 from alliance.nlp.model import reliability
 from alliance.nlp.roles import guess_roles
 from alliance.nlp.transcripts import TranscriptError, decode, parse_transcript
@@ -31,7 +32,7 @@ CLINICAL = tuple(CLINICAL_ROLES)
 
 def _own_transcript(request: HttpRequest, client: ClientRecord, transcript_id: str) -> Transcript:
     """Feedback is private to the therapist who uploaded it."""
-    transcript = Transcript.objects.filter(pk=transcript_id, client=client, uploaded_by=request.user).first()
+    transcript = Transcript.objects.filter(pk=transcript_id, client=client, uploaded_by=signed_in_user(request)).first()
     if transcript is None:
         raise Http404
     return transcript
@@ -40,7 +41,7 @@ def _own_transcript(request: HttpRequest, client: ClientRecord, transcript_id: s
 @staff(*CLINICAL)
 def upload(request: HttpRequest, client_id: str) -> HttpResponse:
     client = client_or_404(request, client_id, record_type="transcript", action="")
-    if not client.care_team.filter(therapist=request.user).exists():
+    if not client.care_team.filter(therapist=signed_in_user(request)).exists():
         raise Http404
     if not client.has_consent("recording"):
         return render(request, "transcripts/no_consent.html", {"client": client}, status=409)
@@ -55,10 +56,11 @@ def upload(request: HttpRequest, client_id: str) -> HttpResponse:
             form.add_error("file", f"This file could not be read: {exc}. Nothing was stored.")
         else:
             with transaction.atomic():
+                session: TherapySession | None
                 if form.cleaned_data["session"] == "new":
                     when = datetime.combine(form.cleaned_data["session_date"], time(12, 0), timezone.get_current_timezone())
                     session = TherapySession.objects.create(
-                        clinic=client.clinic, client=client, therapist=request.user,
+                        clinic=client.clinic, client=client, therapist=signed_in_user(request),
                         number=TherapySession.next_number(client), scheduled_at=when,
                         status=TherapySession.Status.ATTENDED,
                     )
@@ -67,7 +69,7 @@ def upload(request: HttpRequest, client_id: str) -> HttpResponse:
                     if session is None:
                         raise Http404
                 transcript = Transcript.objects.create(
-                    clinic=client.clinic, client=client, session=session, uploaded_by=request.user,
+                    clinic=client.clinic, client=client, session=session, uploaded_by=signed_in_user(request),
                     filename=upload_file.name[:200], file_format=parsed.format,
                     text=text,
                     speakers=json.dumps(guess_roles(parsed)),
@@ -118,7 +120,7 @@ def _feedback_context(transcript: Transcript) -> dict[str, object]:
 
 
 @staff(*CLINICAL)
-def feedback(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
+def feedback(request: HtmxHttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
     client = client_or_404(request, client_id, record_type="transcript_feedback")
     transcript = _own_transcript(request, client, transcript_id)
     context = {"client": client, **_feedback_context(transcript)}
@@ -134,7 +136,7 @@ def feedback(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRe
 @staff(Role.ADMIN)
 def clinic_transcript_settings(request: HttpRequest) -> HttpResponse:
     """Clinic admin: whether transcript text is kept after analysis (and clearing earlier ones)."""
-    clinic = request.user.clinic  # type: ignore[union-attr]
+    clinic = staff_membership(request).clinic
     obj = TranscriptSettings.for_clinic(clinic)
     form = TranscriptSettingsForm(request.POST or None, initial={"delete_text_after_analysis": obj.delete_text_after_analysis})
     if request.method == "POST" and form.is_valid():

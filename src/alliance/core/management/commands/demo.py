@@ -30,6 +30,7 @@ class Command(BaseCommand):
             self.stdout.write("Demo clinic found: keeping existing data.")
         else:
             ctx = seed_demo()
+            assert ctx is not None  # seed_demo returns None only when the demo exists
             self.stdout.write(f"Seeded the demo clinic ({len(ctx.clients)} clients).")
         self.print_logins(addrport)
         self.stdout.write(f"Ready in {time.monotonic() - started:.1f} s.")

@@ -40,11 +40,11 @@ def run_due(now: float) -> list[str]:
 class Command(BaseCommand):
     help = "Enqueue periodic jobs (check-ins, reminders, escalation, monitoring) for the worker."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Enqueue what is due now and exit.")
         parser.add_argument("--interval", type=int, default=60, help="Seconds between checks.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         while True:
             for name in run_due(time.time()):
                 self.stdout.write(f"Enqueued: {name}")

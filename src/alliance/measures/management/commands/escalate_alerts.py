@@ -10,10 +10,10 @@ from alliance.monitoring.tasks import check_overdue_alerts
 class Command(BaseCommand):
     help = "Escalate safety alerts nobody acknowledged in time (enqueues the check for the worker)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--now", action="store_true", help="Run the check here instead of enqueuing it.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         if options["now"]:
             count = check_overdue_alerts.call()
             self.stdout.write(f"Escalated {count} alert(s).")

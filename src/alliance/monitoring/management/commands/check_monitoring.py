@@ -8,10 +8,10 @@ class Command(BaseCommand):
         "or enqueue it for the worker with --enqueue."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--enqueue", action="store_true", help="Hand the check to the worker instead.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         from alliance.monitoring import tasks
 
         if options["enqueue"]:
