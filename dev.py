@@ -46,6 +46,8 @@ def main(argv: list[str]) -> None:
     command = argv[0] if argv else "help"
     if command == "demo":
         ensure_env("")
+        if os.name == "posix":  # become the demo process, so Ctrl-C and `kill` reach it directly
+            os.execv(PY, [str(PY), "-m", "alliance", "demo", *argv[1:]])
         run(PY, "-m", "alliance", "demo", *argv[1:])
     elif command == "test":
         ensure_env("[dev]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -40,6 +41,9 @@ class Command(BaseCommand):
             subprocess.Popen([sys.executable, "-m", "alliance", "db_worker", "--queue-name", "*", "--no-reload"]),
             subprocess.Popen([sys.executable, "-m", "alliance", "scheduler"]),
         ]
+        # `kill PID` (SIGTERM) must stop the worker and scheduler too, as Ctrl-C does: turn it
+        # into SystemExit so the finally block below runs instead of orphaning them.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         try:
             call_command("runserver", addrport, use_reloader=False)
         finally:
@@ -79,3 +83,7 @@ class Command(BaseCommand):
             out.write(f"email backend). A fresh single-use link for {client.full_name}:")
             out.write(f"  {base}/signin/link/{get_query_string(client.user)}")
         out.write("=" * 72)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
