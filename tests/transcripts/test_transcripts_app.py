@@ -151,6 +151,37 @@ def test_client_page_shows_the_listening_trend_over_sessions(client, personas):
     assert row and row.group(1) == "improving"
 
 
+def test_feedback_on_a_numbers_only_analysis_shows_dashes_not_blanks(client, personas):
+    """An older or numbers-only analysis (no coded text, only some metrics) must not render
+    "%", "· ·" or a false "0 rupture moments", nor claim that no reflections were found."""
+    from django.utils import timezone
+
+    from alliance.clients.models import TherapySession
+
+    session = TherapySession.objects.create(clinic=personas.clinic, client=personas.client,
+                                            therapist=personas.therapist, number=1, scheduled_at=timezone.now())
+    transcript = Transcript.objects.create(
+        clinic=personas.clinic, client=personas.client, session=session, uploaded_by=personas.therapist,
+        filename="old.vtt", file_format="vtt", status="done", model_version="0.9",
+        metrics={"reflection_to_question": {"value": 1.8, "fair": 1.0, "good": 2.0, "level": "fair"}},
+    )
+    sign_in(client, personas.therapist)
+    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    facts = re.sub(r"\s+", " ", html[html.index('class="facts"'):html.index("Thresholds:")])
+    assert "<dd>—</dd>" in facts and "<dd>%</dd>" not in facts and "· ·" not in facts and "<dd>0</dd>" not in facts
+    assert "Only the numbers of this analysis were kept" in html and "No reflections were found" not in html
+
+
+def test_demo_numbers_only_transcripts_carry_whole_summaries(db):
+    from alliance.core.seeding import seed_demo
+
+    seed_demo()
+    numbers_only = Transcript.objects.filter(model_version="demo")
+    assert numbers_only.exists()
+    for t in numbers_only:
+        assert t.text_deleted_at and {"talk_share", "counts", "change_sustain", "rupture_moments"} <= set(t.metrics)
+
+
 RUPTURE_SESSION = b"""Therapist: How did the breathing exercise go this week?
 Sam: Honestly this is pointless. You don't understand what it's like.
 Therapist: It sounds like the exercise felt useless, and I missed how hard this week was.

@@ -67,7 +67,9 @@ def _alliance_history(
 
 
 def _metrics(rq: float, cr: float, oq: float) -> dict[str, Any]:
-    out = {}
+    """A whole session summary as the analysis stores it once the text is deleted (numbers only),
+    with the three MITI-style scores given and the counts made to agree with them."""
+    out: dict[str, Any] = {}
     for key, value in (
         ("reflection_to_question", rq),
         ("percent_complex_reflections", cr),
@@ -75,7 +77,27 @@ def _metrics(rq: float, cr: float, oq: float) -> dict[str, Any]:
     ):
         th = THRESHOLDS[key]
         level = "good" if value >= th["good"] else "fair" if value >= th["fair"] else "below fair"
-        out[key] = {"value": value, "fair": th["fair"], "good": th["good"], "level": level}
+        out[key] = {"value": value, "fair": th["fair"], "good": th["good"], "level": level,
+                    "source": th["source"]}
+    questions = 20
+    reflections = round(rq * questions)
+    complex_ = round(reflections * cr / 100)
+    open_ = round(questions * oq / 100)
+    out["talk_share"] = {"by_words": {"therapist": round(62 - 8 * rq, 1), "client": round(38 + 8 * rq, 1)},
+                         "by_time": None}
+    out["counts"] = {
+        "reflections": reflections, "simple_reflections": reflections - complex_,
+        "complex_reflections": complex_, "questions": questions, "open_questions": open_,
+        "closed_questions": questions - open_, "therapist_input": 6, "other": 9,
+        "change_talk": 5 + reflections // 4, "neutral_talk": 30, "sustain_talk": 4,
+        "summaries": 1 + reflections // 10, "validations": 2, "normalising": 1, "affirmations": 2,
+        "judgmental": 0, "directive": 1, "repair": 0,
+    }
+    change, sustain = out["counts"]["change_talk"], out["counts"]["sustain_talk"]
+    out["change_sustain"] = {"ratio": round(change / sustain, 2),
+                             "change_talk_share": round(100 * change / (change + sustain), 2)}
+    out["rupture_moments"] = []
+    out["turns"] = {"therapist": 60, "client": 58}
     return out
 
 
@@ -165,6 +187,7 @@ def seed(ctx: DemoContext) -> None:
             file_format="vtt",
             status=Transcript.Status.DONE,
             analysed_at=session.scheduled_at + dt.timedelta(hours=2),
+            text_deleted_at=session.scheduled_at + dt.timedelta(hours=2),  # numbers only
             metrics=_metrics(round(0.6 + 0.15 * k, 2), 30.0 + 3 * k, 45.0 + 2.5 * k),
             model_version="demo",
         )
