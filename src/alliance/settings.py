@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "alliance.core.middleware.InactivityLogoutMiddleware",
+    "alliance.core.middleware.NoStoreMiddleware",
     "alliance.accounts.middleware.StaffMFARequiredMiddleware",
     "alliance.core.access.DenyByDefaultMiddleware",
     # Axes must be last: it turns a lockout into a response.

@@ -59,6 +59,19 @@ def test_security_headers_and_no_inline_script(client, personas):
     assert "htmx-2.0.11.min.js" in html and "//unpkg" not in html and "cdn" not in html.lower()
 
 
+def test_pages_about_people_are_never_cached(client, personas):
+    sign_in(client, personas.therapist)
+    for url in [reverse("client_detail", args=[personas.client.pk]), reverse("caseload"),
+                f"/api/v1/clients/{personas.client.pk}"]:
+        cache_control = client.get(url)["Cache-Control"]
+        assert "no-store" in cache_control and "private" in cache_control, (url, cache_control)
+    sign_in(client, personas.client_user)
+    for name in ["client_home", "my_data_json", "my_data_pdf"]:
+        assert "no-store" in client.get(reverse(name))["Cache-Control"], name
+    client.logout()
+    assert "no-store" in client.get(reverse("client_signin"))["Cache-Control"]
+
+
 def test_friendly_404_has_no_stack_trace(client, db):
     response = client.get("/no/such/page/")
     assert response.status_code == 404

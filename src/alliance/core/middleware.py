@@ -1,4 +1,4 @@
-"""Automatic logoff after inactivity (HIPAA 45 CFR 164.312(a)(2)(iii))."""
+"""Automatic logoff after inactivity (HIPAA 45 CFR 164.312(a)(2)(iii)), and no caching of pages."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 LAST_SEEN_KEY = "alliance.last_seen"
 
@@ -47,3 +48,22 @@ class InactivityLogoutMiddleware:
                 request.session[LAST_SEEN_KEY] = now
                 request.session.set_expiry(limit)
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` (Django's never-cache headers) on every page the app renders.
+
+    Every dynamic page here is about a person: a browser must not keep it for the back button
+    after sign-out on a shared computer, and no proxy may cache it. Static files are served by
+    WhiteNoise before this runs, with their own long-lived caching; a view that sets its own
+    Cache-Control keeps it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
