@@ -98,6 +98,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,6 +116,16 @@ MIDDLEWARE = [
     # Axes must be last: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
 ]
+
+# The app uses no device or payment features: deny them to every script (Permissions-Policy
+# header, django-permissions-policy). Only features Chromium recognises, so no console noise.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "geolocation",
+        "gyroscope", "magnetometer", "microphone", "midi", "payment", "usb",
+    )
+}
 
 ROOT_URLCONF = "alliance.urls"
 WSGI_APPLICATION = "alliance.wsgi.application"

@@ -53,6 +53,8 @@ def test_security_headers_and_no_inline_script(client, personas):
     csp = response["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response["X-Frame-Options"] == "DENY"
+    policy = response["Permissions-Policy"]
+    assert "camera=()" in policy and "microphone=()" in policy and "geolocation=()" in policy
     html = response.content.decode()
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
     assert " style=" not in html and "<style" not in html
