@@ -101,6 +101,7 @@ def test_unacknowledged_alert_escalates_through_the_worker(client, transactional
     body = message.subject + message.body
     for secret in ("Cleo", "Client", "cleo@client.test", str(personas.client.pk), personas.client.pseudonym):
         assert secret not in body
+    assert "http://127.0.0.1:8000/alerts/" in body  # an absolute link (SITE_URL)
     alert.refresh_from_db()
     assert alert.escalated_at is not None
     assert AuditEvent.objects.filter(record_type="safety_alert", action="send").count() == 1

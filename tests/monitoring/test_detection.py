@@ -111,6 +111,7 @@ def test_unrepaired_rupture_goes_to_the_supervisor_only_with_consent(client, per
     # The supervisor is emailed once, with no client details.
     assert [m.to for m in mail.outbox] == [["sue@north.test"]]
     assert "Cleo" not in mail.outbox[0].body and c.pseudonym not in mail.outbox[0].body
+    assert "http://127.0.0.1:8000/alerts/" in mail.outbox[0].body  # an absolute link (SITE_URL)
     assert unrepaired.escalated_to == "supervisor" and unrepaired.escalated_at is not None
     assert "supervisors" in unrepaired.reason
     sign_in(client, personas.supervisor)

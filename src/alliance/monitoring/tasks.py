@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
+
+from alliance.core.emails import site_url
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def escalate_alert(alert_id: str) -> int:
         hours = int((now - alert.created_at).total_seconds() // 3600)
         body = render_to_string(
             "monitoring/email/escalation.txt",
-            {"alert": alert, "hours": hours, "site_url": getattr(settings, "SITE_URL", "")},
+            {"alert": alert, "hours": hours, "site_url": site_url()},
         )
         send_mail("A safety alert has not been acknowledged", body, None, recipients)
     return len(recipients)
@@ -149,7 +150,7 @@ def notify_unrepaired_rupture(alert_id: str) -> int:
         return 0
     body = render_to_string(
         "monitoring/email/unrepaired_rupture.txt",
-        {"site_url": getattr(settings, "SITE_URL", "")},
+        {"site_url": site_url()},
     )
     send_mail("An alliance rupture was not repaired", body, None, sorted(recipients))
     audit.record(
