@@ -432,8 +432,9 @@ What did help a little (1.1.0 over 1.0.0): words of the turns two before and aft
 +0.02, input subtype +0.01, the others within ±0.005).
 
 A fine-tuned all-MiniLM-L6-v2 (neighbouring turns as context) averaged with this model comes
-closer to the targets but not to them (folds 1 and 2 of 5: behaviour 0.776 and 0.756, client talk
-0.564 and 0.514, simple/complex 0.687 and 0.664, open/closed 0.763 and 0.750), and the encoder
+closer to the targets but not to them (all 5 folds, mean ± sd: behaviour 0.766 ± 0.018, client talk
+0.524 ± 0.038, simple/complex 0.654 ± 0.028, open/closed 0.757 ± 0.019; the fine-tuned model alone
+0.738 / 0.495 / 0.632 / 0.750), and the encoder
 alone, exported to ONNX and quantised to int8, runs at about 170 utterances/s with the previous
 turn as context on 2 CPU cores, a third of the 500/s budget for the whole analysis. It is therefore
 not shipped; `docs/nlp.md` has the figures and `benchmarks/transformer_feasibility.py` reproduces
