@@ -82,9 +82,11 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "ninja",
+    # Before django_tasks_db: Django takes a management command from the first app that has it,
+    # so `alliance db_worker` is core's resilient worker (same flags).
+    "alliance.core",
     "django_tasks",
     "django_tasks_db",
-    "alliance.core",
     "alliance.accounts",
     "alliance.clients",
     "alliance.measures",
@@ -188,6 +190,18 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# A RUNNING task whose worker has sent no heartbeat for this long is put back in the queue.
+TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 300)
+# How often workers and the scheduler record their heartbeat; 0 picks 5 s on PostgreSQL and
+# 30 s on SQLite, where every write takes the one database-wide write lock.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 0)
+# /ready/ wants a worker and a scheduler heartbeat at most this many seconds old.
+READY_WORKER_MAX_AGE = env_int("READY_WORKER_MAX_AGE", 120)
+for _name in ("TASK_LEASE_SECONDS", "READY_WORKER_MAX_AGE"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1 second.")
+if WORKER_HEARTBEAT_SECONDS < 0:
+    raise ImproperlyConfigured("WORKER_HEARTBEAT_SECONDS must be 0 (automatic) or more.")
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -10,6 +10,8 @@ NOT_PER_CLINIC = {
     "accounts.Clinic": "the tenant itself",
     "accounts.User": "a person's sign-in; their clinic comes from their membership",
     "clients.ConsentText": "versioned consent wording shared by every clinic",
+    "core.WorkerHeartbeat": "infrastructure: a background process's last sign of life, no clinic data",
+    "core.IdempotencyKey": "infrastructure: which task side effect already happened, named by ids only",
 }
 
 

@@ -153,3 +153,41 @@ class SingleUseLink(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.used_at is None and self.expires_at > timezone.now()
+
+
+class WorkerHeartbeat(models.Model):
+    """A background process's sign of life: each worker and scheduler updates its row every few
+    seconds. `/ready/` reads them, and a worker puts back to the queue any task whose worker
+    stopped beating for longer than the lease (``TASK_LEASE_SECONDS``).
+
+    Infrastructure, not clinical data: no clinic, no client.
+    """
+
+    class Kind(models.TextChoices):
+        WORKER = "worker", "Task worker"
+        SCHEDULER = "scheduler", "Scheduler"
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.worker_id} on {self.host} (pid {self.pid})"
+
+
+class IdempotencyKey(models.Model):
+    """One row per side effect a background task has already performed (an email sent).
+
+    A task writes its key in the same transaction as its own state, before it sends: a re-run
+    after a crash or an expired lease finds the key and sends nothing (at most once). The key
+    names a purpose and object ids only, never client text.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.key
