@@ -12,6 +12,7 @@ handler500 = "alliance.core.views.error_500"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("health/", core_views.health, name="health"),
+    path("ready/", core_views.ready, name="ready"),
     path("accounts/", include("allauth.urls")),
     # Clients sign in by emailed link.
     path("signin/", account_views.client_signin, name="client_signin"),

@@ -4,6 +4,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
+from alliance.core import readiness
 from alliance.core.access import public
 
 
@@ -43,3 +44,11 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def error_500(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
+
+
+@public
+def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness for a load balancer: 200 when every check passes, else 503; no session, no write."""
+    checks = readiness.check()
+    ok = all(c["ok"] for c in checks.values())
+    return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)

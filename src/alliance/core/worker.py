@@ -66,14 +66,18 @@ def is_outage(exc: BaseException) -> bool:
 
 def heartbeat_interval() -> float:
     """Seconds between heartbeats: short enough for the lease and /ready/, rare on SQLite."""
-    every = float(settings.WORKER_HEARTBEAT_SECONDS) or (30.0 if connection.vendor == "sqlite" else 5.0)
+    every = float(settings.WORKER_HEARTBEAT_SECONDS) or (
+        30.0 if connection.vendor == "sqlite" else 5.0
+    )
     return max(0.5, min(every, settings.TASK_LEASE_SECONDS / 3, settings.READY_WORKER_MAX_AGE / 3))
 
 
 class Backoff:
     """Exponential back-off: 1, 2, 4 … seconds, capped."""
 
-    def __init__(self, first: float = BACKOFF_FIRST_SECONDS, cap: float = BACKOFF_CAP_SECONDS) -> None:
+    def __init__(
+        self, first: float = BACKOFF_FIRST_SECONDS, cap: float = BACKOFF_CAP_SECONDS
+    ) -> None:
         self.first = first
         self.cap = cap
         self._next = first
@@ -109,7 +113,11 @@ class Outage:
     def ended(self) -> None:
         if self.since is None:
             return
-        logger.info("Database reachable again after %.1f s; the %s resumes.", time.monotonic() - self.since, self.who)
+        logger.info(
+            "Database reachable again after %.1f s; the %s resumes.",
+            time.monotonic() - self.since,
+            self.who,
+        )
         self.since = None
 
 
@@ -132,7 +140,9 @@ def database_reachable() -> bool:
     return True
 
 
-def wait_for_database(outage: Outage, backoff: Backoff, keep_going: Callable[[], bool] = lambda: True) -> bool:
+def wait_for_database(
+    outage: Outage, backoff: Backoff, keep_going: Callable[[], bool] = lambda: True
+) -> bool:
     """Sleep with back-off until the database answers; False if ``keep_going`` said stop."""
     while keep_going():
         close_connections()
@@ -184,18 +194,24 @@ def requeue_abandoned(lease_seconds: float, now: datetime | None = None) -> list
     now = now or timezone.now()
     expired = now - timedelta(seconds=lease_seconds)
     live = set(
-        WorkerHeartbeat.objects.filter(kind=WorkerHeartbeat.Kind.WORKER, last_seen__gte=expired).values_list(
-            "worker_id", flat=True
-        )
+        WorkerHeartbeat.objects.filter(
+            kind=WorkerHeartbeat.Kind.WORKER, last_seen__gte=expired
+        ).values_list("worker_id", flat=True)
     )
     requeued = []
-    candidates = DBTaskResult.objects.running().filter(started_at__lt=expired).only("id", "worker_ids", "started_at")
+    candidates = (
+        DBTaskResult.objects.running()
+        .filter(started_at__lt=expired)
+        .only("id", "worker_ids", "started_at")
+    )
     for task in candidates:
         owner = task.worker_ids[-1] if task.worker_ids else None
         if owner in live:  # a long task on a live worker
             continue
         # Conditional on the same claim: of several workers seeing it, one wins.
-        claim = DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.RUNNING, started_at=task.started_at)
+        claim = DBTaskResult.objects.filter(
+            pk=task.pk, status=TaskResultStatus.RUNNING, started_at=task.started_at
+        )
         if len(task.worker_ids) >= MAX_ATTEMPTS:
             if claim.update(
                 status=TaskResultStatus.FAILED,
@@ -203,10 +219,16 @@ def requeue_abandoned(lease_seconds: float, now: datetime | None = None) -> list
                 exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
                 traceback=f"The worker running this task stopped {len(task.worker_ids)} times; not retried again.",
             ):
-                logger.error("Task id=%s failed: its worker stopped %d times", task.pk, len(task.worker_ids))
+                logger.error(
+                    "Task id=%s failed: its worker stopped %d times", task.pk, len(task.worker_ids)
+                )
             continue
         if claim.update(status=TaskResultStatus.READY):
-            logger.warning("Task id=%s put back in the queue: its worker %s stopped sending heartbeats", task.pk, owner)
+            logger.warning(
+                "Task id=%s put back in the queue: its worker %s stopped sending heartbeats",
+                task.pk,
+                owner,
+            )
             requeued.append(str(task.pk))
     return requeued
 
@@ -297,7 +319,9 @@ class ResilientWorker(Worker):
                     return
                 except OUTAGE_ERRORS as exc:
                     self.outage.started(exc)
-                    if not wait_for_database(self.outage, self.backoff, keep_going=lambda: self.running):
+                    if not wait_for_database(
+                        self.outage, self.backoff, keep_going=lambda: self.running
+                    ):
                         return
                     self.startup_delay = False
         finally:
@@ -324,15 +348,17 @@ class ResilientWorker(Worker):
 
         # The base worker records any exception as a final failure; a lost database is not the
         # task's fault, so that one case is routed here instead.
-        db_task_result.set_failed = set_failed  # type: ignore[method-assign]
+        db_task_result.set_failed = set_failed
         super().run_task(db_task_result)
 
     def _requeue_after_outage(self, db_task_result: DBTaskResult, exc: BaseException) -> None:
         self.outage.started(exc)
         if not wait_for_database(self.outage, self.backoff, keep_going=lambda: self.running):
             return  # shutting down: the lease hands the task to another worker
-        if DBTaskResult.objects.filter(pk=db_task_result.pk, status=TaskResultStatus.RUNNING).update(
-            status=TaskResultStatus.READY, run_after=get_date_max()
-        ):
-            logger.info("Task id=%s put back in the queue after a database outage", db_task_result.pk)
+        if DBTaskResult.objects.filter(
+            pk=db_task_result.pk, status=TaskResultStatus.RUNNING
+        ).update(status=TaskResultStatus.READY, run_after=get_date_max()):
+            logger.info(
+                "Task id=%s put back in the queue after a database outage", db_task_result.pk
+            )
         db_task_result.status = TaskResultStatus.READY

@@ -16,11 +16,25 @@ from alliance.core.worker import ResilientWorker
 
 
 class Command(db_worker.Command):
-    help = "Run a background worker that survives database outages and re-runs tasks of dead workers"
+    help = (
+        "Run a background worker that survives database outages and re-runs tasks of dead workers"
+    )
 
-    def handle(self, *, verbosity: int, queue_name: str, interval: float, batch: bool, backend_name: str,
-               startup_delay: bool, reload: bool, max_tasks: int | None, worker_id: str, exclude_queues: str,
-               **options) -> None:
+    def handle(
+        self,
+        *,
+        verbosity: int,
+        queue_name: str,
+        interval: float,
+        batch: bool,
+        backend_name: str,
+        startup_delay: bool,
+        reload: bool,
+        max_tasks: int | None,
+        worker_id: str,
+        exclude_queues: str,
+        **options,
+    ) -> None:
         self.configure_logging(verbosity)
         if reload and batch:
             reload = False

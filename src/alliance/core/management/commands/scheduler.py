@@ -3,7 +3,8 @@ and the daily monitoring pass.
 
 Run one or more of these next to `alliance db_worker` (or use cron with the individual
 commands). Each slot is claimed in the shared cache, so several schedulers never enqueue the
-same job twice.
+same job twice. The scheduler records its heartbeat (for `/ready/`) and outlives database
+outages: it logs one line when the database goes away and one when it is back, and carries on.
 """
 
 from __future__ import annotations
@@ -12,6 +13,18 @@ import time
 
 from django.core.cache import cache
 from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils.crypto import get_random_string
+
+from alliance.core.models import WorkerHeartbeat
+from alliance.core.worker import (
+    OUTAGE_ERRORS,
+    Backoff,
+    Heart,
+    Outage,
+    heartbeat_interval,
+    wait_for_database,
+)
 
 
 def jobs() -> list[tuple[str, int, object]]:
@@ -26,14 +39,28 @@ def jobs() -> list[tuple[str, int, object]]:
 
 
 def run_due(now: float) -> list[str]:
-    """Enqueue every job whose current slot nobody has claimed yet; returns their names."""
+    """Enqueue every job whose current slot nobody has claimed yet; returns their names.
+
+    The claim and the enqueue commit together (the database cache and the task queue share the
+    database), so an outage between the two cannot leave a slot claimed with no job queued. With
+    Redis as the cache the claim is given back when the enqueue fails.
+    """
     enqueued = []
     for name, every, enqueue in jobs():
         slot = int(now // every)
         key = "alliance-scheduler:" + name.replace(" ", "-") + f":{slot}"
-        if cache.add(key, "claimed", timeout=every * 2):
-            enqueue()  # type: ignore[operator]
-            enqueued.append(name)
+        with transaction.atomic():
+            if not cache.add(key, "claimed", timeout=every * 2):
+                continue
+            try:
+                enqueue()  # type: ignore[operator]
+            except Exception:
+                try:
+                    cache.delete(key)
+                except Exception:  # noqa: S110 - the database cache's claim rolls back anyway
+                    pass
+                raise
+        enqueued.append(name)
     return enqueued
 
 
@@ -45,9 +72,30 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=int, default=60, help="Seconds between checks.")
 
     def handle(self, *args, **options):
-        while True:
-            for name in run_due(time.time()):
-                self.stdout.write(f"Enqueued: {name}")
-            if options["once"]:
-                return
-            time.sleep(max(5, options["interval"]))
+        heart = Heart("scheduler-" + get_random_string(24), WorkerHeartbeat.Kind.SCHEDULER)
+        outage, backoff = Outage("scheduler"), Backoff()
+        every = max(5, options["interval"])
+        beat_every = heartbeat_interval()
+        next_run = next_beat = 0.0
+        try:
+            while True:
+                try:
+                    if time.monotonic() >= next_beat:
+                        heart.beat()
+                        next_beat = time.monotonic() + beat_every
+                    if time.monotonic() >= next_run:
+                        for name in run_due(time.time()):
+                            self.stdout.write(f"Enqueued: {name}")
+                        next_run = time.monotonic() + every
+                except OUTAGE_ERRORS as exc:
+                    if options["once"]:
+                        raise
+                    outage.started(exc)
+                    wait_for_database(outage, backoff)
+                    continue
+                if options["once"]:
+                    return
+                time.sleep(max(0.0, min(next_run, next_beat) - time.monotonic()))
+        finally:
+            if not options["once"]:
+                heart.stop()
