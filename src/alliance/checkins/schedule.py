@@ -162,8 +162,9 @@ def mark_missed(now: datetime) -> int:
     for client, plan in clients.values():
         streak = missed_streak(client)
         if len(streak) >= plan.notify_after_misses and not any(c.therapist_told_at for c in streak):
-            tell_therapists_about_misses(client, len(streak))
-            CheckIn.objects.filter(pk=streak[0].pk).update(therapist_told_at=now)
+            # Record, then send: a re-run (or a second worker) finds it recorded and stays quiet.
+            if CheckIn.objects.filter(pk=streak[0].pk, therapist_told_at__isnull=True).update(therapist_told_at=now):
+                tell_therapists_about_misses(client, len(streak))
     return missed
 
 

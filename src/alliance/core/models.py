@@ -191,3 +191,12 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    @classmethod
+    def claim(cls, key: str) -> bool:
+        """Record ``key``; True for the first caller only, also across concurrent workers.
+
+        Call it inside the transaction that records the task's own state, and send only after
+        that transaction commits.
+        """
+        return cls.objects.get_or_create(key=key)[1]

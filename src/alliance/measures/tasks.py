@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django_tasks import task
+from django_tasks import TaskContext, task
 
 from alliance.core.emails import site_url
+from alliance.core.models import IdempotencyKey
 
 
-@task()
-def email_questionnaire_link(administration_id: str, issued_by_id: str) -> int:
+@task(takes_context=True)
+def email_questionnaire_link(context: TaskContext, administration_id: str, issued_by_id: str) -> int:
     """Issue a single-use link to one open questionnaire and email it to the client.
 
     The link is made here, in the worker, so the token never sits in the task queue: the database
     only ever holds its hash.  The email names no instrument and no clinical content.  Returns the
-    number of emails sent (0 when the questionnaire closed or the client has no address meanwhile).
+    number of emails sent (0 when the questionnaire closed or the client has no address meanwhile,
+    or when this task already ran).
+
+    The idempotency key is this task's own id, not the questionnaire's: a therapist who asks for
+    the link again gets a second email, a re-run of the same task (after a crash or an expired
+    lease) does not.
     """
     from alliance.accounts.models import User
     from alliance.measures.models import AccessLink, Administration, MeasureSettings
@@ -29,7 +36,12 @@ def email_questionnaire_link(administration_id: str, issued_by_id: str) -> int:
         return 0
     issued_by = User.objects.get(pk=issued_by_id)
     hours = MeasureSettings.for_clinic(adm.clinic).link_valid_hours
-    _, token = AccessLink.issue(adm, issued_by, hours)
+    # The key and the link commit together before the send: a crash after the commit loses this
+    # one email (the therapist can send the link again) but never sends it twice.
+    with transaction.atomic():
+        if not IdempotencyKey.claim(f"questionnaire-link-email:{context.task_result.id}"):
+            return 0
+        _, token = AccessLink.issue(adm, issued_by, hours)
     body = render_to_string(
         "measures/email/questionnaire_link.txt",
         {

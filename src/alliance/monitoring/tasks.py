@@ -8,6 +8,9 @@ Escalation of unacknowledged safety alerts goes through the worker in two ways:
   that command from cron every 15 minutes.
 
 Emails name no client and carry no client text: they point to the alert list in the app.
+
+Every task here may run twice (a re-run after a crash, a lease that expired): each records what it
+did and commits before it sends, so an email goes out at most once.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from alliance.core.emails import site_url
+from alliance.core.models import IdempotencyKey
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +52,8 @@ def _overdue(alert, now: dt.datetime) -> bool:
 def escalate_alert(alert_id: str) -> int:
     """Email the clinic's supervisors and admins about one overdue, unacknowledged safety alert.
 
-    Returns the number of recipients (0 when the alert was acknowledged in the meantime).
+    Returns the number of recipients (0 when the alert was acknowledged in the meantime, or was
+    already escalated: ``escalated_at`` is set and committed, under a row lock, before the send).
     """
     from alliance.accounts.models import Membership, Role
     from alliance.core import audit
@@ -148,18 +153,22 @@ def notify_unrepaired_rupture(alert_id: str) -> int:
         )
     if not recipients:
         return 0
+    # Key and audit entry commit before the send: a re-run finds the key and sends nothing.
+    with transaction.atomic():
+        if not IdempotencyKey.claim(f"unrepaired-rupture-email:{alert.pk}"):
+            return 0
+        audit.record(
+            clinic=alert.clinic,
+            actor=None,
+            actor_role="system",
+            action="send",
+            record_type="rupture_episode",
+            client=alert.client,
+            note=f"unrepaired rupture sent to {len(recipients)} supervisor(s)",
+        )
     body = render_to_string(
         "monitoring/email/unrepaired_rupture.txt",
         {"site_url": site_url()},
     )
     send_mail("An alliance rupture was not repaired", body, None, sorted(recipients))
-    audit.record(
-        clinic=alert.clinic,
-        actor=None,
-        actor_role="system",
-        action="send",
-        record_type="rupture_episode",
-        client=alert.client,
-        note=f"unrepaired rupture sent to {len(recipients)} supervisor(s)",
-    )
     return len(recipients)
