@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -362,3 +363,60 @@ class ResilientWorker(Worker):
                 "Task id=%s put back in the queue after a database outage", db_task_result.pk
             )
         db_task_result.status = TaskResultStatus.READY
+
+
+@dataclass(frozen=True)
+class TaskProgress:
+    """Where one queued task stands, in terms a page can tell its user truthfully.
+
+    ``state`` is one of: ``waiting`` (queued, never started), ``running``, ``interrupted`` (its
+    worker or the database went away; it will run again), ``failed``, ``done``.
+    """
+
+    state: str
+    enqueued_at: datetime
+    attempts: int
+    worker_running: bool
+    retry_by: datetime | None = None
+
+
+def task_progress(task_id: object, now: datetime | None = None) -> TaskProgress | None:
+    """The progress of a database-backend task; None when there is no such task (any more)."""
+    now = now or timezone.now()
+    row = (
+        DBTaskResult.objects.filter(pk=task_id)
+        .only("status", "enqueued_at", "started_at", "worker_ids")
+        .first()
+    )
+    if row is None:
+        return None
+    lease = timedelta(seconds=settings.TASK_LEASE_SECONDS)
+    max_age = timedelta(seconds=settings.READY_WORKER_MAX_AGE)
+    fresh = now - max_age
+    beats = dict(
+        WorkerHeartbeat.objects.filter(
+            kind=WorkerHeartbeat.Kind.WORKER, last_seen__gte=now - max(lease, max_age)
+        ).values_list("worker_id", "last_seen")
+    )
+    worker_running = any(seen >= fresh for seen in beats.values())
+    attempts = len(row.worker_ids)
+    common = {
+        "enqueued_at": row.enqueued_at,
+        "attempts": attempts,
+        "worker_running": worker_running,
+    }
+    if row.status == TaskResultStatus.SUCCESSFUL:
+        return TaskProgress("done", **common)
+    if row.status == TaskResultStatus.FAILED:
+        return TaskProgress("failed", **common)
+    if row.status == TaskResultStatus.RUNNING:
+        owner = row.worker_ids[-1] if row.worker_ids else None
+        owner_seen = beats.get(owner)
+        if owner_seen is not None and owner_seen >= now - lease / 2:
+            return TaskProgress("running", **common)
+        # Its worker has gone quiet: another worker takes the task over once the lease is up.
+        last_sign = max(filter(None, [row.started_at, owner_seen]))
+        return TaskProgress("interrupted", retry_by=last_sign + lease + lease / 10, **common)
+    if attempts:
+        return TaskProgress("interrupted", **common)  # back in the queue
+    return TaskProgress("waiting", **common)

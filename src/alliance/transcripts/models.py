@@ -55,6 +55,8 @@ class Transcript(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     analysed_at = models.DateTimeField(null=True, blank=True)
     text_deleted_at = models.DateTimeField(null=True, blank=True)
+    # The background task analysing it, so the page can say whether it waits, runs or is retried.
+    analysis_task_id = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

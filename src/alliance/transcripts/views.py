@@ -17,6 +17,7 @@ from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.core.http import HtmxHttpRequest
+from alliance.core.worker import task_progress
 from alliance.nlp.model import reliability
 from alliance.nlp.roles import guess_roles
 from alliance.nlp.transcripts import TranscriptError, decode, parse_transcript
@@ -94,9 +95,14 @@ def speakers(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRe
                 therapist_speaker=form.cleaned_data["therapist"], status=Transcript.Status.QUEUED
             )
             if updated:  # a double submit enqueues once
-                transaction.on_commit(lambda: tasks.analyse_transcript.enqueue(str(transcript.pk)))
+                transaction.on_commit(lambda: _enqueue_analysis(transcript.pk))
         return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
     return render(request, "transcripts/speakers.html", {"client": client, "transcript": transcript, "form": form})
+
+
+def _enqueue_analysis(transcript_id: object) -> None:
+    result = tasks.analyse_transcript.enqueue(str(transcript_id))
+    Transcript.objects.filter(pk=transcript_id).update(analysis_task_id=result.id)
 
 
 def _feedback_context(transcript: Transcript) -> dict[str, object]:
@@ -116,6 +122,11 @@ def _feedback_context(transcript: Transcript) -> dict[str, object]:
         "closed_questions": closed,
         "disclaimer": data["disclaimer"] if data else None,
         "reliability": reliability(transcript.model_version),
+        "progress": (
+            task_progress(transcript.analysis_task_id)
+            if transcript.status == Transcript.Status.QUEUED and transcript.analysis_task_id
+            else None
+        ),
     }
 
 
