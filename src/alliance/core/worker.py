@@ -390,7 +390,7 @@ class TaskProgress:
     retry_by: datetime | None = None
 
 
-def task_progress(task_id: object, now: datetime | None = None) -> TaskProgress | None:
+def task_progress(task_id: uuid.UUID | str, now: datetime | None = None) -> TaskProgress | None:
     """The progress of a database-backend task; None when there is no such task (any more)."""
     now = now or timezone.now()
     row = (
@@ -420,8 +420,7 @@ def task_progress(task_id: object, now: datetime | None = None) -> TaskProgress 
     if row.status == TaskResultStatus.FAILED:
         return TaskProgress("failed", **common)
     if row.status == TaskResultStatus.RUNNING:
-        owner = row.worker_ids[-1] if row.worker_ids else None
-        owner_seen = beats.get(owner)
+        owner_seen = beats.get(row.worker_ids[-1]) if row.worker_ids else None
         if owner_seen is not None and owner_seen >= now - lease / 2:
             return TaskProgress("running", **common)
         # Its worker has gone quiet: another worker takes the task over once the lease is up.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, time
 
 from django.contrib import messages
@@ -100,7 +101,7 @@ def speakers(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRe
     return render(request, "transcripts/speakers.html", {"client": client, "transcript": transcript, "form": form})
 
 
-def _enqueue_analysis(transcript_id: object) -> None:
+def _enqueue_analysis(transcript_id: uuid.UUID) -> None:
     result = tasks.analyse_transcript.enqueue(str(transcript_id))
     Transcript.objects.filter(pk=transcript_id).update(analysis_task_id=result.id)
 
