@@ -27,6 +27,7 @@ from alliance.core.worker import (
     Backoff,
     Heart,
     is_outage,
+    prune_heartbeats,
     requeue_abandoned,
     task_progress,
 )
@@ -90,6 +91,14 @@ def test_a_heartbeat_is_one_row_per_process_kept_fresh_and_removed_on_a_clean_ex
     assert WorkerHeartbeat.objects.get().last_seen > timezone.now() - dt.timedelta(seconds=5)
     heart.stop()
     assert not WorkerHeartbeat.objects.exists()
+
+
+def test_rows_of_processes_silent_for_a_day_are_forgotten(db):
+    beat("killed-yesterday", seconds_ago=25 * 3600)
+    beat("alive", seconds_ago=1)
+    assert prune_heartbeats() == 1
+    assert list(WorkerHeartbeat.objects.values_list("worker_id", flat=True)) == ["alive"]
+    assert prune_heartbeats() == 0
 
 
 # --- leases ------------------------------------------------------------------------------------

@@ -247,7 +247,9 @@ def requeue_abandoned(lease_seconds: float, now: datetime | None = None) -> list
 def prune_heartbeats(now: datetime | None = None) -> int:
     """Forget processes silent for a day (killed ones never remove their own row)."""
     now = now or timezone.now()
-    return WorkerHeartbeat.objects.filter(last_seen__lt=now - timedelta(days=1)).delete()[0]
+    stale = WorkerHeartbeat.objects.filter(last_seen__lt=now - timedelta(days=1))
+    # Read first: on SQLite even a DELETE that matches nothing takes the write lock.
+    return stale.delete()[0] if stale.exists() else 0
 
 
 class HeartbeatThread(threading.Thread):
@@ -265,6 +267,7 @@ class HeartbeatThread(threading.Thread):
         self.lease_seconds = lease_seconds
         self.check_every = max(interval, (lease_seconds or 0) / 10)
         self._stop_event = threading.Event()
+        self.failed = False
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -293,6 +296,16 @@ class HeartbeatThread(threading.Thread):
                     # The main loop logs outages; this thread just tries again next beat.
                     connected_since = None
                     close_connections()
+                except Exception:
+                    # Anything else must not end the heartbeats, or this worker's own tasks
+                    # would be taken for abandoned; said once, not every beat.
+                    if not self.failed:
+                        logger.exception(
+                            "Heartbeat or lease check failed; retrying every %.0f s", self.interval
+                        )
+                    self.failed = True
+                else:
+                    self.failed = False
                 self._stop_event.wait(self.interval)
         finally:
             close_connections()

@@ -9,6 +9,7 @@ outages: it logs one line when the database goes away and one when it is back, a
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.core.cache import cache
@@ -25,6 +26,8 @@ from alliance.core.worker import (
     heartbeat_interval,
     wait_for_database,
 )
+
+logger = logging.getLogger("alliance.worker")
 
 
 def jobs() -> list[tuple[str, int, object]]:
@@ -93,6 +96,16 @@ class Command(BaseCommand):
                     outage.started(exc)
                     wait_for_database(outage, backoff)
                     continue
+                except Exception:
+                    # Another fault (the Redis cache away, say): the scheduler must not stop,
+                    # and retries with the same back-off.
+                    if options["once"]:
+                        raise
+                    delay = backoff.next()
+                    logger.exception("Scheduling failed; retrying in %.0f s", delay)
+                    time.sleep(delay)
+                    continue
+                backoff.reset()
                 if options["once"]:
                     return
                 time.sleep(max(0.0, min(next_run, next_beat) - time.monotonic()))
