@@ -435,3 +435,24 @@ def test_a_failed_enqueue_leaves_the_slot_for_the_next_try(db, monkeypatch):
 def test_the_scheduler_records_its_heartbeat(db):
     call_command("scheduler", "--once", verbosity=0)
     assert WorkerHeartbeat.objects.filter(kind=WorkerHeartbeat.Kind.SCHEDULER).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TASK_LEASE_SECONDS", "0", "TASK_LEASE_SECONDS must be at least 1 second."),
+        ("READY_WORKER_MAX_AGE", "-5", "READY_WORKER_MAX_AGE must be at least 1 second."),
+        ("WORKER_HEARTBEAT_SECONDS", "-1", "WORKER_HEARTBEAT_SECONDS must be 0 (automatic) or more."),
+        ("TASK_LEASE_SECONDS", "five", "TASK_LEASE_SECONDS must be a whole number, not 'five'."),
+    ],
+)
+def test_a_bad_lease_or_heartbeat_setting_is_refused_by_name(name, value, message):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, name: value}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run([sys.executable, "-m", "alliance", "check"], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert message in result.stderr
