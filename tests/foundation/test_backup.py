@@ -270,6 +270,20 @@ def _change(personas) -> None:
     audit.record(clinic=personas.clinic, actor=personas.therapist, action="update", record_type="client_record")
 
 
+def _wait_for_no_other_sessions() -> None:
+    """A closed session's server process leaves pg_stat_activity a moment after the close."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.05)
+
+
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_postgres_round_trip_with_pg_dump_and_pg_restore(personas, tmp_path, capsys):
@@ -296,6 +310,19 @@ def test_postgres_round_trip_with_pg_dump_and_pg_restore(personas, tmp_path, cap
     assert "restore refused: FIELD_ENCRYPTION_KEYS cannot decrypt this backup" in message
     assert "\n" not in message
     assert _snapshot() == changed
+
+    # Another session (a server or a worker) on the database: refused unless --force.
+    import psycopg
+
+    other = psycopg.connect(**{k: v for k, v in connection.get_connection_params().items()
+                               if k in {"dbname", "user", "password", "host", "port"}})
+    try:
+        with pytest.raises(CommandError, match="other sessions are connected"):
+            call_command("restore", str(dumps[0]))
+    finally:
+        other.close()
+    assert _snapshot() == changed
+    _wait_for_no_other_sessions()
 
     capsys.readouterr()
     call_command("restore", str(dumps[0]))
