@@ -91,8 +91,9 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout
 
 
-def read(env: dict[str, str], keys: str = KEY_A) -> dict:
-    return json.loads(ok(alliance(env, "shell", "-c", READ, keys=keys)).strip().splitlines()[-1])
+def read(env: dict[str, str], keys: str = KEY_A, first: str = "") -> dict:
+    """What the database holds, read by the app; ``first`` runs before, in the same process."""
+    return json.loads(ok(alliance(env, "shell", "-c", first + READ, keys=keys)).strip().splitlines()[-1])
 
 
 def sha256(path: Path) -> str:
@@ -100,13 +101,13 @@ def sha256(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def seeded_template(tmp_path_factory) -> Path:
-    """A migrated and seeded SQLite file, made once: migrating takes several seconds."""
+def seeded_template(tmp_path_factory) -> tuple[Path, dict]:
+    """A migrated and seeded SQLite file, and what it holds, made once: migrating takes seconds."""
     folder = tmp_path_factory.mktemp("template")
     env = sqlite_env(folder)
     ok(alliance(env, "migrate", "--verbosity", "0"))
-    ok(alliance(env, "shell", "-c", SEED))
-    return folder / "data" / "alliance.sqlite3"
+    seeded = read(env, first=SEED)
+    return folder / "data" / "alliance.sqlite3", seeded
 
 
 def sqlite_env(folder: Path) -> dict[str, str]:
@@ -121,7 +122,7 @@ def installation(tmp_path, seeded_template) -> tuple[dict[str, str], Path]:
     env = sqlite_env(tmp_path)
     (tmp_path / "data").mkdir(mode=0o700)
     live = private_file(tmp_path / "data" / "alliance.sqlite3")  # as the app creates it
-    source = sqlite3.connect(seeded_template)
+    source = sqlite3.connect(seeded_template[0])
     target = sqlite3.connect(live)
     source.backup(target)
     target.close()
@@ -130,9 +131,9 @@ def installation(tmp_path, seeded_template) -> tuple[dict[str, str], Path]:
 
 
 @sqlite_only
-def test_sqlite_round_trip_keeps_encrypted_values_and_the_audit_chain(installation, tmp_path):
+def test_sqlite_round_trip_keeps_encrypted_values_and_the_audit_chain(installation, seeded_template, tmp_path):
     env, live = installation
-    before = read(env)
+    before = seeded_template[1]
     assert len(before["goals"]) == 3 and before["audit"] == 3 and before["totp"] == [32]
 
     out = ok(alliance(env, "backup", str(tmp_path)))
@@ -143,8 +144,7 @@ def test_sqlite_round_trip_keeps_encrypted_values_and_the_audit_chain(installati
     # A single self-contained file: no -wal or -shm beside it.
     assert sorted(p.name for p in tmp_path.glob("alliance-*")) == [backups[0].name]
 
-    ok(alliance(env, "shell", "-c", CHANGE))
-    changed = read(env)
+    changed = read(env, first=CHANGE)
     assert changed["goals"] != before["goals"] and changed["audit"] == 4
 
     # The key was rotated since the backup (new key first, old one kept): the backup still opens.
@@ -166,8 +166,7 @@ def test_sqlite_restore_refuses_keys_that_cannot_decrypt_and_changes_nothing(ins
     env, live = installation
     backup_file = tmp_path / "before.sqlite3"
     ok(alliance(env, "backup", str(backup_file)))
-    ok(alliance(env, "shell", "-c", CHANGE))
-    changed = read(env)
+    changed = read(env, first=CHANGE)
     fingerprint = sha256(live)
 
     result = alliance(env, "restore", str(backup_file), keys=KEY_B)
