@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -210,18 +211,31 @@ def test_sqlite_restore_refuses_while_the_database_is_open_elsewhere(installatio
     assert "entries verified" in ok(alliance(env, "restore", str(backup_file)))
 
 
+def _backup_with(tmp_path: Path, template: Path, name: str, sql: str) -> Path:
+    path = tmp_path / name
+    shutil.copyfile(template, path)
+    db = sqlite3.connect(path)
+    db.execute(sql)
+    db.commit()
+    db.close()
+    return path
+
+
 @sqlite_only
-def test_sqlite_restore_refuses_what_is_not_an_alliance_backup(installation, tmp_path):
+def test_sqlite_restore_refuses_what_is_not_an_alliance_backup(installation, seeded_template, tmp_path):
     env, live = installation
     fingerprint = sha256(live)
     not_sqlite = tmp_path / "notes.txt"
     not_sqlite.write_text("hello")
     other = tmp_path / "other.sqlite3"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    future = _backup_with(tmp_path, seeded_template[0], "future.sqlite3",
+                          "INSERT INTO django_migrations (app, name, applied) VALUES ('goals', '9999_future', '2030-01-01')")
     for path, message in [
         (not_sqlite, "is not an SQLite backup"),
         (other, "holds no Alliance database"),
         (tmp_path / "missing.sqlite3", "there is no backup file"),
+        (future, "the backup was made by a newer Alliance (1 unknown migrations, first goals.9999_future)"),
     ]:
         result = alliance(env, "restore", str(path))
         assert result.returncode == 1 and message in result.stderr, result.stderr
@@ -230,6 +244,13 @@ def test_sqlite_restore_refuses_what_is_not_an_alliance_backup(installation, tmp
     result = alliance(env, "backup", str(not_sqlite))
     assert result.returncode == 1 and "exists" in result.stderr
     assert not_sqlite.read_text() == "hello"
+
+    # An older backup is restored, and the operator is told to migrate.
+    older = _backup_with(tmp_path, seeded_template[0], "older.sqlite3",
+                         "DELETE FROM django_migrations WHERE app = 'goals' AND name = "
+                         "(SELECT max(name) FROM django_migrations WHERE app = 'goals')")
+    out = ok(alliance(env, "restore", str(older)))
+    assert "The backup predates 1 migrations: run `alliance migrate`" in out
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------

@@ -555,6 +555,19 @@ def _pg_restore(source: Path, alias: str, force: bool) -> RestoreResult:
                 keys.totp(row.get("data"))
     keys.verdict()
     connection = connections[alias]
+    if not env.get("PGDATABASE"):
+        raise BackupError("restore refused: DATABASE_URL names no database")
+    if pending:
+        # --clean drops only what the archive holds: tables of the newer migrations would stay,
+        # and `migrate` would then fail on them. An empty database has none.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")
+            if cursor.fetchone()[0]:
+                raise BackupError(
+                    f"restore refused: the backup predates {len(pending)} migrations of this Alliance; "
+                    "restore it into an empty database, then run `alliance migrate` (docs/backup.md). "
+                    + NOTHING_CHANGED
+                )
     if not force:
         with connection.cursor() as cursor:
             cursor.execute(
