@@ -52,6 +52,8 @@ def inputs(tmp_path) -> Path:
         ("ruptures", "--file", "{inputs}/series.csv"),
         ("gas", "--levels", "0,1,-1", "--weights", "2,1,3"),
         ("analyze", str(FIXTURES / "plain.txt"), "--no-progress"),
+        # The README's way to get a demo sign-in code, from any folder.
+        ("demo_totp", "admin@demo.alliance.test"),
     ],
     ids=lambda a: a[0],
 )

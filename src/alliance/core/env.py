@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 # Commands that need no database. Run through `alliance`, they write nothing at all: no secret
 # files, no data directory, no static folder (a stray `alliance score` must not leave state
 # behind in whatever folder it ran in).
-STATELESS_COMMANDS = frozenset({"score", "ruptures", "gas", "analyze"})
+STATELESS_COMMANDS = frozenset({"score", "ruptures", "gas", "analyze", "demo_totp"})
 _stateless = False
 
 _TRUE = {"1", "true", "yes", "on"}
