@@ -404,6 +404,9 @@ def _describe_break(b: Any) -> str:
 def _swap(live: Path, staged: Path) -> Path | None:
     """Rename ``staged`` over ``live``; the old file is kept as ``<name>.before-restore-<time>``."""
     if not live.exists():
+        # Left by a database that is gone: SQLite would replay them into the new file.
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(f"{live}{suffix}").unlink(missing_ok=True)
         os.replace(staged, live)
         _fsync_dir(live.parent)
         return None
