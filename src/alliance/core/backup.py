@@ -167,6 +167,8 @@ def backup(target: Path | str, *, overwrite: bool = False, alias: str = "default
         target = target / f"alliance-{_stamp()}.{'sqlite3' if vendor == 'sqlite' else 'dump'}"
     if not target.parent.is_dir():
         raise BackupError(f"backup refused: the folder {target.parent} does not exist")
+    if vendor == "sqlite" and target.resolve() == _sqlite_path(alias):
+        raise BackupError("backup refused: that is the database itself; choose another file")
     if target.exists() and not overwrite:
         raise BackupError(f"backup refused: {target} exists; choose a new name or pass --overwrite")
     # Written under a temporary name created 0600, renamed into place only once it checks out.
