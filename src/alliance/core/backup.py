@@ -279,6 +279,12 @@ def _exclusive(live: Path, *, leave_wal: bool = False) -> sqlite3.Connection:
     except sqlite3.OperationalError:
         holder.close()
         raise BackupError(_in_use(live)) from None
+    except sqlite3.DatabaseError as exc:
+        holder.close()
+        raise BackupError(
+            f"restore refused: the current database {live} cannot be opened ({exc}); move it "
+            f"aside, then run the restore again. {NOTHING_CHANGED}"
+        ) from None
     return holder
 
 
