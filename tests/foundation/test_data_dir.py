@@ -85,6 +85,11 @@ def test_check_prints_the_platform_data_directory_and_creates_it_private(tmp_pat
     assert data_dir.stat().st_mode & 0o777 == 0o700
     for secret in ("secret_key", "field_encryption_key"):
         assert (data_dir / secret).stat().st_mode & 0o777 == 0o600
+    # A folder the operator opened up is kept as it is, and check says so.
+    data_dir.chmod(0o755)
+    result = alliance(tmp_path, {}, "check")
+    assert f"Data directory: {data_dir} (mode 755: others can read it; `chmod 700` it)" in result.stdout
+    assert data_dir.stat().st_mode & 0o777 == 0o755
 
 
 def test_database_and_its_wal_files_are_readable_by_their_owner_only(tmp_path):
