@@ -44,6 +44,10 @@ def ensure_env(extras: str) -> None:
 
 def main(argv: list[str]) -> None:
     command = argv[0] if argv else "help"
+    if command in {"demo", "test"}:
+        # The checkout keeps its own state in var/ (the demo's SQLite file and its secrets),
+        # instead of the platform's per-user data directory that `alliance` uses by default.
+        os.environ.setdefault("ALLIANCE_DATA_DIR", str(ROOT / "var"))
     if command == "demo":
         ensure_env("")
         if os.name == "posix":  # become the demo process, so Ctrl-C and `kill` reach it directly

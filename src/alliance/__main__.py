@@ -7,6 +7,11 @@ import sys
 
 
 def main() -> None:
+    from alliance.core.env import STATELESS_COMMANDS, mark_stateless
+
+    if len(sys.argv) > 1 and sys.argv[1] in STATELESS_COMMANDS:
+        # Before the settings load: they then generate no secret files and create no folders.
+        mark_stateless()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
     from django.core.management import execute_from_command_line
 

@@ -15,11 +15,14 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from alliance.core.env import (
+    default_data_dir,
     env_bool,
     env_int,
     env_list,
     env_str,
+    is_stateless,
     local_secret,
+    private_dir,
 )
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -31,8 +34,11 @@ if ENV not in {"development", "production", "test"}:
 PRODUCTION = ENV == "production"
 DEBUG = env_bool("ALLIANCE_DEBUG", False) and not PRODUCTION
 
-# Local state (generated secrets, the SQLite file) lives in the data directory.
-DATA_DIR = Path(env_str("ALLIANCE_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+# Local state (generated secrets, the SQLite file) lives in the data directory: one per
+# installation, so the web server, the worker and every command find the same database.
+DATA_DIR = Path(env_str("ALLIANCE_DATA_DIR", "") or default_data_dir()).resolve()
+# Commands that need no database (`alliance score`, ...) write nothing: no secrets, no folders.
+STATELESS = is_stateless()
 
 
 def _required(name: str) -> str:
@@ -57,9 +63,13 @@ if PRODUCTION:
         _required("ALLOWED_HOSTS")
     _required("DATABASE_URL")
 else:
-    SECRET_KEY = env_str("SECRET_KEY", "") or local_secret(DATA_DIR, "secret_key", "django")
+    if not STATELESS:
+        private_dir(DATA_DIR)
+    SECRET_KEY = env_str("SECRET_KEY", "") or local_secret(
+        DATA_DIR, "secret_key", "django", create=not STATELESS
+    )
     FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", []) or [
-        local_secret(DATA_DIR, "field_encryption_key", "fernet")
+        local_secret(DATA_DIR, "field_encryption_key", "fernet", create=not STATELESS)
     ]
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 
@@ -158,6 +168,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend, creating the database file (and so its -wal and -shm) 0600.
+    DATABASES["default"]["ENGINE"] = "alliance.core.sqlite"
     # WAL lets readers and one writer work at once; the embedded default must not lock up
     # when the worker and the web process write together.
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -330,7 +342,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
-if not PRODUCTION:
+if not PRODUCTION and not STATELESS:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

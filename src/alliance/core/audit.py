@@ -114,18 +114,22 @@ class ChainBreak:
     reason: str
 
 
-def verify_chain(clinic_id: uuid.UUID | str | None = None) -> list[ChainBreak]:
-    """Recompute every clinic's chain; return the first break of each broken chain."""
+def verify_chain(clinic_id: uuid.UUID | str | None = None, using: str = "default") -> list[ChainBreak]:
+    """Recompute every clinic's chain; return the first break of each broken chain.
+
+    ``using`` names the database alias: a restore checks a backup before swapping it in.
+    """
+    events = AuditEvent.objects.using(using)
     clinic_ids = (
         [clinic_id]
         if clinic_id is not None
-        else list(AuditEvent.objects.order_by().values_list("clinic_id", flat=True).distinct())
+        else list(events.order_by().values_list("clinic_id", flat=True).distinct())
     )
     breaks: list[ChainBreak] = []
     for cid in clinic_ids:
         prev_hash = AuditEvent.GENESIS
         expected_seq = 1
-        for event in AuditEvent.objects.filter(clinic_id=cid).order_by("seq").iterator():
+        for event in events.filter(clinic_id=cid).order_by("seq").iterator():
             reason = None
             if event.seq != expected_seq:
                 reason = f"entry #{expected_seq} is missing (deleted?)"

@@ -66,6 +66,7 @@ class Command(BaseCommand):
         out.write("")
         out.write("=" * 72)
         out.write(f"Alliance demo on {base}/  (demo data only: every name is fictional)")
+        out.write(f"Data directory: {settings.DATA_DIR}")
         out.write("-" * 72)
         out.write(f"Staff sign in at {base}/accounts/login/ with password {DEMO_PASSWORD}")
         out.write("and a TOTP code: add the secret to an authenticator app, or run")
