@@ -150,6 +150,11 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     is_active = models.BooleanField(default=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The zone this person reads times in; empty: the clinic's time zone.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

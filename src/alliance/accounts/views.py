@@ -24,6 +24,7 @@ from alliance.accounts.forms import (
     AuditSearchForm,
     ClientSigninForm,
     ClinicSettingsForm,
+    MyTimeZoneForm,
     StaffCreateForm,
 )
 from alliance.accounts.models import Membership, Role, User
@@ -107,6 +108,25 @@ def client_signin_link(request: HttpRequest) -> HttpResponse:
     if not token:
         return redirect("client_signin")
     return render(request, "accounts/client_link_confirm.html", {"token": token})
+
+
+# --- Any staff member: their own settings ---------------------------------------------------
+
+
+@staff(Role.ADMIN, Role.SUPERVISOR, Role.THERAPIST)
+def my_settings(request: HttpRequest) -> HttpResponse:
+    """A staff member's own time zone (every page, email and PDF they get uses it)."""
+    membership = staff_membership(request)
+    form = MyTimeZoneForm(
+        request.POST or None, initial={"time_zone": membership.time_zone}, clinic_zone=membership.clinic.time_zone
+    )
+    if request.method == "POST" and form.is_valid():
+        membership.time_zone = form.cleaned_data["time_zone"]
+        membership.save(update_fields=["time_zone"])
+        shown = membership.time_zone or f"the clinic's time zone, {membership.clinic.time_zone}"
+        messages.success(request, f"Saved. Times are now shown in {shown}.")
+        return redirect("my_settings")
+    return render(request, "accounts/my_settings.html", {"form": form, "membership": membership})
 
 
 # --- Clinic admin -------------------------------------------------------------------------

@@ -25,13 +25,15 @@ from __future__ import annotations
 import re
 from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
 from alliance.checkins.models import CheckIn, CheckInSchedule, Concern
 from alliance.clients.models import ClientRecord, ConsentKind, TherapySession
 from alliance.core.models import AuditEvent
+from alliance.core.timezones import readable_time as format_time
+from alliance.core.timezones import zone_named
 from alliance.goals.models import Goal, Task, gas_history
 from alliance.measures import registry, scoring
 from alliance.measures.models import Response
@@ -219,16 +221,11 @@ def readable_time(value: str | None, tz: tzinfo) -> str:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(tz)
-    return moment.strftime("%Y-%m-%d %H:%M")
+    return format_time(moment, tz)
 
 
 def client_zone(data: dict[str, Any]) -> ZoneInfo:
-    try:
-        return ZoneInfo(data["you"].get("time_zone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zone_named(data["you"].get("time_zone"), "UTC")
 
 
 def readable(data: Any, tz: tzinfo) -> Any:

@@ -16,4 +16,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_role": role,
         "nav_clinic": user.clinic if user is not None and role else None,
         "demo_mode": not settings.PRODUCTION,
+        # The zone pages render times in (alliance.core.timezones), for "times in ..." labels.
+        "viewer_zone": str(getattr(request, "viewer_zone", settings.TIME_ZONE)),
     }
