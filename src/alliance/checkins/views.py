@@ -82,8 +82,26 @@ def _answer(request: HttpRequest, check_in: CheckIn, via: str, extra: dict) -> H
         stored = submit_check_in(
             check_in, mood=form.cleaned_data["mood"], note=form.cleaned_data["note"], key=form.cleaned_data["key"], via=via
         )
-        return render(request, "checkins/check_in_done.html", {"again": not stored}, status=200 if stored else 409)
+        return _done_redirect(request, stored)
     return render(request, "checkins/check_in_form.html", {"form": form, "check_in": check_in, **extra})
+
+
+DONE_KEY = "checkins.done"
+
+
+def _done_redirect(request: HttpRequest, stored: bool) -> HttpResponse:
+    # Post/redirect/get: a reload of the result page never resends the answer. The outcome
+    # travels in this browser's session only, so the result page shows nothing to anyone else.
+    request.session[DONE_KEY] = "sent" if stored else "again"
+    return redirect("check_in_done")
+
+
+@public
+def check_in_done(request: HttpRequest) -> HttpResponse:
+    outcome = request.session.get(DONE_KEY)
+    if outcome is None:
+        return redirect("home")
+    return render(request, "checkins/check_in_done.html", {"again": outcome != "sent"})
 
 
 @public
@@ -113,7 +131,7 @@ def check_in_link(request: HttpRequest) -> HttpResponse:
             link.check_in, mood=form.cleaned_data["mood"], note=form.cleaned_data["note"],
             key=form.cleaned_data["key"], via="link",
         )
-        return render(request, "checkins/check_in_done.html", {"again": not stored}, status=200 if stored else 409)
+        return _done_redirect(request, stored)
     return _answer(request, link.check_in, "link", {"token": token, "greeting": client.display_name})
 
 
