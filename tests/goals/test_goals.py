@@ -148,6 +148,22 @@ def test_rank_disagreement_opens_and_closes(client, personas):
     assert item.resolved_at is not None
 
 
+def test_rank_disagreement_alert_names_the_goal_ranking_rule(client, personas):
+    from alliance.monitoring.models import Alert
+
+    p = personas
+    goals = [make_goal(p, f"Goal {i}") for i in range(3)]
+    sign_in(client, p.client_user)
+    client.post(reverse("goals_mine_rank"), {f"rank_{g.pk}": str(i + 1) for i, g in enumerate(goals)})
+    sign_in(client, p.therapist)
+    client.post(reverse("goals_staff_rank", args=[p.client.pk]), {f"rank_{g.pk}": str(3 - i) for i, g in enumerate(goals)})
+    alert = Alert.objects.get(client=p.client, kind="disagreement")
+    assert alert.rules == ["goal_ranking"]
+    page = client.get(reverse("alert_list")).content.decode()
+    assert "rule: Client and therapist rank the goals differently" in page
+    assert "Therapist rated the session clearly higher" not in page
+
+
 def test_a_small_rank_difference_is_not_a_disagreement(personas):
     from alliance.goals.models import rank_difference
 

@@ -378,6 +378,7 @@ def check_rank_agreement(client: ClientRecord) -> RankDisagreement | None:
     alert_id = raise_alert(
         client, kind="disagreement", reason=f"Client and therapist rank the goals differently ({detail})",
         evidence={"source": "goal_ranking", "detail": detail, "severity": "low"},
+        rules=["goal_ranking"],
     )
     if alert_id:
         item.alert_id = alert_id
