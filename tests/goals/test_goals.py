@@ -326,3 +326,32 @@ def test_goal_text_is_encrypted_at_rest(personas):
     with connection.cursor() as cur:
         cur.execute("SELECT wording FROM goals_goal")
         assert cur.fetchone()[0].startswith("fernet:")
+
+
+def test_task_status_follows_progress(personas):
+    from alliance.goals.models import Task
+
+    goal = make_goal(personas, "Walk")
+    task = Task.objects.create(clinic=personas.clinic, client=personas.client, goal=goal, description="Walk daily",
+                               rationale="Moving helps mood", created_by=personas.therapist, progress=100)
+    assert task.status == Task.Status.DONE
+    task.progress = 40
+    task.save(update_fields=["progress"])
+    task.refresh_from_db()
+    assert task.status == Task.Status.OPEN
+    task.status = Task.Status.STOPPED
+    task.save()
+    task.progress = 100
+    task.save(update_fields=["progress"])
+    task.refresh_from_db()
+    assert task.status == Task.Status.STOPPED  # stopped stays stopped
+
+
+def test_goal_proposal_errors_are_summarised_at_the_top_and_take_focus(client, personas):
+    sign_in(client, personas.client_user)
+    response = client.post(reverse("goals_mine"), {"wording": ""})
+    body = response.content.decode()
+    summary = body.index('id="error-summary"')
+    assert summary < body.index('id="new-h"')  # above the form, not at the bottom of the page
+    assert "autofocus" in body[summary - 200 : summary + 200]
+    assert 'href="#id_wording"' in body

@@ -408,6 +408,17 @@ class Task(models.Model):
     class Meta:
         ordering = ["created_at"]
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Status follows progress wherever the task is written (the client's update, the demo,
+        # an import), so a task never reads "To do, 100%" or "Done, 30%". A stopped task stays
+        # stopped whatever its progress.
+        if self.status != Task.Status.STOPPED:
+            self.status = Task.Status.DONE if self.progress >= 100 else Task.Status.OPEN
+            fields = kwargs.get("update_fields")
+            if fields is not None and "progress" in fields and "status" not in fields:
+                kwargs["update_fields"] = [*fields, "status"]
+        super().save(*args, **kwargs)
+
     def not_working_count(self) -> int:
         return self.updates.filter(not_working=True).count()
 
