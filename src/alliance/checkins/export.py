@@ -209,6 +209,21 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
     }
 
 
+# Words for the "you" section (the JSON keeps its keys; people read these).
+YOU_LABELS = {
+    "name": "Name",
+    "preferred_name": "Preferred name",
+    "time_zone": "Time zone",
+    "status": "Status",
+    "clinic": "Clinic",
+}
+
+
+def you_facts(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The "you" section as (label, value) pairs in reading order, for the page and the PDF."""
+    return [(YOU_LABELS.get(key, key.replace("_", " ").capitalize()), str(value or "—")) for key, value in data["you"].items()]
+
+
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from alliance.accounts.models import CLINICAL_ROLES
 from alliance.checkins.actions import acknowledge_concern, raise_concern, submit_check_in
-from alliance.checkins.export import client_data, client_zone, readable
+from alliance.checkins.export import client_data, client_zone, readable, you_facts
 from alliance.checkins.export_pdf import render_pdf
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule, Concern
 from alliance.clients.models import ClientRecord
@@ -256,7 +256,7 @@ def my_data_summary(request: HttpRequest) -> HttpResponse:
     client = client_or_404(request, signed_in_user(request).client_record.pk, record_type="export", action="export")
     data = client_data(client)
     data = readable(data, client_zone(data))  # times as the client reads them; JSON keeps ISO
-    response = render(request, "checkins/my_data_summary.html", {"data": data})
+    response = render(request, "checkins/my_data_summary.html", {"data": data, "you_facts": you_facts(data)})
     if request.GET.get("download"):
         response["Content-Disposition"] = 'attachment; filename="my-alliance-summary.html"'
     return response
