@@ -59,7 +59,7 @@ def _after_their_dependencies(found: list[tuple[str, Any]]) -> list[tuple[str, A
     done: list[tuple[str, Any]] = []
     waiting = list(found)
     while waiting:
-        for i, (name, module) in enumerate(waiting):
+        for i, (_name, module) in enumerate(waiting):
             needs = [n for n in getattr(module, "SEED_AFTER", ()) if n in names]
             if all(any(n == d for d, _m in done) for n in needs):
                 done.append(waiting.pop(i))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from alliance.accounts.models import User
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.seeding import DemoContext
 
@@ -20,7 +21,7 @@ DEMO = [("session-a.vtt", "Dr. Theo Therapos"), ("session-b.txt", "Dr. Rhea List
 SEED_AFTER = ("alliance.supervision",)
 
 
-def _session_for_transcript(client: ClientRecord, therapist: object, now: datetime) -> TherapySession:
+def _session_for_transcript(client: ClientRecord, therapist: User, now: datetime) -> TherapySession:
     """The client's latest held session without a transcript; otherwise a new session after the
     last one, so the history stays numbered in date order."""
     held = (
