@@ -84,6 +84,9 @@ def test_empty_phq9_is_refused_and_a_partial_one_is_confirmed(sized_page):
 
     for n in range(1, 9):
         page.locator(f"#q-item{n}").get_by_label("Not at all").check()
+    page.get_by_text("8 of 9 answered · saved").wait_for()  # the htmx autosave has landed
+    page.wait_for_timeout(500)
+    page.wait_for_load_state("networkidle")
     page.get_by_role("button", name="Send my answers").click()
     page.wait_for_load_state()
     confirm = page.locator("#confirm-missing")
@@ -194,3 +197,42 @@ def test_alliance_line_is_not_filled_and_login_has_no_sign_up(sized_page):
         assert lines.nth(i).evaluate("el => getComputedStyle(el).fill") == "none"
     shot(page, "client-page-alliance-line")
     assert found == [], "\n".join(found)
+
+
+def test_client_forms_work_at_320_px_with_big_answers_and_plain_words(browser, live_server, transactional_db):
+    from alliance.accounts.models import Clinic
+    from alliance.measures.models import Administration, Response
+
+    context, page = _new_page(browser, live_server, {"width": 320, "height": 640})
+    page.width = 320  # type: ignore[attr-defined]
+    try:
+        clinic = Clinic.objects.create(name="Small Screen Clinic")
+        therapist = make_staff(clinic, Role.THERAPIST, "Sam Small", "sam@small.test", "a small screen password")
+        record = make_client(clinic, "Val Narrow", "val@client.test", [therapist])
+        Administration.objects.create(clinic=clinic, client=record, instrument_id="sac_client")
+        client_login(page, record.user)
+        assert "SAC" not in page.locator("main").inner_text()
+        page.get_by_role("link", name="How today's session went").click()
+        page.wait_for_url("**/me/measures/**")
+        assert page.get_by_role("heading", level=1).inner_text() == "How today's session went"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        choices = page.locator(".answer-form .choice")
+        for i in range(choices.count()):
+            box = choices.nth(i).bounding_box()
+            assert box is not None and box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 320
+        found = axe_violations(page)
+        for n in range(1, 5):
+            page.locator(f"#q-item{n}").locator(".choice").nth(5).click()
+        page.locator("#q-felt_off").get_by_label("No").check()
+        page.get_by_text("4 of 4 answered · saved").wait_for()
+        page.wait_for_timeout(500)  # the last autosave (300 ms after a change) has landed
+        page.wait_for_load_state("networkidle")
+        shot(page, "sac-form")
+        page.get_by_role("button", name="Send my answers").click()
+        page.wait_for_url("**/done/")
+        assert "about how today's session went were sent" in page.locator("main").inner_text()
+        assert Response.objects.get(client=record).total == 5
+        assert found == [], "\n".join(found)
+        assert page.console_errors == [], page.console_errors  # type: ignore[attr-defined]
+    finally:
+        context.close()
