@@ -155,6 +155,8 @@ class Membership(models.Model):
         blank=True,
         help_text="The zone this person reads times in; empty: the clinic's time zone.",
     )
+    # The first-sign-in tour shows until the clinician dismisses it.
+    tour_dismissed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

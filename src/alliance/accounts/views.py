@@ -18,6 +18,8 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 from sesame.utils import get_query_string
 
 from alliance.accounts.forms import (
@@ -127,6 +129,19 @@ def my_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Saved. Times are now shown in {shown}.")
         return redirect("my_settings")
     return render(request, "accounts/my_settings.html", {"form": form, "membership": membership})
+
+
+@staff(Role.SUPERVISOR, Role.THERAPIST)
+@require_POST
+def tour(request: HttpRequest) -> HttpResponse:
+    """Hide the first-sign-in tour ("dismiss"), or show it again ("show", from My settings)."""
+    membership = staff_membership(request)
+    membership.tour_dismissed_at = None if request.POST.get("action") == "show" else timezone.now()
+    membership.save(update_fields=["tour_dismissed_at"])
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("caseload")
+    return redirect(back)
 
 
 # --- Clinic admin -------------------------------------------------------------------------
