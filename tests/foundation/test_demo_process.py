@@ -72,6 +72,8 @@ def test_demo_serves_and_sigterm_stops_worker_and_scheduler(tmp_path):
         assert "Ready in" in text
         # Links in the seeded emails and the printed logins follow --addrport.
         assert f"http://127.0.0.1:{port}/" in text and ":8000" not in text
+        # The seeded emails come first and the logins last, so they do not scroll away.
+        assert "Subject:" in text and text.rindex("Subject:") < text.index("Alliance demo on")
     finally:
         for pid in [proc.pid, *helpers]:
             try:

@@ -39,6 +39,9 @@ class Command(BaseCommand):
             ctx = seed_demo()
             assert ctx is not None  # seed_demo returns None only when the demo exists
             self.stdout.write(f"Seeded the demo clinic ({len(ctx.clients)} clients).")
+            # Send the emails the seeding queued (printed by the console backend) now, so the
+            # logins below are the last thing printed instead of scrolling away under them.
+            call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--no-reload", verbosity=0)
         self.print_logins(addrport)
         self.stdout.write(f"Ready in {time.monotonic() - started:.1f} s.")
         if no_serve:
