@@ -138,7 +138,9 @@ def tour(request: HttpRequest) -> HttpResponse:
     membership = staff_membership(request)
     membership.tour_dismissed_at = None if request.POST.get("action") == "show" else timezone.now()
     membership.save(update_fields=["tour_dismissed_at"])
-    back = request.POST.get("next", "")
+    # Back to the page the tour was dismissed on (the form does not echo the page's own path,
+    # so pages for different records stay byte-identical apart from their content).
+    back = request.POST.get("next") or request.headers.get("Referer", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("caseload")
     return redirect(back)
