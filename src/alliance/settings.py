@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "alliance.core.middleware.InactivityLogoutMiddleware",
+    "alliance.core.timezones.ViewerTimeZoneMiddleware",
     "alliance.core.middleware.NoStoreMiddleware",
     "alliance.accounts.middleware.StaffMFARequiredMiddleware",
     "alliance.core.access.DenyByDefaultMiddleware",

@@ -26,6 +26,8 @@ urlpatterns = [
         client_views.client_consent_change,
         name="client_consent_change",
     ),
+    path("settings/", account_views.my_settings, name="my_settings"),
+    path("tour/", account_views.tour, name="tour"),
     # Clinic admin.
     path("clinic/", account_views.clinic_home, name="clinic_home"),
     path("clinic/settings/", account_views.clinic_settings, name="clinic_settings"),

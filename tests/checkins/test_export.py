@@ -209,3 +209,15 @@ def test_html_summary_shows_readable_times_and_json_keeps_iso(client, history):
     iso = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
     assert not iso.search(html) and re.search(r"Made on \d{4}-\d{2}-\d{2} \d{2}:\d{2}", html)
     assert iso.search(client.get(reverse("my_data_json")).json()["exported_at"])
+
+
+def test_summary_labels_are_words_not_field_names(client, history):
+    sign_in(client, history.client_user)
+    html = client.get(reverse("my_data_summary")).content.decode()
+    assert "<dt>Preferred name</dt>" in html and "<dt>Time zone</dt>" in html
+    assert "Preferred_name" not in html and "Time_zone" not in html
+    from alliance.checkins.export import client_data
+    from alliance.checkins.export_pdf import render_pdf
+
+    pdf = render_pdf(client_data(history.client), compress=False)
+    assert b"Preferred name" in pdf and b"Preferred_name" not in pdf

@@ -45,7 +45,12 @@ def test_emailed_link_opens_the_form_and_submits_once(client, personas, emailed)
     client.get(url)  # a mail scanner opening it twice does not use it up
     key = str(uuid.uuid4())
     done = client.post(reverse("check_in_link"), {"t": token, "mood": "6", "note": "Hard week at work", "key": key})
-    assert done.status_code == 200 and "your check-in was sent" in done.content.decode()
+    # Post/redirect/get: the result page is a GET, so a reload sends nothing again.
+    assert done.status_code == 302 and done.url == reverse("check_in_done")
+    result = client.get(done.url)
+    assert result.status_code == 200 and "your check-in was sent" in result.content.decode()
+    assert "your check-in was sent" in client.get(done.url).content.decode()  # reload
+    assert CheckInResponse.objects.count() == 1
     response = CheckInResponse.objects.get()
     assert response.mood == 6 and response.note == "Hard week at work" and response.via == "link"
     check_in.refresh_from_db()
@@ -81,7 +86,8 @@ def test_double_submission_stores_one_answer(client, personas, emailed):
     assert not submit_check_in(check_in, mood=3, note="", key=uuid.uuid4(), via="home")
     sign_in(client, personas.client_user)
     page = client.post(reverse("check_in_mine", args=[check_in.pk]), {"mood": "4", "key": str(uuid.uuid4())})
-    assert page.status_code == 409 and "We already have this check-in" in page.content.decode()
+    assert page.status_code == 302
+    assert "We already have this check-in" in client.get(page.url).content.decode()
     assert CheckInResponse.objects.get().mood == 5
 
 
@@ -95,6 +101,10 @@ def test_signed_in_client_sees_and_completes_due_check_in(client, personas, emai
     assert check_in.status == "completed"
     sign_in(client, personas.other_client_user)
     assert client.get(reverse("check_in_mine", args=[check_in.pk])).status_code == 404
+
+
+def test_check_in_result_page_needs_a_submission_in_this_browser(client, db):
+    assert client.get(reverse("check_in_done")).status_code == 302
 
 
 def test_a_double_submitted_concern_is_sent_once(client, personas):

@@ -173,3 +173,10 @@ def test_recovery_code_signs_in_once_instead_of_totp(client, personas):
     client.post(reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"})
     client.post(reverse("mfa_authenticate"), {"code": codes[0]})
     assert client.get(reverse("caseload")).status_code == 302
+
+
+def test_staff_sign_in_page_does_not_invite_a_sign_up(client, db):
+    page = client.get(reverse("account_login")).content.decode()
+    assert "sign up" not in page.lower() and reverse("account_signup") not in page
+    assert "clinic admin creates your account" in page
+    assert reverse("client_signin") in page

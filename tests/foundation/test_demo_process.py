@@ -68,7 +68,12 @@ def test_demo_serves_and_sigterm_stops_worker_and_scheduler(tmp_path):
         while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not any(alive(pid) for pid in helpers), "worker or scheduler outlived the demo"
-        assert "Ready in" in (tmp_path / "demo.log").read_text()
+        text = (tmp_path / "demo.log").read_text()
+        assert "Ready in" in text
+        # Links in the seeded emails and the printed logins follow --addrport.
+        assert f"http://127.0.0.1:{port}/" in text and ":8000" not in text
+        # The seeded emails come first and the logins last, so they do not scroll away.
+        assert "Subject:" in text and text.rindex("Subject:") < text.index("Alliance demo on")
     finally:
         for pid in [proc.pid, *helpers]:
             try:
@@ -76,3 +81,12 @@ def test_demo_serves_and_sigterm_stops_worker_and_scheduler(tmp_path):
             except ProcessLookupError:
                 pass
         log.close()
+
+
+def test_demo_site_url_follows_addrport():
+    from alliance.core.management.commands.demo import demo_site_url
+
+    assert demo_site_url("127.0.0.1:8123") == "http://127.0.0.1:8123"
+    assert demo_site_url("8123") == "http://127.0.0.1:8123"
+    assert demo_site_url("0.0.0.0:8123") == "http://127.0.0.1:8123"
+    assert demo_site_url("[::]:8123") == "http://[::1]:8123"

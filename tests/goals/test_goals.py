@@ -148,6 +148,22 @@ def test_rank_disagreement_opens_and_closes(client, personas):
     assert item.resolved_at is not None
 
 
+def test_rank_disagreement_alert_names_the_goal_ranking_rule(client, personas):
+    from alliance.monitoring.models import Alert
+
+    p = personas
+    goals = [make_goal(p, f"Goal {i}") for i in range(3)]
+    sign_in(client, p.client_user)
+    client.post(reverse("goals_mine_rank"), {f"rank_{g.pk}": str(i + 1) for i, g in enumerate(goals)})
+    sign_in(client, p.therapist)
+    client.post(reverse("goals_staff_rank", args=[p.client.pk]), {f"rank_{g.pk}": str(3 - i) for i, g in enumerate(goals)})
+    alert = Alert.objects.get(client=p.client, kind="disagreement")
+    assert alert.rules == ["goal_ranking"]
+    page = client.get(reverse("alert_list")).content.decode()
+    assert "rule: Client and therapist rank the goals differently" in page
+    assert "Therapist rated the session clearly higher" not in page
+
+
 def test_a_small_rank_difference_is_not_a_disagreement(personas):
     from alliance.goals.models import rank_difference
 
@@ -310,3 +326,32 @@ def test_goal_text_is_encrypted_at_rest(personas):
     with connection.cursor() as cur:
         cur.execute("SELECT wording FROM goals_goal")
         assert cur.fetchone()[0].startswith("fernet:")
+
+
+def test_task_status_follows_progress(personas):
+    from alliance.goals.models import Task
+
+    goal = make_goal(personas, "Walk")
+    task = Task.objects.create(clinic=personas.clinic, client=personas.client, goal=goal, description="Walk daily",
+                               rationale="Moving helps mood", created_by=personas.therapist, progress=100)
+    assert task.status == Task.Status.DONE
+    task.progress = 40
+    task.save(update_fields=["progress"])
+    task.refresh_from_db()
+    assert task.status == Task.Status.OPEN
+    task.status = Task.Status.STOPPED
+    task.save()
+    task.progress = 100
+    task.save(update_fields=["progress"])
+    task.refresh_from_db()
+    assert task.status == Task.Status.STOPPED  # stopped stays stopped
+
+
+def test_goal_proposal_errors_are_summarised_at_the_top_and_take_focus(client, personas):
+    sign_in(client, personas.client_user)
+    response = client.post(reverse("goals_mine"), {"wording": ""})
+    body = response.content.decode()
+    summary = body.index('id="error-summary"')
+    assert summary < body.index('id="new-h"')  # above the form, not at the bottom of the page
+    assert "autofocus" in body[summary - 200 : summary + 200]
+    assert 'href="#id_wording"' in body

@@ -35,7 +35,7 @@ def test_improvement_is_classified_with_reason_and_settings(client, personas):
     sign_in(client, personas.therapist)
     html = client.get(reverse("client_detail", args=[personas.client.pk])).content.decode()
     assert "PHQ-9 fell from 18 to 9: reliable improvement, response" in html
-    assert "<svg" in html and "moderately severe (15–19)" in html  # bands are labelled
+    assert "<svg" in html and "moderately severe<tspan" in html and ">15–19</tspan>" in html  # bands are labelled
     assert "no reliable change: 12 to 24" in html  # the reliable-change band around the baseline
     assert "<th scope=\"col\">Session</th>" in html  # the data table alternative
 

@@ -147,6 +147,7 @@ def test_check_ins_and_alerts_by_hand(personas):
     assert (chk.numerator, chk.denominator, chk.value) == (7, 10, 70.0)
     rows = {a["kind"]: a for a in report.alerts}
     assert rows["safety"]["count"].value == 5 and rows["safety"]["acted_on"].value == 60.0
+    assert rows["safety"]["count"].display == "5"  # a count, not "5.00"
     # 2 of the 3 rated alerts were marked useful; 5 clients, so the cell is shown.
     assert (rows["safety"]["useful"].numerator, rows["safety"]["useful"].denominator) == (2, 3)
     assert round(rows["safety"]["useful"].value, 1) == 66.7
@@ -171,6 +172,7 @@ def test_report_page_csv_and_print_for_admin_and_supervisor(client, personas, cl
         assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
         assert b"Alerts per rule" in pdf.content and b"reliable improvement" in pdf.content.lower()
         assert b"Case 0" not in pdf.content
+        assert b".00" not in pdf.content.split(b"Alerts per rule")[1].split(b"Correlation")[0]  # counts
     for name in ("therapist", "colleague", "client", "foreign_therapist"):
         sign_in(client, personas.all()[name])
         assert client.get(reverse("clinic_report")).status_code == 404

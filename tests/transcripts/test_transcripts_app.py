@@ -43,6 +43,41 @@ def test_malformed_file_names_the_line_and_stores_nothing(client, personas):
     assert empty.status_code == 200 and not Transcript.objects.exists()
 
 
+def test_a_future_session_date_is_refused(client, personas):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from alliance.clients.models import TherapySession
+
+    grant(personas.client, "recording", personas.therapist)
+    sign_in(client, personas.therapist)
+    response = _upload(client, personas, session_date="2030-01-15")
+    assert response.status_code == 200
+    assert "15 January 2030 is in the future" in response.content.decode()
+    assert not Transcript.objects.exists() and not TherapySession.objects.exists()
+    # A booked session that has not happened yet is not offered either.
+    booked = TherapySession.objects.create(
+        clinic=personas.clinic, client=personas.client, therapist=personas.therapist, number=1,
+        scheduled_at=timezone.now() + dt.timedelta(days=3),
+    )
+    page = client.get(reverse("transcript_upload", args=[personas.client.pk])).content.decode()
+    assert str(booked.pk) not in page
+    response = _upload(client, personas, session=str(booked.pk))
+    assert response.status_code == 200 and not Transcript.objects.exists()
+
+
+def test_a_pdf_gets_a_clear_message_not_an_encoding_error(client, personas):
+    grant(personas.client, "recording", personas.therapist)
+    sign_in(client, personas.therapist)
+    response = _upload(client, personas, name="session.pdf", content=b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "this is a PDF file, not a transcript" in body and "(.vtt)" in body
+    assert "UTF-8" not in body
+    assert not Transcript.objects.exists()
+
+
 def test_only_the_care_team_can_upload(client, personas):
     grant(personas.client, "recording", personas.therapist)
     for outsider in (personas.colleague, personas.foreign_therapist, personas.admin, personas.client_user):

@@ -53,6 +53,25 @@ class ClinicSettingsForm(forms.ModelForm):
         return value
 
 
+def _zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name and not name.startswith("Etc/")]
+
+
+class MyTimeZoneForm(forms.Form):
+    """A staff member's own time zone; empty reads times in the clinic's zone."""
+
+    time_zone = forms.ChoiceField(label="Show times in", required=False)
+
+    def __init__(self, *args: object, clinic_zone: str = "", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = cast(forms.ChoiceField, self.fields["time_zone"])
+        field.choices = [("", f"The clinic's time zone ({clinic_zone})"), *_zone_choices()]
+
+    def clean_time_zone(self) -> str:
+        value = self.cleaned_data["time_zone"]
+        return _validate_zone(value) if value else ""
+
+
 class AuditSearchForm(forms.Form):
     client = forms.UUIDField(required=False, label="Client id")
     actor = forms.CharField(required=False, label="Person (name or email)")

@@ -150,6 +150,13 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     is_active = models.BooleanField(default=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The zone this person reads times in; empty: the clinic's time zone.",
+    )
+    # The first-sign-in tour shows until the clinician dismisses it.
+    tour_dismissed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -18,12 +18,15 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 from sesame.utils import get_query_string
 
 from alliance.accounts.forms import (
     AuditSearchForm,
     ClientSigninForm,
     ClinicSettingsForm,
+    MyTimeZoneForm,
     StaffCreateForm,
 )
 from alliance.accounts.models import Membership, Role, User
@@ -107,6 +110,40 @@ def client_signin_link(request: HttpRequest) -> HttpResponse:
     if not token:
         return redirect("client_signin")
     return render(request, "accounts/client_link_confirm.html", {"token": token})
+
+
+# --- Any staff member: their own settings ---------------------------------------------------
+
+
+@staff(Role.ADMIN, Role.SUPERVISOR, Role.THERAPIST)
+def my_settings(request: HttpRequest) -> HttpResponse:
+    """A staff member's own time zone (every page, email and PDF they get uses it)."""
+    membership = staff_membership(request)
+    form = MyTimeZoneForm(
+        request.POST or None, initial={"time_zone": membership.time_zone}, clinic_zone=membership.clinic.time_zone
+    )
+    if request.method == "POST" and form.is_valid():
+        membership.time_zone = form.cleaned_data["time_zone"]
+        membership.save(update_fields=["time_zone"])
+        shown = membership.time_zone or f"the clinic's time zone, {membership.clinic.time_zone}"
+        messages.success(request, f"Saved. Times are now shown in {shown}.")
+        return redirect("my_settings")
+    return render(request, "accounts/my_settings.html", {"form": form, "membership": membership})
+
+
+@staff(Role.SUPERVISOR, Role.THERAPIST)
+@require_POST
+def tour(request: HttpRequest) -> HttpResponse:
+    """Hide the first-sign-in tour ("dismiss"), or show it again ("show", from My settings)."""
+    membership = staff_membership(request)
+    membership.tour_dismissed_at = None if request.POST.get("action") == "show" else timezone.now()
+    membership.save(update_fields=["tour_dismissed_at"])
+    # Back to the page the tour was dismissed on (the form does not echo the page's own path,
+    # so pages for different records stay byte-identical apart from their content).
+    back = request.POST.get("next") or request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("caseload")
+    return redirect(back)
 
 
 # --- Clinic admin -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 
 from django.http import Http404
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.security import SessionAuth
 
@@ -108,7 +108,10 @@ class MeasureResponseOut(Schema):
     total: float | None
     severity: str
     flags: list[str]
-    item9_positive: bool
+    item9_positive: bool | None = Field(
+        description="PHQ-9 item 9 above 0; null when item 9 has no answer (left empty, a total from paper, "
+        "another instrument)"
+    )
     source: str
 
 

@@ -25,13 +25,15 @@ from __future__ import annotations
 import re
 from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
 from alliance.checkins.models import CheckIn, CheckInSchedule, Concern
 from alliance.clients.models import ClientRecord, ConsentKind, TherapySession
 from alliance.core.models import AuditEvent
+from alliance.core.timezones import readable_time as format_time
+from alliance.core.timezones import zone_named
 from alliance.goals.models import Goal, Task, gas_history
 from alliance.measures import registry, scoring
 from alliance.measures.models import Response
@@ -207,6 +209,21 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
     }
 
 
+# Words for the "you" section (the JSON keeps its keys; people read these).
+YOU_LABELS = {
+    "name": "Name",
+    "preferred_name": "Preferred name",
+    "time_zone": "Time zone",
+    "status": "Status",
+    "clinic": "Clinic",
+}
+
+
+def you_facts(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The "you" section as (label, value) pairs in reading order, for the page and the PDF."""
+    return [(YOU_LABELS.get(key, key.replace("_", " ").capitalize()), str(value or "—")) for key, value in data["you"].items()]
+
+
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
@@ -219,16 +236,11 @@ def readable_time(value: str | None, tz: tzinfo) -> str:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(tz)
-    return moment.strftime("%Y-%m-%d %H:%M")
+    return format_time(moment, tz)
 
 
 def client_zone(data: dict[str, Any]) -> ZoneInfo:
-    try:
-        return ZoneInfo(data["you"].get("time_zone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zone_named(data["you"].get("time_zone"), "UTC")
 
 
 def readable(data: Any, tz: tzinfo) -> Any:

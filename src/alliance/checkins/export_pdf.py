@@ -18,7 +18,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from alliance.checkins.export import client_zone, readable_time
+from alliance.checkins.export import client_zone, readable_time, you_facts
 from alliance.reports.pdf import _latin
 
 TITLE = "Everything we hold about you"
@@ -81,7 +81,7 @@ class _Story:
 
 
 def _facts(data: dict[str, Any]) -> list[str]:
-    lines = [f"<b>{_text(k.replace('_', ' ').capitalize())}</b>: {_text(v)}" for k, v in data["you"].items()]
+    lines = [f"<b>{_text(label)}</b>: {_text(value)}" for label, value in you_facts(data)]
     lines.append(f"<b>Care team</b>: {_text(', '.join(data['care_team']))}")
     return lines
 

@@ -4,6 +4,7 @@ from alliance.checkins import views
 
 urlpatterns = [
     path("check-in/", views.check_in_link, name="check_in_link"),
+    path("check-in/done/", views.check_in_done, name="check_in_done"),
     path("me/check-ins/<uuid:check_in_id>/", views.my_check_in, name="check_in_mine"),
     path("me/concerns/", views.my_concerns, name="concerns_mine"),
     path("me/data.json", views.my_data_json, name="my_data_json"),

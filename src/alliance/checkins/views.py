@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from alliance.accounts.models import CLINICAL_ROLES
 from alliance.checkins.actions import acknowledge_concern, raise_concern, submit_check_in
-from alliance.checkins.export import client_data, client_zone, readable
+from alliance.checkins.export import client_data, client_zone, readable, you_facts
 from alliance.checkins.export_pdf import render_pdf
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule, Concern
 from alliance.clients.models import ClientRecord
@@ -82,8 +82,26 @@ def _answer(request: HttpRequest, check_in: CheckIn, via: str, extra: dict) -> H
         stored = submit_check_in(
             check_in, mood=form.cleaned_data["mood"], note=form.cleaned_data["note"], key=form.cleaned_data["key"], via=via
         )
-        return render(request, "checkins/check_in_done.html", {"again": not stored}, status=200 if stored else 409)
+        return _done_redirect(request, stored)
     return render(request, "checkins/check_in_form.html", {"form": form, "check_in": check_in, **extra})
+
+
+DONE_KEY = "checkins.done"
+
+
+def _done_redirect(request: HttpRequest, stored: bool) -> HttpResponse:
+    # Post/redirect/get: a reload of the result page never resends the answer. The outcome
+    # travels in this browser's session only, so the result page shows nothing to anyone else.
+    request.session[DONE_KEY] = "sent" if stored else "again"
+    return redirect("check_in_done")
+
+
+@public
+def check_in_done(request: HttpRequest) -> HttpResponse:
+    outcome = request.session.get(DONE_KEY)
+    if outcome is None:
+        return redirect("home")
+    return render(request, "checkins/check_in_done.html", {"again": outcome != "sent"})
 
 
 @public
@@ -113,7 +131,7 @@ def check_in_link(request: HttpRequest) -> HttpResponse:
             link.check_in, mood=form.cleaned_data["mood"], note=form.cleaned_data["note"],
             key=form.cleaned_data["key"], via="link",
         )
-        return render(request, "checkins/check_in_done.html", {"again": not stored}, status=200 if stored else 409)
+        return _done_redirect(request, stored)
     return _answer(request, link.check_in, "link", {"token": token, "greeting": client.display_name})
 
 
@@ -238,7 +256,7 @@ def my_data_summary(request: HttpRequest) -> HttpResponse:
     client = client_or_404(request, signed_in_user(request).client_record.pk, record_type="export", action="export")
     data = client_data(client)
     data = readable(data, client_zone(data))  # times as the client reads them; JSON keeps ISO
-    response = render(request, "checkins/my_data_summary.html", {"data": data})
+    response = render(request, "checkins/my_data_summary.html", {"data": data, "you_facts": you_facts(data)})
     if request.GET.get("download"):
         response["Content-Disposition"] = 'attachment; filename="my-alliance-summary.html"'
     return response

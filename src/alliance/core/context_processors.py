@@ -11,9 +11,14 @@ from alliance.accounts.models import GENERIC_CRISIS_LINE
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     role = user.role if user is not None and user.is_authenticated else None
+    membership = user.membership if user is not None and role in ("therapist", "supervisor") else None
     return {
+        # The first-sign-in tour (core/_tour.html), until the clinician dismisses it.
+        "show_tour": membership is not None and membership.tour_dismissed_at is None,
         "crisis_line_generic": GENERIC_CRISIS_LINE,
         "nav_role": role,
         "nav_clinic": user.clinic if user is not None and role else None,
         "demo_mode": not settings.PRODUCTION,
+        # The zone pages render times in (alliance.core.timezones), for "times in ..." labels.
+        "viewer_zone": str(getattr(request, "viewer_zone", settings.TIME_ZONE)),
     }

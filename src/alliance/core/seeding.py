@@ -2,8 +2,13 @@
 
 Each installed app may have a ``demo`` module with ``seed(ctx: DemoContext) -> None``.
 ``alliance seed_demo`` calls them in INSTALLED_APPS order inside one transaction, so later
-apps build on what earlier ones made (the clinic, staff, clients). Seeding runs once per
-database: re-running keeps existing data.
+apps build on what earlier ones made (the clinic, staff, clients). A module that attaches to
+what a later app makes names it in ``SEED_AFTER`` (app names) and runs after it. Seeding runs
+once per database: re-running keeps existing data.
+
+Every client gets one coherent history: sessions numbered in date order, and nothing that
+belongs to a session (a rating, a transcript, a journal entry) dated before it. A seeder
+adds to a client's sessions after the ones already there, or attaches to them.
 """
 
 from __future__ import annotations
@@ -44,8 +49,24 @@ def seeders() -> list[tuple[str, Any]]:
             if exc.name != f"{config.name}.demo":
                 raise
             continue
-        found.append((config.name, module.seed))
-    return found
+        found.append((config.name, module))
+    return [(name, module.seed) for name, module in _after_their_dependencies(found)]
+
+
+def _after_their_dependencies(found: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """INSTALLED_APPS order, except that a module runs after every app in its ``SEED_AFTER``."""
+    names = {name for name, _module in found}
+    done: list[tuple[str, Any]] = []
+    waiting = list(found)
+    while waiting:
+        for i, (_name, module) in enumerate(waiting):
+            needs = [n for n in getattr(module, "SEED_AFTER", ()) if n in names]
+            if all(any(n == d for d, _m in done) for n in needs):
+                done.append(waiting.pop(i))
+                break
+        else:
+            raise RuntimeError("Demo seeders wait on each other: " + ", ".join(n for n, _m in waiting))
+    return done
 
 
 def demo_exists() -> bool:

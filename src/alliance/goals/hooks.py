@@ -19,11 +19,15 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
-def raise_alert(client: Any, *, kind: str, reason: str, evidence: dict[str, Any]) -> uuid.UUID | None:
+def raise_alert(
+    client: Any, *, kind: str, reason: str, evidence: dict[str, Any], rules: list[str] | None = None
+) -> uuid.UUID | None:
     """Open a monitoring alert of ``kind`` for ``client``, or attach to the open one.
 
     ``Alert.raise_for`` sets the severity from the kind ("disagreement" sorts low, after safety,
     not-on-track and rupture). ``reason`` and ``evidence`` must hold no client free text.
+    ``rules`` names the rule behind it when that is not the kind itself (the alert list and the
+    usefulness report name the rule).
     """
     try:
         Alert = apps.get_model("monitoring", "Alert")
@@ -34,7 +38,7 @@ def raise_alert(client: Any, *, kind: str, reason: str, evidence: dict[str, Any]
         return None
     try:
         with transaction.atomic():  # a savepoint: a refusal must not break the caller's transaction
-            alert, _created = raise_for(client, kind, reason, evidence)
+            alert, _created = raise_for(client, kind, reason, evidence, rules=rules)
     except Exception:  # the caller's own record still stands; the panel shows it either way
         logger.warning("Could not raise a %s alert in the monitoring app.", kind)
         return None

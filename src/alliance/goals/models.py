@@ -378,6 +378,7 @@ def check_rank_agreement(client: ClientRecord) -> RankDisagreement | None:
     alert_id = raise_alert(
         client, kind="disagreement", reason=f"Client and therapist rank the goals differently ({detail})",
         evidence={"source": "goal_ranking", "detail": detail, "severity": "low"},
+        rules=["goal_ranking"],
     )
     if alert_id:
         item.alert_id = alert_id
@@ -406,6 +407,17 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Status follows progress wherever the task is written (the client's update, the demo,
+        # an import), so a task never reads "To do, 100%" or "Done, 30%". A stopped task stays
+        # stopped whatever its progress.
+        if self.status != Task.Status.STOPPED:
+            self.status = Task.Status.DONE if self.progress >= 100 else Task.Status.OPEN
+            fields = kwargs.get("update_fields")
+            if fields is not None and "progress" in fields and "status" not in fields:
+                kwargs["update_fields"] = [*fields, "status"]
+        super().save(*args, **kwargs)
 
     def not_working_count(self) -> int:
         return self.updates.filter(not_working=True).count()

@@ -280,7 +280,9 @@ class Response(models.Model):
     severity = models.CharField(max_length=40, blank=True)
     flags = models.JSONField(default=list, blank=True)
     result = models.JSONField(default=dict, help_text="ScoreResult.to_dict()")
-    item9_positive = models.BooleanField(default=False)
+    # None when no item 9 answer exists (left empty, a total from paper, another instrument):
+    # an empty item 9 is never read as "no", it is asked about in person.
+    item9_positive = models.BooleanField(null=True, blank=True, default=None)
     do_differently = EncryptedTextField(blank=True)
     session_number = models.PositiveSmallIntegerField(null=True, blank=True)
     completed_at = models.DateTimeField(default=timezone.now)

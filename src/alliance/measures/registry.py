@@ -153,6 +153,14 @@ class Instrument:
     respondent: str = "client"
     bands_source: str = ""
     texts_imported: bool = False
+    # What the client sees instead of an acronym ("How today's session went", not "SAC"), and a
+    # plain-words line above the questions; empty: the short name and no line.
+    client_title: str = ""
+    client_intro: str = ""
+
+    @property
+    def plain_title(self) -> str:
+        return self.client_title or self.short_name
 
     @property
     def scored_items(self) -> tuple[Item, ...]:
@@ -210,6 +218,8 @@ class Instrument:
             "texts_imported": self.texts_imported,
             "note": self.note,
             "attribution": self.attribution,
+            "client_title": self.client_title,
+            "client_intro": self.client_intro,
             "sources": list(self.sources),
             "respondent": self.respondent,
             "stem": self.stem,
@@ -408,6 +418,8 @@ def instrument_from_dict(data: dict[str, Any]) -> Instrument:
         item_texts_licensed=licensed,
         note=note,
         attribution=data.get("attribution", ""),
+        client_title=str(data.get("client_title") or ""),
+        client_intro=str(data.get("client_intro") or ""),
         sources=tuple(data.get("sources") or ()),
         stem=data.get("stem", "") or "",
         loinc_panel=loinc.get("panel"),
@@ -738,6 +750,8 @@ def from_fhir_questionnaire(questionnaire: dict[str, Any]) -> Instrument:
         "items": items,
         "bands": blob.get("bands") or [],
         "bands_source": blob.get("bands_source", ""),
+        "client_title": blob.get("client_title", ""),
+        "client_intro": blob.get("client_intro", ""),
         "cutoff": blob.get("cutoff"),
         "safety": blob.get("safety"),
         "rupture_item": blob.get("rupture_item"),

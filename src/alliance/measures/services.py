@@ -95,7 +95,7 @@ def record_response(
             severity=result.severity or "",
             flags=list(result.flags),
             result=result.to_dict(),
-            item9_positive=bool(result.item9_positive),
+            item9_positive=result.item9_positive,
             do_differently=do_differently,
             session_number=session_number,
             completed_at=completed_at,

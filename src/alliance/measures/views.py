@@ -450,6 +450,44 @@ def _progress(inst: Any, answers: dict[str, Any]) -> dict[str, int]:
     return {"answered": sum(1 for i in scored if answers.get(i) not in (None, "")), "total": len(scored)}
 
 
+
+def _below_scoring_minimum(inst: Any, result: scoring.ScoreResult) -> str:
+    """Why these answers cannot be sent, when too few scored items are answered for a total.
+
+    The minimum is the instrument's proration rule (docs/measures.md): a PHQ-9 or GAD-7 with more
+    than one item missing has no total, so it is never stored as if the client had finished it.
+    """
+    if scoring.FLAG_INCOMPLETE not in result.flags:
+        return ""
+    needed = result.n_items - inst.scoring.prorate_max_missing
+    some = "all" if needed == result.n_items else f"at least {needed} of the"
+    return (
+        f"Please answer {some} {result.n_items} questions before sending; you have answered "
+        f"{result.n_answered}. Nothing was sent yet. You can also press “Save and finish later”."
+    )
+
+
+def _missing_key(result: scoring.ScoreResult) -> str:
+    return ",".join(result.missing_items)
+
+
+def _missing_confirmed(request: HttpRequest, result: scoring.ScoreResult) -> bool:
+    # The confirmation names the exact unanswered items, so a changed set of answers asks again.
+    return request.POST.get("action") == "send_anyway" and request.POST.get("missing_seen") == _missing_key(result)
+
+
+def _missing_confirmation(inst: Any, result: scoring.ScoreResult) -> dict[str, Any]:
+    numbers = [inst.item(item_id).number for item_id in result.missing_items]
+    safety_missing = bool(inst.safety and inst.safety.item in result.missing_items)
+    return {
+        "numbers": numbers,
+        "count": len(numbers),
+        "key": _missing_key(result),
+        "first": result.missing_items[0],
+        "safety_number": inst.item(inst.safety.item).number if safety_missing else None,
+    }
+
+
 def _answer_form(request: HttpRequest, adm: Administration, *, save_url: str, via_link: AccessLink | None) -> HttpResponse:
     inst = adm.instrument
     client = adm.client
@@ -459,6 +497,7 @@ def _answer_form(request: HttpRequest, adm: Administration, *, save_url: str, vi
         adm.save(update_fields=["started_at", "status"])
     answers = dict(adm.partial_answers or {})
     error = ""
+    confirm: dict[str, Any] | None = None
     if request.method == "POST":
         posted = _collect(inst, request.POST)
         if request.POST.get("idempotency_key") != str(adm.idempotency_key):
@@ -477,6 +516,14 @@ def _answer_form(request: HttpRequest, adm: Administration, *, save_url: str, vi
                 error = f"{exc} Nothing was saved; please check that answer."
                 answers = posted
             else:
+                refusal = _below_scoring_minimum(inst, result)
+                if refusal:
+                    error = refusal
+                    answers = posted
+                elif result.missing_items and not _missing_confirmed(request, result):
+                    confirm = _missing_confirmation(inst, result)
+                    answers = posted
+            if not error and confirm is None:
                 with transaction.atomic():
                     if via_link is not None:
                         link = AccessLink.objects.select_for_update().get(pk=via_link.pk)
@@ -509,6 +556,8 @@ def _answer_form(request: HttpRequest, adm: Administration, *, save_url: str, vi
             "rows": _form_items(inst, answers),
             "progress": _progress(inst, answers),
             "error": error,
+            "errors": [error] if error else [],
+            "confirm": confirm,
             "save_url": save_url,
             "client": client,
         },

@@ -271,6 +271,7 @@ RULE_LABELS: dict[str, str] = {
     "unrepaired": "Unrepaired rupture",
     "unrepaired_rupture": "Unrepaired rupture",
     "disagreement": "Therapist rated the session clearly higher than the client",
+    "goal_ranking": "Client and therapist rank the goals differently",
     "missed_sessions": "Disengagement: missed or cancelled sessions",
     "long_gap": "Disengagement: a long gap since the last session",
     "check_ins_falling": "Disengagement: falling check-in completion",

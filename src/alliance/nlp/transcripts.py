@@ -72,6 +72,16 @@ class Transcript:
 # decoding
 
 
+# Files people upload by mistake, told apart by their first bytes, so the message names what
+# the file is instead of an encoding error.
+_NOT_TRANSCRIPTS: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "PDF"),
+    (b"PK\x03\x04", "Word (.docx) or other zipped"),
+    (b"\xd0\xcf\x11\xe0", "Word (.doc)"),
+    (b"{\\rtf", "rich text (.rtf)"),
+)
+
+
 def decode(data: bytes | str) -> str:
     """Bytes to text: UTF-8 (with or without BOM) or UTF-16 with a BOM; a clear error otherwise."""
     if isinstance(data, str):
@@ -87,6 +97,12 @@ def decode(data: bytes | str) -> str:
                     "the file says it is UTF-16 but is not valid UTF-16"
                 ) from None
         else:
+            for magic, kind in _NOT_TRANSCRIPTS:
+                if data.startswith(magic):
+                    raise TranscriptError(
+                        f"this is a {kind} file, not a transcript; save or export the transcript as "
+                        "WebVTT (.vtt), SubRip (.srt) or plain text (.txt) and upload that"
+                    )
             if b"\x00" in data[:4096]:
                 raise TranscriptError(
                     "this is binary data, not a transcript (expected a .vtt, .srt or .txt file)"

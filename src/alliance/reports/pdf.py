@@ -69,7 +69,7 @@ def render_pdf(report: Report, clinic_name: str, sections: list[dict[str, Any]])
     styles = getSampleStyleSheet()
     story: list[Any] = [
         Paragraph(f"Clinic outcomes — {clinic_name}", styles["Title"]),
-        Paragraph(f"Generated {timezone.localtime():%Y-%m-%d %H:%M}. " + NOTE.format(n=MIN_CELL), styles["Normal"]),
+        Paragraph(f"Generated {timezone.localtime():%Y-%m-%d %H:%M} ({timezone.get_current_timezone_name()}). " + NOTE.format(n=MIN_CELL), styles["Normal"]),
         Spacer(1, 6 * mm),
         _table(["Measure", *report.periods], _period_rows(report)),
         Spacer(1, 6 * mm),

@@ -26,11 +26,7 @@ class Cell:
     def display(self) -> str:
         if self.suppressed:
             return f"suppressed (< {MIN_CELL} clients)"
-        if self.value is None:
-            return "—"
-        if self.unit == "%":
-            return f"{self.value:.0f}%"
-        return f"{self.value:.2f}"
+        return format_figure(self.value, self.unit)
 
     def to_dict(self) -> dict[str, Any]:
         if self.suppressed:
@@ -41,6 +37,19 @@ class Cell:
             "denominator": self.denominator,
             "suppressed": False,
         }
+
+
+def format_figure(value: float | None, unit: str) -> str:
+    """One figure as a reader expects it: a count is a whole number ("12", never "12.00"), a
+    rate a whole percentage, a mean two decimals. Every page, print view and PDF goes through
+    ``Cell.display``, so they agree."""
+    if value is None:
+        return "—"
+    if unit == "%":
+        return f"{value:.0f}%"
+    if unit == "count":
+        return f"{round(value):d}"
+    return f"{value:.2f}"
 
 
 def suppressed_cell(clients: int, unit: str = "%") -> Cell:

@@ -6,22 +6,51 @@ The analysis is the real one (the shipped model), run at seed time instead of in
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.utils import timezone
 
-from alliance.clients.models import TherapySession
+from alliance.accounts.models import User
+from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.seeding import DemoContext
 
 HERE = Path(__file__).resolve().parent / "demo_transcripts"
 DEMO = [("session-a.vtt", "Dr. Theo Therapos"), ("session-b.txt", "Dr. Rhea Listenwell")]
+# The transcripts belong to sessions of the histories the supervision demo builds.
+SEED_AFTER = ("alliance.supervision",)
+
+
+def _session_for_transcript(client: ClientRecord, therapist: User, now: datetime) -> TherapySession:
+    """The client's latest held session without a transcript; otherwise a new session after the
+    last one, so the history stays numbered in date order."""
+    held = (
+        TherapySession.objects.filter(client=client, scheduled_at__lte=now - timedelta(hours=2))
+        .exclude(status__in=("missed", "cancelled", "scheduled"))
+        .order_by("-number")
+    )
+    latest = held.first()
+    if latest is not None and not latest.transcripts.exists():
+        return latest
+    last = TherapySession.objects.filter(client=client).order_by("-number").first()
+    when = now - timedelta(days=3)
+    if last is not None and last.scheduled_at >= when:
+        raise RuntimeError("demo: no room for a transcript session after the client's last session")
+    return TherapySession.objects.create(
+        clinic=client.clinic,
+        client=client,
+        therapist=therapist,
+        number=TherapySession.next_number(client),
+        scheduled_at=when,
+        status=TherapySession.Status.ATTENDED,
+    )
 
 
 def seed(ctx: DemoContext) -> None:
     from alliance.nlp import analyze_text
     from alliance.transcripts.models import Transcript, metrics_without_text
 
+    now = timezone.now()
     for filename, therapist_speaker in DEMO:
         therapist = next(t for t in ctx.therapists if t.full_name == therapist_speaker)
         client = next(
@@ -32,15 +61,7 @@ def seed(ctx: DemoContext) -> None:
             and c.care_team.filter(therapist=therapist).exists()
         )
         text = (HERE / filename).read_text()
-        when = timezone.now() - timedelta(days=3)
-        session = TherapySession.objects.create(
-            clinic=client.clinic,
-            client=client,
-            therapist=therapist,
-            number=TherapySession.next_number(client),
-            scheduled_at=when,
-            status=TherapySession.Status.ATTENDED,
-        )
+        session = _session_for_transcript(client, therapist, now)
         result = analyze_text(text, filename, therapist=therapist_speaker)
         Transcript.objects.create(
             clinic=client.clinic,
@@ -56,5 +77,5 @@ def seed(ctx: DemoContext) -> None:
             analysis=json.dumps(result),
             metrics=metrics_without_text(result["summary"]),
             model_version=str(result["model_version"]),
-            analysed_at=when + timedelta(hours=1),
+            analysed_at=session.scheduled_at + timedelta(hours=1),
         )

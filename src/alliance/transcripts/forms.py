@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.utils import timezone
 
 MAX_BYTES = 2 * 1024 * 1024
 
@@ -17,6 +18,7 @@ class TranscriptUploadForm(forms.Form):
     )
     file = forms.FileField(
         label="Transcript file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".vtt,.srt,.txt,text/vtt,text/plain"}),
         help_text="WebVTT from Zoom or Teams (.vtt), SubRip (.srt) or plain text with “Name: text” lines. At most 2 MB.",
     )
 
@@ -36,6 +38,10 @@ class TranscriptUploadForm(forms.Form):
         data = super().clean()
         if data.get("session") == "new" and not data.get("session_date"):
             self.add_error("session_date", "Give the date of the new session.")
+        day = data.get("session_date")
+        if data.get("session") == "new" and day and day > timezone.localdate():
+            # A transcript records a session that has happened; "today" is the uploader's day.
+            self.add_error("session_date", f"{day:%-d %B %Y} is in the future; give the date the session took place.")
         return data
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.contrib import messages
 from django.db import transaction
@@ -47,7 +47,9 @@ def upload(request: HttpRequest, client_id: str) -> HttpResponse:
         raise Http404
     if not client.has_consent("recording"):
         return render(request, "transcripts/no_consent.html", {"client": client}, status=409)
-    sessions = TherapySession.objects.filter(client=client).order_by("-number")
+    # Only sessions that have taken place (up to the end of the uploader's today) can have a transcript.
+    tomorrow = datetime.combine(timezone.localdate() + timedelta(days=1), time(0, 0), timezone.get_current_timezone())
+    sessions = TherapySession.objects.filter(client=client, scheduled_at__lt=tomorrow).order_by("-number")
     form = TranscriptUploadForm(request.POST or None, request.FILES or None, sessions=sessions)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]

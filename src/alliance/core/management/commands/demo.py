@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -25,6 +26,11 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("The demo is refused in production mode.")
         started = time.monotonic()
+        helper_env = dict(os.environ)
+        if not os.environ.get("SITE_URL"):
+            # Links in the demo's emails (seeded ones, and the worker's) point at the server
+            # this command starts, not at the default port.
+            settings.SITE_URL = helper_env["SITE_URL"] = demo_site_url(addrport)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
         if demo_exists():
@@ -33,13 +39,18 @@ class Command(BaseCommand):
             ctx = seed_demo()
             assert ctx is not None  # seed_demo returns None only when the demo exists
             self.stdout.write(f"Seeded the demo clinic ({len(ctx.clients)} clients).")
+            # Send the emails the seeding queued (printed by the console backend) now, so the
+            # logins below are the last thing printed instead of scrolling away under them.
+            call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--no-reload", verbosity=0)
         self.print_logins(addrport)
         self.stdout.write(f"Ready in {time.monotonic() - started:.1f} s.")
         if no_serve:
             return
         helpers = [
-            subprocess.Popen([sys.executable, "-m", "alliance", "db_worker", "--queue-name", "*", "--no-reload"]),
-            subprocess.Popen([sys.executable, "-m", "alliance", "scheduler"]),
+            subprocess.Popen(
+                [sys.executable, "-m", "alliance", "db_worker", "--queue-name", "*", "--no-reload"], env=helper_env
+            ),
+            subprocess.Popen([sys.executable, "-m", "alliance", "scheduler"], env=helper_env),
         ]
         # `kill PID` (SIGTERM) must stop the worker and scheduler too, as Ctrl-C does: turn it
         # into SystemExit so the finally block below runs instead of orphaning them.
@@ -61,7 +72,7 @@ class Command(BaseCommand):
         from alliance.accounts.demo import STAFF, demo_totp_secret
         from alliance.clients.models import ClientRecord
 
-        base = f"http://{addrport}"
+        base = demo_site_url(addrport)
         out = self.stdout
         out.write("")
         out.write("=" * 72)
@@ -84,6 +95,19 @@ class Command(BaseCommand):
             out.write(f"email backend). A fresh single-use link for {client.full_name}:")
             out.write(f"  {base}/signin/link/{get_query_string(client.user)}")
         out.write("=" * 72)
+
+
+def demo_site_url(addrport: str) -> str:
+    """The base URL a browser on this machine uses for ``runserver``'s ADDRPORT ("8001",
+    "0.0.0.0:8001", "[::1]:8001"): a wildcard address is reached through the loopback one."""
+    host, _, port = addrport.rpartition(":")
+    if not host:
+        host = "127.0.0.1"
+    elif host in ("0.0.0.0", "0"):
+        host = "127.0.0.1"
+    elif host in ("[::]", "::"):
+        host = "[::1]"
+    return f"http://{host}:{port}"
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
