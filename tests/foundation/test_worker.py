@@ -22,6 +22,7 @@ from django_tasks_db.models import DBTaskResult
 
 from alliance.core import readiness
 from alliance.core.models import IdempotencyKey, WorkerHeartbeat
+from alliance.core.timezones import zone_for
 from alliance.core.worker import (
     MAX_ATTEMPTS,
     Backoff,
@@ -402,7 +403,8 @@ def test_the_transcript_page_says_whether_its_analysis_waits_runs_or_will_be_ret
     beat("w1", seconds_ago=200)
     progress = task_progress(result.id)
     assert progress is not None and progress.state == "interrupted" and progress.retry_by is not None
-    local = timezone.localtime(progress.retry_by).strftime("%H:%M")
+    # Pages show times in the viewer's own zone.
+    local = timezone.localtime(progress.retry_by, zone_for(personas.therapist)).strftime("%H:%M")
     assert f"Analysis interrupted; it will be retried automatically by {local}." in status_text()
 
     # The lease ran out and the task is back in the queue, with no worker alive.
