@@ -251,7 +251,10 @@ SESAME_TOKEN_NAME = "t"
 STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 15)
 CLIENT_IDLE_MINUTES = env_int("CLIENT_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = max(STAFF_IDLE_MINUTES, CLIENT_IDLE_MINUTES) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# A page view saves the session only when it changed: InactivityLogoutMiddleware rewrites the
+# last-activity time (and renews the session's expiry) at most once a minute, so reading pages
+# writes nothing to the database the rest of the time.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Break-glass emergency access.

@@ -35,9 +35,11 @@ class CheckInPlan(models.Model):
 
     @classmethod
     def for_client(cls, client: object) -> CheckInPlan:
+        """The client's reminder plan, or the defaults, unsaved: reading it must not write (a page
+        view would otherwise insert the row); the plan form saves it."""
         plan = cls.objects.filter(client=client).first()
         if plan is None:
-            plan = cls.objects.create(client=client, clinic=client.clinic)  # type: ignore[attr-defined]
+            plan = cls(client=client, clinic=client.clinic)  # type: ignore[attr-defined]
         return plan
 
 
