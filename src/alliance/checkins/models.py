@@ -37,10 +37,10 @@ class CheckInPlan(models.Model):
     def for_client(cls, client: object) -> CheckInPlan:
         """The client's reminder plan, or the defaults, unsaved: reading it must not write (a page
         view would otherwise insert the row); the plan form saves it."""
-        plan = cls.objects.filter(client=client).first()
-        if plan is None:
-            plan = cls(client=client, clinic=client.clinic)  # type: ignore[attr-defined]
-        return plan
+        found = cls.objects.filter(client=client).first()
+        if found is not None:
+            return found
+        return CheckInPlan(client=client, clinic=client.clinic)  # type: ignore[attr-defined, misc]
 
 
 class CheckInSchedule(models.Model):

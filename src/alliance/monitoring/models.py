@@ -48,7 +48,7 @@ SEVERITY = {
 OPEN_STATUSES = ("open", "snoozed")
 
 
-class _SnoozeOverReadsOpen(ModelIterable):  # type: ignore[type-arg]
+class _SnoozeOverReadsOpen(ModelIterable):
     """Yields alerts with a snooze whose time has passed read as open.
 
     Reading a list must not write: the stored status is set back to open by the periodic
@@ -76,7 +76,7 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         return self.filter(status__in=OPEN_STATUSES).snoozes_over_read_open()
 
     def snoozes_over_read_open(self) -> AlertQuerySet:
-        qs = self._chain()
+        qs = self.all()
         qs._iterable_class = _SnoozeOverReadsOpen
         return qs
 
