@@ -50,24 +50,6 @@ def alliance_series(client: Any) -> list[AlliancePoint]:
     return series_from_rows(rows)
 
 
-def alliance_series_by_client(clinic: Any) -> dict[Any, list[AlliancePoint]]:
-    """Every client's series in the clinic from one query: client id -> points."""
-    try:
-        from alliance.measures.models import Response
-    except ImportError:  # measures not installed yet
-        return {}
-    by_client: dict[Any, list[tuple[Any, ...]]] = {}
-    for client_id, *row in (
-        Response.objects.filter(
-            clinic=clinic, instrument_id=ALLIANCE_INSTRUMENT, total__isnull=False
-        )
-        .order_by("completed_at")
-        .values_list("client_id", *SERIES_FIELDS)
-    ):
-        by_client.setdefault(client_id, []).append(tuple(row))
-    return {client_id: series_from_rows(rows) for client_id, rows in by_client.items()}
-
-
 def series_from_rows(rows: Any) -> list[AlliancePoint]:
     """Points from (session number, total, completed at, answers) rows in time order."""
     points: list[AlliancePoint] = []

@@ -17,12 +17,6 @@ from alliance.supervision.content import SKILL_METRICS
 from alliance.supervision.models import SharedItem
 
 
-def supervisee_clients(therapist: Any) -> Any:
-    return ClientRecord.objects.filter(
-        care_team__therapist=therapist, status=ClientRecord.Status.ACTIVE
-    ).distinct()
-
-
 def consented_client_ids(clinic: Any, client_ids: Any) -> set[Any]:
     """The clients, among ``client_ids``, whose current supervision consent is granted: one
     query (``ClientRecord.has_consent("supervision")`` for many clients)."""
@@ -92,11 +86,6 @@ def alert_counts_for(
     return out
 
 
-def alert_counts(therapist: Any, now: dt.datetime | None = None) -> dict[str, Any]:
-    """``alert_counts_for`` one supervisee."""
-    return alert_counts_for(therapist.membership.clinic, [therapist], now)[therapist.pk]
-
-
 def consented_details(
     supervisor: Any, flagged: dict[Any, set[Any]]
 ) -> dict[Any, list[dict[str, Any]]]:
@@ -124,11 +113,6 @@ def consented_details(
             for client, shared in sorted(by_client.items(), key=lambda kv: kv[0].full_name)
         ]
     return out
-
-
-def consented_detail(supervisor: Any, therapist: Any, client_ids: set[Any]) -> list[dict[str, Any]]:
-    """Flagged clients about whom the supervisee shared something and consent is on file now."""
-    return consented_details(supervisor, {therapist.pk: set(client_ids)})[therapist.pk]
 
 
 def _monthly(rows: Any, labels: list[str]) -> dict[str, dict[str, list[float]]]:
