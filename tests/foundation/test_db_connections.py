@@ -77,28 +77,48 @@ def test_bad_connection_settings_stop_start_up_with_one_line(env, words, tmp_pat
     assert words in result.stderr.strip().splitlines()[-1]
 
 
-def test_the_pool_serves_threads_on_postgresql(tmp_path):
-    """With DB_POOL, requests on several threads share a few real connections (PostgreSQL only:
-    the pool is psycopg's)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
+# Four threads (as gunicorn's gthread workers) each serve five requests; Django's request
+# signals open, keep, return or close the connection as a WSGI server would have them.
+THREADED_REQUESTS = (
+    "import django, threading; django.setup()\n"
+    "from django.core.signals import request_finished, request_started\n"
+    "from django.db import connection\n"
+    "pids = set(); lock = threading.Lock()\n"
+    "def work():\n"
+    "    for _ in range(5):\n"
+    "        request_started.send(sender=None)\n"
+    "        with connection.cursor() as c:\n"
+    "            c.execute('SELECT pg_backend_pid()'); pid = c.fetchone()[0]\n"
+    "        with lock: pids.add(pid)\n"
+    "        request_finished.send(sender=None)\n"
+    "ts = [threading.Thread(target=work) for _ in range(4)]\n"
+    "[t.start() for t in ts]; [t.join() for t in ts]\n"
+    "print(len(pids))\n"
+)
+
+
+def _threaded_connections(env_updates: dict[str, str], tmp_path) -> int:
+    """Distinct PostgreSQL server processes used by 20 requests on 4 threads."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         pytest.skip("needs DATABASE_URL pointing at PostgreSQL")
-    script = (
-        "import django, threading; django.setup()\n"
-        "from django.db import connection, close_old_connections\n"
-        "pids = set(); lock = threading.Lock()\n"
-        "def work():\n"
-        "    for _ in range(5):\n"
-        "        with connection.cursor() as c:\n"
-        "            c.execute('SELECT pg_backend_pid()'); pid = c.fetchone()[0]\n"
-        "        with lock: pids.add(pid)\n"
-        "        connection.close()  # what request_finished does: back to the pool\n"
-        "ts = [threading.Thread(target=work) for _ in range(4)]\n"
-        "[t.start() for t in ts]; [t.join() for t in ts]\n"
-        "print(len(pids))\n"
+    env = {k: v for k, v in os.environ.items() if k not in {"DB_CONN_MAX_AGE", "DB_POOL"}}
+    env.update({"ALLIANCE_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "alliance.settings"})
+    env.update(env_updates)
+    result = subprocess.run(
+        [sys.executable, "-c", THREADED_REQUESTS], env=env, capture_output=True, text=True, timeout=120
     )
-    env = {k: v for k, v in os.environ.items() if k not in {"DB_CONN_MAX_AGE"}}
-    env.update({"DB_POOL": "1:2", "ALLIANCE_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "alliance.settings"})
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert 1 <= int(result.stdout.strip()) <= 2  # 20 uses by 4 threads, at most 2 connections
+    return int(result.stdout.strip())
+
+
+def test_kept_connections_are_one_per_thread_on_postgresql(tmp_path):
+    assert _threaded_connections({"DB_CONN_MAX_AGE": "600"}, tmp_path) == 4
+
+
+def test_the_pool_bounds_connections_across_threads_on_postgresql(tmp_path):
+    assert 1 <= _threaded_connections({"DB_POOL": "1:2"}, tmp_path) <= 2
+
+
+def test_without_either_each_request_opens_its_own_on_postgresql(tmp_path):
+    # Server process ids can be reused once a connection closes, so "more than the threads".
+    assert _threaded_connections({"DB_CONN_MAX_AGE": "0"}, tmp_path) > 4
