@@ -163,11 +163,37 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 _default_sqlite = f"sqlite:///{DATA_DIR / 'alliance.sqlite3'}"
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", _default_sqlite), conn_max_age=env_int("DB_CONN_MAX_AGE", 0)
-    )
-}
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite))}
+_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# PostgreSQL connections: opening one costs more application CPU than the page it serves
+# (benchmarks/bench_connections.py; figures in docs/configuration.md). In production they are
+# kept open for DB_CONN_MAX_AGE seconds, one per web thread and per worker, checked before
+# reuse; DB_POOL="MIN:MAX" uses psycopg's pool per process instead (then no max age).
+DB_POOL = env_str("DB_POOL", "")
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 600 if PRODUCTION and _POSTGRES and not DB_POOL else 0)
+if DB_POOL:
+    try:
+        _pool_min, _pool_max = (int(part) for part in DB_POOL.split(":"))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"DB_POOL must be MIN:MAX connections per process, like 2:8, not {DB_POOL!r}."
+        ) from None
+    if not _POSTGRES:
+        raise ImproperlyConfigured("DB_POOL needs PostgreSQL (a postgres:// DATABASE_URL).")
+    if DB_CONN_MAX_AGE:
+        raise ImproperlyConfigured("DB_POOL and DB_CONN_MAX_AGE cannot be used together: unset one.")
+    if not 0 <= _pool_min <= _pool_max or _pool_max < 1:
+        raise ImproperlyConfigured(f"DB_POOL must have 0 <= MIN <= MAX and MAX >= 1, not {DB_POOL!r}.")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": _pool_min,
+        "max_size": _pool_max,
+        # A request waits this long for a free connection, then fails (not forever).
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+    }
+DATABASES["default"]["CONN_MAX_AGE"] = DB_CONN_MAX_AGE
+# A kept connection is checked once per request before use, so a restarted or failed-over
+# database costs one failed check, not an error page.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = DB_CONN_MAX_AGE > 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQLite backend, creating the database file (and so its -wal and -shm) 0600.
     DATABASES["default"]["ENGINE"] = "alliance.core.sqlite"
@@ -278,7 +304,10 @@ SESAME_TOKEN_NAME = "t"
 STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 15)
 CLIENT_IDLE_MINUTES = env_int("CLIENT_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = max(STAFF_IDLE_MINUTES, CLIENT_IDLE_MINUTES) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# A page view saves the session only when it changed: InactivityLogoutMiddleware rewrites the
+# last-activity time (and renews the session's expiry) at most once a minute, so reading pages
+# writes nothing to the database the rest of the time.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Break-glass emergency access.

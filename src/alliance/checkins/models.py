@@ -35,10 +35,12 @@ class CheckInPlan(models.Model):
 
     @classmethod
     def for_client(cls, client: object) -> CheckInPlan:
-        plan = cls.objects.filter(client=client).first()
-        if plan is None:
-            plan = cls.objects.create(client=client, clinic=client.clinic)  # type: ignore[attr-defined]
-        return plan
+        """The client's reminder plan, or the defaults, unsaved: reading it must not write (a page
+        view would otherwise insert the row); the plan form saves it."""
+        found = cls.objects.filter(client=client).first()
+        if found is not None:
+            return found
+        return CheckInPlan(client=client, clinic=client.clinic)  # type: ignore[attr-defined, misc]
 
 
 class CheckInSchedule(models.Model):

@@ -36,9 +36,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     """Active clients on the care team, what needs attention first (alliance monitoring):
     open alerts by severity, then not on track, then a low latest alliance rating."""
     from alliance.monitoring.caseload import caseload_rows
-    from alliance.monitoring.models import Alert
 
-    Alert.wake_expired()
     rows = caseload_rows(request.user)
     return render(request, "clients/caseload.html", {"rows": rows, "clients": [r.client for r in rows]})
 

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
 LAST_SEEN_KEY = "alliance.last_seen"
+# Seconds between rewrites of the last-activity time (see InactivityLogoutMiddleware).
+LAST_SEEN_RESOLUTION = 60
 
 
 def idle_limit_seconds(user: object) -> int:
@@ -27,6 +29,13 @@ class InactivityLogoutMiddleware:
     """Sign a person out once they have been idle longer than their role allows.
 
     The timestamp lives in the session (database-backed), so any app process can check it.
+
+    Writing it on every request would make every page view a database write (and contend for
+    SQLite's single writer under load), so it is rewritten only once it is more than
+    ``LAST_SEEN_RESOLUTION`` seconds old. The recorded time then lags the true last request by
+    under that resolution, and a person is signed out at most that much early, never late: the
+    safe side for an automatic logoff. The session (and its cookie) expiry is renewed on the same
+    write, so it runs ``limit`` from the recorded time, like the check below.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -44,7 +53,11 @@ class InactivityLogoutMiddleware:
                     f"You were signed out after {limit // 60} minutes without activity, "
                     "to keep your information private.",
                 )
-            else:
+            elif (
+                last_seen is None
+                or now - float(last_seen) >= LAST_SEEN_RESOLUTION
+                or request.session.get("_session_expiry") != limit
+            ):
                 request.session[LAST_SEEN_KEY] = now
                 request.session.set_expiry(limit)
         return self.get_response(request)

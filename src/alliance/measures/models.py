@@ -74,8 +74,9 @@ class MeasureSettings(models.Model):
 
     @classmethod
     def for_clinic(cls, clinic: Clinic) -> MeasureSettings:
-        obj, _ = cls.objects.get_or_create(clinic=clinic)
-        return obj
+        """The clinic's settings, or the defaults, unsaved: reading them must not write (a page
+        view would otherwise insert the row); the settings page saves it."""
+        return cls.objects.filter(clinic=clinic).first() or cls(clinic=clinic)
 
     def outcome_settings(self, instrument_id: str) -> OutcomeSettings:
         if instrument_id == "phq9":

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from alliance.clients.models import ClientRecord, TherapySession
-from alliance.monitoring.models import OPEN_STATUSES, Alert
+from alliance.monitoring.models import Alert
 
 NO_ALERT = 1000
 
@@ -111,8 +111,10 @@ def caseload_rows(user: Any, now: dt.datetime | None = None) -> list[CaseloadRow
     )
     rows = {c.pk: CaseloadRow(c) for c in clients}
     if rows:
-        for alert in Alert.objects.filter(
-            client_id__in=list(rows), status__in=OPEN_STATUSES
-        ).order_by("severity", "created_at"):
+        for alert in (
+            Alert.objects.filter(client_id__in=list(rows))
+            .needing_attention()
+            .order_by("severity", "created_at")
+        ):
             rows[alert.client_id].alerts.append(alert)
     return sorted(rows.values(), key=CaseloadRow.sort_key)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 from alliance.core.fields import EncryptedTextField
@@ -46,6 +48,22 @@ SEVERITY = {
 OPEN_STATUSES = ("open", "snoozed")
 
 
+class _SnoozeOverReadsOpen(ModelIterable):
+    """Yields alerts with a snooze whose time has passed read as open.
+
+    Reading a list must not write: the stored status is set back to open by the periodic
+    monitoring pass (``Alert.wake_expired``), and until then every list that shows alerts needing
+    attention reads such an alert as open, here, at the moment it is fetched.
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        now = timezone.now()
+        for alert in super().__iter__():
+            if alert.snooze_is_over(now):
+                alert.status = Alert.Status.OPEN
+            yield alert
+
+
 class AlertQuerySet(models.QuerySet["Alert"]):
     def visible_to(self, user: User) -> AlertQuerySet:
         """Alerts about clients whose record this user may read (the care team)."""
@@ -54,7 +72,13 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         return self.filter(client__in=ClientRecord.objects.visible_to(user))
 
     def needing_attention(self) -> AlertQuerySet:
-        return self.filter(status__in=OPEN_STATUSES)
+        """Open and snoozed alerts; a snooze whose time has passed reads as open."""
+        return self.filter(status__in=OPEN_STATUSES).snoozes_over_read_open()
+
+    def snoozes_over_read_open(self) -> AlertQuerySet:
+        qs = self.all()
+        qs._iterable_class = _SnoozeOverReadsOpen
+        return qs
 
     def by_urgency(self) -> AlertQuerySet:
         return self.order_by("severity", "created_at")
@@ -227,9 +251,21 @@ class Alert(models.Model):
             update_fields=["status", "snoozed_until", "snooze_reason", "snoozed_by", "updated_at"]
         )
 
+    def snooze_is_over(self, now: dt.datetime | None = None) -> bool:
+        """Snoozed, and the time it was snoozed until has come."""
+        return (
+            self.status == self.Status.SNOOZED
+            and self.snoozed_until is not None
+            and self.snoozed_until <= (now or timezone.now())
+        )
+
     @classmethod
     def wake_expired(cls, now: dt.datetime | None = None) -> int:
-        """Snoozed alerts whose time has come are open again (one UPDATE)."""
+        """Snoozed alerts whose time has come are open again (one UPDATE).
+
+        Run by the periodic monitoring pass only; pages read such alerts as open without
+        writing (``AlertQuerySet.needing_attention``).
+        """
         now = now or timezone.now()
         return cls.objects.filter(status=cls.Status.SNOOZED, snoozed_until__lte=now).update(
             status=cls.Status.OPEN, updated_at=now
@@ -357,10 +393,9 @@ class MonitoringSettings(models.Model):
 
     @classmethod
     def for_clinic(cls, clinic: Any) -> MonitoringSettings:
-        obj = cls.objects.filter(clinic=clinic).first()
-        if obj is None:
-            obj, _ = cls.objects.get_or_create(clinic=clinic)
-        return obj
+        """The clinic's settings, or the defaults, unsaved: reading them must not write (a page
+        view would otherwise insert the row); the settings page saves it."""
+        return cls.objects.filter(clinic=clinic).first() or cls(clinic=clinic)
 
     def rupture_settings(self) -> Any:
         """The pure detector's settings (0–6 Session Alliance Check scale)."""

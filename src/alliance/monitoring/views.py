@@ -43,10 +43,9 @@ def alerts_needing_attention(user: User) -> tuple[list[Alert], list[Alert]]:
     """The alerts a staff member's alert list puts at the top, in order of urgency, and the
     alerts escalated to them (supervisors and admins; shown by pseudonym only).
 
-    Wakes snoozed alerts whose time has come first. Shared by the HTML alert list and the
-    JSON API (``GET /api/v1/alerts``) so both show the same set.
+    A snoozed alert whose time has come reads as open (without writing). Shared by the HTML
+    alert list and the JSON API (``GET /api/v1/alerts``) so both show the same set.
     """
-    Alert.wake_expired()
     needing = list(
         Alert.objects.visible_to(user)
         .needing_attention()
@@ -61,9 +60,9 @@ def alerts_needing_attention(user: User) -> tuple[list[Alert], list[Alert]]:
             Alert.objects.filter(
                 clinic=user.clinic,
                 kind__in=(AlertKind.SAFETY, AlertKind.UNREPAIRED_RUPTURE),
-                status__in=OPEN_STATUSES,
                 escalated_at__isnull=False,
             )
+            .needing_attention()
             .exclude(pk__in=[a.pk for a in needing])
             .select_related("client")
             .order_by("severity", "created_at")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -79,33 +79,116 @@ def _local(value: dt.datetime) -> dt.date:
     return timezone.localdate(value)
 
 
-def _phq9_episodes(clients: QuerySet[ClientRecord], clinic: Any) -> list[dict[str, Any]]:
-    from alliance.measures.models import MeasureSettings, Response
+@dataclass
+class ClinicData:
+    """What a clinic's reports read, fetched by clinic with one query per table, so a report
+    costs the same number of queries for 5 clients or 500. One ``ClinicData`` can serve several
+    reports of the same clinic (the clinic's, each therapist's): they pick their clients from it.
+
+    Rows are tuples, not model instances: nothing encrypted is read or decrypted.
+    """
+
+    clinic: Any
+    client_ids: list[Any]  # every client of the clinic, in the clinic's client order
+    phq9: list[tuple[Any, Any, int | None, dt.datetime, float | None]]  # client, episode, session, at, total
+    alliance: dict[Any, list[alliance_data.AlliancePoint]]  # client -> series
+    alliance_rows: dict[Any, list[tuple[dt.datetime, float]]]  # client -> (at, total), time order
+    check_ins: list[tuple[dt.datetime, str, Any]] | None  # due at, status, client
+    alerts: list[tuple[str, dt.datetime | None, bool | None, Any, dt.datetime]] | None
+    outcome_settings: Any = None
+    rupture_settings: Any = None
+    alerts_since: dt.date | None = None
+    measures_installed: bool = True
+
+    @classmethod
+    def load(cls, clinic: Any, alerts_since: dt.date | None = None) -> ClinicData:
+        """``alerts_since``: the first day of the earliest period a report will show."""
+        client_ids = list(ClientRecord.objects.filter(clinic=clinic).values_list("pk", flat=True))
+        data = cls(
+            clinic=clinic,
+            client_ids=client_ids,
+            phq9=[],
+            alliance={},
+            alliance_rows={},
+            check_ins=None,
+            alerts=None,
+            alerts_since=alerts_since,
+        )
+        try:
+            from alliance.measures.models import MeasureSettings, Response
+        except ImportError:
+            data.measures_installed = False
+            return data
+        data.outcome_settings = MeasureSettings.for_clinic(clinic).outcome_settings("phq9")
+        data.rupture_settings = alliance_data.rupture_settings(clinic)
+        data.phq9 = list(
+            Response.objects.filter(
+                clinic=clinic, instrument_id="phq9", total__isnull=False, episode__isnull=False
+            )
+            .order_by("completed_at")
+            .values_list("client_id", "episode_id", "session_number", "completed_at", "total")
+        )
+        rows: dict[Any, list[tuple[Any, ...]]] = defaultdict(list)
+        for client_id, *row in (
+            Response.objects.filter(
+                clinic=clinic,
+                instrument_id=alliance_data.ALLIANCE_INSTRUMENT,
+                total__isnull=False,
+            )
+            .order_by("completed_at")
+            .values_list("client_id", *alliance_data.SERIES_FIELDS)
+        ):
+            rows[client_id].append(tuple(row))
+        data.alliance = {c: alliance_data.series_from_rows(r) for c, r in rows.items()}
+        # (session, total, at, answers) -> (at, total): every rating, repeats included.
+        data.alliance_rows = {c: [(r[2], r[1]) for r in rs] for c, rs in rows.items()}
+        try:
+            from alliance.checkins.models import CheckIn
+        except ImportError:
+            pass
+        else:
+            data.check_ins = list(
+                CheckIn.objects.filter(
+                    clinic=clinic,
+                    status__in=[CheckIn.Status.COMPLETED, CheckIn.Status.MISSED],
+                ).values_list("due_at", "status", "client_id")
+            )
+        try:
+            from alliance.monitoring.models import Alert
+        except ImportError:
+            pass
+        else:
+            alerts = Alert.objects.filter(clinic=clinic)
+            if alerts_since is not None:
+                alerts = alerts.filter(created_at__date__gte=alerts_since)
+            data.alerts = list(
+                alerts.values_list("kind", "acknowledged_at", "useful", "client_id", "created_at")
+            )
+        return data
+
+
+def _phq9_episodes(data: ClinicData, wanted: set[Any]) -> list[dict[str, Any]]:
     from alliance.measures.outcomes import classify
 
-    ms = MeasureSettings.objects.filter(clinic=clinic).first() or MeasureSettings(clinic=clinic)
-    settings = ms.outcome_settings("phq9")
-    by_episode: dict[Any, list[Any]] = defaultdict(list)
-    rows = Response.objects.filter(
-        client__in=clients, instrument_id="phq9", total__isnull=False, episode__isnull=False
-    ).order_by("completed_at")
-    for r in rows:
-        by_episode[(r.client_id, r.episode_id)].append(r)
+    by_episode: dict[Any, list[tuple[Any, ...]]] = defaultdict(list)
+    for client_id, episode_id, session_number, completed_at, total in data.phq9:
+        if client_id in wanted:
+            by_episode[(client_id, episode_id)].append((session_number, completed_at, total))
     out = []
     for (client_id, episode_id), responses in by_episode.items():
         if len(responses) < 2:
             continue
         points = [
-            (r.session_number or n, _local(r.completed_at), r.total)
-            for n, r in enumerate(responses, start=1)
+            (number or n, _local(completed_at), total)
+            for n, (number, completed_at, total) in enumerate(responses, start=1)
         ]
-        c = classify(points, settings)
+        c = classify(points, data.outcome_settings)
         out.append(
             {
                 "client": client_id,
                 "episode": episode_id,
-                "start": responses[0].completed_at,
-                "end": responses[-1].completed_at,
+                "start": responses[0][1],
+                "end": responses[-1][1],
                 "first": c.first.score if c.first else None,
                 "latest": c.latest.score if c.latest else None,
                 "c": c,
@@ -114,19 +197,14 @@ def _phq9_episodes(clients: QuerySet[ClientRecord], clinic: Any) -> list[dict[st
     return out
 
 
-def _episode_alliance(client_id: Any, start: dt.datetime, end: dt.datetime) -> list[float]:
-    from alliance.measures.models import Response
-
-    # total__isnull=False: every total is a number.
+def _episode_alliance(
+    data: ClinicData, client_id: Any, start: dt.datetime, end: dt.datetime
+) -> list[float]:
+    first, last = _local(start), _local(end)
     return [
-        float(cast(float, t))
-        for t in Response.objects.filter(
-            client_id=client_id,
-            instrument_id=alliance_data.ALLIANCE_INSTRUMENT,
-            total__isnull=False,
-            completed_at__date__gte=_local(start),
-            completed_at__date__lte=_local(end),
-        ).values_list("total", flat=True)
+        float(total)
+        for at, total in data.alliance_rows.get(client_id, ())
+        if first <= _local(at) <= last
     ]
 
 
@@ -134,30 +212,41 @@ def build_report(
     clinic: Any,
     *,
     clients: QuerySet[ClientRecord] | None = None,
+    client_ids: list[Any] | None = None,
     granularity: str = "quarter",
     n_periods: int = 4,
     today: dt.date | None = None,
+    data: ClinicData | None = None,
 ) -> Report:
-    """The report for ``clients`` (default: every client of the clinic)."""
+    """The report for ``clients`` or ``client_ids`` (default: every client of the clinic).
+
+    ``data`` (``ClinicData.load``) lets several reports of one clinic share one read; it must
+    cover alerts since the start of this report's first period.
+    """
     today = today or timezone.localdate()
-    if clients is None:
-        clients = ClientRecord.objects.filter(clinic=clinic)
     periods = recent_periods(today, n_periods, granularity)
+    start = min(period_start(p, granularity) for p in periods)
+    if data is None:
+        data = ClinicData.load(clinic, alerts_since=start)
+    if client_ids is None:
+        if clients is None:
+            client_ids = data.client_ids
+        else:
+            client_ids = list(clients.filter(clinic=clinic).values_list("pk", flat=True))
+    wanted = set(client_ids)
     report = Report(periods=periods)
-    wanted = set(periods)
+    in_range = set(periods)
 
     def bucket(value: dt.datetime) -> str | None:
         p = period_of(_local(value), granularity)
-        return p if p in wanted else None
+        return p if p in in_range else None
 
-    try:
-        import alliance.measures.models  # noqa: F401
-    except ImportError:
+    if not data.measures_installed:
         report.notes.append("Measures are not installed: outcome and alliance figures are missing.")
         return report
 
     # --- PHQ-9 outcomes ------------------------------------------------------------------
-    episodes = _phq9_episodes(clients, clinic)
+    episodes = _phq9_episodes(data, wanted)
     if episodes:
         report.settings = dict(episodes[0]["c"].settings)
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -187,59 +276,56 @@ def build_report(
     alliance_clients: dict[str, set[Any]] = defaultdict(set)
     repair_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     repair_clients: dict[str, set[Any]] = defaultdict(set)
-    for client in clients:
-        points = alliance_data.alliance_series(client)
+    for client_id in client_ids:
+        points = data.alliance.get(client_id, [])
         by_session = {}
         for pt in points:
             by_session[pt.session] = pt
             p = bucket(pt.date)
             if p:
                 alliance_values[p].append(pt.score)
-                alliance_clients[p].add(client.pk)
-        for episode in alliance_data.ruptures(points, client.clinic):
+                alliance_clients[p].add(client_id)
+        for episode in alliance_data.ruptures(points, settings=data.rupture_settings):
             if episode["status"] not in ("repaired", "unrepaired"):
                 continue
             first_point = by_session.get(episode["start_session"])
             p = bucket(first_point.date) if first_point else None
             if p:
                 repair_counts[p][0 if episode["status"] == "repaired" else 1] += 1
-                repair_clients[p].add(client.pk)
+                repair_clients[p].add(client_id)
     for p in periods:
         report.alliance[p] = mean_cell(alliance_values.get(p, []), len(alliance_clients.get(p, ())))
         repaired, unrepaired = repair_counts.get(p, [0, 0])
         report.repair[p] = rate(repaired, repaired + unrepaired, len(repair_clients.get(p, ())))
 
     # --- Check-ins ------------------------------------------------------------------------
-    try:
-        from alliance.checkins.models import CheckIn
-    except ImportError:
+    if data.check_ins is None:
         report.notes.append("Check-ins are not installed: completion is missing.")
     else:
         done: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         who: dict[str, set[Any]] = defaultdict(set)
-        for due_at, status, client_id in CheckIn.objects.filter(
-            client__in=clients, status__in=[CheckIn.Status.COMPLETED, CheckIn.Status.MISSED]
-        ).values_list("due_at", "status", "client_id"):
+        for due_at, status, client_id in data.check_ins:
+            if client_id not in wanted:
+                continue
             p = bucket(due_at)
             if p:
-                done[p][0 if status == CheckIn.Status.COMPLETED else 1] += 1
+                done[p][0 if status == "completed" else 1] += 1
                 who[p].add(client_id)
         for p in periods:
             c, m = done.get(p, [0, 0])
             report.check_ins[p] = rate(c, c + m, len(who.get(p, ())))
 
     # --- Alerts per rule -------------------------------------------------------------------
-    try:
-        from alliance.monitoring.models import Alert, AlertKind
-    except ImportError:
+    if data.alerts is None:
         report.notes.append("Monitoring is not installed: alert counts are missing.")
     else:
-        start = min(_period_start(p, granularity) for p in periods)
+        from alliance.monitoring.models import AlertKind
+
+        if data.alerts_since is not None and data.alerts_since > start:
+            raise ValueError("The clinic data was read for a later start than this report's.")
         rows: dict[str, dict[str, Any]] = {}
-        for kind, acknowledged_at, useful, client_id, created in Alert.objects.filter(
-            client__in=clients, created_at__date__gte=start
-        ).values_list("kind", "acknowledged_at", "useful", "client_id", "created_at"):
-            if not bucket(created):
+        for kind, acknowledged_at, useful, client_id, created in data.alerts:
+            if client_id not in wanted or not bucket(created):
                 continue
             row = rows.setdefault(kind, {"n": 0, "acted": 0, "rated": 0, "useful": 0, "clients": set()})
             row["n"] += 1
@@ -265,7 +351,7 @@ def build_report(
     for ep in episodes:
         if not bucket(ep["end"]) or ep["first"] is None or ep["latest"] is None:
             continue
-        values = _episode_alliance(ep["client"], ep["start"], ep["end"])
+        values = _episode_alliance(data, ep["client"], ep["start"], ep["end"])
         if values:
             xs.append(sum(values) / len(values))
             ys.append(ep["first"] - ep["latest"])
@@ -273,7 +359,7 @@ def build_report(
     return report
 
 
-def _period_start(label: str, granularity: str) -> dt.date:
+def period_start(label: str, granularity: str) -> dt.date:
     if granularity == "month":
         y, m = label.split("-")
         return dt.date(int(y), int(m), 1)
@@ -286,6 +372,21 @@ def clients_of(therapist: Any) -> QuerySet[ClientRecord]:
     return ClientRecord.objects.filter(
         care_team__therapist=therapist, care_team__is_primary=True
     ).distinct()
+
+
+def primary_clients(clinic: Any, therapists: list[Any]) -> dict[Any, list[Any]]:
+    """``clients_of`` for several therapists of one clinic in one query: therapist id -> ids."""
+    from alliance.clients.models import CareTeamMember
+
+    out: dict[Any, list[Any]] = {t.pk: [] for t in therapists}
+    for therapist_id, client_id in (
+        CareTeamMember.objects.filter(clinic=clinic, therapist__in=therapists, is_primary=True)
+        .order_by()
+        .values_list("therapist_id", "client_id")
+        .distinct()
+    ):
+        out[therapist_id].append(client_id)
+    return out
 
 
 def csv_rows(report: Report, scope: str) -> list[list[str]]:

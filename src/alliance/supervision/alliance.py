@@ -27,38 +27,49 @@ class AlliancePoint:
     reported_rupture: bool = False
 
 
+# The columns a series is built from, in this order (see ``series_from_rows``).
+SERIES_FIELDS = ("session_number", "total", "completed_at", "answers")
+
+
 def alliance_series(client: Any) -> list[AlliancePoint]:
     """The client's session alliance scores in session order (empty when measures has none)."""
     try:
         from alliance.measures.models import Response
     except ImportError:  # measures not installed yet
         return []
-    rows = Response.objects.filter(
-        client=client, instrument_id=ALLIANCE_INSTRUMENT, total__isnull=False
-    ).order_by("completed_at")
+    rows = (
+        Response.objects.filter(
+            clinic_id=client.clinic_id,
+            client=client,
+            instrument_id=ALLIANCE_INSTRUMENT,
+            total__isnull=False,
+        )
+        .order_by("completed_at")
+        .values_list(*SERIES_FIELDS)
+    )
+    return series_from_rows(rows)
+
+
+def series_from_rows(rows: Any) -> list[AlliancePoint]:
+    """Points from (session number, total, completed at, answers) rows in time order."""
     points: list[AlliancePoint] = []
     seen: set[int] = set()
-    for index, r in enumerate(rows, start=1):
-        number = r.session_number or index
+    for index, (session_number, total, completed_at, answers) in enumerate(rows, start=1):
+        number = session_number or index
         if number in seen:  # one rating per session: keep the first
             continue
         seen.add(number)
-        reported = bool((r.answers or {}).get("felt_off"))
-        total = cast(float, r.total)  # total__isnull=False: every total is a number
-        points.append(AlliancePoint(number, float(total), r.completed_at, reported))
+        reported = bool((answers or {}).get("felt_off"))
+        value = cast(float, total)  # total__isnull=False: every total is a number
+        points.append(AlliancePoint(number, float(value), completed_at, reported))
     return sorted(points, key=lambda p: p.session)
 
 
-def ruptures(points: list[AlliancePoint], clinic: Any = None) -> list[dict[str, Any]]:
-    """Rupture episodes (dicts from ``RuptureEpisode.to_dict``) in the series.
-
-    With a clinic, its monitoring settings are used, so the dips here are the dips on the
-    monitoring timeline; without one (or without the monitoring app), the detector's defaults
-    with the instrument's cut-off.
-    """
-    if not points:
-        return []
-    from alliance.monitoring.ruptures import RuptureSettings, SessionRating, detect_ruptures
+def rupture_settings(clinic: Any = None) -> Any:
+    """The rupture rule's settings: the clinic's monitoring settings, so the dips here are the
+    dips on the monitoring timeline; without a clinic (or without the monitoring app), the
+    detector's defaults with the instrument's cut-off."""
+    from alliance.monitoring.ruptures import RuptureSettings
 
     settings = RuptureSettings(cutoff=ALLIANCE_CUTOFF, scale_min=0, scale_max=6)
     if clinic is not None:
@@ -68,6 +79,23 @@ def ruptures(points: list[AlliancePoint], clinic: Any = None) -> list[dict[str, 
             pass
         else:
             settings = MonitoringSettings.for_clinic(clinic).rupture_settings()
+    return settings
+
+
+def ruptures(
+    points: list[AlliancePoint], clinic: Any = None, settings: Any = None
+) -> list[dict[str, Any]]:
+    """Rupture episodes (dicts from ``RuptureEpisode.to_dict``) in the series.
+
+    ``settings`` (from ``rupture_settings``) saves reading the clinic's settings again when
+    many series are read together; otherwise they are read for ``clinic``.
+    """
+    if not points:
+        return []
+    from alliance.monitoring.ruptures import SessionRating, detect_ruptures
+
+    if settings is None:
+        settings = rupture_settings(clinic)
     report = detect_ruptures(
         [SessionRating(p.session, p.score, p.reported_rupture) for p in points], settings
     )

@@ -264,8 +264,11 @@ class SharedItem(models.Model):
         """Decided now, from the client's current supervision consent."""
         return self.client.has_consent("supervision")
 
-    def client_label(self, viewer: User) -> str:
-        if viewer.pk == self.therapist_id or self.identifiable():
+    def client_label(self, viewer: User, identifiable: bool | None = None) -> str:
+        """``identifiable``: already decided for many items at once (saves a query each)."""
+        if identifiable is None:
+            identifiable = viewer.pk != self.therapist_id and self.identifiable()
+        if viewer.pk == self.therapist_id or identifiable:
             return self.client.full_name
         return self.client.pseudonym
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -357,23 +358,46 @@ def my_shared(request: HttpRequest) -> HttpResponse:
 # --- Supervisor ------------------------------------------------------------------------------
 
 
-def _agenda_rows(supervisor: Any) -> list[dict[str, Any]]:
-    items = (
+def _agenda_items(supervisor: Any) -> Any:
+    return (
         SharedItem.objects.visible_to(supervisor)
         .filter(supervisor=supervisor)
         .unresolved()
+    )
+
+
+def _agenda_rows(supervisor: Any) -> list[dict[str, Any]]:
+    """The unresolved items shared with the supervisor, with the comments each may see: consent
+    and comments are read for all items at once, not item by item."""
+    items = list(
+        _agenda_items(supervisor)
         .select_related("client", "therapist")
+        .annotate(
+            n_comments=Count("comments", distinct=True),
+            n_deidentified_comments=Count(
+                "comments", distinct=True, filter=Q(comments__written_identifiable=False)
+            ),
+        )
         .order_by("therapist__full_name", "shared_at")
     )
-    return [
-        {
-            "item": i,
-            "client_label": i.client_label(supervisor),
-            "identifiable": i.identifiable(),
-            "comments": len(i.comments_for(supervisor)),
-        }
-        for i in items
-    ]
+    consented = dashboard.consented_client_ids(
+        supervisor.membership.clinic, {i.client_id for i in items}
+    )
+    rows = []
+    for i in items:
+        identifiable = i.client_id in consented
+        # As SharedItem.comments_for: without consent the supervisor sees only the comments
+        # written while the item was de-identified; its author sees them all.
+        own = i.therapist_id == supervisor.pk
+        rows.append(
+            {
+                "item": i,
+                "client_label": i.client_label(supervisor, identifiable=identifiable),
+                "identifiable": identifiable,
+                "comments": i.n_comments if own or identifiable else i.n_deidentified_comments,
+            }
+        )
+    return rows
 
 
 @staff(Role.SUPERVISOR)
@@ -383,28 +407,34 @@ def agenda(request: HttpRequest) -> HttpResponse:
 
 @staff(Role.SUPERVISOR)
 def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
-    supervisees = []
-    for therapist in SupervisionLink.supervisees_of(signed_in_user(request)).order_by("full_name"):
-        counts = dashboard.alert_counts(therapist)
-        detail = (
-            dashboard.consented_detail(
-                request.user, therapist, counts.get("flagged_client_ids", set())
-            )
-            if counts.get("available")
-            else []
-        )
-        supervisees.append(
-            {
-                "therapist": therapist,
-                "counts": counts,
-                "detail": detail,
-                "skills": dashboard.skill_trends(therapist),
-            }
-        )
+    """Every supervisee's counts, consented detail and skill trends, read for all supervisees at
+    once: the number of queries grows neither with their caseloads nor with their number."""
+    user = signed_in_user(request)
+    clinic = staff_membership(request).clinic
+    therapists = list(SupervisionLink.supervisees_of(user).order_by("full_name"))
+    counts = dashboard.alert_counts_for(clinic, therapists)
+    details = dashboard.consented_details(
+        user,
+        {
+            t.pk: counts[t.pk].get("flagged_client_ids", set())
+            for t in therapists
+            if counts[t.pk].get("available")
+        },
+    )
+    skills = dashboard.skill_trends_for(clinic, therapists)
+    supervisees = [
+        {
+            "therapist": t,
+            "counts": counts[t.pk],
+            "detail": details.get(t.pk, []),
+            "skills": skills[t.pk],
+        }
+        for t in therapists
+    ]
     return render(
         request,
         "supervision/dashboard.html",
-        {"supervisees": supervisees, "agenda_count": len(_agenda_rows(request.user))},
+        {"supervisees": supervisees, "agenda_count": _agenda_items(user).count()},
     )
 
 

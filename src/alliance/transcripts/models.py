@@ -25,7 +25,9 @@ class TranscriptSettings(models.Model):
 
     @classmethod
     def for_clinic(cls, clinic: Clinic) -> TranscriptSettings:
-        return cls.objects.get_or_create(clinic=clinic)[0]
+        """The clinic's settings, or the defaults, unsaved: reading them must not write (a page
+        view would otherwise insert the row); the settings page saves it."""
+        return cls.objects.filter(clinic=clinic).first() or cls(clinic=clinic)
 
 
 class Transcript(models.Model):
