@@ -97,6 +97,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the liveness probe is answered before host checks, HTTPS redirect and sessions.
+    "alliance.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -150,11 +152,18 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 _default_sqlite = f"sqlite:///{DATA_DIR / 'alliance.sqlite3'}"
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", _default_sqlite), conn_max_age=env_int("DB_CONN_MAX_AGE", 0)
-    )
-}
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env_str("DATABASE_URL", _default_sqlite), conn_max_age=env_int("DB_CONN_MAX_AGE", 0)
+        )
+    }
+except ValueError:
+    # The URL is not repeated: it may carry a password.
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not a database URL Alliance understands: use "
+        "postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:////absolute/path.sqlite3."
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer work at once; the embedded default must not lock up
     # when the worker and the web process write together.
@@ -267,6 +276,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # The load balancer probes these on plain HTTP from inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
@@ -291,6 +302,20 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+
+# --- Web server (`alliance serve`, gunicorn; docs/deploy.md) ---------------------------------
+WEB_WORKERS = env_int("WEB_WORKERS", 0)  # 0: one per CPU core available
+WEB_THREADS = env_int("WEB_THREADS", 4)
+WEB_TIMEOUT = env_int("WEB_TIMEOUT", 30)
+WEB_MAX_REQUESTS = env_int("WEB_MAX_REQUESTS", 2000)
+WEB_BACKLOG = env_int("WEB_BACKLOG", 64)
+WEB_MAX_QUEUE_SECONDS = env_int("WEB_MAX_QUEUE_SECONDS", 5)
+for _name, _least in (
+    ("WEB_WORKERS", 0), ("WEB_THREADS", 1), ("WEB_TIMEOUT", 1), ("WEB_MAX_REQUESTS", 0),
+    ("WEB_BACKLOG", 1), ("WEB_MAX_QUEUE_SECONDS", 1),
+):
+    if globals()[_name] < _least:
+        raise ImproperlyConfigured(f"{_name} must be at least {_least}, not {globals()[_name]}.")
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
