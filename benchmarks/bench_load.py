@@ -14,8 +14,9 @@ at ``i / rate`` whatever happened to the earlier ones, and its latency counts fr
 * 35 % a therapist opening one of their clients' alliance timeline,
 * 30 % a client submitting a mood check-in (a POST that stores an encrypted note).
 
-Per step it prints throughput, latency percentiles of the answered requests, and errors by
-kind: ``shed`` (503 with Retry-After), ``5xx``, ``4xx/3xx`` (unexpected), ``timeout`` (no
+Per step it prints throughput, latency percentiles of the answered requests (from when each
+was due, so a late generator shows; ``late p95`` is how late this generator itself sent them),
+and errors by kind: ``shed`` (503 with Retry-After), ``5xx``, ``4xx/3xx`` (unexpected), ``timeout`` (no
 answer within ``--timeout`` s: the user gave up), ``conn`` (refused or reset). At the end: the
 highest step held with no error at all. Everything stops by itself; nothing else is written.
 
@@ -66,7 +67,8 @@ class Actor:
 @dataclass
 class Outcome:
     kind: str  # ok, shed, 5xx, other, timeout, conn
-    seconds: float
+    seconds: float  # from when the request was due
+    lag: float  # how late this generator sent it (its own threads or CPU were busy)
 
 
 def free_port() -> int:
@@ -171,6 +173,7 @@ def run_step(port: int, rate: float, seconds: float, timeout: float, therapists:
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
+            sent = time.monotonic()
             try:
                 status, retry_after = request(port, actor, method, path, timeout)
                 kind = ("ok" if 200 <= status < 300 else "shed" if status == 503 and retry_after
@@ -180,7 +183,7 @@ def run_step(port: int, rate: float, seconds: float, timeout: float, therapists:
             except OSError:
                 kind = "conn"
             with lock:
-                outcomes.append(Outcome(kind, time.monotonic() - due))
+                outcomes.append(Outcome(kind, time.monotonic() - due, sent - due))
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(CLIENT_THREADS)]
     for t in threads:
@@ -217,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rates", default="5,10,20,40,80", help="offered requests per second, one step each")
     parser.add_argument("--step-seconds", type=float, default=20.0)
     parser.add_argument("--web", type=int, default=2, help="web worker processes of `alliance serve`")
-    parser.add_argument("--threads", type=int, default=4, help="requests each web process runs at once")
+    parser.add_argument("--threads", type=int, default=8, help="requests each web process runs at once")
     parser.add_argument("--workers", type=int, default=1, help="`alliance db_worker` processes")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a user waits for an answer")
     args = parser.parse_args(argv)
@@ -259,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
               f"open loop, {args.step_seconds:.0f} s a step, users give up after {args.timeout:.0f} s; "
               f"{os.cpu_count()} CPUs shared with whatever else runs", flush=True)
         header = (f"{'offered/s':>9} {'done/s':>7} {'ok':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-                  f"{'shed':>5} {'shed p95':>8} {'5xx':>4} {'other':>5} {'timeout':>7} {'conn':>4}")
+                  f"{'shed':>5} {'shed p95':>8} {'5xx':>4} {'other':>5} {'timeout':>7} {'conn':>4} {'late p95':>8}")
         print(header)
         rng = random.Random(12)
         held, failed = 0.0, False
@@ -271,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{rate:>9.0f} {len(ok) / args.step_seconds:>7.1f} {kinds['ok']:>5} {percentile(ok, 50):>7.0f} "
                   f"{percentile(ok, 95):>7.0f} {percentile(ok, 99):>7.0f} {kinds['shed']:>5} "
                   f"{percentile(shed, 95):>8.0f} {kinds['5xx']:>4} {kinds['other']:>5} {kinds['timeout']:>7} "
-                  f"{kinds['conn']:>4}", flush=True)
+                  f"{kinds['conn']:>4} {percentile([o.lag * 1000 for o in outcomes], 95):>8.0f}", flush=True)
             clean = kinds["ok"] == len(outcomes) == int(rate * args.step_seconds)
             if clean and not failed:
                 held = rate

@@ -305,7 +305,7 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Web server (`alliance serve`, gunicorn; docs/deploy.md) ---------------------------------
 WEB_WORKERS = env_int("WEB_WORKERS", 0)  # 0: one per CPU core available
-WEB_THREADS = env_int("WEB_THREADS", 4)
+WEB_THREADS = env_int("WEB_THREADS", 8)
 WEB_TIMEOUT = env_int("WEB_TIMEOUT", 30)
 WEB_MAX_REQUESTS = env_int("WEB_MAX_REQUESTS", 2000)
 WEB_BACKLOG = env_int("WEB_BACKLOG", 64)

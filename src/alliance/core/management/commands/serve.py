@@ -49,7 +49,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None,
                             help="Worker processes (WEB_WORKERS; default one per CPU core).")
         parser.add_argument("--threads", type=int, default=None,
-                            help="Requests each worker runs at once (WEB_THREADS; default 4).")
+                            help="Requests each worker runs at once (WEB_THREADS; default 8).")
         parser.add_argument("--timeout", type=int, default=None,
                             help="Seconds a request may run before its worker is replaced (WEB_TIMEOUT).")
         parser.add_argument("--max-requests", type=int, default=None,
