@@ -285,3 +285,72 @@ def test_bad_values_are_one_line_naming_the_variable(env, message):
     assert result.returncode == 2
     assert result.stderr.startswith(f"alliance: configuration error: {message}")
     assert len(result.stderr.splitlines()) == 1 and "secret" not in result.stderr
+
+
+# --- The gunicorn worker's additions ---------------------------------------------------------------
+class Heartbeat:
+    def __init__(self) -> None:
+        self.beats = 0
+
+    def notify(self) -> None:
+        self.beats += 1
+
+
+class Log:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def error(self, message, *args) -> None:
+        self.errors.append(message % args)
+
+
+class Server:
+    """Stands in for gunicorn's application object: what the worker asks of it."""
+
+    def __init__(self, limiter: ConcurrencyLimiter) -> None:
+        self.limiter = limiter
+        self.options = ServeOptions(bind="127.0.0.1:8000", workers=1, threads=1, timeout=30, graceful_timeout=30,
+                                    max_requests=0, backlog=64, max_queue_seconds=5)
+
+    def wsgi(self) -> ConcurrencyLimiter:
+        return self.limiter
+
+
+def make_worker(limiter: ConcurrencyLimiter):
+    from alliance.core.serving import SheddingWorker
+
+    worker = SheddingWorker.__new__(SheddingWorker)  # no sockets or processes: only its own methods
+    worker.app, worker.tmp, worker.log = Server(limiter), Heartbeat(), Log()
+    worker.cfg = type("Cfg", (), {"reload": False})()
+    worker.load_wsgi()
+    return worker
+
+
+def test_a_stuck_request_stops_the_heartbeat_so_the_master_replaces_the_worker():
+    clock = FakeClock()
+    worker = make_worker(ConcurrencyLimiter(App(), slots=2, max_queue_seconds=5, clock=clock))
+    worker.notify()
+    assert worker.tmp.beats == 1
+    stuck = call(worker.wsgi)[1]
+    clock.now += 29
+    worker.notify()
+    assert worker.tmp.beats == 2
+    clock.now += 2  # 31 s > WEB_TIMEOUT
+    worker.notify()
+    worker.notify()
+    assert worker.tmp.beats == 2
+    assert worker.log.errors == [
+        "a request has run longer than 30 s: stopping this worker's heartbeat so the master replaces it"
+    ]
+    stuck.close()
+    worker.notify()
+    assert worker.tmp.beats == 3
+
+
+def test_the_worker_tells_the_limiter_how_long_a_request_waited_for_a_thread():
+    app = App()
+    worker = make_worker(ConcurrencyLimiter(app, slots=2, max_queue_seconds=5))
+    worker._waits.seconds = 0.2
+    assert call(worker.wsgi)[0]["status"] == "200 OK"
+    worker._waits.seconds = 6.0
+    assert call(worker.wsgi)[0]["status"].startswith("503") and app.calls == 1
