@@ -53,7 +53,7 @@ def call(app, path="/caseload/", **environ):
 
 def test_requests_beyond_the_slots_get_a_fast_503_without_running_the_app():
     app = App()
-    limiter = ConcurrencyLimiter(app, slots=2, max_queue_seconds=5)
+    limiter = ConcurrencyLimiter(app, slots=2, max_queue_seconds=5, waiting_room=0)
     first = call(limiter)[1]
     second = call(limiter)[1]
     assert limiter.busy == 2 and app.calls == 2
@@ -71,9 +71,33 @@ def test_requests_beyond_the_slots_get_a_fast_503_without_running_the_app():
     second.close()
 
 
+def test_a_moment_s_spike_waits_in_a_small_waiting_room_and_the_rest_is_refused_at_once():
+    import threading
+
+    app = App()
+    limiter = ConcurrencyLimiter(app, slots=2, max_queue_seconds=5, waiting_room=1, slot_wait_seconds=10)
+    held = [call(limiter)[1], call(limiter)[1]]
+    waiter: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: waiter.update(zip(("seen", "body"), call(limiter))))
+    thread.start()
+    while limiter._waiting == 0:  # the third request is in the waiting room
+        thread.join(0.01)
+    # The room is full: a fourth request is refused without waiting.
+    assert call(limiter)[0]["status"].startswith("503")
+    held.pop().close()
+    thread.join(5)
+    assert waiter["seen"]["status"] == "200 OK" and app.calls == 3
+    quick = ConcurrencyLimiter(App(), slots=1, max_queue_seconds=5, waiting_room=1, slot_wait_seconds=0.05)
+    kept = call(quick)[1]
+    assert call(quick)[0]["status"].startswith("503")  # waited 50 ms, no slot came free
+    kept.close()
+    for body in held + [waiter["body"]]:
+        body.close()
+
+
 def test_liveness_never_waits_for_a_slot():
     app = App()
-    limiter = ConcurrencyLimiter(app, slots=1, max_queue_seconds=5)
+    limiter = ConcurrencyLimiter(app, slots=1, max_queue_seconds=5, waiting_room=0)
     held = call(limiter)[1]
     assert call(limiter)[0]["status"].startswith("503")
     assert call(limiter, "/health/")[0]["status"] == "200 OK"
@@ -134,7 +158,7 @@ def test_the_longest_running_request_is_measured_for_the_stall_watchdog():
 
 def test_refusals_are_logged_as_counts_at_most_every_ten_seconds(caplog):
     clock = FakeClock()
-    limiter = ConcurrencyLimiter(App(), slots=1, max_queue_seconds=5, clock=clock)
+    limiter = ConcurrencyLimiter(App(), slots=1, max_queue_seconds=5, waiting_room=0, clock=clock)
     held = call(limiter)[1]
     with caplog.at_level(logging.WARNING, logger="alliance.overload"):
         for _ in range(5):

@@ -6,9 +6,11 @@ all the others, long after its client has given up: the server then works for mi
 answers nobody reads and cannot even answer its own health check.
 
 ``ConcurrencyLimiter`` wraps a WSGI application. Each process has a fixed number of slots;
-a request that finds them all busy is answered at once with ``503 Service Unavailable`` and
-``Retry-After``, without running the application. The threads of the server's pool are more
-than the slots, so the spare ones keep answering these refusals quickly while the slots work.
+a request that finds them all busy may wait a moment in a small waiting room (half as many
+places as slots, one second at most), so that a spike of a fraction of a second does not turn
+into refusals; beyond that it is answered at once with ``503 Service Unavailable`` and
+``Retry-After``, without running the application. The threads of the server's pool are twice
+the slots, so spare ones stay free to answer these refusals quickly while the slots work.
 A request that waited in the server's queue longer than ``max_queue_seconds`` is refused the
 same way: its client has most likely gone.
 
@@ -31,6 +33,8 @@ logger = logging.getLogger("alliance.overload")
 # Seconds the request waited in the server's queue for a thread, when the server tells.
 QUEUE_WAIT_KEY = "alliance.queue_wait"
 RETRY_AFTER_SECONDS = 5
+# A request that finds every slot busy may wait this long for one, if the waiting room has space.
+SLOT_WAIT_SECONDS = 1.0
 # Shed requests are counted and logged at most this often, so a burst is one log line, not
 # one per refused request.
 LOG_EVERY_SECONDS = 10.0
@@ -60,6 +64,8 @@ class ConcurrencyLimiter:
         slots: int,
         max_queue_seconds: float,
         exempt_paths: Iterable[str] = ("/health/",),
+        waiting_room: int | None = None,
+        slot_wait_seconds: float = SLOT_WAIT_SECONDS,
         retry_after: int = RETRY_AFTER_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -69,8 +75,11 @@ class ConcurrencyLimiter:
         self.slots = slots
         self.max_queue_seconds = max_queue_seconds
         self.exempt_paths = frozenset(exempt_paths)
+        self.waiting_room = slots // 2 if waiting_room is None else waiting_room
+        self.slot_wait_seconds = slot_wait_seconds
         self.retry_after = retry_after
         self.clock = clock
+        self._waiting = 0
         self._free = threading.BoundedSemaphore(slots)
         self._lock = threading.Lock()
         # token -> when the request took its slot, for the stall watchdog.
@@ -84,16 +93,15 @@ class ConcurrencyLimiter:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "") in self.exempt_paths:
             return self.app(environ, start_response)
-        now = self.clock()
         waited = environ.get(QUEUE_WAIT_KEY)
         if waited is not None and float(waited) > self.max_queue_seconds:
             return self._refuse(environ, start_response, "waited too long in the queue")
-        if not self._free.acquire(blocking=False):
+        if not self._free.acquire(blocking=False) and not self._wait_for_slot():
             return self._refuse(environ, start_response, "all slots busy")
         with self._lock:
             token = self._next_token
             self._next_token += 1
-            self._running[token] = now
+            self._running[token] = self.clock()
         try:
             result = self.app(environ, start_response)
         except BaseException:
@@ -106,6 +114,22 @@ class ConcurrencyLimiter:
             self._release(token)
             return result
         return _ReleaseOnClose(result, lambda: self._release(token))
+
+    def _wait_for_slot(self) -> bool:
+        """A short wait in a small waiting room, so that a moment's spike is absorbed.
+
+        Only ``waiting_room`` requests may wait at once, for ``slot_wait_seconds`` at most; the
+        server's other spare threads stay free to refuse the rest at once.
+        """
+        with self._lock:
+            if self._waiting >= self.waiting_room:
+                return False
+            self._waiting += 1
+        try:
+            return self._free.acquire(timeout=self.slot_wait_seconds)
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
     @property
     def busy(self) -> int:
