@@ -78,7 +78,7 @@ def test_a_moment_s_spike_waits_in_a_small_waiting_room_and_the_rest_is_refused_
     limiter = ConcurrencyLimiter(app, slots=2, max_queue_seconds=5, waiting_room=1, slot_wait_seconds=10)
     held = [call(limiter)[1], call(limiter)[1]]
     waiter: dict[str, object] = {}
-    thread = threading.Thread(target=lambda: waiter.update(zip(("seen", "body"), call(limiter))))
+    thread = threading.Thread(target=lambda: waiter.update(zip(("seen", "body"), call(limiter), strict=True)))
     thread.start()
     while limiter._waiting == 0:  # the third request is in the waiting room
         thread.join(0.01)
