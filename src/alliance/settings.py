@@ -109,6 +109,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the liveness probe is answered before host checks, HTTPS redirect and sessions.
+    "alliance.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -163,7 +165,14 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 _default_sqlite = f"sqlite:///{DATA_DIR / 'alliance.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite))}
+try:
+    DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite))}
+except ValueError:
+    # The URL is not repeated: it may carry a password.
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not a database URL Alliance understands: use "
+        "postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:////absolute/path.sqlite3."
+    ) from None
 _POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 # PostgreSQL connections: opening one costs more application CPU than the page it serves
 # (benchmarks/bench_connections.py; figures in docs/configuration.md). In production they are
@@ -323,6 +332,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # The load balancer probes these on plain HTTP from inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
@@ -347,6 +358,20 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+
+# --- Web server (`alliance serve`, gunicorn; docs/deploy.md) ---------------------------------
+WEB_WORKERS = env_int("WEB_WORKERS", 0)  # 0: one per CPU core available
+WEB_THREADS = env_int("WEB_THREADS", 8)
+WEB_TIMEOUT = env_int("WEB_TIMEOUT", 30)
+WEB_MAX_REQUESTS = env_int("WEB_MAX_REQUESTS", 2000)
+WEB_BACKLOG = env_int("WEB_BACKLOG", 64)
+WEB_MAX_QUEUE_SECONDS = env_int("WEB_MAX_QUEUE_SECONDS", 5)
+for _name, _least in (
+    ("WEB_WORKERS", 0), ("WEB_THREADS", 1), ("WEB_TIMEOUT", 1), ("WEB_MAX_REQUESTS", 0),
+    ("WEB_BACKLOG", 1), ("WEB_MAX_QUEUE_SECONDS", 1),
+):
+    if globals()[_name] < _least:
+        raise ImproperlyConfigured(f"{_name} must be at least {_least}, not {globals()[_name]}.")
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

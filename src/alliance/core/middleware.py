@@ -1,4 +1,5 @@
-"""Automatic logoff after inactivity (HIPAA 45 CFR 164.312(a)(2)(iii)), and no caching of pages."""
+"""The liveness probe, automatic logoff after inactivity (HIPAA 45 CFR 164.312(a)(2)(iii)), and no
+caching of pages."""
 
 from __future__ import annotations
 
@@ -11,9 +12,33 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
+from alliance.core.views import health, ready
+
 LAST_SEEN_KEY = "alliance.last_seen"
 # Seconds between rewrites of the last-activity time (see InactivityLogoutMiddleware).
 LAST_SEEN_RESOLUTION = 60
+HEALTH_PATH = "/health/"
+READY_PATH = "/ready/"
+
+
+class HealthCheckMiddleware:
+    """Answer ``/health/`` and ``/ready/`` before any other middleware runs.
+
+    A load balancer probes each web process by its address, often on plain HTTP and with a
+    Host header that is not a public host name. Answering first means no host validation, no
+    HTTPS redirect, no session lookup and no cookie: liveness shows that the process serves,
+    and nothing else.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == HEALTH_PATH:
+            return health(request)
+        if request.path_info == READY_PATH:
+            return ready(request)
+        return self.get_response(request)
 
 
 def idle_limit_seconds(user: object) -> int:
