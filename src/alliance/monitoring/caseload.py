@@ -89,9 +89,7 @@ def caseload_rows(user: Any, now: dt.datetime | None = None) -> list[CaseloadRow
             .values("total")[offset : offset + 1]
         )
 
-    upcoming = TherapySession.objects.filter(
-        client=OuterRef("pk"), status=TherapySession.Status.SCHEDULED, scheduled_at__gte=now
-    ).order_by("scheduled_at")
+    upcoming = TherapySession.objects.upcoming(now).filter(client=OuterRef("pk"))
     clients = list(
         ClientRecord.objects.visible_to(user)
         .filter(status=ClientRecord.Status.ACTIVE)
