@@ -35,12 +35,28 @@ CLINICAL_STAFF = tuple(CLINICAL_ROLES)
 def caseload(request: HttpRequest) -> HttpResponse:
     """Active clients on the care team, what needs attention first (alliance monitoring):
     open alerts by severity, then not on track, then a low latest alliance rating."""
-    from alliance.monitoring.caseload import caseload_rows
+    from alliance.monitoring.caseload import STATUS_LABELS, STATUSES, caseload_rows, filter_rows
     from alliance.monitoring.models import Alert
 
     Alert.wake_expired()
-    rows = caseload_rows(request.user)
-    return render(request, "clients/caseload.html", {"rows": rows, "clients": [r.client for r in rows]})
+    every = caseload_rows(request.user)
+    query = request.GET.get("q", "").strip()[:100]
+    status = request.GET.get("status", "")
+    status = status if status in STATUS_LABELS else ""
+    rows = filter_rows(every, query, status)
+    counts = {key: sum(1 for r in every if r.status == key) for key, _label in STATUSES}
+    return render(
+        request,
+        "clients/caseload.html",
+        {
+            "rows": rows,
+            "clients": [r.client for r in rows],
+            "total": len(every),
+            "query": query,
+            "status": status,
+            "statuses": [(key, label, counts[key]) for key, label in STATUSES],
+        },
+    )
 
 
 def consent_rows(client: ClientRecord) -> list[dict[str, Any]]:
