@@ -309,6 +309,8 @@ def caseload_rows(user: Any, now: dt.datetime | None = None) -> list[CaseloadRow
         .values_list("client_id", "instrument_id", "total", "severity", "session_number", "episode__ended")
     )
     for client_id, iid, total, severity, session, ended in scores:
+        if total is None:  # filtered out above; keeps the type checker honest
+            continue
         s = rows[client_id].series[iid]
         point = (float(total), severity, session or len(s.episode_scores) + 1)
         s.scores.append(point)
