@@ -52,7 +52,7 @@ def fmt_score(x: float | None, decimals: int = 0) -> str:
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
 
 
-def headline(reason: str, limit: int = 110) -> str:
+def headline(reason: str, limit: int = 80) -> str:
     """The first clause of an alert's reason, for the list row: the part before the first colon
     or full stop, which names what happened without the numbers behind it. Never cut mid-word."""
     cut = len(reason)
