@@ -59,6 +59,19 @@ def caseload(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Words for the client page's "On this page" links; other panels use their name.
+SECTION_TITLES = {
+    "summary": "At a glance",
+    "alerts": "Alerts",
+    "alliance": "Alliance",
+    "check-ins": "Check-ins and concerns",
+    "goals": "Goals and tasks",
+    "measures": "Measures",
+    "transcripts": "Transcripts",
+    "journal": "Journal",
+}
+
+
 def consent_rows(client: ClientRecord) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for kind, label in ConsentKind.choices:
@@ -70,6 +83,7 @@ def consent_rows(client: ClientRecord) -> list[dict[str, Any]]:
 @staff(*CLINICAL_STAFF, Role.ADMIN)
 def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
     client = client_or_404(request, client_id)
+    panels = panels_for(request, client, STAFF)
     break_glass = (
         BreakGlassAccess.objects.filter(
             client=client, started_at__gte=timezone.now() - timedelta(days=90)
@@ -84,7 +98,8 @@ def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
             "consents": consent_rows(client),
             "break_glass": break_glass,
             "is_care_team": client.care_team.filter(therapist=signed_in_user(request)).exists(),
-            "panels": panels_for(request, client, STAFF),
+            "panels": panels,
+            "sections": [(p["name"], SECTION_TITLES.get(p["name"], p["name"].replace("-", " ").capitalize())) for p in panels],
         },
     )
 

@@ -125,6 +125,23 @@ class CaseloadRow:
     status: str = "on_track"
     status_reason: str = ""
     band_not_on_track: bool = False
+    expected: Any = None  # the PHQ-9 expected band for the intake score (measures.expected)
+
+    @property
+    def expected_now(self) -> dict[str, Any] | None:
+        """The expected PHQ-9 range at the latest score's session, in display form."""
+        scores = self.series["phq9"].episode_scores
+        if self.expected is None or not scores:
+            return None
+        session = scores[-1][2]
+        better, mid, worse = self.expected.at(session)
+        return {"session": session, "better": fmt_score(better), "mid": fmt_score(mid), "worse": fmt_score(worse),
+                "label": self.expected.label}
+
+    @property
+    def gad7_text(self) -> str:
+        latest = self.series["gad7"].latest
+        return "" if latest is None else f"{fmt_score(latest[0])} {latest[1]}".strip()
 
     @property
     def open_alerts(self) -> list[Alert]:
@@ -255,7 +272,8 @@ def _status(row: CaseloadRow, rc: dict[str, float], band: Any) -> tuple[str, str
     return "on_track", "No safety alert, no reliable worsening, and the outcome rules and the expected range raise nothing."
 
 
-def caseload_rows(user: Any, now: dt.datetime | None = None) -> list[CaseloadRow]:
+def caseload_rows(user: Any, now: dt.datetime | None = None, only: Any = None) -> list[CaseloadRow]:
+    """Rows for every active client ``user`` may see (or only the client with pk ``only``)."""
     from alliance.measures import expected
     from alliance.measures.models import MeasureSettings, OutcomeResult, Response
 
@@ -276,7 +294,7 @@ def caseload_rows(user: Any, now: dt.datetime | None = None) -> list[CaseloadRow
     ).order_by("-scheduled_at")
     clients = list(
         ClientRecord.objects.visible_to(user)
-        .filter(status=ClientRecord.Status.ACTIVE)
+        .filter(status=ClientRecord.Status.ACTIVE, **({"pk": only} if only is not None else {}))
         .select_related("clinic")
         .annotate(
             phq9_latest=latest("phq9"),
@@ -334,6 +352,7 @@ def caseload_rows(user: Any, now: dt.datetime | None = None) -> list[CaseloadRow
                 outcome["phq9"].response_fraction,
                 outcome["phq9"].no_improvement_by_session or 6,
             )
+        row.expected = band
         row.status, row.status_reason = _status(row, rc, band)
     return sorted(rows.values(), key=CaseloadRow.sort_key)
 

@@ -571,3 +571,19 @@ def safety_notices(request: HttpRequest) -> HttpResponse:
         {"form": form, "notices": rows, "problems": problems},
         status=400 if form.errors else 200,
     )
+
+
+def client_summary_panel(request: HttpRequest, client: ClientRecord) -> dict[str, object] | None:
+    """At a glance, at the top of the clinician's client page: the caseload's status and reason,
+    the latest scores against their band and expected range, open alerts, current goals and the
+    next session. Hidden for a client who is not in care or not on this person's caseload."""
+    from alliance.goals.models import Goal
+    from alliance.monitoring.caseload import caseload_rows
+
+    rows = caseload_rows(signed_in_user(request), only=client.pk)
+    if not rows:
+        return None
+    goals = list(
+        Goal.objects.filter(client=client, status__in=(Goal.Status.ACTIVE, Goal.Status.PROPOSED)).order_by("created_at")
+    )
+    return {"row": rows[0], "client": client, "goals": goals}
