@@ -134,6 +134,34 @@ def test_expected_change_band_on_the_phq9_chart(sized_page):
     assert violations(page, f"/clients/{nina.pk}/") == []
 
 
+def test_client_summary_then_the_printable_report(sized_page):
+    page = sized_page
+    therapist, people = seed_caseload()
+    staff_login(page, therapist.email, PASSWORD)
+    otto = people["Otto Ontrack"]
+    page.goto(f"/clients/{otto.pk}/")
+    glance = page.locator("#panel-summary")
+    # The summary is the first thing under the name, inside the first screen.
+    box = glance.bounding_box()
+    assert box is not None and box["y"] < page.viewport_size["height"]
+    text = glance.inner_text()
+    assert "On track" in text and "11 moderate" in text and "5.5 / –" in text and "(session 6)" in text
+    page.screenshot(path=str(SHOTS / f"client-summary-{page.width_name}.png"))
+    glance.get_by_role("link", name="Progress report to print or share (PDF)").click()
+    page.wait_for_url("**/report/")
+    page.get_by_role("heading", name="Progress report: Otto Ontrack").wait_for()
+    assert page.locator("polygon.expected-band").count() == 1
+    assert "Caseload Clinic" in page.locator("article.progress-report header").inner_text()
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible() and not page.locator("form.report-range").is_visible()
+    shot(page, "progress-report-print")
+    page.emulate_media(media="screen")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as PDF").click()
+    assert download.value.suggested_filename.startswith("progress-")
+    assert violations(page, f"/clients/{otto.pk}/report/") == []
+
+
 def test_item9_reaches_the_therapist_at_once(sized_page):
     from alliance.accounts.models import Clinic
     from alliance.measures.models import Administration
