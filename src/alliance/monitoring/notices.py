@@ -121,7 +121,9 @@ def deliver_safety_notice(notice_id: str) -> str:
     now = timezone.now()
     with transaction.atomic():
         notice = (
-            SafetyNotice.objects.select_for_update()
+            # Lock the notice row only: PostgreSQL refuses FOR UPDATE on the nullable side of
+            # the outer join to the alert.
+            SafetyNotice.objects.select_for_update(of=("self",))
             .select_related("clinic", "alert__client")
             .filter(pk=notice_id)
             .first()
