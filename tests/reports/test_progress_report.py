@@ -46,10 +46,11 @@ def _pdf_text(content: bytes) -> str:
 
     lines = []
     for stream in re.findall(rb"stream\r?\n(.*?)endstream", content, re.S):
+        # Compressed (ASCII85 + Flate) or plain, whichever reportlab's page compression gave.
         try:
             data = zlib.decompress(base64.a85decode(stream.strip(), adobe=True))
-        except ValueError:
-            continue
+        except (ValueError, zlib.error):
+            data = stream
         lines += [t.decode("latin-1").replace("\\(", "(").replace("\\)", ")") for t in re.findall(rb"\((.*?)\) Tj", data)]
     return "\n".join(lines)
 
