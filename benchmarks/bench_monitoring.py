@@ -109,6 +109,7 @@ def _run(args: argparse.Namespace) -> int:
 
     setup_test_environment()  # in-memory email, "testserver" allowed
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # the pages use the cache, as in a deployment
     print(f"database: {connection.vendor}; {args.clients} clients x {args.sessions} rated sessions", flush=True)
 
     clinic = Clinic.objects.create(name="Bench Clinic")

@@ -382,6 +382,14 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Alliance <no-reply@alliance.invalid>")
 
+# --- SMS (django-sms; immediate safety notices, switched on per clinic) ---------------------
+SMS_BACKEND = env_str("SMS_BACKEND", "sms.backends.console.SmsBackend")
+DEFAULT_FROM_SMS = env_str("DEFAULT_FROM_SMS", "")
+# For alliance.core.sms.TwilioCompatibleBackend: any provider speaking Twilio's Messages API.
+SMS_API_URL = env_str("SMS_API_URL", "https://api.twilio.com").rstrip("/")
+SMS_ACCOUNT_SID = env_str("SMS_ACCOUNT_SID", "")
+SMS_AUTH_TOKEN = env_str("SMS_AUTH_TOKEN", "")
+
 # --- Static files, i18n ---------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -153,9 +153,12 @@ def test_due_for_client_is_the_hook_for_instrument_administration(personas):
 
 def test_after_session_check_in_uses_the_session_time(personas):
     schedule(personas, cadence="after_session")
-    plan = CheckInPlan.for_client(personas.client)
-    plan.next_session_at = utc(2026, 5, 5, 15, 0)
-    plan.save()
+    from alliance.clients.models import TherapySession
+
+    TherapySession.objects.create(
+        clinic=personas.clinic, client=personas.client, therapist=personas.therapist,
+        number=1, scheduled_at=utc(2026, 5, 5, 15, 0),
+    )
     run_cycle(utc(2026, 5, 5, 16, 0))
     assert CheckIn.objects.count() == 0
     run_cycle(utc(2026, 5, 5, 17, 1))

@@ -90,8 +90,9 @@ def test_outsiders_cannot_see_or_acknowledge(client, personas):
 def test_unacknowledged_alert_escalates_through_the_worker(client, transactional_db, personas):
     submit_item9(client, personas)
     alert = Alert.objects.get()
-    run_worker()  # the deferred escalation is not due yet
-    assert mail.outbox == []
+    run_worker()  # the deferred escalation is not due yet; the immediate notice is sent
+    assert [m.to for m in mail.outbox] == [["tess@north.test"]]
+    mail.outbox.clear()
     Alert.objects.filter(pk=alert.pk).update(created_at=timezone.now() - dt.timedelta(hours=4, minutes=1))
     call_command("escalate_alerts", verbosity=0)  # enqueues the periodic check
     run_worker()
@@ -104,7 +105,11 @@ def test_unacknowledged_alert_escalates_through_the_worker(client, transactional
     assert "http://127.0.0.1:8000/alerts/" in body  # an absolute link (SITE_URL)
     alert.refresh_from_db()
     assert alert.escalated_at is not None
-    assert AuditEvent.objects.filter(record_type="safety_alert", action="send").count() == 1
+    sends = AuditEvent.objects.filter(record_type="safety_alert", action="send")
+    assert sorted(sends.values_list("note", flat=True)) == [
+        "escalated to 2 supervisor(s)/admin(s)",
+        "immediate notice to therapist by email",
+    ]
     # Escalates once.
     call_command("escalate_alerts", verbosity=0)
     run_worker()
@@ -150,4 +155,7 @@ def test_a_new_safety_alert_schedules_its_own_escalation(client, transactional_d
     Alert.objects.filter(pk=alert.pk).update(created_at=timezone.now() - dt.timedelta(hours=4, seconds=1))
     DBTaskResult.objects.filter(pk=task.pk).update(run_after=timezone.now() - dt.timedelta(seconds=1))
     run_worker()
-    assert len(mail.outbox) == 1
+    assert sorted(m.subject for m in mail.outbox) == [
+        "A safety alert has not been acknowledged",
+        "Alliance: a safety alert needs attention now",  # the immediate notice
+    ]

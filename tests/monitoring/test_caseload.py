@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.core.timezones import zone_for
 from alliance.monitoring.models import Alert, MonitoringSettings
 from tests.conftest import make_client, sign_in
 from tests.monitoring.helpers import phq9, rate, session
@@ -59,7 +60,12 @@ def test_row_shows_alliance_from_both_sides_and_next_session(client, personas):
         row.client.sac_therapist_latest,
         row.client.next_session_number,
     ) == (5, 5.5, 2)
-    assert "5 / 5.5" in response.content.decode() and "Session 2," in response.content.decode()
+    html = response.content.decode()
+    # One decimal for every alliance mean, the same date format as the client's home.
+    assert "5.0 / 5.5" in html
+    # In the viewer's own zone, as every page shows times.
+    when = timezone.localtime(row.client.next_session_at, zone_for(personas.therapist)).strftime("%a %-d %b, %H:%M")
+    assert f"{when} (session 2)" in html
 
 
 def _caseload_of(personas, n):
@@ -74,8 +80,11 @@ def _caseload_of(personas, n):
         session(c, 3, status="scheduled", when=timezone.now() + dt.timedelta(days=i + 1))
 
 
-# session, user, membership, clients (with subqueries), alerts; a page view writes nothing.
-BUDGET = 7
+BUDGET = (
+    # session, user, membership, clients (with subqueries), alerts, scores for sparklines and
+    # status, measure settings, expected-change reference (cache); a page view writes nothing.
+    10
+)
 
 
 def _count(client):
@@ -101,6 +110,12 @@ def test_query_count_is_the_same_for_3_and_30_clients(
         large, large_queries = _count(client)
     assert len(large.context["rows"]) == 30
     assert sum(1 for r in large.context["rows"] if r.open_alerts) == 29
+    # The new columns come from the same fixed set of queries.
+    more = [r for r in large.context["rows"] if r.client.full_name.startswith("More")]
+    assert {(r.status, r.phq9_spark.description, r.alliance_spark.description) for r in more} == {
+        ("too_early", "PHQ-9, oldest to latest: 12", "Client's alliance rating (0–6), oldest to latest: 5.0, 2.0")
+    }
+    assert all(r.client.last_session_number == 2 for r in more)
     assert len(small_queries) == len(large_queries), large_queries
 
 

@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from alliance.checkins.actions import raise_concern
 from alliance.checkins.models import CheckIn, CheckInPlan, CheckInResponse, CheckInSchedule
+from alliance.clients.models import TherapySession
 from alliance.core.seeding import DemoContext
+
+
+def _book(client, when) -> None:  # noqa: ANN001
+    if TherapySession.next_for(client) is None:
+        primary = client.care_team.order_by("-is_primary").first()
+        TherapySession.book_next(client, when, primary.therapist)
 
 
 def seed(ctx: DemoContext) -> None:
@@ -18,9 +25,10 @@ def seed(ctx: DemoContext) -> None:
     for index, client in enumerate(ctx.clients[:8]):
         if client.status != "active":
             continue
-        plan = CheckInPlan.for_client(client)
-        plan.next_session_at = now + timedelta(days=1 + index % 6, hours=rng.randint(0, 6))
-        plan.save()
+        CheckInPlan.for_client(client)
+        when = now + timedelta(days=1 + index % 6, hours=rng.randint(0, 6))
+        # Booked once every app has seeded its past sessions, so numbers follow dates.
+        ctx.after_all.append(lambda client=client, when=when: _book(client, when))
         mood = CheckInSchedule.objects.create(clinic=ctx.clinic, client=client, cadence="weekly",
                                               start_date=(now - timedelta(days=63)).date(), due_time=time(18, 0))
         CheckInSchedule.objects.create(clinic=ctx.clinic, client=client, kind="instrument", instrument="phq9",

@@ -31,7 +31,6 @@ class CheckInPlan(models.Model):
         default=72, help_text="A check-in not done this long after it was due is missed."
     )
     notify_after_misses = models.PositiveSmallIntegerField(default=2)
-    next_session_at = models.DateTimeField(null=True, blank=True)
 
     @classmethod
     def for_client(cls, client: object) -> CheckInPlan:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.apps import apps
 from django.http import HttpRequest
 from django.utils import timezone
 
-from alliance.checkins.models import CheckIn, CheckInPlan, Concern
+from alliance.checkins.models import CheckIn, Concern
 from alliance.checkins.schedule import missed_streak
+from alliance.clients.models import TherapySession
 from alliance.core.access import signed_in_user
 from alliance.core.models import AuditEvent
 
@@ -38,19 +38,9 @@ def client_due(request: HttpRequest, client: Any) -> dict[str, Any]:
 
 
 def next_session_at(client: Any, now: Any) -> Any:
-    """The next booked session: from the clinic's session list where there is one, else the
-    time the therapist entered in the check-in settings."""
-    try:
-        TherapySession = apps.get_model("clients", "TherapySession")
-    except LookupError:
-        TherapySession = None
-    if TherapySession is not None:
-        upcoming = TherapySession.objects.filter(client=client, scheduled_at__gt=now, status="scheduled")
-        first = upcoming.order_by("scheduled_at").values_list("scheduled_at", flat=True).first()
-        if first:
-            return first
-    plan = CheckInPlan.objects.filter(client=client).first()
-    return plan.next_session_at if plan and plan.next_session_at and plan.next_session_at > now else None
+    """The next booked session's time: the same scheduled TherapySession the caseload shows."""
+    session = TherapySession.next_for(client, now)
+    return session.scheduled_at if session else None
 
 
 def client_concerns(request: HttpRequest, client: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule
-from alliance.clients.models import ClientRecord
+from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.emails import site_url
 
 AFTER_SESSION_DELAY = timedelta(hours=2)
@@ -58,10 +58,18 @@ def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
 def latest_due(schedule: CheckInSchedule, now: datetime, zone: ZoneInfo, plan: CheckInPlan) -> datetime | None:
     """The most recent due time at or before ``now`` (UTC), or None."""
     if schedule.cadence == CheckInSchedule.Cadence.AFTER_SESSION:
-        session = plan.next_session_at
-        if session is None or session + AFTER_SESSION_DELAY > now:
-            return None
-        return session + AFTER_SESSION_DELAY
+        # The latest booked or attended session that ended (plus the delay) by now.
+        session = (
+            TherapySession.objects.filter(
+                client_id=schedule.client_id,
+                status__in=(TherapySession.Status.SCHEDULED, TherapySession.Status.ATTENDED),
+                scheduled_at__lte=now - AFTER_SESSION_DELAY,
+            )
+            .order_by("-scheduled_at")
+            .values_list("scheduled_at", flat=True)
+            .first()
+        )
+        return None if session is None else session + AFTER_SESSION_DELAY
     interval = CheckInSchedule.CADENCE_DAYS[schedule.cadence]
     today = now.astimezone(zone).date()
     k = (today - schedule.start_date).days // interval

@@ -6,6 +6,7 @@ import uuid
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +16,7 @@ from alliance.checkins.actions import acknowledge_concern, raise_concern, submit
 from alliance.checkins.export import client_data, client_zone, readable, you_facts
 from alliance.checkins.export_pdf import render_pdf
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule, Concern
-from alliance.clients.models import ClientRecord
+from alliance.clients.models import ClientRecord, TherapySession
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import client_only, public, signed_in_user, staff
@@ -57,11 +58,19 @@ class ScheduleForm(forms.ModelForm):
 
 
 class PlanForm(forms.ModelForm):
+    # Not a plan field: it books (or moves) the next TherapySession, the one record of the next
+    # session that the caseload and the client's home both read.
+    next_session_at = forms.DateTimeField(
+        required=False,
+        label="Next session",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Books the next session, or moves the one already booked. Left empty: nothing changes.",
+    )
+
     class Meta:
         model = CheckInPlan
-        fields = ["next_session_at", "quiet_start", "quiet_end", "max_reminders", "notify_after_misses", "window_hours"]
+        fields = ["quiet_start", "quiet_end", "max_reminders", "notify_after_misses", "window_hours"]
         widgets = {
-            "next_session_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "quiet_start": forms.TimeInput(attrs={"type": "time"}),
             "quiet_end": forms.TimeInput(attrs={"type": "time"}),
         }
@@ -206,7 +215,12 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     plan = CheckInPlan.for_client(client)
     schedule_form = ScheduleForm(request.POST if request.POST.get("form") == "schedule" else None,
                                  initial={"start_date": timezone.localdate()})
-    plan_form = PlanForm(request.POST if request.POST.get("form") == "plan" else None, instance=plan)
+    booked = TherapySession.next_for(client)
+    plan_form = PlanForm(
+        request.POST if request.POST.get("form") == "plan" else None,
+        instance=plan,
+        initial={"next_session_at": timezone.localtime(booked.scheduled_at) if booked else None},
+    )
     if writing:
         if request.POST.get("form") == "schedule" and schedule_form.is_valid():
             schedule = schedule_form.save(commit=False)
@@ -216,10 +230,18 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             messages.success(request, "Check-in schedule added.")
             return redirect("check_ins_staff", client_id=client.pk)
         if request.POST.get("form") == "plan" and plan_form.is_valid():
-            plan_form.save()
-            audit.record_request(request, "update", "check_in", client=client, note="plan")
-            messages.success(request, "Reminder settings saved.")
-            return redirect("check_ins_staff", client_id=client.pk)
+            when = plan_form.cleaned_data.get("next_session_at")
+            try:
+                with transaction.atomic():
+                    plan_form.save()
+                    if when is not None and (booked is None or when != booked.scheduled_at):
+                        TherapySession.book_next(client, when, signed_in_user(request))
+            except ValueError as exc:
+                plan_form.add_error("next_session_at", str(exc))
+            else:
+                audit.record_request(request, "update", "check_in", client=client, note="plan")
+                messages.success(request, "Reminder settings saved.")
+                return redirect("check_ins_staff", client_id=client.pk)
         if request.POST.get("form") == "stop":
             # No "schedule" in the form: pk=None matches nothing (Django reads it as IS NULL),
             # which django-stubs does not allow for a non-null field.

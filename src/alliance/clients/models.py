@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -222,6 +223,15 @@ class BreakGlassAccess(models.Model):
         return self.ended_at is None and self.expires_at > timezone.now()
 
 
+class TherapySessionQuerySet(models.QuerySet["TherapySession"]):
+    def upcoming(self, now: dt.datetime | None = None) -> TherapySessionQuerySet:
+        """Booked sessions from ``now`` on, soonest first: the one source of "next session"
+        for the caseload, the client's home and the check-in settings."""
+        return self.filter(status="scheduled", scheduled_at__gte=now or timezone.now()).order_by(
+            "scheduled_at"
+        )
+
+
 class TherapySession(models.Model):
     """One scheduled therapy session (not Django's ``sessions``)."""
 
@@ -242,6 +252,8 @@ class TherapySession(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = TherapySessionQuerySet.as_manager()
+
     class Meta:
         ordering = ["client", "number"]
         constraints = [
@@ -255,3 +267,39 @@ class TherapySession(models.Model):
     def next_number(cls, client: ClientRecord) -> int:
         last = cls.objects.filter(client=client).aggregate(models.Max("number"))["number__max"]
         return (last or 0) + 1
+
+    @classmethod
+    def next_for(cls, client: ClientRecord, now: dt.datetime | None = None) -> TherapySession | None:
+        return cls.objects.filter(client=client).upcoming(now).first()
+
+    @classmethod
+    def book_next(cls, client: ClientRecord, when: dt.datetime, therapist: User) -> TherapySession:
+        """Book the client's next session at ``when``, or move the one already booked there.
+
+        Sessions stay numbered in date order, so the time must come after every earlier session
+        and before a second booked one. Raises ValueError with the reason in words.
+        """
+        now = timezone.now()
+        if when <= now:
+            raise ValueError("Choose a time in the future for the next session.")
+        upcoming = list(cls.objects.filter(client=client).upcoming(now)[:2])
+        if upcoming:
+            session = upcoming[0]
+            if len(upcoming) > 1 and when >= upcoming[1].scheduled_at:
+                raise ValueError(
+                    f"Session {upcoming[1].number} is already booked before that time: "
+                    "move the next session to an earlier time."
+                )
+            session.scheduled_at = when
+            session.save(update_fields=["scheduled_at"])
+            return session
+        last = cls.objects.filter(client=client).order_by("-number").first()
+        if last is not None and when <= last.scheduled_at:
+            raise ValueError(f"Choose a time after session {last.number}.")
+        return cls.objects.create(
+            clinic=client.clinic,
+            client=client,
+            therapist=therapist,
+            number=(last.number + 1) if last else 1,
+            scheduled_at=when,
+        )

@@ -35,10 +35,39 @@ CLINICAL_STAFF = tuple(CLINICAL_ROLES)
 def caseload(request: HttpRequest) -> HttpResponse:
     """Active clients on the care team, what needs attention first (alliance monitoring):
     open alerts by severity, then not on track, then a low latest alliance rating."""
-    from alliance.monitoring.caseload import caseload_rows
+    from alliance.monitoring.caseload import STATUS_LABELS, STATUSES, caseload_rows, filter_rows
 
-    rows = caseload_rows(request.user)
-    return render(request, "clients/caseload.html", {"rows": rows, "clients": [r.client for r in rows]})
+    every = caseload_rows(request.user)
+    query = request.GET.get("q", "").strip()[:100]
+    status = request.GET.get("status", "")
+    status = status if status in STATUS_LABELS else ""
+    rows = filter_rows(every, query, status)
+    counts = {key: sum(1 for r in every if r.status == key) for key, _label in STATUSES}
+    return render(
+        request,
+        "clients/caseload.html",
+        {
+            "rows": rows,
+            "clients": [r.client for r in rows],
+            "total": len(every),
+            "query": query,
+            "status": status,
+            "statuses": [(key, label, counts[key]) for key, label in STATUSES],
+        },
+    )
+
+
+# Words for the client page's "On this page" links; other panels use their name.
+SECTION_TITLES = {
+    "summary": "At a glance",
+    "alerts": "Alerts",
+    "alliance": "Alliance",
+    "check-ins": "Check-ins and concerns",
+    "goals": "Goals and tasks",
+    "measures": "Measures",
+    "transcripts": "Transcripts",
+    "journal": "Journal",
+}
 
 
 def consent_rows(client: ClientRecord) -> list[dict[str, Any]]:
@@ -52,6 +81,7 @@ def consent_rows(client: ClientRecord) -> list[dict[str, Any]]:
 @staff(*CLINICAL_STAFF, Role.ADMIN)
 def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
     client = client_or_404(request, client_id)
+    panels = panels_for(request, client, STAFF)
     break_glass = (
         BreakGlassAccess.objects.filter(
             client=client, started_at__gte=timezone.now() - timedelta(days=90)
@@ -66,7 +96,8 @@ def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
             "consents": consent_rows(client),
             "break_glass": break_glass,
             "is_care_team": client.care_team.filter(therapist=signed_in_user(request)).exists(),
-            "panels": panels_for(request, client, STAFF),
+            "panels": panels,
+            "sections": [(p["name"], SECTION_TITLES.get(p["name"], p["name"].replace("-", " ").capitalize())) for p in panels],
         },
     )
 

@@ -36,6 +36,9 @@ class DemoContext:
     # Printed after seeding: (role, name, email, how to sign in)
     logins: list[tuple[str, str, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Run after every app has seeded, e.g. booking future sessions once all past ones exist,
+    # so sessions stay numbered in date order.
+    after_all: list[Any] = field(default_factory=list)
 
 
 def seeders() -> list[tuple[str, Any]]:
@@ -83,4 +86,6 @@ def seed_demo(seed: int = 7) -> DemoContext | None:
     with transaction.atomic():
         for _name, seeder in seeders():
             seeder(ctx)
+        for finish in ctx.after_all:
+            finish()
     return ctx

@@ -34,10 +34,24 @@ class Chart:
     plot_right: int = WIDTH - RIGHT
     plot_bottom: int = HEIGHT - BOTTOM
     plot_top: int = TOP
+    # Expected change (alliance.measures.expected): band polygon, expected line, what it is.
+    expected_band: str = ""
+    expected_path: str = ""
+    expected_label: str = ""
+    expected_words: str = ""
+    # Reference lines: the clinical cut-off and reliable change from the first score.
+    lines: list[dict[str, Any]] = field(default_factory=list)
 
 
-def build_chart(instrument_id: str, responses: list[Any], reliable_change: float | None) -> Chart | None:
-    """A chart for ``responses`` (with ``.total`` and ``.completed_at``), or None without scores."""
+def build_chart(
+    instrument_id: str, responses: list[Any], reliable_change: float | None, expected: Any = None
+) -> Chart | None:
+    """A chart for ``responses`` (with ``.total`` and ``.completed_at``), or None without scores.
+
+    ``expected`` (an ``expected.ExpectedBand`` for the episode's intake score) adds the expected
+    curve with its tolerance band; with ``reliable_change`` the chart also draws the cut-off
+    and the reliable improvement and deterioration lines.
+    """
     scored = [r for r in responses if r.total is not None]
     if not scored:
         return None
@@ -92,6 +106,45 @@ def build_chart(instrument_id: str, responses: list[Any], reliable_change: float
             }
         )
     chart.path = " ".join(f"{'M' if i == 0 else 'L'}{p['x']},{p['y']}" for i, p in enumerate(chart.points))
+    if reliable_change:
+        if inst.cutoff is not None:
+            chart.lines.append(
+                {"y": y(inst.cutoff.value), "css": "ref-line cutoff-line", "label": f"cut-off {inst.cutoff.value:g}"}
+            )
+        if baseline - reliable_change >= lo:
+            chart.lines.append(
+                {"y": y(baseline - reliable_change), "css": "ref-line rc-line",
+                 "label": f"reliable improvement ≤ {baseline - reliable_change:g}"}
+            )
+        if baseline + reliable_change <= hi:
+            chart.lines.append(
+                {"y": y(baseline + reliable_change), "css": "ref-line rc-line",
+                 "label": f"reliable deterioration ≥ {baseline + reliable_change:g}"}
+            )
+    if expected is not None and n >= 2:
+        edges = [(p["x"], expected.at(p["session"])) for p in chart.points]
+        better = [f"{px},{y(b)}" for px, (b, _m, _w) in edges]
+        worse = [f"{px},{y(w)}" for px, (_b, _m, w) in reversed(edges)]
+        chart.expected_band = " ".join(better + worse)
+        chart.expected_path = " ".join(
+            f"{'M' if i == 0 else 'L'}{px},{y(m)}" for i, (px, (_b, m, _w)) in enumerate(edges)
+        )
+        chart.expected_label = expected.label
+        last_session = chart.points[-1]["session"]
+        b, m, w = expected.at(last_session)
+        where = (
+            "worse than the expected range: not on track"
+            if expected.is_worse(last_session, scored[-1].total)
+            else f"above the expected path, which counts as not on track from session {expected.by_session}"
+            if expected.above(last_session, scored[-1].total)
+            else "better than the expected range"
+            if scored[-1].total < b
+            else "within the expected range"
+        )
+        chart.expected_words = (
+            f"At session {last_session} the expected range is {b:g} to {w:g} (expected {m:g}); "
+            f"the latest score is {where}. {expected.label}."
+        )
     first, last = chart.points[0], chart.points[-1]
     if n == 1:
         chart.summary = f"One {inst.short_name} score so far: {first['total']} ({first['severity']}) on {first['date']:%-d %b %Y}."

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
-from alliance.measures import registry
+from alliance.measures import expected, registry
 from alliance.measures.charts import alliance_words, build_chart, plain_words
 from alliance.measures.models import (
     OUTCOME_INSTRUMENTS,
@@ -35,8 +35,20 @@ def staff_context(request: HttpRequest, client: Any) -> dict[str, Any]:
     charts = []
     for iid in OUTCOME_INSTRUMENTS:
         in_episode = [r for r in responses if r.instrument_id == iid and (episode is None or r.episode_id == episode.pk)]
-        rc = settings.outcome_settings(iid).resolved().reliable_change
-        chart = build_chart(iid, in_episode, rc)
+        outcome_settings = settings.outcome_settings(iid).resolved()
+        rc = outcome_settings.reliable_change
+        intake = next((r.total for r in in_episode if r.total is not None), None)
+        band = None
+        if intake is not None and rc:
+            band = expected.band_for(
+                expected.for_clinic(client.clinic, iid),
+                iid,
+                intake,
+                rc,
+                outcome_settings.response_fraction,
+                outcome_settings.no_improvement_by_session or 6,
+            )
+        chart = build_chart(iid, in_episode, rc, band)
         if chart:
             charts.append(chart)
     outcomes = list(

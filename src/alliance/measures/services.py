@@ -126,6 +126,7 @@ def raise_safety_alert(response: Response) -> Any:
     PHQ instruction manual: any positive answer to item 9 needs follow-up by a clinician. The
     alert only says that the item was answered above 0; it never rates or clears risk.
     """
+    from alliance.monitoring import notices
     from alliance.monitoring import tasks as monitoring_tasks
     from alliance.monitoring.models import Alert, AlertKind
 
@@ -147,6 +148,8 @@ def raise_safety_alert(response: Response) -> Any:
         note="item 9 above 0",
     )
     if created:
+        # The treating therapist (and on-call) is told at once; escalation follows if unread.
+        notices.notify(response.client, "safety", alert.pk, alert)
         hours = MeasureSettings.for_clinic(response.clinic).escalation_hours
         run_after = alert.created_at + dt.timedelta(hours=hours)
         alert_id = str(alert.pk)

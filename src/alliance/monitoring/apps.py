@@ -9,12 +9,19 @@ class MonitoringConfig(AppConfig):
     def ready(self) -> None:
         from alliance.clients import panels
         from alliance.core.audit import register_record_type
-        from alliance.monitoring.views import client_alerts_panel, client_alliance_panel
+        from alliance.monitoring.views import (
+            client_alerts_panel,
+            client_alliance_panel,
+            client_summary_panel,
+        )
 
         register_record_type("safety_alert", "a safety alert about your answers")
         register_record_type("alert", "an alert for your care team")
         register_record_type("alliance_timeline", "how your sessions went (your alliance timeline)")
         register_record_type("rupture_episode", "a note on a difficult patch in your sessions")
+        panels.register(
+            panels.Panel("summary", "monitoring/_client_summary_panel.html", client_summary_panel, order=-10)
+        )
         panels.register(
             panels.Panel("alerts", "monitoring/_client_alerts_panel.html", client_alerts_panel, order=0)
         )

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alliance.clients.models import ClientRecord, TherapySession
-from alliance.monitoring import ruptures, tasks
+from alliance.monitoring import notices, ruptures, tasks
 from alliance.monitoring.models import (
     OPEN_STATUSES,
     Alert,
@@ -618,8 +618,11 @@ def on_alliance_rating(response: Any) -> None:
 
 
 def on_concern(concern: Any) -> RuptureEpisode | None:
-    """A concern raised between sessions is a rupture signal: open or join the episode."""
-    return _episode_for_signal(concern.client, "concern")
+    """A concern raised between sessions is a rupture signal: open or join the episode. The
+    treating therapist (and on-call) is told at once, whether or not it opens an episode."""
+    episode = _episode_for_signal(concern.client, "concern")
+    notices.notify(concern.client, "concern", concern.pk, episode.alert if episode else None)
+    return episode
 
 
 def on_task_not_working(task: Any) -> RuptureEpisode | None:

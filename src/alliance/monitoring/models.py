@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models.query import ModelIterable
 from django.utils import timezone
@@ -388,6 +389,24 @@ class MonitoringSettings(models.Model):
         help_text="A client rating below the cut-off in these first sessions is a disengagement signal.",
     )
 
+    # Immediate safety notices (alliance.monitoring.notices).
+    on_call_email = models.EmailField(
+        blank=True,
+        help_text="Also told at once about every safety alert and concern (a duty clinician's "
+        "shared address). Empty: only the treating therapist.",
+    )
+    sms_enabled = models.BooleanField(
+        default=False,
+        help_text="Also send the notice by SMS to the on-call number (the deployment's SMS "
+        "provider, SMS_BACKEND).",
+    )
+    on_call_sms = models.CharField(
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^\+[1-9][0-9]{6,14}$", "Enter the number in international form, e.g. +12065550100.")],
+        help_text="On-call mobile number in international form (+ and country code).",
+    )
+
     class Meta:
         verbose_name_plural = "monitoring settings"
 
@@ -546,3 +565,60 @@ class RuptureEpisode(models.Model):
             labels = dict(RepairApproach.choices)
             words = "; ".join(labels[a] for a in chosen) or "Repair recorded"
             alert.acknowledge(user, words + (f". {note.strip()}" if note.strip() else ""))
+
+
+class SafetyNotice(models.Model):
+    """One immediate notice of a safety alert or a client's concern to one recipient on one
+    channel, with its delivery status.
+
+    Unique per source (the alert, or the concern), channel and address, so a repeated signal or
+    a task that runs twice never sends a second copy. The notice carries no clinical content:
+    the recipient signs in to read the alert (docs/monitoring.md, "Immediate safety notice").
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        RETRYING = "retrying", "Failed, will try again"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed, gave up"
+
+    class Source(models.TextChoices):
+        SAFETY = "safety", "Safety alert (PHQ-9 item 9)"
+        CONCERN = "concern", "Concern raised by the client"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="notices"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    source_id = models.UUIDField(help_text="The alert (safety) or the concern that caused it.")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    address = models.CharField(max_length=254, help_text="Email address or phone number.")
+    role = models.CharField(max_length=20, help_text='"therapist" or "on-call".')
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True, help_text="Never client content.")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id", "channel", "address"], name="one_notice_per_source_and_recipient"
+            )
+        ]
+        indexes = [models.Index(fields=["clinic", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} → {self.role} by {self.get_channel_display()} ({self.get_status_display()})"

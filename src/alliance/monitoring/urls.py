@@ -12,4 +12,5 @@ urlpatterns = [
     path("alliance/episodes/<uuid:episode_id>/repair/", views.episode_repair, name="rupture_episode_repair"),
     path("clinic/alerts/report/", views.usefulness_report, name="alert_usefulness_report"),
     path("clinic/monitoring/", views.monitoring_settings, name="monitoring_settings"),
+    path("clinic/safety-notices/", views.safety_notices, name="safety_notices"),
 ]

@@ -31,6 +31,7 @@ from alliance.monitoring.models import (
     MonitoringSettings,
     RepairApproach,
     RuptureEpisode,
+    SafetyNotice,
 )
 
 if TYPE_CHECKING:
@@ -507,3 +508,81 @@ def monitoring_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request, "monitoring/settings.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+# --- Immediate safety notices (clinic admin) ---------------------------------------------------
+
+
+class SafetyNoticeSettingsForm(forms.ModelForm):
+    class Meta:
+        model = MonitoringSettings
+        fields = ["on_call_email", "sms_enabled", "on_call_sms"]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("sms_enabled") and not data.get("on_call_sms"):
+            self.add_error("on_call_sms", "Enter the on-call number to switch SMS on.")
+        return data
+
+
+@staff(Role.ADMIN)
+def safety_notices(request: HttpRequest) -> HttpResponse:
+    """Clinic admin: who is told at once about safety alerts and concerns, and every notice of
+    the last 30 days with its delivery status, failures first (no client is named)."""
+    from alliance.monitoring import notices
+
+    clinic = staff_membership(request).clinic
+    obj = MonitoringSettings.for_clinic(clinic)
+    form = SafetyNoticeSettingsForm(request.POST if request.POST.get("form") == "settings" else None, instance=obj)
+    if request.method == "POST":
+        if request.POST.get("form") == "settings" and form.is_valid():
+            form.save()
+            audit.record_request(request, "update", "clinic_settings", note="safety notices")
+            messages.success(request, "Safety notice settings saved. New alerts and concerns use them.")
+            return redirect("safety_notices")
+        if request.POST.get("form") == "resend":
+            try:
+                notice_id = uuid.UUID(request.POST.get("notice", ""))
+            except ValueError:
+                raise Http404 from None
+            notice = SafetyNotice.objects.filter(pk=notice_id, clinic=clinic).first()
+            if notice is None:
+                raise Http404
+            if notice.status != SafetyNotice.Status.FAILED:
+                messages.error(request, "Only a notice that failed can be sent again.")
+            else:
+                notices.send_again(notice)
+                audit.record_request(request, "update", "clinic_settings", note="safety notice sent again")
+                messages.success(request, "The notice will be sent again by the worker.")
+            return redirect("safety_notices")
+    since = timezone.now() - dt.timedelta(days=30)
+    rows = list(
+        SafetyNotice.objects.filter(clinic=clinic, created_at__gte=since)
+        .select_related("recipient")
+        .order_by("created_at")
+    )
+    order = {"failed": 0, "retrying": 1, "pending": 2, "sent": 3}
+    rows.sort(key=lambda n: (order.get(n.status, 9), -n.created_at.timestamp()))
+    problems = sum(1 for n in rows if n.status in ("failed", "retrying"))
+    return render(
+        request,
+        "monitoring/safety_notices.html",
+        {"form": form, "notices": rows, "problems": problems},
+        status=400 if form.errors else 200,
+    )
+
+
+def client_summary_panel(request: HttpRequest, client: ClientRecord) -> dict[str, object] | None:
+    """At a glance, at the top of the clinician's client page: the caseload's status and reason,
+    the latest scores against their band and expected range, open alerts, current goals and the
+    next session. Hidden for a client who is not in care or not on this person's caseload."""
+    from alliance.goals.models import Goal
+    from alliance.monitoring.caseload import caseload_rows
+
+    rows = caseload_rows(signed_in_user(request), only=client.pk)
+    if not rows:
+        return None
+    goals = list(
+        Goal.objects.filter(client=client, status__in=(Goal.Status.ACTIVE, Goal.Status.PROPOSED)).order_by("created_at")
+    )
+    return {"row": rows[0], "client": client, "goals": goals}

@@ -9,4 +9,6 @@ urlpatterns = [
     path("reports/print/", views.clinic_report_print, name="clinic_report_print"),
     path("clinic/report-settings/", views.report_settings, name="report_settings"),
     path("development/", views.development, name="development"),
+    path("clients/<uuid:client_id>/report/", views.progress_report, name="progress_report"),
+    path("clients/<uuid:client_id>/report.pdf", views.progress_report_pdf, name="progress_report_pdf"),
 ]

@@ -23,6 +23,7 @@ from alliance.supervision import dashboard
 from alliance.supervision.models import SupervisionLink
 
 audit.register_record_type("clinic_report", "the clinic's aggregate outcome report")
+audit.register_record_type("progress_report", "a progress report about you (printed or PDF)")
 
 
 def _granularity(request: HttpRequest) -> tuple[str, int]:
@@ -239,3 +240,57 @@ def development(request: HttpRequest) -> HttpResponse:
             "min_cell": MIN_CELL,
         },
     )
+
+
+# --- A client's progress report (print page and PDF) ---------------------------------------
+
+
+def _report_range(request: HttpRequest, client: Any) -> tuple[Any, Any, str]:
+    """(start, end, error) from ``?from=&to=`` (YYYY-MM-DD); defaults: the ongoing episode's
+    start (or 90 days ago) to today. A bad value keeps the defaults and says why."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    episode = client.episodes.order_by("-started").first()
+    start, end = (episode.started if episode else today - dt.timedelta(days=90)), today
+    error = ""
+    try:
+        if request.GET.get("from"):
+            start = dt.date.fromisoformat(request.GET["from"])
+        if request.GET.get("to"):
+            end = dt.date.fromisoformat(request.GET["to"])
+    except ValueError:
+        return (episode.started if episode else today - dt.timedelta(days=90)), today, "Dates must look like 2026-03-31."
+    if start > end:
+        return (episode.started if episode else today - dt.timedelta(days=90)), today, "The start date must come before the end date."
+    return start, end, error
+
+
+@staff(Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN)
+def progress_report(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Print-ready progress report for one client; access and audit as the client page."""
+    from alliance.clients.scoping import client_or_404
+    from alliance.reports import progress
+
+    client = client_or_404(request, client_id, record_type="progress_report", action="export", note="print")
+    start, end, error = _report_range(request, client)
+    context = progress.build(client, signed_in_user(request), start, end)
+    return render(request, "reports/progress_report.html", {**context, "error": error}, status=400 if error else 200)
+
+
+@staff(Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN)
+def progress_report_pdf(request: HttpRequest, client_id: str) -> HttpResponse:
+    from alliance.clients.scoping import client_or_404
+    from alliance.reports import progress
+    from alliance.reports.progress_pdf import render_progress_pdf
+
+    client = client_or_404(request, client_id, record_type="progress_report", action="export", note="pdf")
+    start, end, error = _report_range(request, client)
+    if error:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(render_progress_pdf(progress.build(client, signed_in_user(request), start, end)),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="progress-{start:%Y%m%d}-{end:%Y%m%d}.pdf"'
+    return response

@@ -32,11 +32,13 @@ logger = logging.getLogger("alliance.worker")
 
 def jobs() -> list[tuple[str, int, object]]:
     from alliance.checkins.tasks import check_in_cycle
+    from alliance.monitoring.notices import resend_due_notices
     from alliance.monitoring.tasks import check_monitoring, check_overdue_alerts
 
     return [
         ("check-in cycle and reminders", 15 * 60, lambda: check_in_cycle.enqueue("")),
         ("overdue safety alerts", 15 * 60, check_overdue_alerts.enqueue),
+        ("undelivered safety notices", 5 * 60, resend_due_notices.enqueue),
         ("daily monitoring pass", 24 * 3600, check_monitoring.enqueue),
     ]
 
