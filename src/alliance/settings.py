@@ -246,6 +246,9 @@ CLIENT_LINK_MINUTES = env_int("CLIENT_LINK_MINUTES", 15)
 SESAME_MAX_AGE = CLIENT_LINK_MINUTES * 60
 SESAME_ONE_TIME = True
 SESAME_TOKEN_NAME = "t"
+# A link is voided by a new email address as well as by a new password or a sign-in; a
+# deliberate sign-out voids every unused link too (User.end_every_sign_in).
+SESAME_INVALIDATE_ON_EMAIL_CHANGE = True
 
 # Automatic logoff after inactivity (HIPAA 164.312(a)(2)(iii)).
 STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 15)
@@ -261,6 +264,8 @@ BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script needs the cookie: htmx sends the token the page carries (hx-headers in base.html).
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

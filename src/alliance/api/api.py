@@ -10,13 +10,15 @@ import uuid
 from datetime import date, datetime
 
 from django.http import Http404
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 from ninja.security import SessionAuth
 
-from alliance.accounts.models import CLINICAL_ROLES, Role
+from alliance.accounts.models import CLINICAL_ROLES, STAFF_ROLES, Role
 from alliance.clients.models import ClientRecord, ConsentKind
 from alliance.clients.scoping import client_or_404
+from alliance.core.access import staff
 
 
 class StaffOrClientSession(SessionAuth):
@@ -28,8 +30,20 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api-v1",
     auth=StaffOrClientSession(),
-    docs_url=None,  # the bundled Swagger UI loads from a CDN; the schema is at openapi.json
+    # No docs page: the schema alone, and only for signed-in staff (anonymous visitors see
+    # sign-in pages only; clients get 404 like any staff page).
+    docs_url=None,
+    docs_decorator=staff(*STAFF_ROLES),
 )
+
+
+@api.exception_handler(ValidationError)
+def _invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """A malformed id in the path names no record: 404, as for any unknown or foreign id.
+    Other invalid input keeps its 422 with the reasons."""
+    if exc.errors and all(error.get("loc", ("",))[0] == "path" for error in exc.errors):
+        return api.create_response(request, {"detail": "Not Found"}, status=404)
+    return api.create_response(request, {"detail": exc.errors}, status=422)
 
 
 class MeOut(Schema):
