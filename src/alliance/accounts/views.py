@@ -20,18 +20,19 @@ from django.utils import timezone
 from sesame.backends import ModelBackend as SesameBackend
 from sesame.utils import get_query_string
 
+from alliance.accounts import signin_limits
 from alliance.accounts.forms import (
     AuditSearchForm,
     ClientSigninForm,
     ClinicSettingsForm,
     StaffCreateForm,
 )
-from alliance.accounts import signin_limits
 from alliance.accounts.models import Membership, Role, User
 from alliance.clients.models import ClientRecord
 from alliance.core import audit
 from alliance.core.access import public, signed_in_user, staff, staff_membership
 from alliance.core.models import AuditEvent
+
 
 def send_client_signin_link(request: HttpRequest, user: User) -> None:
     link = request.build_absolute_uri(reverse("client_signin_link")) + get_query_string(user)

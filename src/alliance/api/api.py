@@ -9,8 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from django.http import Http404
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.security import SessionAuth
