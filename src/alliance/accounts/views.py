@@ -31,7 +31,7 @@ from alliance.accounts.models import Membership, Role, User
 from alliance.clients.models import ClientRecord
 from alliance.core import audit
 from alliance.core.access import public, signed_in_user, staff, staff_membership
-from alliance.core.models import AuditEvent
+from alliance.core.models import AuditAction, AuditEvent
 
 
 def send_client_signin_link(request: HttpRequest, user: User) -> None:
@@ -197,3 +197,14 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     page = Paginator(events.order_by("-seq"), 50).get_page(request.GET.get("page"))
     audit.record_request(request, "view", "audit_trail", note="admin search")
     return render(request, "accounts/audit_search.html", {"form": form, "page": page})
+
+
+@staff(Role.ADMIN, Role.SUPERVISOR)
+def security_log(request: HttpRequest) -> HttpResponse:
+    """Refused access in the admin's or supervisor's clinic: who tried what kind of record,
+    when and from where (one entry per person and record every few minutes)."""
+    clinic = staff_membership(request).clinic
+    events = AuditEvent.objects.filter(clinic=clinic, action=AuditAction.DENIED).order_by("-seq")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    audit.record_request(request, "view", "security_log")
+    return render(request, "accounts/security_log.html", {"page": page})
