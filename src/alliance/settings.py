@@ -329,6 +329,11 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging: never client text or identifiers ----------------------------------------------
+# One handler, on the root, with the redaction filter (alliance.core.logging). Every logger
+# reaches it by propagation and none keeps a handler of its own: Django's defaults gave
+# runserver's request lines (django.server) their own unfiltered handler and made the
+# "django" logger print and mail outside the filter. tests/foundation/test_log_redaction.py
+# fails when any handler lacks the filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -336,8 +341,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": [], "propagate": True},
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING" if ENV == "test" else "INFO"},
+        "django.server": {
+            "handlers": [],
+            "propagate": True,
+            "level": "WARNING" if ENV == "test" else "INFO",
+        },
         "axes": {"level": "WARNING"},
+        # Its debug lines name the person a link belongs to.
+        "sesame": {"level": "INFO"},
     },
 }
