@@ -74,7 +74,7 @@ def test_every_handler_carries_the_redaction_filter():
 
 def test_runserver_error_lines_are_redacted(captured):
     record_id = uuid.uuid4()
-    runserver_line("GET", f"/signin/link/?t=SeCrEtToKeN123&next=/x", 400)
+    runserver_line("GET", "/signin/link/?t=SeCrEtToKeN123&next=/x", 400)
     runserver_line("GET", f"/clients/{record_id}/goals/", 404)
     runserver_line("GET", "/api/v1/clients/1", 404)
     runserver_line("GET", "/m/q8Ld0vJc2bYw9_Tn4xR-Zk1pQe7sU3aHf6mGi5oLtVw/", 410)
