@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -62,13 +63,22 @@ def test_demo_serves_and_sigterm_stops_worker_and_scheduler(tmp_path):
             pytest.fail("the demo did not answer /health/ in time:\n" + (tmp_path / "demo.log").read_text()[-2000:])
         helpers = children(proc.pid)
         assert len(helpers) == 2  # the db_worker and the scheduler
+        # runserver's own request line for a refused link is redacted.
+        secret = "Zq9Xw8Vu7Ts6Rr5Qp4On3Ml2"
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/m/{secret}/?t={secret}", timeout=5)
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 404
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         deadline = time.monotonic() + 15
         while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not any(alive(pid) for pid in helpers), "worker or scheduler outlived the demo"
-        assert "Ready in" in (tmp_path / "demo.log").read_text()
+        printed = (tmp_path / "demo.log").read_text()
+        assert "Ready in" in printed
+        assert "printed here deliberately" in printed
+        assert "/m/<token>/?<query>" in printed and secret not in printed
     finally:
         for pid in [proc.pid, *helpers]:
             try:
