@@ -24,7 +24,35 @@ class StaffOrClientSession(SessionAuth):
     """Signed-in users only; MFA for staff is enforced by the middleware before this runs."""
 
 
-api = NinjaAPI(
+_ERROR_BODY = {
+    "description": "An error, with its reason in `detail`",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+class AllianceAPI(NinjaAPI):
+    """The published schema names every answer an endpoint gives, errors included: 401 when
+    not signed in, 404 for an id that names no record you may read (tests/api/test_api_fuzz.py
+    checks every answer against it)."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):  # type: ignore[override]
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = {
+            "title": "Error",
+            "type": "object",
+            "properties": {"detail": {"title": "Detail"}},
+            "required": ["detail"],
+        }
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                responses = operation["responses"]
+                responses.setdefault(401, _ERROR_BODY)
+                if "{" in path:
+                    responses.setdefault(404, _ERROR_BODY)
+        return schema
+
+
+api = AllianceAPI(
     title="Alliance API",
     version="1",
     urls_namespace="api-v1",
