@@ -35,7 +35,7 @@ class AllianceAPI(NinjaAPI):
     not signed in, 404 for an id that names no record you may read (tests/api/test_api_fuzz.py
     checks every answer against it)."""
 
-    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):  # type: ignore[override]
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = {
             "title": "Error",

@@ -93,10 +93,10 @@ def audit_refusal(sender: object, request: HttpRequest, **kwargs: Any) -> None:
         if (
             not is_post
             and client_id is not None
-            and ClientRecord.objects.visible_to(user).filter(pk=client_id).exists()  # type: ignore[arg-type]
+            and ClientRecord.objects.visible_to(user).filter(pk=client_id).exists()
         ):
             return  # refused for another reason than whose care it is (a role's page)
-    clinic = Clinic.objects.filter(pk=clinic_id).first() if clinic_id else user.clinic  # type: ignore[attr-defined]
+    clinic = Clinic.objects.filter(pk=clinic_id).first() if clinic_id else user.clinic
     if clinic is None:
         return
     key = f"alliance.refused.{user.pk}.{record_type}.{object_id}.{request.method}.{match.view_name}"
@@ -104,7 +104,7 @@ def audit_refusal(sender: object, request: HttpRequest, **kwargs: Any) -> None:
         return
     audit.record(
         clinic=clinic,
-        actor=user,  # type: ignore[arg-type]
+        actor=user,
         action=AuditAction.DENIED,
         record_type=record_type,
         client=ClientRecord.objects.filter(pk=client_id).first() if client_id else None,
