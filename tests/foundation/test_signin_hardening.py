@@ -144,12 +144,19 @@ def test_staff_password_change_ends_other_sessions_but_keeps_this_one(personas):
     assert home.get(reverse("caseload")).status_code == 302
 
 
-def test_staff_email_change_ends_other_sessions(personas):
+def test_staff_email_change_ends_other_sessions_but_keeps_this_one(personas):
+    from allauth.account.models import EmailAddress
+
     desk, home = Client(), Client()
     sign_in(desk, personas.therapist)
     sign_in(home, personas.therapist)
-    personas.therapist.email = "tess.new@north.test"
-    personas.therapist.save(update_fields=["email"])
+    EmailAddress.objects.create(user=personas.therapist, email="tess@north.test", primary=True, verified=True)
+    EmailAddress.objects.create(user=personas.therapist, email="tess.new@north.test", primary=False, verified=True)
+    response = desk.post(reverse("account_email"), {"action_primary": "", "email": "tess.new@north.test"})
+    assert response.status_code == 302
+    personas.therapist.refresh_from_db()
+    assert personas.therapist.email == "tess.new@north.test"
+    assert desk.get(reverse("caseload")).status_code == 200
     assert home.get(reverse("caseload")).status_code == 302
 
 
