@@ -86,11 +86,12 @@ def client_signin_link(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         ip = audit.client_ip(request)
         owner = signin_limits.token_owner(token)
-        if signin_limits.link_paused_for_client(owner) or signin_limits.link_paused_for_ip(ip):
+        paused_for_client = signin_limits.link_paused_for_client(owner)
+        if paused_for_client or signin_limits.link_paused_for_ip(ip):
             return render(
                 request,
                 "accounts/client_link_paused.html",
-                {"minutes": signin_limits.pause_minutes(), "for_client": signin_limits.link_paused_for_client(owner)},
+                {"minutes": signin_limits.pause_minutes(), "for_client": paused_for_client},
                 status=429,
             )
         # The sesame backend directly, not authenticate(): django-axes would file a failed
