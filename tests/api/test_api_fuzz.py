@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
@@ -59,8 +61,20 @@ def fuzz(cookies: dict[str, str], known_ids: list[str]) -> int:
     return calls
 
 
+@pytest.fixture
+def keep_test_connection():
+    """Calls go through the real WSGI handler, whose end-of-request hook would close the
+    database connection and with it the test's transaction (PostgreSQL); Django's own test
+    client unhooks it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.parametrize("persona", ["therapist", "client_user"])
-def test_api_survives_fuzzing(personas, persona):
+def test_api_survives_fuzzing(personas, persona, keep_test_connection):
     known = [str(personas.client.pk), str(personas.other_client.pk), str(personas.foreign_client.pk)]
     calls = fuzz(session_cookies(getattr(personas, persona)), known)
     assert calls >= 5 * 5  # every operation was exercised
