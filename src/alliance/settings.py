@@ -308,6 +308,9 @@ CLIENT_LINK_MINUTES = env_int("CLIENT_LINK_MINUTES", 15)
 SESAME_MAX_AGE = CLIENT_LINK_MINUTES * 60
 SESAME_ONE_TIME = True
 SESAME_TOKEN_NAME = "t"
+# A link is voided by a new email address as well as by a new password or a sign-in; a
+# deliberate sign-out voids every unused link too (User.end_every_sign_in).
+SESAME_INVALIDATE_ON_EMAIL_CHANGE = True
 
 # Automatic logoff after inactivity (HIPAA 164.312(a)(2)(iii)).
 STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 15)
@@ -326,6 +329,8 @@ BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script needs the cookie: htmx sends the token the page carries (hx-headers in base.html).
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -413,6 +418,11 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging: never client text or identifiers ----------------------------------------------
+# One handler, on the root, with the redaction filter (alliance.core.logging). Every logger
+# reaches it by propagation and none keeps a handler of its own: Django's defaults gave
+# runserver's request lines (django.server) their own unfiltered handler and made the
+# "django" logger print and mail outside the filter. tests/foundation/test_log_redaction.py
+# fails when any handler lacks the filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -420,8 +430,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": [], "propagate": True},
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING" if ENV == "test" else "INFO"},
+        "django.server": {
+            "handlers": [],
+            "propagate": True,
+            "level": "WARNING" if ENV == "test" else "INFO",
+        },
         "axes": {"level": "WARNING"},
+        # Its debug lines name the person a link belongs to.
+        "sesame": {"level": "INFO"},
     },
 }

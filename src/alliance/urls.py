@@ -44,6 +44,7 @@ urlpatterns = [
         name="break_glass",
     ),
     path("clinic/audit/", account_views.audit_search, name="audit_search"),
+    path("clinic/security/", account_views.security_log, name="security_log"),
     # The client's own pages.
     path("me/", client_views.client_home, name="client_home"),
     path("me/access/", client_views.client_access_log, name="client_access_log"),

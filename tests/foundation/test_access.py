@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from alliance.core.access import AccessRule, rule_for
 from alliance.core.models import AuditEvent
 from tests.conftest import (
+    ADMIN_AND_SUPERVISOR,
     ADMIN_ONLY,
     CARE_TEAM_ONLY,
     CLIENTS_OWN,
@@ -67,6 +68,7 @@ def _matrix_cases():
         ("staff_create", False, ADMIN_ONLY),
         ("client_create", False, ADMIN_ONLY),
         ("audit_search", False, ADMIN_ONLY),
+        ("security_log", False, ADMIN_AND_SUPERVISOR),
         ("caseload", False, CLINICIANS),
         ("client_home", False, CLIENTS_OWN),
         ("client_access_log", False, CLIENTS_OWN),
@@ -142,10 +144,12 @@ def test_reading_a_record_writes_an_audit_entry(client, personas):
     )
 
 
-def test_refused_reads_write_no_audit_entry(client, personas):
+def test_refused_reads_write_no_view_entry(client, personas):
     sign_in(client, personas.colleague)
     client.get(reverse("client_detail", args=[personas.client.pk]))
-    assert not AuditEvent.objects.filter(client=personas.client, actor=personas.colleague).exists()
+    # Only the refusal itself is recorded (tests/foundation/test_refusal_audit.py).
+    entries = AuditEvent.objects.filter(client=personas.client, actor=personas.colleague)
+    assert list(entries.values_list("action", flat=True)) == ["denied"]
 
 
 def test_clients_cannot_reach_staff_account_pages(client, personas):

@@ -55,3 +55,44 @@ def test_break_glass_does_not_reach_another_clinic(client, personas):
     response = client.post(reverse("break_glass", args=[personas.foreign_client.pk]), {"reason": "x" * 30, "confirm": "on"})
     assert response.status_code == 404
     assert not BreakGlassAccess.objects.exists()
+
+
+def test_break_glass_persona_journey(client, personas, django_capture_on_commit_callbacks, settings):
+    """The admin reads clinical content only while break-glass is open, only for that client;
+    the care team sees the banner and gets the email; every read is on the client's list."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    cleo, otto = personas.client, personas.other_client
+    reads = [
+        reverse("client_detail", args=[cleo.pk]),
+        f"/api/v1/clients/{cleo.pk}",
+    ]
+    sign_in(client, personas.admin)
+    assert [client.get(url).status_code for url in reads] == [404, 404]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("break_glass", args=[cleo.pk]), {"reason": "Emergency contact called; therapist unreachable", "confirm": "on"})
+    views_before = AuditEvent.objects.filter(actor=personas.admin, client=cleo, action="view").count()
+    assert [client.get(url).status_code for url in reads] == [200, 200]
+    assert "Consents" in client.get(reads[0]).content.decode()
+    assert client.get(reads[1]).json()["full_name"] == "Cleo Client"
+    # Only that client.
+    assert client.get(reverse("client_detail", args=[otto.pk])).status_code == 404
+    assert client.get(f"/api/v1/clients/{otto.pk}").status_code == 404
+    views = AuditEvent.objects.filter(actor=personas.admin, client=cleo, action="view").count() - views_before
+    assert views == 4  # every read during break-glass is audited
+
+    # The care team: the email, and the banner on the record.
+    assert [m.to for m in mail.outbox] == [["tess@north.test"]]
+    sign_in(client, personas.therapist)
+    assert "Emergency access" in client.get(reads[0]).content.decode()
+
+    # The client sees every one of those reads, and the opening, in plain words.
+    sign_in(client, personas.client_user)
+    page = client.get(reverse("client_access_log")).content.decode()
+    assert page.count("Adam Admin (admin) viewed your record") == views + views_before
+    assert "Adam Admin (admin) opened emergency access to your record" in page
+
+    # At expiry the admin loses it.
+    BreakGlassAccess.objects.filter(client=cleo).update(expires_at=timezone.now() - timedelta(seconds=1))
+    sign_in(client, personas.admin)
+    assert [client.get(url).status_code for url in reads] == [404, 404]

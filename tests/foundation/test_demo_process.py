@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -62,6 +63,12 @@ def test_demo_serves_and_sigterm_stops_worker_and_scheduler(tmp_path):
             pytest.fail("the demo did not answer /health/ in time:\n" + (tmp_path / "demo.log").read_text()[-2000:])
         helpers = children(proc.pid)
         assert len(helpers) == 2  # the db_worker and the scheduler
+        # runserver's own request line for a refused link is redacted.
+        secret = "Zq9Xw8Vu7Ts6Rr5Qp4On3Ml2"
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/m/{secret}/?t={secret}", timeout=5)
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 404
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         deadline = time.monotonic() + 15
@@ -74,6 +81,8 @@ def test_demo_serves_and_sigterm_stops_worker_and_scheduler(tmp_path):
         assert f"http://127.0.0.1:{port}/" in text and ":8000" not in text
         # The seeded emails come first and the logins last, so they do not scroll away.
         assert "Subject:" in text and text.rindex("Subject:") < text.index("Alliance demo on")
+        assert "printed here deliberately" in text
+        assert "/m/<token>/?<query>" in text and secret not in text
     finally:
         for pid in [proc.pid, *helpers]:
             try:

@@ -17,6 +17,16 @@ class AccountAdapter(DefaultAccountAdapter):
         # Staff are added by their clinic admin; clients by their clinic. No self sign-up.
         return False
 
+    def logout(self, request: HttpRequest) -> None:
+        """A deliberate sign-out ends every way in: other sessions and unused sign-in links.
+
+        (Automatic logoff after inactivity ends only the idle session.)
+        """
+        user = request.user
+        super().logout(request)
+        if getattr(user, "is_authenticated", False):
+            user.end_every_sign_in()  # type: ignore[union-attr]
+
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
     """The login being attempted: allauth passes ``email``, the form posts ``login``."""

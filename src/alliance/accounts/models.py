@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 DEFAULT_CRISIS_RESOURCES = (
     "If you are in crisis or thinking about harming yourself, please reach out now:\n"
@@ -50,6 +51,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Raised on deliberate sign-out: part of every session's check, so every other session
+    # of this person ends with it.
+    sign_in_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -62,6 +66,30 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    def _get_session_auth_hash(self, secret: str | bytes | None = None) -> str:
+        """Django checks every session against this on each request: a new password, a new
+        email address or a sign-out elsewhere (``end_every_sign_in``) ends the session."""
+        return salted_hmac(
+            "alliance.accounts.User.session_auth_hash",
+            f"{self.password}|{self.email}|{self.sign_in_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def end_every_sign_in(self) -> None:
+        """End every other session of this person and void every sign-in link sent to them.
+
+        Clients have no usable password, and django-sesame signs links with the stored
+        (unusable) password: a fresh random one voids every link still in a mailbox.
+        """
+        self.sign_in_generation = models.F("sign_in_generation") + 1
+        fields = ["sign_in_generation"]
+        if not self.has_usable_password():
+            self.set_unusable_password()
+            fields.append("password")
+        self.save(update_fields=fields)
+        self.refresh_from_db(fields=["sign_in_generation"])
 
     @property
     def is_staff(self) -> bool:

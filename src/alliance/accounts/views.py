@@ -7,8 +7,7 @@ from datetime import datetime, time
 from allauth.account.forms import ResetPasswordForm
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login
-from django.core.cache import cache
+from django.contrib.auth import login
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -20,8 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from sesame.backends import ModelBackend as SesameBackend
 from sesame.utils import get_query_string
 
+from alliance.accounts import signin_limits
 from alliance.accounts.forms import (
     AuditSearchForm,
     ClientSigninForm,
@@ -33,9 +34,7 @@ from alliance.accounts.models import Membership, Role, User
 from alliance.clients.models import ClientRecord
 from alliance.core import audit
 from alliance.core.access import public, signed_in_user, staff, staff_membership
-from alliance.core.models import AuditEvent
-
-SIGNIN_REQUESTS_PER_HOUR = 5
+from alliance.core.models import AuditAction, AuditEvent
 
 
 def send_client_signin_link(request: HttpRequest, user: User) -> None:
@@ -57,10 +56,7 @@ def client_signin(request: HttpRequest) -> HttpResponse:
     form = ClientSigninForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].strip().lower()
-        key = f"signin-link:{email}"
-        sent = cache.get(key, 0)
-        if sent < SIGNIN_REQUESTS_PER_HOUR:
-            cache.set(key, sent + 1, 3600)
+        if signin_limits.may_send_link(email, audit.client_ip(request)):
             user = User.objects.filter(
                 email=email,
                 is_active=True,
@@ -91,20 +87,35 @@ def client_signin_link(request: HttpRequest) -> HttpResponse:
         settings.SESAME_TOKEN_NAME, ""
     )
     if request.method == "POST":
-        # login() below updates last_login, which invalidates this one-time token.
-        user = authenticate(request, sesame=token) if token else None
+        ip = audit.client_ip(request)
+        owner = signin_limits.token_owner(token)
+        paused_for_client = signin_limits.link_paused_for_client(owner)
+        if paused_for_client or signin_limits.link_paused_for_ip(ip):
+            return render(
+                request,
+                "accounts/client_link_paused.html",
+                {"minutes": signin_limits.pause_minutes(), "for_client": paused_for_client},
+                status=429,
+            )
+        # The sesame backend directly, not authenticate(): django-axes would file a failed
+        # link under an empty username and lock every client out. Failures are counted per
+        # client and per address by signin_limits instead.
+        user = SesameBackend().authenticate(request, sesame=token) if token else None
         if (
             user is None
             or getattr(user, "client_record", None) is None
             or user.membership is not None
             or user.client_record.status != ClientRecord.Status.ACTIVE
         ):
+            signin_limits.record_link_failure(owner, ip)
             return render(
                 request,
                 "accounts/client_link_invalid.html",
                 {"form": ClientSigninForm(), "minutes": settings.CLIENT_LINK_MINUTES},
                 status=400,
             )
+        signin_limits.clear_link_failures(str(user.pk))
+        # login() updates last_login, which invalidates this one-time token.
         login(request, user, backend="sesame.backends.ModelBackend")
         return redirect("client_home")
     if not token:
@@ -224,3 +235,14 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     page = Paginator(events.order_by("-seq"), 50).get_page(request.GET.get("page"))
     audit.record_request(request, "view", "audit_trail", note="admin search")
     return render(request, "accounts/audit_search.html", {"form": form, "page": page})
+
+
+@staff(Role.ADMIN, Role.SUPERVISOR)
+def security_log(request: HttpRequest) -> HttpResponse:
+    """Refused access in the admin's or supervisor's clinic: who tried what kind of record,
+    when and from where (one entry per person and record every few minutes)."""
+    clinic = staff_membership(request).clinic
+    events = AuditEvent.objects.filter(clinic=clinic, action=AuditAction.DENIED).order_by("-seq")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    audit.record_request(request, "view", "security_log")
+    return render(request, "accounts/security_log.html", {"page": page})

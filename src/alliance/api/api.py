@@ -9,27 +9,68 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 from ninja.security import SessionAuth
 
-from alliance.accounts.models import CLINICAL_ROLES, Role
+from alliance.accounts.models import CLINICAL_ROLES, STAFF_ROLES, Role
 from alliance.clients.models import ClientRecord, ConsentKind
 from alliance.clients.scoping import client_or_404
+from alliance.core.access import staff
 
 
 class StaffOrClientSession(SessionAuth):
     """Signed-in users only; MFA for staff is enforced by the middleware before this runs."""
 
 
-api = NinjaAPI(
+_ERROR_BODY = {
+    "description": "An error, with its reason in `detail`",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+class AllianceAPI(NinjaAPI):
+    """The published schema names every answer an endpoint gives, errors included: 401 when
+    not signed in, 404 for an id that names no record you may read (tests/api/test_api_fuzz.py
+    checks every answer against it)."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = {
+            "title": "Error",
+            "type": "object",
+            "properties": {"detail": {"title": "Detail"}},
+            "required": ["detail"],
+        }
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                responses = operation["responses"]
+                responses.setdefault(401, _ERROR_BODY)
+                if "{" in path:
+                    responses.setdefault(404, _ERROR_BODY)
+        return schema
+
+
+api = AllianceAPI(
     title="Alliance API",
     version="1",
     urls_namespace="api-v1",
     auth=StaffOrClientSession(),
-    docs_url=None,  # the bundled Swagger UI loads from a CDN; the schema is at openapi.json
+    # No docs page: the schema alone, and only for signed-in staff (anonymous visitors see
+    # sign-in pages only; clients get 404 like any staff page).
+    docs_url=None,
+    docs_decorator=staff(*STAFF_ROLES),
 )
+
+
+@api.exception_handler(ValidationError)
+def _invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """A malformed id in the path names no record: 404, as for any unknown or foreign id.
+    Other invalid input keeps its 422 with the reasons."""
+    if exc.errors and all(error.get("loc", ("",))[0] == "path" for error in exc.errors):
+        return api.create_response(request, {"detail": "Not Found"}, status=404)
+    return api.create_response(request, {"detail": exc.errors}, status=422)
 
 
 class MeOut(Schema):

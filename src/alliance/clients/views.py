@@ -26,7 +26,7 @@ from alliance.clients.panels import CLIENT, STAFF, panels_for
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import client_only, signed_in_user, staff, staff_membership
-from alliance.core.models import AuditEvent
+from alliance.core.models import AuditAction, AuditEvent
 
 CLINICAL_STAFF = tuple(CLINICAL_ROLES)
 
@@ -259,6 +259,8 @@ def client_access_log(request: HttpRequest) -> HttpResponse:
     events = (
         AuditEvent.objects.filter(client=client)
         .exclude(actor=signed_in_user(request))
+        # Refused attempts are for the clinic's security log: nothing of the record was seen.
+        .exclude(action=AuditAction.DENIED)
         .order_by("-at")[:200]
     )
     return render(request, "clients/client_access_log.html", {"client": client, "events": events})

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.views import redirect_to_login
+from django.dispatch import Signal
 from django.http import Http404, HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponse]
+
+# Sent for every 403 or 404 answered to a signed-in person (``request`` is passed), so the
+# app that knows the records behind a URL can audit refused access (alliance.clients.refusals).
+access_refused = Signal()
+REFUSED_STATUSES = frozenset({403, 404})
 
 
 @dataclass(frozen=True)
@@ -135,13 +141,23 @@ def rule_for(view: Any) -> AccessRule | str | None:
 
 
 class DenyByDefaultMiddleware:
-    """Refuse any view that declares no access rule (404, and an error in the log)."""
+    """Refuse any view that declares no access rule (404, and an error in the log), and
+    announce every refusal to a signed-in person (``access_refused``) so it can be audited."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (
+            response.status_code in REFUSED_STATUSES
+            and user is not None
+            and user.is_authenticated
+            and request.resolver_match is not None
+        ):
+            access_refused.send(sender=DenyByDefaultMiddleware, request=request, status=response.status_code)
+        return response
 
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Iterable[Any], view_kwargs: Any

@@ -24,6 +24,8 @@ RECORD_WORDS: dict[str, str] = {
     "audit_trail": "the list of who accessed your record",
     "break_glass": "your record (emergency access)",
     "export": "a copy of your data",
+    "page": "a page",
+    "security_log": "the clinic's security log",
 }
 
 

@@ -19,6 +19,9 @@ class AuditAction(models.TextChoices):
     BREAK_GLASS = "break_glass", "opened emergency access to"
     ACKNOWLEDGE = "acknowledge", "acknowledged"
     SEND = "send", "sent"
+    # Access-control failures (ASVS V7, HIPAA 164.312(b)): shown in the clinic's security
+    # log, never on the client's own access list.
+    DENIED = "denied", "was refused access to"
 
 
 class AppendOnlyError(Exception):

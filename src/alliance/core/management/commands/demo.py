@@ -94,6 +94,10 @@ class Command(BaseCommand):
             out.write("Clients sign in by emailed link (printed to this console by the demo's")
             out.write(f"email backend). A fresh single-use link for {client.full_name}:")
             out.write(f"  {base}/signin/link/{get_query_string(client.user)}")
+        out.write("-" * 72)
+        out.write("These demo logins, links and emails are printed here deliberately so you can")
+        out.write("try the demo. Real logs never show them: tokens, email addresses and record")
+        out.write("ids are redacted (docs/security.md, Logs).")
         out.write("=" * 72)
 
 
