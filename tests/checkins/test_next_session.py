@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alliance.checkins.models import CheckInPlan
 from alliance.clients.models import TherapySession
+from alliance.core.timezones import zone_for
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -19,8 +20,10 @@ PLAN = {"form": "plan", "quiet_start": "21:00", "quiet_end": "08:00", "max_remin
         "notify_after_misses": 2, "window_hours": 72}
 
 
-def _local(when: dt.datetime) -> str:
-    return timezone.localtime(when).strftime("%Y-%m-%dT%H:%M")
+def _local(when: dt.datetime, viewer=None) -> str:
+    """A time as typed into a form: in the zone of the person filling it in."""
+    zone = zone_for(viewer) if viewer is not None else None
+    return timezone.localtime(when, zone).strftime("%Y-%m-%dT%H:%M")
 
 
 def _both_views(client, personas):
@@ -34,14 +37,14 @@ def _both_views(client, personas):
 def test_booked_session_is_the_one_both_the_client_and_the_therapist_see(client, personas):
     when = (timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
     sign_in(client, personas.therapist)
-    r = client.post(reverse("check_ins_staff", args=[personas.client.pk]), {**PLAN, "next_session_at": _local(when)})
+    r = client.post(reverse("check_ins_staff", args=[personas.client.pk]), {**PLAN, "next_session_at": _local(when, personas.therapist)})
     assert r.status_code == 302
     session = TherapySession.objects.get(client=personas.client)
     assert (session.number, session.scheduled_at, session.status, session.therapist) == (
         1, when, "scheduled", personas.therapist
     )
     home, row = _both_views(client, personas)
-    shown = timezone.localtime(when).strftime("%a %-d %b, %H:%M")
+    shown = timezone.localtime(when, zone_for(personas.client_user)).strftime("%a %-d %b, %H:%M")
     assert f"Your next session: <strong>{shown}</strong>" in home.content.decode()
     assert row.client.next_session_at == when and row.client.next_session_number == 1
     # Moving it moves the same session, for both.
@@ -49,10 +52,10 @@ def test_booked_session_is_the_one_both_the_client_and_the_therapist_see(client,
     sign_in(client, personas.therapist)
     form = client.get(reverse("check_ins_staff", args=[personas.client.pk])).context["plan_form"]
     assert form.initial["next_session_at"] == timezone.localtime(when)
-    client.post(reverse("check_ins_staff", args=[personas.client.pk]), {**PLAN, "next_session_at": _local(later)})
+    client.post(reverse("check_ins_staff", args=[personas.client.pk]), {**PLAN, "next_session_at": _local(later, personas.therapist)})
     assert list(TherapySession.objects.values_list("number", "scheduled_at")) == [(1, later)]
     home, row = _both_views(client, personas)
-    assert timezone.localtime(later).strftime("%H:%M") in home.content.decode()
+    assert timezone.localtime(later, zone_for(personas.client_user)).strftime("%H:%M") in home.content.decode()
     assert row.client.next_session_at == later
 
 
@@ -79,7 +82,7 @@ def test_booking_refuses_the_past_and_out_of_order_times_and_keeps_everything(cl
         (soon + dt.timedelta(days=8), "Session 2 is already booked before that time"),
     )
     for when, message in cases:
-        r = client.post(url, {**PLAN, "max_reminders": 5, "next_session_at": _local(when)})
+        r = client.post(url, {**PLAN, "max_reminders": 5, "next_session_at": _local(when, personas.therapist)})
         assert r.status_code == 200 and message in r.content.decode()
     assert list(TherapySession.objects.values_list("number", "scheduled_at")) == before
     assert CheckInPlan.for_client(personas.client).max_reminders == 3  # the plan was not saved either

@@ -184,7 +184,7 @@ def test_safety_notices_page_is_for_the_clinic_admin_and_validates(client, perso
     assert (s.on_call_email, s.sms_enabled, s.on_call_sms) == ("", False, "")
     r = client.post(reverse("safety_notices"), {"form": "settings", "on_call_email": "duty@north.test", "sms_enabled": "on", "on_call_sms": "+12065550199"})
     assert r.status_code == 302
-    s.refresh_from_db()
+    s = MonitoringSettings.for_clinic(personas.clinic)
     assert (s.on_call_email, s.sms_enabled, s.on_call_sms) == ("duty@north.test", True, "+12065550199")
     # Another clinic's notice cannot be resent from here.
     r = client.post(reverse("safety_notices"), {"form": "resend", "notice": "00000000-0000-0000-0000-000000000000"})
