@@ -13,6 +13,7 @@ from django.core import mail
 from django.utils import timezone
 
 from alliance.accounts.models import Role
+from alliance.core.timezones import zone_for
 from tests.browser.conftest import _new_page, client_login, staff_login
 from tests.browser.test_accessibility import violations
 from tests.conftest import grant, make_client, make_staff, run_worker
@@ -212,12 +213,14 @@ def test_check_in_settings_book_the_next_session(sized_page):
     ed = people["Ed Early"]
     page.goto(f"/clients/{ed.pk}/check-ins/")
     page.locator("summary", has_text="Reminders and quiet hours").click()
-    when = timezone.localtime(timezone.now() + dt.timedelta(days=3)).replace(hour=15, minute=30)
+    # Typed and shown in the therapist's own zone.
+    zone = zone_for(therapist)
+    when = timezone.localtime(timezone.now() + dt.timedelta(days=3), zone).replace(hour=15, minute=30)
     page.get_by_label("Next session").fill(when.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Save").last.click()
     page.get_by_text("Reminders saved").or_(page.get_by_text("Reminder settings saved.")).first.wait_for()
     booked = TherapySession.objects.get(client=ed, status="scheduled")
-    assert timezone.localtime(booked.scheduled_at).strftime("%H:%M") == "15:30"
+    assert timezone.localtime(booked.scheduled_at, zone).strftime("%H:%M") == "15:30"
     page.goto("/caseload/")
     assert f"{when:%a %-d %b}, 15:30 (session 1)" in page.locator(f"#client-{ed.pk}").inner_text()
     assert violations(page, f"/clients/{ed.pk}/check-ins/") == []

@@ -13,8 +13,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     role = user.role if user is not None and user.is_authenticated else None
     membership = user.membership if user is not None and role in ("therapist", "supervisor") else None
     return {
-        # The first-sign-in tour (core/_tour.html), until the clinician dismisses it.
-        "show_tour": membership is not None and membership.tour_dismissed_at is None,
+        # The first-sign-in tour (core/_tour.html), until the clinician dismisses it. Only on the
+        # caseload, where a clinician lands: above every page it pushed each page's own content
+        # (the client page's summary, on a phone) below the first screen.
+        "show_tour": membership is not None
+        and membership.tour_dismissed_at is None
+        and getattr(getattr(request, "resolver_match", None), "url_name", None) == "caseload",
         "crisis_line_generic": GENERIC_CRISIS_LINE,
         "nav_role": role,
         "nav_clinic": user.clinic if user is not None and role else None,
