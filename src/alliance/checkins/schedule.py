@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.mail import send_mail
@@ -25,6 +26,7 @@ from alliance.clients.models import CareTeamMember, ClientRecord, Consent
 from alliance.core.emails import site_url
 
 AFTER_SESSION_DELAY = timedelta(hours=2)
+T = TypeVar("T")
 
 
 def client_zone(client: ClientRecord) -> ZoneInfo:
@@ -197,14 +199,15 @@ def _clinics_with_due(now: datetime) -> list[Any]:
 
 
 def _each_due_batch(
-    clinic_id: Any, now: datetime, batch_size: int, work: Callable[[list[CheckIn]], None], *related: str
-) -> None:
+    clinic_id: Any, now: datetime, batch_size: int, work: Callable[[list[CheckIn]], T], *related: str
+) -> list[T]:
     """Run ``work`` on the clinic's due check-ins, ``batch_size`` at a time, each batch locked
     in its own transaction (rows another worker holds are skipped: that worker handles them).
 
     The filter is the ``(clinic, status, due_at)`` index; pages follow the primary key.
     """
     last_pk = None
+    done: list[T] = []
     while True:
         with transaction.atomic():
             rows = CheckIn.objects.select_for_update(skip_locked=True, of=("self",)).filter(
@@ -216,9 +219,9 @@ def _each_due_batch(
                 rows = rows.filter(pk__gt=last_pk)
             batch = list(rows.order_by("pk")[:batch_size])
             if not batch:
-                return
+                return done
             last_pk = batch[-1].pk
-            work(batch)
+            done.append(work(batch))
 
 
 def send_due_reminders(now: datetime, batch_size: int = BATCH_SIZE) -> int:
@@ -230,12 +233,16 @@ def send_due_reminders(now: datetime, batch_size: int = BATCH_SIZE) -> int:
     """
     sent = 0
     for clinic_id in _clinics_with_due(now):
-        outbox: list[tuple[CheckIn, str]] = []
-        _each_due_batch(
-            clinic_id, now, batch_size, lambda batch, outbox=outbox: outbox.extend(_claim_reminders(batch, now)),
-            "client__clinic", "client__user", "schedule",
+        claimed = _each_due_batch(
+            clinic_id,
+            now,
+            batch_size,
+            partial(_claim_reminders, now=now),
+            "client__clinic",
+            "client__user",
+            "schedule",
         )
-        for check_in, token in outbox:  # after the claims committed
+        for check_in, token in (pair for part in claimed for pair in part):  # after the claims committed
             send_reminder_email(check_in, token)
             sent += 1
     return sent
@@ -306,11 +313,7 @@ def mark_missed(now: datetime, batch_size: int = BATCH_SIZE) -> int:
     missed = 0
     for clinic_id in _clinics_with_due(now):
         tell: list[tuple[Any, int]] = []
-        counts: list[int] = []
-        _each_due_batch(
-            clinic_id, now, batch_size, lambda batch, tell=tell, counts=counts: counts.append(_miss(batch, now, tell))
-        )
-        missed += sum(counts)
+        missed += sum(_each_due_batch(clinic_id, now, batch_size, partial(_miss, now=now, tell=tell)))
         _tell_care_teams(tell)  # after the batches committed
     return missed
 

@@ -666,7 +666,7 @@ def _check_batch(
             .values_list("client_id", "session_number", "completed_at", "total")
         )
         for client_id, number, completed_at, total in rows:
-            ratings.setdefault(client_id, []).append(_Rating(number, completed_at, total))
+            ratings.setdefault(client_id, []).append(_Rating(number, completed_at, total or 0.0))  # total is never null here
     open_alerts = {
         a.client_id: a
         for a in Alert.objects.select_for_update().filter(
