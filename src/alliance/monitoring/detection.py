@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.apps import apps
 from django.db import IntegrityError, transaction
@@ -452,7 +452,7 @@ def disengagement_reasons(
 def reasons_from(
     ms: MonitoringSettings,
     now: dt.datetime,
-    sessions: list[TherapySession],
+    sessions: list[Any],
     check_ins: list[tuple[dt.datetime, str]],
     early_ratings: Callable[[], list[tuple[int, float]]],
 ) -> list[DisengagementReason]:
@@ -641,8 +641,13 @@ def _load_settings(cache: dict[Any, MonitoringSettings], clinic_ids: set[Any]) -
         cache[clinic_id], _ = MonitoringSettings.objects.get_or_create(clinic_id=clinic_id)
 
 
-@dataclass(frozen=True)
-class _Rating:
+class _Session(NamedTuple):
+    number: int
+    scheduled_at: dt.datetime
+    status: str
+
+
+class _Rating(NamedTuple):
     session_number: int | None
     completed_at: dt.datetime
     total: float
@@ -654,19 +659,25 @@ def _check_batch(
     from alliance.measures.models import Response
 
     ids = [c.pk for c in clients]
-    sessions: dict[Any, list[TherapySession]] = {}
-    for s in TherapySession.objects.filter(client_id__in=ids).order_by("client_id", "-scheduled_at"):
-        sessions.setdefault(s.client_id, []).append(s)
+    sessions: dict[Any, list[Any]] = {}
+    rows = (
+        TherapySession.objects.filter(client_id__in=ids)
+        .order_by("client_id", "-scheduled_at")
+        .values_list("client_id", "number", "scheduled_at", "status")
+    )
+    for client_id, number, scheduled_at, status in rows:  # tuples: no model instances per row
+        sessions.setdefault(client_id, []).append(_Session(number, scheduled_at, status))
     check_ins = _check_in_rows(ids, now)
     ratings: dict[Any, list[_Rating]] = {}
     if any(ms.cutoff is not None and ms.early_sessions for ms in settings_by_clinic.values()):
-        rows = (
+        ratings_rows = (
             Response.objects.filter(client_id__in=ids, instrument_id=CLIENT_SAC, total__isnull=False)
             .order_by("client_id", "completed_at")
             .values_list("client_id", "session_number", "completed_at", "total")
         )
-        for client_id, number, completed_at, total in rows:
-            ratings.setdefault(client_id, []).append(_Rating(number, completed_at, total or 0.0))  # total is never null here
+        for client_id, session_number, completed_at, total in ratings_rows:
+            # ``or 0.0`` only satisfies the type: the filter leaves out ratings without a total.
+            ratings.setdefault(client_id, []).append(_Rating(session_number, completed_at, total or 0.0))
     open_alerts = {
         a.client_id: a
         for a in Alert.objects.select_for_update().filter(
@@ -682,7 +693,7 @@ def _check_batch(
         ms = settings_by_clinic[client.clinic_id]
         mine = sessions.get(client.pk, [])
 
-        def early(mine: list[TherapySession] = mine, client_id: Any = client.pk) -> list[tuple[int, float]]:
+        def early(mine: list[Any] = mine, client_id: Any = client.pk) -> list[tuple[int, float]]:
             held = sorted((s for s in mine if s.status not in NOT_HELD), key=lambda s: s.number)
             return [(n, r.total) for n, r in _numbered(ratings.get(client_id, []), held)]
 
