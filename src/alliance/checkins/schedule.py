@@ -155,7 +155,9 @@ def create_due_check_ins(now: datetime, batch_size: int = BATCH_SIZE) -> int:
             due = latest_due(schedule, now, client_zone(client), plan)
             if due is None or now >= due + timedelta(hours=plan.window_hours):
                 continue
-            wanted[(schedule.pk, due)] = CheckIn(schedule=schedule, due_at=due, clinic_id=client.clinic_id, client=client)
+            wanted[(schedule.pk, due)] = CheckIn(
+                schedule_id=schedule.pk, due_at=due, clinic_id=client.clinic_id, client_id=client.pk
+            )
         if wanted:
             existing = set(
                 CheckIn.objects.filter(
@@ -181,7 +183,9 @@ def _insert(check_ins: list[CheckIn]) -> int:
         try:
             with transaction.atomic():
                 _, new = CheckIn.objects.get_or_create(
-                    schedule=c.schedule, due_at=c.due_at, defaults={"clinic_id": c.clinic_id, "client": c.client}
+                    schedule_id=c.schedule_id,
+                    due_at=c.due_at,
+                    defaults={"clinic_id": c.clinic_id, "client_id": c.client_id},
                 )
         except IntegrityError:
             new = False
@@ -240,7 +244,6 @@ def send_due_reminders(now: datetime, batch_size: int = BATCH_SIZE) -> int:
             partial(_claim_reminders, now=now),
             "client__clinic",
             "client__user",
-            "schedule",
         )
         for check_in, token in (pair for part in claimed for pair in part):  # after the claims committed
             send_reminder_email(check_in, token)
@@ -276,7 +279,7 @@ def _claim_reminders(batch: list[CheckIn], now: datetime) -> list[tuple[CheckIn,
         links.append(
             CheckInLink(
                 clinic_id=check_in.clinic_id,
-                check_in=check_in,
+                check_in_id=check_in.pk,
                 token_hash=token_hash,
                 created_at=now,
                 expires_at=now + CheckInLink.LIFETIME,
