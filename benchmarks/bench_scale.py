@@ -126,7 +126,13 @@ class Generator:
     def clinic(self, index: int, extra_caseload: int = 0) -> dict[str, Any]:
         from alliance.accounts.models import Clinic, Membership, Role, User
         from alliance.checkins.models import CheckIn, CheckInPlan, CheckInSchedule
-        from alliance.clients.models import CareTeamMember, ClientRecord, Consent, ConsentText, TherapySession
+        from alliance.clients.models import (
+            CareTeamMember,
+            ClientRecord,
+            Consent,
+            ConsentText,
+            TherapySession,
+        )
         from alliance.goals.models import Goal
         from alliance.measures.models import MeasureSettings, Response
         from alliance.monitoring.models import SEVERITY, Alert, MonitoringSettings, RuptureEpisode
@@ -174,18 +180,18 @@ class Generator:
         self.add(ClientRecord, clients)
         self.add(
             CareTeamMember,
-            [CareTeamMember(clinic=clinic, client=c, therapist=t, is_primary=True) for c, t in zip(clients, owners)],
+            [CareTeamMember(clinic=clinic, client=c, therapist=t, is_primary=True) for c, t in zip(clients, owners, strict=True)],
         )
         treatment, supervision = ConsentText.current("treatment"), ConsentText.current("supervision")
         # Encrypted fields (goal wording) are encrypted once per clinic, not per row.
         consents = [
             Consent(clinic=clinic, client=c, kind="treatment", text=treatment, granted=True, recorded_by=t)
-            for c, t in zip(clients, owners)
+            for c, t in zip(clients, owners, strict=True)
         ]
         if supervision is not None:
             consents += [
                 Consent(clinic=clinic, client=c, kind="supervision", text=supervision, granted=True, recorded_by=t)
-                for c, t in zip(clients, owners)
+                for c, t in zip(clients, owners, strict=True)
                 if rng.random() < 0.5
             ]
         self.add(Consent, consents)
@@ -193,7 +199,7 @@ class Generator:
         sessions, responses, alerts, episodes, goals = [], [], [], [], []
         schedules, check_ins, plans = [], [], []
         first = now - dt.timedelta(days=7 * PAST_SESSIONS - 2)
-        for c, t in zip(clients, owners):
+        for c, t in zip(clients, owners, strict=True):
             drifting = rng.random() < 0.08
             ruptured = rng.random() < 0.1
             base = rng.choice([4.25, 4.75, 5.0, 5.25, 5.5])
@@ -504,7 +510,7 @@ def _run_child(label: str, clinics: int, args: argparse.Namespace, tmp: str) -> 
 def _compare(small: dict[str, Any], big: dict[str, Any]) -> int:
     print(f"\n{'page':56} {'queries small/big':>18} {'p95 ms small/big':>20} {'ratio':>6}")
     failures = 0
-    for s, b in zip(small["pages"], big["pages"]):
+    for s, b in zip(small["pages"], big["pages"], strict=True):
         ratio = b["p95_ms"] / s["p95_ms"] if s["p95_ms"] else float("nan")
         flags = []
         if s["queries"] != b["queries"]:
@@ -516,7 +522,7 @@ def _compare(small: dict[str, Any], big: dict[str, Any]) -> int:
         print(f"{label:56} {s['queries']:>8}/{b['queries']:<9} {s['p95_ms']:>9.1f}/{b['p95_ms']:<10.1f} "
               f"{ratio:6.2f} {' '.join(flags)}")
     print(f"\n{'job':58} {'queries small/big':>18} {'seconds small/big':>20}")
-    for s, b in zip(small["jobs"], big["jobs"]):
+    for s, b in zip(small["jobs"], big["jobs"], strict=True):
         label = f"{s['job']}, {s['run']}"
         print(f"{label:58} {s['queries']:>8}/{b['queries']:<9} {s['seconds']:>9.2f}/{b['seconds']:<10.2f}")
     print(f"\n{failures} page(s) off target (equal queries, p95 big/small <= 1.5)")
