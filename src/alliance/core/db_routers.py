@@ -25,6 +25,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 
 REPLICA = "replica"
+_ALIASES = (DEFAULT_DB_ALIAS, REPLICA)
 _reading_from_replica: ContextVar[bool] = ContextVar("alliance_replica_reads", default=False)
 
 
@@ -76,7 +77,8 @@ class ReplicaRouter:
 
     def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool | None:
         # The replica holds the same rows: an object read there may relate to one from the primary.
-        if {obj1._state.db, obj2._state.db} <= {DEFAULT_DB_ALIAS, REPLICA}:
+        # (Called on every foreign-key assignment, so it stays a pair of tuple lookups.)
+        if obj1._state.db in _ALIASES and obj2._state.db in _ALIASES:
             return True
         return None
 
