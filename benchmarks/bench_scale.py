@@ -350,12 +350,19 @@ class Generator:
 
 
 class QueryCounter:
+    """Counts the queries and the seconds spent waiting on the database."""
+
     def __init__(self) -> None:
         self.count = 0
+        self.seconds = 0.0
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         self.count += 1
-        return execute(sql, params, many, context)
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - t0
 
 
 def _pages(handles: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
@@ -415,7 +422,7 @@ def _measure_pages(handles: dict[str, Any], repeat: int, budget_s: float) -> lis
             browsers[user.pk] = browser
         browser = browsers[user.pk]
         status = browser.get(url).status_code  # warm: templates, caches
-        spent, queries = [], []
+        spent, queries, in_db = [], [], []
         for attempt in range(repeat):
             if attempt >= 3 and sum(spent) > budget_s * 1000:
                 break  # a slow page gets fewer samples (p95 is then its slowest)
@@ -425,6 +432,7 @@ def _measure_pages(handles: dict[str, Any], repeat: int, budget_s: float) -> lis
                 status = browser.get(url).status_code
                 spent.append((time.perf_counter() - t0) * 1000)
             queries.append(counter.count)
+            in_db.append(counter.seconds * 1000)
         spent.sort()
         rows.append(
             {
@@ -433,10 +441,12 @@ def _measure_pages(handles: dict[str, Any], repeat: int, budget_s: float) -> lis
                 "p95_ms": spent[min(len(spent) - 1, round(0.95 * (len(spent) - 1)))],
                 "queries": max(queries),
                 "samples": len(spent),
+                "db_median_ms": statistics.median(in_db),
             }
         )
         print(f"  {role:10} {name:34} {size:>3}: {rows[-1]['median_ms']:8.1f} ms median "
-              f"{rows[-1]['p95_ms']:8.1f} p95 {rows[-1]['queries']:6d} queries  (HTTP {status})", flush=True)
+              f"{rows[-1]['p95_ms']:8.1f} p95 {rows[-1]['queries']:6d} queries "
+              f"{rows[-1]['db_median_ms']:7.1f} ms in the database  (HTTP {status})", flush=True)
     return rows
 
 
@@ -464,8 +474,10 @@ def _measure_jobs(now: dt.datetime) -> list[dict[str, Any]]:
                 spent = time.perf_counter() - t0
             result = result if isinstance(result, (int, dict)) else result.__dict__
             rows.append({"job": name, "run": attempt, "seconds": spent, "queries": counter.count,
+                         "db_seconds": counter.seconds,
                          "emails": len(mail.outbox), "result": result})
-            print(f"  {name:46} {attempt:10}: {spent:8.2f} s {counter.count:8d} queries "
+            print(f"  {name:46} {attempt:10}: {spent:8.2f} s ({counter.seconds:6.2f} s in the database) "
+                  f"{counter.count:8d} queries "
                   f"{len(mail.outbox):6d} emails  {result}", flush=True)
     mail.outbox = []
     return rows
