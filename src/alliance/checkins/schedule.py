@@ -165,6 +165,8 @@ def create_due_check_ins(now: datetime, batch_size: int = BATCH_SIZE) -> int:
                 ).values_list("schedule_id", "due_at")
             )
             created += _insert([c for k, c in wanted.items() if k not in existing])
+        if len(schedules) < batch_size:
+            return created
 
 
 def _insert(check_ins: list[CheckIn]) -> int:
@@ -226,6 +228,8 @@ def _each_due_batch(
                 return done
             last_pk = batch[-1].pk
             done.append(work(batch))
+        if len(batch) < batch_size:  # the last page: no need to ask for an empty one
+            return done
 
 
 def send_due_reminders(now: datetime, batch_size: int = BATCH_SIZE) -> int:

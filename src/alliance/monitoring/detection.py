@@ -628,6 +628,8 @@ def check_all(now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -> d
         _load_settings(settings_by_clinic, {c.clinic_id for c in clients})
         with transaction.atomic():
             raised += _check_batch(clients, now, settings_by_clinic)
+        if len(clients) < batch_size:
+            break
     return {"woken": woken, "disengagement": raised}
 
 

@@ -139,6 +139,8 @@ def escalate_overdue(now: dt.datetime | None = None, batch_size: int = BATCH_SIZ
         overdue = [pk for pk, clinic_id, created in batch if created + dt.timedelta(hours=hours[clinic_id]) <= now]
         if overdue:
             count += len(_escalate(overdue, now, hours))
+        if len(batch) < batch_size:
+            return count
 
 
 @task()
