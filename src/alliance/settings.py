@@ -217,6 +217,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["TEST"] = {"NAME": env_str("ALLIANCE_TEST_SQLITE", "") or None}
+# A PostgreSQL read replica for report pages (docs/scaling.md): only reads inside
+# ``alliance.core.db_routers.replica_reads`` go there; every write and every other read stays
+# on the primary. In tests the replica mirrors the test database.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0)
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["alliance.core.db_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared cache: TOTP replay protection, lockouts and rate limits must hold across processes.

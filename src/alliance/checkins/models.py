@@ -100,7 +100,11 @@ class CheckIn(models.Model):
     class Meta:
         ordering = ["-due_at"]
         constraints = [models.UniqueConstraint(fields=["schedule", "due_at"], name="check_in_once_per_due_time")]
-        indexes = [models.Index(fields=["status", "due_at"])]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            # The cycle and the clinic's reports read one clinic's due (or missed) check-ins.
+            models.Index(fields=["clinic", "status", "due_at"], name="checkin_clinic_status_due"),
+        ]
 
     @property
     def is_instrument(self) -> bool:

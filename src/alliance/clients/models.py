@@ -259,6 +259,10 @@ class TherapySession(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["client", "number"], name="therapy_session_number_unique")
         ]
+        # A client's sessions by status and time: disengagement, the caseload, next session.
+        indexes = [
+            models.Index(fields=["client", "status", "scheduled_at"], name="session_client_status_time")
+        ]
 
     def __str__(self) -> str:
         return f"Session {self.number} ({self.scheduled_at:%Y-%m-%d})"

@@ -87,6 +87,44 @@ def record(
     return event
 
 
+def record_system(clinic_id: uuid.UUID | str, entries: list[tuple[uuid.UUID | str | None, str, str, str]]) -> int:
+    """Append entries by the system (no actor) to one clinic's hash chain, with one lock, one
+    read of the chain's end and one INSERT: for background jobs that act on many records.
+
+    Each entry is (client id or None, action, record type, note). Returns how many were written.
+    """
+    from alliance.accounts.models import Clinic
+
+    for _, action, _, _ in entries:
+        if action not in AuditAction.values:
+            raise ValueError(f"unknown audit action {action!r}")
+    if not entries:
+        return 0
+    with transaction.atomic():
+        Clinic.objects.select_for_update().filter(pk=clinic_id).values_list("pk").first()
+        last = AuditEvent.objects.filter(clinic_id=clinic_id).order_by("-seq").values("seq", "hash").first()
+        seq, prev_hash = (last["seq"], last["hash"]) if last else (0, AuditEvent.GENESIS)
+        events = []
+        for client_id, action, record_type, note in entries:
+            seq += 1
+            event = AuditEvent(
+                clinic_id=clinic_id,
+                seq=seq,
+                actor=None,
+                actor_name="",
+                actor_role="system",
+                client_id=client_id,
+                record_type=record_type,
+                action=action,
+                note=note[:200],
+                prev_hash=prev_hash,
+            )
+            event.hash = prev_hash = event.compute_hash()
+            events.append(event)
+        AuditEvent.objects.bulk_create(events)
+    return len(events)
+
+
 def record_request(
     request: HttpRequest,
     action: str,

@@ -20,16 +20,17 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.apps import apps
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.monitoring import notices, ruptures, tasks
 from alliance.monitoring.models import (
     OPEN_STATUSES,
+    SEVERITY,
     Alert,
     AlertKind,
     MonitoringSettings,
@@ -439,8 +440,29 @@ def disengagement_reasons(
     every threshold a clinic setting."""
     now = now or timezone.now()
     ms = MonitoringSettings.for_clinic(client.clinic)
-    out: list[DisengagementReason] = []
     sessions = list(TherapySession.objects.filter(client=client).order_by("-scheduled_at"))
+
+    def early_ratings() -> list[tuple[int, float]]:
+        rows = by_session if by_session is not None else alliance_by_session(client)
+        return [(n, r.client) for n, r in rows.items() if r.client is not None]
+
+    return reasons_from(ms, now, sessions, _check_in_rows([client.pk], now).get(client.pk, []), early_ratings)
+
+
+def reasons_from(
+    ms: MonitoringSettings,
+    now: dt.datetime,
+    sessions: list[Any],
+    check_ins: list[tuple[dt.datetime, str]],
+    early_ratings: Callable[[], list[tuple[int, float]]],
+) -> list[DisengagementReason]:
+    """The disengagement rules over one client's rows, already read.
+
+    ``sessions`` newest first; ``check_ins`` (due_at, status) of completed and missed check-ins
+    in the last 8 weeks; ``early_ratings`` (session number, client rating) in session order,
+    called only when the early-alliance rule is on.
+    """
+    out: list[DisengagementReason] = []
     past = [
         s for s in sessions if s.scheduled_at <= now and s.status != TherapySession.Status.SCHEDULED
     ]
@@ -469,14 +491,9 @@ def disengagement_reasons(
                     {"days": days, "last_session": attended[0].number},
                 )
             )
-    out.extend(_check_in_reason(client, now, ms))
+    out.extend(_check_in_reason(check_ins, now, ms))
     if ms.cutoff is not None and ms.early_sessions:
-        by_session = by_session if by_session is not None else alliance_by_session(client)
-        low = [
-            (n, r.client)
-            for n, r in by_session.items()
-            if n <= ms.early_sessions and r.client is not None and r.client < ms.cutoff
-        ]
+        low = [(n, v) for n, v in early_ratings() if n <= ms.early_sessions and v < ms.cutoff]
         if low:
             n, v = low[0]
             out.append(
@@ -489,22 +506,31 @@ def disengagement_reasons(
     return out
 
 
-def _check_in_reason(
-    client: ClientRecord, now: dt.datetime, ms: MonitoringSettings
-) -> list[DisengagementReason]:
+CHECK_IN_WEEKS = dt.timedelta(days=28)
+
+
+def _check_in_rows(client_ids: list[Any], now: dt.datetime) -> dict[Any, list[tuple[dt.datetime, str]]]:
+    """(due_at, status) of each client's completed and missed check-ins in the last 8 weeks."""
     try:
         CheckIn = apps.get_model("checkins", "CheckIn")
     except LookupError:
-        return []
-    four_weeks = dt.timedelta(days=28)
-    rows = list(
-        CheckIn.objects.filter(
-            client=client,
-            due_at__gte=now - 2 * four_weeks,
-            due_at__lt=now,
-            status__in=("completed", "missed"),
-        ).values_list("due_at", "status")
-    )
+        return {}
+    out: dict[Any, list[tuple[dt.datetime, str]]] = {}
+    rows = CheckIn.objects.filter(
+        client_id__in=client_ids,
+        due_at__gte=now - 2 * CHECK_IN_WEEKS,
+        due_at__lt=now,
+        status__in=("completed", "missed"),
+    ).values_list("client_id", "due_at", "status")
+    for client_id, due, status in rows:
+        out.setdefault(client_id, []).append((due, status))
+    return out
+
+
+def _check_in_reason(
+    rows: list[tuple[dt.datetime, str]], now: dt.datetime, ms: MonitoringSettings
+) -> list[DisengagementReason]:
+    four_weeks = CHECK_IN_WEEKS
     cur = [st for due, st in rows if due >= now - four_weeks]
     prev = [st for due, st in rows if due < now - four_weeks]
     if len(cur) < 3 or len(prev) < 3:
@@ -527,6 +553,20 @@ def _check_in_reason(
     return []
 
 
+CLOSED_NO_SIGNAL = "No disengagement signal holds any more."
+
+
+def _disengagement_text(reasons: list[DisengagementReason]) -> str:
+    return "Possible disengagement: " + "; ".join(r.words for r in reasons) + "."
+
+
+def _disengagement_evidence(reasons: list[DisengagementReason], ms: MonitoringSettings) -> dict[str, Any]:
+    return {
+        "reasons": [{"rule": r.rule, "words": r.words, **r.data} for r in reasons],
+        "settings": ms.disengagement_settings(),
+    }
+
+
 def check_disengagement(
     client: ClientRecord,
     now: dt.datetime | None = None,
@@ -543,35 +583,181 @@ def check_disengagement(
         if open_alert is not None:
             # The client is back (a session booked or attended, check-ins resumed): an alert
             # about a signal that no longer holds is only noise on the caseload.
-            open_alert.close("No disengagement signal holds any more.")
+            open_alert.close(CLOSED_NO_SIGNAL)
         return None
-    text = "Possible disengagement: " + "; ".join(r.words for r in reasons) + "."
+    text = _disengagement_text(reasons)
     if open_alert is not None and open_alert.reason == text[:300]:
         return open_alert  # nothing new: no extra evidence, no noise
     alert, _ = Alert.raise_for(
         client,
         AlertKind.DISENGAGEMENT,
         text,
-        {
-            "reasons": [{"rule": r.rule, "words": r.words, **r.data} for r in reasons],
-            "settings": MonitoringSettings.for_clinic(client.clinic).disengagement_settings(),
-        },
+        _disengagement_evidence(reasons, MonitoringSettings.for_clinic(client.clinic)),
         rules=[r.rule for r in reasons],
     )
     return alert
 
 
-def check_all(now: dt.datetime | None = None) -> dict[str, int]:
-    """The periodic pass: wake snoozed alerts whose time has come; disengagement for every client."""
+# Clients per batch of the daily pass: each batch reads its rows in a fixed number of queries,
+# so a run costs (clients / BATCH_SIZE) x that number, whatever the clinic sizes.
+BATCH_SIZE = 500
+
+
+def check_all(now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
+    """The periodic pass: wake snoozed alerts whose time has come; disengagement for every client.
+
+    Set-based: active clients are taken ``batch_size`` at a time in primary-key order (keyset
+    pagination, so no batch re-reads an earlier one and memory stays bounded); each batch reads
+    its sessions, check-ins, ratings and open alerts in one query each and writes its alert
+    changes in bulk. Clinic settings are read once per clinic per run. The outcome is the same
+    as ``check_disengagement`` for each client, and a second run changes nothing.
+    """
     woken = Alert.wake_expired(now)
+    now = now or timezone.now()
     raised = 0
-    for client in ClientRecord.objects.filter(status=ClientRecord.Status.ACTIVE).select_related(
-        "clinic"
-    ):
+    settings_by_clinic: dict[Any, MonitoringSettings] = {}
+    last_pk = None
+    while True:
+        batch = ClientRecord.objects.filter(status=ClientRecord.Status.ACTIVE).order_by("pk")
+        if last_pk is not None:
+            batch = batch.filter(pk__gt=last_pk)
+        clients = list(batch.only("pk", "clinic_id", "status")[:batch_size])
+        if not clients:
+            break
+        last_pk = clients[-1].pk
+        _load_settings(settings_by_clinic, {c.clinic_id for c in clients})
         with transaction.atomic():
-            if check_disengagement(client, now) is not None:
-                raised += 1
+            raised += _check_batch(clients, now, settings_by_clinic)
+        if len(clients) < batch_size:
+            break
     return {"woken": woken, "disengagement": raised}
+
+
+def _load_settings(cache: dict[Any, MonitoringSettings], clinic_ids: set[Any]) -> None:
+    missing = clinic_ids - cache.keys()
+    if not missing:
+        return
+    for ms in MonitoringSettings.objects.filter(clinic_id__in=missing):
+        cache[ms.clinic_id] = ms
+    for clinic_id in missing - cache.keys():  # a clinic that never opened its settings page
+        cache[clinic_id], _ = MonitoringSettings.objects.get_or_create(clinic_id=clinic_id)
+
+
+class _Session(NamedTuple):
+    number: int
+    scheduled_at: dt.datetime
+    status: str
+
+
+class _Rating(NamedTuple):
+    session_number: int | None
+    completed_at: dt.datetime
+    total: float
+
+
+def _check_batch(
+    clients: list[ClientRecord], now: dt.datetime, settings_by_clinic: dict[Any, MonitoringSettings]
+) -> int:
+    from alliance.measures.models import Response
+
+    ids = [c.pk for c in clients]
+    sessions: dict[Any, list[Any]] = {}
+    rows = (
+        TherapySession.objects.filter(client_id__in=ids)
+        .order_by("client_id", "-scheduled_at")
+        .values_list("client_id", "number", "scheduled_at", "status")
+    )
+    for client_id, number, scheduled_at, status in rows:  # tuples: no model instances per row
+        sessions.setdefault(client_id, []).append(_Session(number, scheduled_at, status))
+    check_ins = _check_in_rows(ids, now)
+    ratings: dict[Any, list[_Rating]] = {}
+    if any(ms.cutoff is not None and ms.early_sessions for ms in settings_by_clinic.values()):
+        ratings_rows = (
+            Response.objects.filter(client_id__in=ids, instrument_id=CLIENT_SAC, total__isnull=False)
+            .order_by("client_id", "completed_at")
+            .values_list("client_id", "session_number", "completed_at", "total")
+        )
+        for client_id, session_number, completed_at, total in ratings_rows:
+            # ``or 0.0`` only satisfies the type: the filter leaves out ratings without a total.
+            ratings.setdefault(client_id, []).append(_Rating(session_number, completed_at, total or 0.0))
+    open_alerts = {
+        a.client_id: a
+        for a in Alert.objects.select_for_update().filter(
+            client_id__in=ids, kind=AlertKind.DISENGAGEMENT, status__in=OPEN_STATUSES
+        )
+    }
+    stamp = timezone.now()
+    to_close: list[Any] = []
+    to_update: list[Alert] = []
+    to_create: dict[Any, tuple[str, dict[str, Any], list[str]]] = {}
+    raised = 0
+    for client in clients:
+        ms = settings_by_clinic[client.clinic_id]
+        mine = sessions.get(client.pk, [])
+
+        def early(mine: list[Any] = mine, client_id: Any = client.pk) -> list[tuple[int, float]]:
+            held = sorted((s for s in mine if s.status not in NOT_HELD), key=lambda s: s.number)
+            return [(n, r.total) for n, r in _numbered(ratings.get(client_id, []), held)]
+
+        reasons = reasons_from(ms, now, mine, check_ins.get(client.pk, []), early)
+        open_alert = open_alerts.get(client.pk)
+        if not reasons:
+            if open_alert is not None:
+                to_close.append(open_alert.pk)
+            continue
+        raised += 1
+        text = _disengagement_text(reasons)
+        if open_alert is not None and open_alert.reason == text[:300]:
+            continue
+        evidence = _disengagement_evidence(reasons, ms)
+        rules = [r.rule for r in reasons]
+        if open_alert is None:
+            to_create[client.pk] = (text, evidence, rules)
+            continue
+        open_alert.evidence = [*open_alert.evidence, {"at": stamp.isoformat(), **evidence}]
+        open_alert.reason = text[:300]
+        open_alert.updated_at = stamp
+        open_alert.rules = [*open_alert.rules, *(r for r in rules if r not in open_alert.rules)]
+        to_update.append(open_alert)
+    if to_close:
+        Alert.objects.filter(pk__in=to_close, status__in=OPEN_STATUSES).update(
+            status=Alert.Status.CLOSED, closed_at=stamp, close_reason=CLOSED_NO_SIGNAL, updated_at=stamp
+        )
+    if to_update:
+        Alert.objects.bulk_update(to_update, ["evidence", "reason", "updated_at", "rules"])
+    if to_create:
+        _create_alerts(clients, to_create, stamp)
+    return raised
+
+
+def _create_alerts(
+    clients: list[ClientRecord], new: dict[Any, tuple[str, dict[str, Any], list[str]]], stamp: dt.datetime
+) -> None:
+    """One INSERT for the batch's new alerts; when another writer opened one of them meanwhile
+    (the one-open-alert constraint), each goes through ``Alert.raise_for``, which attaches."""
+    rows = [
+        Alert(
+            clinic_id=c.clinic_id,
+            client_id=c.pk,
+            kind=AlertKind.DISENGAGEMENT,
+            severity=SEVERITY[AlertKind.DISENGAGEMENT],
+            reason=new[c.pk][0][:300],
+            evidence=[{"at": stamp.isoformat(), **new[c.pk][1]}],
+            rules=list(dict.fromkeys(new[c.pk][2])),
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        for c in clients
+        if c.pk in new
+    ]
+    try:
+        with transaction.atomic():
+            Alert.objects.bulk_create(rows)
+    except IntegrityError:
+        for c in clients:
+            if c.pk in new:
+                text, evidence, rules = new[c.pk]
+                Alert.raise_for(c, AlertKind.DISENGAGEMENT, text, evidence, rules=rules)
 
 
 # --- Hooks ------------------------------------------------------------------------------------

@@ -142,7 +142,21 @@ class Alert(models.Model):
                 name="one_open_alert_per_client_and_kind",
             )
         ]
-        indexes = [models.Index(fields=["clinic", "status", "severity"])]
+        indexes = [
+            models.Index(fields=["clinic", "status", "severity"]),
+            # Waking snoozed alerts reads only the few snoozed rows, never the whole table.
+            models.Index(
+                fields=["snoozed_until"],
+                condition=models.Q(status="snoozed"),
+                name="alert_snoozed_until",
+            ),
+            # The overdue-escalation check: open safety alerts not escalated yet.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(kind="safety", escalated_at__isnull=True, status__in=OPEN_STATUSES),
+                name="alert_safety_unescalated",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_status_display()})"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.core.mail import send_mail
 from django.db import transaction
@@ -38,14 +39,78 @@ def schedule_escalation(alert_id: str, run_after: dt.datetime) -> None:
         logger.info("Deferred escalation not supported by this task backend; relying on the periodic check.")
 
 
-def _overdue(alert, now: dt.datetime) -> bool:
-    from alliance.measures.models import MeasureSettings
-    from alliance.monitoring.models import AlertKind
+# Alerts per batch of the overdue check: each batch costs a fixed number of queries.
+BATCH_SIZE = 500
 
-    if alert.kind != AlertKind.SAFETY or not alert.needs_attention or alert.escalated_at is not None:
-        return False
-    hours = MeasureSettings.for_clinic(alert.clinic).escalation_hours
-    return alert.created_at + dt.timedelta(hours=hours) <= now
+
+def _escalation_hours(cache: dict[Any, int], clinic_ids: set[Any]) -> dict[Any, int]:
+    """Each clinic's escalation time, read once per clinic per run (one query for many)."""
+    from alliance.measures.models import MeasureSettings
+
+    missing = clinic_ids - cache.keys()
+    if missing:
+        for clinic_id, hours in MeasureSettings.objects.filter(clinic_id__in=missing).values_list(
+            "clinic_id", "escalation_hours"
+        ):
+            cache[clinic_id] = hours
+        for clinic_id in missing - cache.keys():  # a clinic that never saved its settings
+            cache[clinic_id] = MeasureSettings.objects.get_or_create(clinic_id=clinic_id)[0].escalation_hours
+    return cache
+
+
+def _escalate(alert_ids: list[Any], now: dt.datetime, hours: dict[Any, int]) -> dict[Any, int]:
+    """Escalate these safety alerts if they are still overdue and unacknowledged.
+
+    In one transaction the alerts are locked (ones another worker holds are skipped), marked
+    escalated in one UPDATE and audited per clinic in one INSERT; the emails, one per alert to
+    its clinic's supervisors and admins, go after the commit. A re-run finds them escalated and
+    sends nothing. Returns {alert id: recipients} for the alerts escalated here.
+    """
+    from alliance.accounts.models import Membership, Role
+    from alliance.core import audit
+    from alliance.monitoring.models import OPEN_STATUSES, Alert, AlertKind
+
+    with transaction.atomic():
+        alerts = [
+            a
+            for a in Alert.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("clinic")
+            .filter(pk__in=alert_ids, kind=AlertKind.SAFETY, status__in=OPEN_STATUSES, escalated_at__isnull=True)
+            .order_by("pk")
+            if a.created_at + dt.timedelta(hours=_escalation_hours(hours, {a.clinic_id})[a.clinic_id]) <= now
+        ]
+        if not alerts:
+            return {}
+        recipients: dict[Any, set[str]] = {}
+        for clinic_id, email in Membership.objects.filter(
+            clinic_id__in={a.clinic_id for a in alerts},
+            is_active=True,
+            role__in=[Role.SUPERVISOR, Role.ADMIN],
+            user__is_active=True,
+        ).values_list("clinic_id", "user__email"):
+            recipients.setdefault(clinic_id, set()).add(email)
+        Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(escalated_at=now)
+        by_clinic: dict[Any, list[Any]] = {}
+        for a in alerts:
+            a.escalated_at = now
+            count = len(recipients.get(a.clinic_id, ()))
+            by_clinic.setdefault(a.clinic_id, []).append(
+                (a.client_id, "send", "safety_alert", f"escalated to {count} supervisor(s)/admin(s)")
+            )
+        for clinic_id, entries in by_clinic.items():
+            audit.record_system(clinic_id, entries)
+    sent: dict[Any, int] = {}
+    for alert in alerts:
+        to = sorted(recipients.get(alert.clinic_id, ()))
+        sent[alert.pk] = len(to)
+        if to:
+            hours_open = int((now - alert.created_at).total_seconds() // 3600)
+            body = render_to_string(
+                "monitoring/email/escalation.txt",
+                {"alert": alert, "hours": hours_open, "site_url": site_url()},
+            )
+            send_mail("A safety alert has not been acknowledged", body, None, to)
+    return sent
 
 
 @task()
@@ -55,58 +120,38 @@ def escalate_alert(alert_id: str) -> int:
     Returns the number of recipients (0 when the alert was acknowledged in the meantime, or was
     already escalated: ``escalated_at`` is set and committed, under a row lock, before the send).
     """
-    from alliance.accounts.models import Membership, Role
-    from alliance.core import audit
-    from alliance.monitoring.models import Alert
+    return sum(_escalate([alert_id], timezone.now(), {}).values())
 
-    now = timezone.now()
-    with transaction.atomic():
-        alert = Alert.objects.select_for_update().select_related("clinic").filter(pk=alert_id).first()
-        if alert is None or not _overdue(alert, now):
-            return 0
-        recipients = sorted(
-            {
-                m.user.email
-                for m in Membership.objects.select_related("user").filter(
-                    clinic=alert.clinic, is_active=True, role__in=[Role.SUPERVISOR, Role.ADMIN], user__is_active=True
-                )
-            }
-        )
-        alert.escalated_at = now
-        alert.save(update_fields=["escalated_at"])
-        audit.record(
-            clinic=alert.clinic,
-            actor=None,
-            actor_role="system",
-            action="send",
-            record_type="safety_alert",
-            client=alert.client,
-            note=f"escalated to {len(recipients)} supervisor(s)/admin(s)",
-        )
-    if recipients:
-        hours = int((now - alert.created_at).total_seconds() // 3600)
-        body = render_to_string(
-            "monitoring/email/escalation.txt",
-            {"alert": alert, "hours": hours, "site_url": site_url()},
-        )
-        send_mail("A safety alert has not been acknowledged", body, None, recipients)
-    return len(recipients)
+
+def escalate_overdue(now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
+    """Escalate every overdue, unacknowledged safety alert, in keyset batches by primary key;
+    returns how many were escalated. Clinic settings are read once per clinic."""
+    from alliance.monitoring.models import OPEN_STATUSES, Alert, AlertKind
+
+    now = now or timezone.now()
+    hours: dict[Any, int] = {}
+    count = 0
+    last_pk = None
+    while True:
+        rows = Alert.objects.filter(kind=AlertKind.SAFETY, status__in=OPEN_STATUSES, escalated_at__isnull=True)
+        if last_pk is not None:
+            rows = rows.filter(pk__gt=last_pk)
+        batch = list(rows.order_by("pk").values_list("pk", "clinic_id", "created_at")[:batch_size])
+        if not batch:
+            return count
+        last_pk = batch[-1][0]
+        _escalation_hours(hours, {clinic_id for _, clinic_id, _ in batch})
+        overdue = [pk for pk, clinic_id, created in batch if created + dt.timedelta(hours=hours[clinic_id]) <= now]
+        if overdue:
+            count += len(_escalate(overdue, now, hours))
+        if len(batch) < batch_size:
+            return count
 
 
 @task()
 def check_overdue_alerts() -> int:
     """Escalate every overdue, unacknowledged safety alert; returns how many were escalated."""
-    from alliance.monitoring.models import Alert, AlertKind
-
-    now = timezone.now()
-    count = 0
-    candidates = Alert.objects.filter(
-        kind=AlertKind.SAFETY, status__in=("open", "snoozed"), escalated_at__isnull=True
-    ).select_related("clinic")
-    for alert in candidates:
-        if _overdue(alert, now) and escalate_alert.call(str(alert.pk)) >= 0:
-            count += 1
-    return count
+    return escalate_overdue()
 
 
 @task()
