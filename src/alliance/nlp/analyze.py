@@ -7,6 +7,7 @@ from typing import Any
 
 from .base import CSR
 from .detectors import detect
+from .intervals import confusion_from_metadata
 from .metrics import session_summary
 from .model import TranscriptModel, load_model
 from .roles import roles_for
@@ -54,6 +55,7 @@ def analyze_transcript(
             progress(min(start + CHUNK, total), total)
     features = _vstack(parts) if len(parts) > 1 else parts[0]
     heads = model.predict_heads(features, speakers)
+    probabilities = model.head_probabilities(features, speakers)
 
     utterances = []
     for i, turn in enumerate(turns):
@@ -76,9 +78,10 @@ def analyze_transcript(
                 "talk_type": _label(pred["talk_type"]),
                 "markers": [m.to_dict() for m in markers],
                 "confidence": {k: round(v[1], 3) for k, v in pred.items() if v is not None},
+                "probabilities": probabilities[i],
             }
         )
-    summary = session_summary(utterances)
+    summary = session_summary(utterances, confusion_from_metadata(model.metadata_))
     summary["speakers"] = {name: role for name, role in roles.items()}
     summary["therapist_from"] = "given" if therapist else "guessed"
     return {

@@ -132,12 +132,26 @@ def _clock(seconds: float | None) -> str:
 
 
 def _val(rating: dict[str, Any], unit: str = "") -> str:
+    reason = rating.get("reason")
     if rating["value"] is None:
-        return "n/a"
+        return f"n/a ({reason})" if reason else "n/a"
+    ratio = unit == ":1"
+    value = f"{rating['value']:.2f}:1" if ratio else f"{rating['value']:.0f}%"
+    interval = rating.get("interval")
+    if interval:
+        value += (
+            f", 90% interval {interval[0]:.2f}-{interval[1]:.2f}"
+            if ratio
+            else f", 90% interval {interval[0]:.0f}-{interval[1]:.0f}%"
+        )
     level = rating["level"]
-    if unit == ":1":
-        return f"{rating['value']:.2f}:1 ({level}; fair {rating['fair']:g}:1, good {rating['good']:g}:1, {rating['source']})"
-    return f"{rating['value']:.0f}% ({level}; fair {rating['fair']:g}%, good {rating['good']:g}%, {rating['source']})"
+    if level == "uncertain" and reason:
+        level = f"uncertain: {reason}"
+    mark = ":1" if ratio else "%"
+    return (
+        f"{value} ({level}; fair {rating['fair']:g}{mark}, good {rating['good']:g}{mark}, "
+        f"{rating['source']})"
+    )
 
 
 def format_report(result: dict[str, Any], name: str = "") -> str:
@@ -173,9 +187,12 @@ def format_report(result: dict[str, Any], name: str = "") -> str:
     lines.append("")
     lines.append("Talk time")
     bw = share["by_words"]
-    lines.append(
-        f"  by words: therapist {bw['therapist'] or 0:.0f}%, client {bw['client'] or 0:.0f}%"
-    )
+    if bw is None:
+        lines.append(f"  not available: {share.get('reason') or 'no client speech'}")
+    else:
+        lines.append(
+            f"  by words: therapist {bw['therapist'] or 0:.0f}%, client {bw['client'] or 0:.0f}%"
+        )
     if share["by_time"]:
         lines.append(
             f"  by time:  therapist {share['by_time']['therapist']:.0f}%, client {share['by_time']['client']:.0f}%"
@@ -183,11 +200,23 @@ def format_report(result: dict[str, Any], name: str = "") -> str:
     lines.append("")
     cs = s["change_sustain"]
     lines.append("Client talk")
-    ratio = "n/a (no sustain talk coded)" if cs["ratio"] is None else f"{cs['ratio']:.2f}:1"
-    lines.append(
-        f"  change {c['change_talk']}, sustain {c['sustain_talk']}, neutral {c['neutral_talk']}; "
-        f"change : sustain {ratio}"
-    )
+    share_ct = s.get("change_talk_share") or {}
+    if "change_sustain" in (s.get("unavailable") or {}):
+        lines.append(f"  not available: {s['unavailable']['change_sustain']}")
+    else:
+        ratio = "n/a (no sustain talk coded)" if cs["ratio"] is None else f"{cs['ratio']:.2f}:1"
+        lines.append(
+            f"  change {c['change_talk']}, sustain {c['sustain_talk']}, neutral {c['neutral_talk']}; "
+            f"change : sustain {ratio}"
+        )
+        if share_ct.get("value") is not None:
+            iv = share_ct.get("interval")
+            lines.append(
+                f"  change-talk share {share_ct['value']:.0f}%"
+                + (f", 90% interval {iv[0]:.0f}-{iv[1]:.0f}%" if iv else "")
+            )
+        elif share_ct.get("reason"):
+            lines.append(f"  change-talk share n/a ({share_ct['reason']})")
     lines.append("")
     lines.append("Possible rupture moments (experimental)")
     if not s["rupture_moments"]:

@@ -16,6 +16,15 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .intervals import (
+    BASE_WORDS,
+    MIN_BASE,
+    MIN_CLIENT_TURNS,
+    MIN_THERAPIST_TURNS,
+    expected_counts,
+    intervals,
+)
+
 THRESHOLDS: dict[str, dict[str, Any]] = {
     "reflection_to_question": {"fair": 1.0, "good": 2.0, "source": "MITI 4.2.1"},
     "percent_complex_reflections": {"fair": 40.0, "good": 50.0, "source": "MITI 4.2.1"},
@@ -33,24 +42,70 @@ HIGHER_IS_BETTER = {
 }
 
 
-def rate(name: str, value: float | None) -> dict[str, Any]:
-    """``{"value", "fair", "good", "level", "source"}``; level is good / fair / below fair / None."""
+_UNSET: Any = object()
+
+UNITS = {
+    "reflection_to_question": ("", " reflections per question"),
+    "percent_complex_reflections": ("", " %"),
+    "percent_open_questions": ("", " %"),
+}
+
+
+def _band(name: str, value: float) -> str:
     t = THRESHOLDS[name]
-    if value is None:
-        level = None
-    elif value >= t["good"]:
-        level = "good"
-    elif value >= t["fair"]:
-        level = "fair"
-    else:
-        level = "below fair"
-    return {
+    if value >= t["good"]:
+        return "good"
+    if value >= t["fair"]:
+        return "fair"
+    return "below fair"
+
+
+def _fmt(name: str, v: float) -> str:
+    return f"{v:.1f}" if name == "reflection_to_question" else f"{v:.0f}"
+
+
+def rate(
+    name: str,
+    value: float | None,
+    interval: tuple[float, float] | None = _UNSET,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """``{"value", "interval", "fair", "good", "level", "reason", "source"}``.
+
+    Without ``interval`` the level follows the value alone (good / fair / below fair / None).
+    With one, the level is a band only when the whole interval lies in it, else "uncertain",
+    and ``reason`` says why in words; ``interval=None`` means too little to say.
+    """
+    t = THRESHOLDS[name]
+    out: dict[str, Any] = {
         "value": None if value is None else round(value, 2),
         "fair": t["fair"],
         "good": t["good"],
-        "level": level,
+        "level": None,
         "source": t["source"],
     }
+    if interval is _UNSET:
+        out["level"] = None if value is None else _band(name, value)
+        return out
+    out["interval"] = None if interval is None else [round(interval[0], 2), round(interval[1], 2)]
+    out["reason"] = reason
+    if value is None:
+        return out
+    if interval is None:
+        out["level"] = "uncertain"
+        return out
+    low, high = _band(name, interval[0]), _band(name, interval[1])
+    if low == high:
+        out["level"] = low
+        out["reason"] = None
+    else:
+        out["level"] = "uncertain"
+        unit = UNITS[name][1]
+        out["reason"] = reason or (
+            f"the likely range, {_fmt(name, interval[0])} to {_fmt(name, interval[1])}{unit}, "
+            f"reaches from {low} to {high}: this session cannot tell which"
+        )
+    return out
 
 
 def _ratio(a: int, b: int) -> float | None:
@@ -65,8 +120,17 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def session_summary(utterances: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Summary metrics for one session from the ``utterances`` of :func:`analyze_transcript`."""
+def session_summary(
+    utterances: Sequence[Mapping[str, Any]],
+    confusion: Mapping[str, Any] | None = None,
+    min_therapist_turns: int = MIN_THERAPIST_TURNS,
+    min_client_turns: int = MIN_CLIENT_TURNS,
+) -> dict[str, Any]:
+    """Summary metrics for one session from the ``utterances`` of :func:`analyze_transcript`.
+
+    ``confusion`` (from :func:`alliance.nlp.intervals.confusion_from_metadata`) turns model
+    probabilities into probabilities of the experts' codes for the intervals.
+    """
     count = {
         k: 0
         for k in (
@@ -110,12 +174,73 @@ def session_summary(utterances: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                         "cue": m.get("cue") if isinstance(m, Mapping) else None,
                     }
                 )
+    therapist_turns = sum(1 for u in utterances if u["speaker"] == "therapist")
+    client_turns = len(utterances) - therapist_turns
+    unavailable: dict[str, str] = {}
+    if client_turns == 0:
+        no_client = "no client speech in this transcript (one speaker only)"
+        for key in ("change_talk_share", "change_sustain", "talk_share"):
+            unavailable[key] = no_client
+    elif client_turns < min_client_turns:
+        few = (
+            f"only {client_turns} client turn{'s' if client_turns != 1 else ''}; "
+            f"at least {min_client_turns} are needed to judge client talk"
+        )
+        unavailable["change_talk_share"] = unavailable["change_sustain"] = few
+    if therapist_turns < min_therapist_turns:
+        short = (
+            f"only {therapist_turns} therapist turn{'s' if therapist_turns != 1 else ''}; "
+            f"at least {min_therapist_turns} are needed to judge this measure"
+        )
+        for key in THRESHOLDS:
+            unavailable[key] = short
+
+    ivals = intervals(utterances, confusion)
+    expected = expected_counts(utterances, confusion)
+    base = {
+        "reflection_to_question": expected["question"],
+        "percent_complex_reflections": expected["reflection"],
+        "percent_open_questions": expected["question"],
+        "change_talk_share": expected["change"] + expected["sustain"],
+    }
+
+    def judged(name: str) -> tuple[tuple[float, float] | None, str | None]:
+        """The interval, or None with the reason there is too little to say."""
+        if base[name] < MIN_BASE[name] or ivals[name] is None:
+            return None, (
+                f"too few {BASE_WORDS[name]} in this session to judge "
+                f"(about {base[name]:.0f}; at least {MIN_BASE[name]:.0f} needed)"
+            )
+        return ivals[name], None
+
+    def rated(name: str, value: float | None) -> dict[str, Any]:
+        if name in unavailable:
+            return rate(name, None, None, unavailable[name])
+        interval, reason = judged(name)
+        return rate(name, value, interval, reason)
+
+    if "change_talk_share" in unavailable:
+        change_share: dict[str, Any] = {
+            "value": None,
+            "interval": None,
+            "reason": unavailable["change_talk_share"],
+        }
+    else:
+        share_interval, share_reason = judged("change_talk_share")
+        mass = expected["change"] + expected["sustain"]
+        change_share = {
+            "value": None if share_interval is None else _round(_pct_f(expected["change"], mass)),
+            "interval": (None if share_interval is None else [round(v, 2) for v in share_interval]),
+            "reason": share_reason,
+        }
+
     total_words = words["therapist"] + words["client"]
     total_secs = seconds["therapist"] + seconds["client"]
-    therapist_turns = sum(1 for u in utterances if u["speaker"] == "therapist")
-    return {
-        "turns": {"therapist": therapist_turns, "client": len(utterances) - therapist_turns},
-        "talk_share": {
+    talk_share: dict[str, Any]
+    if "talk_share" in unavailable:
+        talk_share = {"by_words": None, "by_time": None, "reason": unavailable["talk_share"]}
+    else:
+        talk_share = {
             "by_words": {
                 "therapist": _round(_pct(words["therapist"], total_words)),
                 "client": _round(_pct(words["client"], total_words)),
@@ -130,7 +255,10 @@ def session_summary(utterances: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 if timed and total_secs > 0
                 else None
             ),
-        },
+        }
+    return {
+        "turns": {"therapist": therapist_turns, "client": client_turns},
+        "talk_share": talk_share,
         "counts": {
             "reflections": count["reflection"],
             "simple_reflections": count["simple"],
@@ -151,22 +279,34 @@ def session_summary(utterances: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "directive": markers.get("directive", 0),
             "repair": markers.get("repair", 0),
         },
-        "reflection_to_question": rate(
+        "reflection_to_question": rated(
             "reflection_to_question", _ratio(count["reflection"], count["question"])
         ),
-        "percent_complex_reflections": rate(
+        "percent_complex_reflections": rated(
             "percent_complex_reflections",
             _pct(count["complex"], count["simple"] + count["complex"]),
         ),
-        "percent_open_questions": rate(
+        "percent_open_questions": rated(
             "percent_open_questions", _pct(count["open"], count["open"] + count["closed"])
         ),
-        "change_sustain": {
-            "ratio": _round(_ratio(count["change"], count["sustain"])),
-            "change_talk_share": _round(_pct(count["change"], count["change"] + count["sustain"])),
-        },
+        "change_talk_share": change_share,
+        "change_sustain": (
+            {"ratio": None, "change_talk_share": None}
+            if "change_sustain" in unavailable
+            else {
+                "ratio": _round(_ratio(count["change"], count["sustain"])),
+                "change_talk_share": _round(
+                    _pct(count["change"], count["change"] + count["sustain"])
+                ),
+            }
+        ),
+        "unavailable": unavailable,
         "rupture_moments": ruptures,
     }
+
+
+def _pct_f(a: float, b: float) -> float | None:
+    return 100.0 * a / b if b > 0 else None
 
 
 def _round(v: float | None, nd: int = 2) -> float | None:
@@ -199,7 +339,11 @@ def flat_metrics(summary: Mapping[str, Any]) -> dict[str, float | None]:
         "percent_complex_reflections": _dig(summary, "percent_complex_reflections", "value"),
         "percent_open_questions": _dig(summary, "percent_open_questions", "value"),
         "therapist_talk_share": _dig(summary, "talk_share", "by_words", "therapist"),
-        "change_talk_share": _dig(summary, "change_sustain", "change_talk_share"),
+        "change_talk_share": (
+            _dig(summary, "change_talk_share", "value")
+            if isinstance(summary.get("change_talk_share"), Mapping)
+            else _dig(summary, "change_sustain", "change_talk_share")
+        ),
         "rupture_markers": None if moments is None else float(len(moments)),
         "judgmental": _count(summary, "judgmental"),
         "validations": _count(summary, "validations"),
