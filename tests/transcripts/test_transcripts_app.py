@@ -237,3 +237,57 @@ def test_admin_sets_text_deletion_and_can_clear_earlier_transcripts(client, pers
     assert done.text == "" and done.analysis == "" and done.text_deleted_at and done.metrics == {"counts": {}}
     assert waiting.text == "Therapist: hi"  # not analysed yet: the worker applies the setting later
     assert AuditEvent.objects.filter(record_type="clinic_settings", note__contains="1 cleared").exists()
+
+
+def _analysed(personas, name, number=1):
+    import json
+
+    from django.utils import timezone
+
+    from alliance.clients.models import TherapySession
+    from alliance.nlp import analyze_text
+    from alliance.transcripts.models import metrics_without_text
+
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    result = analyze_text(text, name)
+    session = TherapySession.objects.create(clinic=personas.clinic, client=personas.client,
+                                            therapist=personas.therapist, number=number, scheduled_at=timezone.now())
+    return Transcript.objects.create(
+        clinic=personas.clinic, client=personas.client, session=session, uploaded_by=personas.therapist,
+        filename=name, file_format="txt", status="done", model_version=result["model_version"], text=text,
+        analysis=json.dumps(result), metrics=metrics_without_text(result["summary"]),
+    )
+
+
+def _measure_row(html, key):
+    start = html.index(f'id="measure-{key}"')
+    return re.sub(r"\s+", " ", html[start:html.index("</tr>", start)])
+
+
+def test_feedback_shows_each_value_with_its_interval_on_the_threshold_scale(client, personas):
+    transcript = _analysed(personas, "long_session.txt")
+    sign_in(client, personas.therapist)
+    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    for key in ("reflection_to_question", "percent_complex_reflections", "percent_open_questions"):
+        m = transcript.metrics[key]
+        row = _measure_row(html, key)
+        low, high = m["interval"]
+        assert f"90% likely range {low}–{high}" in row
+        assert '<rect class="interval"' in row and 'class="band band-good"' in row
+        if m["level"] == "uncertain":
+            assert "uncertain" in row and m["reason"][1:] in row
+        else:
+            assert m["level"] in row
+    # in this session no measure's whole interval lies in one band
+    assert _measure_row(html, "percent_complex_reflections").count("uncertain") >= 1
+    share = transcript.metrics["change_talk_share"]
+    assert f"{share['value']:.0f}% (90% likely range" in html
+
+
+def test_feedback_says_why_a_short_transcript_is_not_rated(client, personas):
+    transcript = _analysed(personas, "zoom.vtt")
+    sign_in(client, personas.therapist)
+    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    row = _measure_row(html, "percent_complex_reflections")
+    assert "not available" in row and "at least 10 are needed to judge this measure" in row
+    assert '<rect class="interval"' not in row

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, time
+from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
@@ -99,6 +100,55 @@ def speakers(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRe
     return render(request, "transcripts/speakers.html", {"client": client, "transcript": transcript, "form": form})
 
 
+MEASURES = (
+    ("reflection_to_question", "Reflections per question", 3.0, ":1"),
+    ("percent_complex_reflections", "Complex reflections (%)", 100.0, "%"),
+    ("percent_open_questions", "Open questions (%)", 100.0, "%"),
+)
+
+
+def _scale_pos(value: float, top: float) -> float:
+    """Where a value sits on a 0..top scale drawn 0..100 wide (values past the top are clamped)."""
+    return round(100.0 * min(max(value, 0.0), top) / top, 1)
+
+
+def _measure_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each rated summary with its interval placed on the threshold scale, for the feedback page.
+
+    Summaries stored before intervals existed have no ``interval`` key; they are shown without a
+    range rather than as if a range had been computed.
+    """
+    rows = []
+    for key, label, top, unit in MEASURES:
+        m = metrics.get(key) or {}
+        value, interval = m.get("value"), m.get("interval")
+        row: dict[str, Any] = {
+            "key": key,
+            "label": label,
+            "value": value,
+            "unit": unit,
+            "interval": interval,
+            "has_interval_field": "interval" in m,
+            "fair": m.get("fair"),
+            "good": m.get("good"),
+            "level": m.get("level"),
+            "reason": m.get("reason"),
+            "top": top,
+        }
+        if m.get("fair") is not None and m.get("good") is not None:
+            row["fair_x"] = _scale_pos(float(m["fair"]), top)
+            row["good_x"] = _scale_pos(float(m["good"]), top)
+            row["fair_w"] = round(row["good_x"] - row["fair_x"], 1)
+            row["good_w"] = round(100.0 - row["good_x"], 1)
+        if value is not None:
+            row["value_x"] = round(min(max(_scale_pos(float(value), top) - 0.6, 0.0), 98.8), 1)
+        if interval:
+            low, high = _scale_pos(float(interval[0]), top), _scale_pos(float(interval[1]), top)
+            row["low_x"], row["span_w"] = low, max(round(high - low, 1), 0.8)
+        rows.append(row)
+    return rows
+
+
 def _feedback_context(transcript: Transcript) -> dict[str, object]:
     data = transcript.analysis_data()
     utterances = data["utterances"] if data else []
@@ -111,6 +161,7 @@ def _feedback_context(transcript: Transcript) -> dict[str, object]:
     return {
         "transcript": transcript,
         "m": transcript.metrics,
+        "measures": _measure_rows(transcript.metrics or {}),
         "utterances": utterances,
         "best_reflections": reflections,
         "closed_questions": closed,
