@@ -7,7 +7,7 @@ from typing import Any
 
 from .base import CSR
 from .detectors import detect
-from .intervals import confusion_from_metadata
+from .intervals import widening_from_metadata
 from .metrics import session_summary
 from .model import TranscriptModel, load_model
 from .roles import roles_for
@@ -81,7 +81,7 @@ def analyze_transcript(
                 "probabilities": probabilities[i],
             }
         )
-    summary = session_summary(utterances, confusion_from_metadata(model.metadata_))
+    summary = session_summary(utterances, widening=widening_from_metadata(model.metadata_))
     summary["speakers"] = {name: role for name, role in roles.items()}
     summary["therapist_from"] = "given" if therapist else "guessed"
     return {

@@ -257,9 +257,30 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
     tr.add_argument("--folds", type=int, default=5)
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--version", help="artifact version (default: the package's model version)")
-    ev = sub.add_parser("evaluate", out=stdout, help="score an artifact on an AnnoMI-format CSV")
-    ev.add_argument("artifact", help="model-<version>.npz")
-    ev.add_argument("--data", required=True, help="AnnoMI-format CSV")
+    ev = sub.add_parser(
+        "evaluate",
+        out=stdout,
+        help="score an artifact on an AnnoMI-format CSV, or (--sessions) session summaries in CV",
+    )
+    ev.add_argument("artifact", nargs="?", help="model-<version>.npz (not with --sessions)")
+    ev.add_argument(
+        "--data",
+        help="AnnoMI-format CSV; with --sessions the folder with AnnoMI-full.csv "
+        "(default: ../shared/data)",
+    )
+    ev.add_argument(
+        "--sessions",
+        action="store_true",
+        help="transcript-grouped CV of the session summaries: interval coverage, ICC(2,1), MAE, "
+        "sustain-talk recall per session (refits the models per fold; needs the train extra)",
+    )
+    ev.add_argument("--folds", type=int, default=5, help="with --sessions")
+    ev.add_argument("--seed", type=int, default=0, help="with --sessions")
+    ev.add_argument(
+        "--card",
+        help="with --sessions: store the figures in this artifact's metadata (.npz or .json) and "
+        "rewrite its model card",
+    )
     ev.add_argument("--format", choices=("text", "json"), default="text")
     try:
         args = parser.parse_args(argv)
@@ -301,6 +322,11 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
             return _fail(stderr, prog, str(exc))
         return 0
 
+    if args.sessions:
+        return _evaluate_sessions(args, stdout, stderr, prog)
+    if not args.artifact or not args.data:
+        return _fail(stderr, prog, "evaluate needs an ARTIFACT and --data CSV (or --sessions)")
+
     from . import training  # evaluate: numpy only
     from .evaluation import format_confusion
 
@@ -328,4 +354,47 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
             + format_confusion(np.array(rep["confusion"]), rep["labels"]).replace("\n", "\n  ")
             + "\n"
         )
+    return 0
+
+
+def _evaluate_sessions(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> int:
+    from .data import DataError, find_data_dir, load_annomi_csv, training_csv
+    from .model import ArtifactError
+
+    if args.artifact:
+        return _fail(stderr, prog, "--sessions refits the models per fold: give no ARTIFACT")
+    if args.folds < 2:
+        return _fail(stderr, prog, "--folds must be at least 2")
+    try:
+        records = load_annomi_csv(training_csv(find_data_dir(args.data)))
+    except DataError as exc:
+        return _fail(stderr, prog, str(exc))
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return _fail(
+            stderr, prog, "--sessions needs the train extra: pip install 'alliance[train]'"
+        )
+    from . import training
+    from .sessions import evaluate_sessions, format_sessions
+
+    log = (
+        (lambda m: (stderr.write(m + "\n"), stderr.flush()))
+        if args.format == "json"
+        else (lambda m: (stdout.write(m + "\n"), stdout.flush()))
+    )
+    try:
+        report = evaluate_sessions(records, args.folds, args.seed, log)
+    except ValueError as exc:
+        return _fail(stderr, prog, str(exc))
+    if args.card:
+        try:
+            training.store_session_report(args.card, report)
+        except (ArtifactError, OSError, ValueError) as exc:
+            return _fail(stderr, prog, str(exc))
+    if args.format == "json":
+        json.dump(report, stdout, indent=1)
+        stdout.write("\n")
+    else:
+        stdout.write(format_sessions(report))
     return 0

@@ -125,11 +125,15 @@ def session_summary(
     confusion: Mapping[str, Any] | None = None,
     min_therapist_turns: int = MIN_THERAPIST_TURNS,
     min_client_turns: int = MIN_CLIENT_TURNS,
+    widening: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """Summary metrics for one session from the ``utterances`` of :func:`analyze_transcript`.
 
-    ``confusion`` (from :func:`alliance.nlp.intervals.confusion_from_metadata`) turns model
-    probabilities into probabilities of the experts' codes for the intervals.
+    ``widening`` (from :func:`alliance.nlp.intervals.widening_from_metadata`) stretches the
+    simulated intervals by the factor measured in session-level CV; ``confusion`` optionally
+    pushes the probabilities through the CV confusion first (measured not to help; kept for
+    the evaluation).  Expected counts and the change-talk share use the model's own
+    probabilities.
     """
     count = {
         k: 0
@@ -195,8 +199,8 @@ def session_summary(
         for key in THRESHOLDS:
             unavailable[key] = short
 
-    ivals = intervals(utterances, confusion)
-    expected = expected_counts(utterances, confusion)
+    ivals = intervals(utterances, confusion, widening=widening)
+    expected = expected_counts(utterances)
     base = {
         "reflection_to_question": expected["question"],
         "percent_complex_reflections": expected["reflection"],

@@ -264,6 +264,29 @@ def write_model_card(artifact: str | Path) -> Path:
     return card
 
 
+def store_session_report(artifact: str | Path, report: dict[str, Any]) -> Path:
+    """Keep the session-level CV figures (not the per-session rows) in the artifact's metadata
+    and rewrite its model card from it, so the card and the metadata stay equal."""
+    from .model import ArtifactError
+
+    npz = Path(artifact).with_suffix(".npz")
+    meta_path = npz.with_suffix(".json")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{meta_path}: cannot read model metadata ({exc})") from None
+    meta["session_cv"] = {
+        "folds": report["folds"],
+        "seed": report["seed"],
+        "transcripts": len(report["sessions"]),
+        "metrics": report["metrics"],
+        "widening": report.get("widening", {}),
+        "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    meta_path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    return write_model_card(npz)
+
+
 def evaluate(artifact: str | Path, csv_path: str | Path) -> dict[str, Any]:
     model = TranscriptModel.load(artifact)
     records = load_annomi_csv(csv_path)
@@ -314,6 +337,94 @@ def _fmt_head(name: str, rep: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+SESSION_TITLES = {
+    "reflection_to_question": "reflection : question",
+    "percent_complex_reflections": "% complex reflections",
+    "percent_open_questions": "% open questions",
+    "change_talk_share": "change-talk share",
+}
+
+
+def _session_section(meta: dict[str, Any]) -> str:
+    """The session summaries: agreement, interval coverage and sustain recall, from
+    ``alliance nlp evaluate --sessions --card``; without those figures, says how to get them."""
+    scv = meta.get("session_cv")
+    head = [
+        "## Session summaries",
+        "",
+        "A therapist reads session summaries, not single codes. Each summary comes with a 90%",
+        "interval: a seeded simulation of every utterance's code from its probabilities, then",
+        "stretched about its median by a factor measured in session-level cross-validation",
+        "(one session's coding errors go together, which the simulation alone ignores). A level",
+        "(good / fair / below fair) is given only when the whole interval lies in that band;",
+        'otherwise "uncertain" with the reason. Transcripts with no client speech, fewer than 10',
+        "therapist turns or fewer than 3 client turns are analysed, but the measures they cannot",
+        "support are reported as not available.",
+        "",
+    ]
+    if not scv:
+        return "\n".join(
+            head
+            + ["Session-level figures: run `alliance nlp evaluate --sessions --card ARTIFACT`.", ""]
+        )
+    m = scv["metrics"]
+
+    def f(v: float | None, fmt: str) -> str:
+        return "n/a" if v is None else format(v, fmt)
+
+    rows = [
+        "| summary | issue 6 (held-out): ICC(2,1) / MAE | this model: ICC(2,1) / MAE | one expert vs the other "
+        "nine: ICC / MAE | 90% interval covers the expert value | sessions with an interval | "
+        "mean interval width | sessions rated |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, title in SESSION_TITLES.items():
+        r = m[name]
+        cov = "n/a" if r["coverage"] is None else f"{100 * r['coverage']:.0f}%"
+        rows.append(
+            f"| {title} | {r['before_icc']:.2f} / {r['before_mae']:g} | {f(r['icc'], '.2f')} / "
+            f"{f(r['mae'], '.2f')} | {r['expert_icc']:.2f} / {r['expert_mae']:g} | {cov} | "
+            f"{r['sessions_with_interval']} | {f(r['mean_interval_width'], '.1f')} | "
+            f"{r['sessions_rated']} |"
+        )
+    sr = m["sustain_recall"]
+    sustain = (
+        f"Sustain-talk recall per session ({sr['sessions']} transcripts with expert-coded sustain "
+        f"talk): mean {sr['mean']:.2f}, median {sr['median']:.2f}; in {sr['zero']} of them the "
+        "model found none of it."
+        if sr["mean"] is not None
+        else "No transcript held expert-coded sustain talk."
+    )
+    cplx = m["percent_complex_reflections"]
+    return "\n".join(
+        head
+        + [
+            f"Transcript-grouped {scv['folds']}-fold CV (seed {scv['seed']}, {scv['transcripts']} "
+            "transcripts; models refitted per fold; each fold's widening measured on the other "
+            "folds only): `alliance nlp evaluate --sessions`. ICC(2,1) is two-way random, "
+            "absolute agreement, against the summary of the expert codes; MAE is in the "
+            "summary's units (ratio, or percentage points). The coverage target is 85-95% of "
+            "sessions. The issue-6 figures were measured on transcripts outside this copy of the "
+            "data, so the two columns are not on the same sessions.",
+            "",
+            "Widening factors shipped (measured on all folds): "
+            + ", ".join(
+                f"{SESSION_TITLES[k]} {v:.2f}" for k, v in (scv.get("widening") or {}).items()
+            )
+            + ".",
+            "",
+            *rows,
+            "",
+            f"% complex reflections: experts agree with each other on it no better than chance "
+            f"(ICC {cplx['expert_icc']:.2f}), so it is never rated without an interval and "
+            "should be read as a rough pointer only.",
+            "",
+            sustain,
+            "",
+        ]
+    )
 
 
 def model_card(version: str, meta: dict[str, Any], npz: Path) -> str:
@@ -407,6 +518,7 @@ therefore above every text-only figure the data README cites, and this copy hold
 (client talk) of them; this model's pooled accuracy is {_accuracy(heads.get("behaviour"))} and {_accuracy(heads.get("talk_type"))}.
 
 {chr(10).join(_fmt_head(titles[h], heads[h]) for h in order if h in heads)}
+{_session_section(meta)}
 ## Rule-based detectors (experimental)
 Validation, normalising, affirmation, summary, judgmental and directive language, repair moves, and
 rupture markers (withdrawal, confrontation) come from documented phrase rules in
