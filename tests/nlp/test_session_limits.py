@@ -125,25 +125,25 @@ def test_plain_client_answers_do_not_collapse_to_change_talk(fixtures):
     assert share["value"] is None or share["interval"][1] - share["interval"][0] >= 50
 
 
-def test_change_talk_share_sums_probabilities_instead_of_counting_labels():
-    # each client turn leans neutral but carries some change probability: counting argmax labels
-    # gives no change talk at all, summing gives the expected share
-    utts = [
-        {
-            "speaker": "client",
-            "text": "ok",
-            "talk_type": "neutral",
-            "probabilities": {"talk_type": {"change": 0.3, "neutral": 0.6, "sustain": 0.1}},
-        }
-        for _ in range(20)
-    ]
-    assert expected_counts(utts)["change"] == pytest.approx(6.0)
-    assert expected_counts(utts)["sustain"] == pytest.approx(2.0)
-    s = session_summary(utts, min_therapist_turns=0)
-    assert s["counts"]["change_talk"] == 0
-    assert s["change_talk_share"]["value"] == pytest.approx(75.0)
+def test_change_talk_share_needs_enough_expected_change_or_sustain_talk():
+    # one change-coded answer among neutral ones: the old share read 100 %
+    def client(talk, change, neutral, sustain):
+        probs = {"change": change, "neutral": neutral, "sustain": sustain}
+        return {"speaker": "client", "text": "ok", "talk_type": talk,
+                "probabilities": {"talk_type": probs}}
+
+    few = [client("change", 0.5, 0.4, 0.1)] + [client("neutral", 0.1, 0.85, 0.05)] * 5
+    assert expected_counts(few)["change"] + expected_counts(few)["sustain"] < 3
+    s = session_summary(few, min_therapist_turns=0)
+    assert s["counts"]["change_talk"] == 1 and s["counts"]["sustain_talk"] == 0
+    assert s["change_talk_share"]["value"] is None
+    assert s["change_talk_share"]["reason"].startswith("too few change or sustain talk")
+    # with enough client talk the value is the coded share, inside a simulated interval
+    many = few * 4 + [client("sustain", 0.1, 0.3, 0.6)] * 4
+    s = session_summary(many, min_therapist_turns=0)
+    assert s["change_talk_share"]["value"] == pytest.approx(50.0)
     low, high = s["change_talk_share"]["interval"]
-    assert low < 75.0 < high
+    assert low < 50.0 < high
 
 
 # -- intervals and levels ---------------------------------------------------------------------

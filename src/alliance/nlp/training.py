@@ -417,6 +417,11 @@ def _session_section(meta: dict[str, Any]) -> str:
             "",
             *rows,
             "",
+            "Values count the coded labels; summing the probabilities instead agreed less with "
+            "the experts on the same out-of-fold predictions (`docs/nlp.md` has the figures). "
+            "The issue's ICC targets (0.80 reflection : question, 0.60 % open questions, 0.60 "
+            "change-talk share) are not reached by this model.",
+            "",
             f"% complex reflections: experts agree with each other on it no better than chance "
             f"(ICC {cplx['expert_icc']:.2f}), so it is never rated without an interval and "
             "should be read as a rough pointer only.",
