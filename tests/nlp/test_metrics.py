@@ -141,3 +141,49 @@ def test_trend_tolerates_summaries_missing_parts():
     assert out["metrics"]["reflection_to_question"]["direction"] == "improving"
     assert out["metrics"]["therapist_talk_share"]["values"] == [None, None]
     assert out["metrics"]["rupture_markers"]["values"] == [None, 0.0]
+
+
+def _with_interval(value, low, high):
+    return {
+        "reflection_to_question": {"value": value, "interval": [low, high], "level": "uncertain"}
+    }
+
+
+def test_trend_weights_each_session_by_how_much_it_can_tell():
+    # a wide, uninformative session in the middle should barely move the trend
+    sessions = [
+        _with_interval(1.0, 0.9, 1.1),
+        _with_interval(5.0, 0.0, 10.0),
+        _with_interval(1.2, 1.1, 1.3),
+    ]
+    rq = trend(sessions)["metrics"]["reflection_to_question"]
+    assert rq["weights"][0] == pytest.approx(1.0) and rq["weights"][1] < 0.001
+    assert rq["mean"] == pytest.approx(1.1, abs=0.01)
+    assert rq["slope_per_session"] == pytest.approx(0.1, abs=0.01)
+    # unweighted, the middle session would dominate the mean
+    assert sum(v for v in rq["values"]) / 3 > 2.0
+
+
+def test_a_session_with_too_little_to_say_does_not_count_in_the_trend():
+    none = {"reflection_to_question": {"value": 9.0, "interval": None, "level": "uncertain"}}
+    rq = trend([_with_interval(1.0, 0.8, 1.2), none, _with_interval(1.4, 1.2, 1.6)])["metrics"][
+        "reflection_to_question"
+    ]
+    assert rq["weights"][1] == 0.0 and rq["mean"] == pytest.approx(1.2)
+    assert rq["direction"] == "improving"
+
+
+def test_summaries_without_intervals_keep_equal_weights():
+    old = {"reflection_to_question": {"value": 1.0}}
+    rq = trend([old, _with_interval(2.0, 1.5, 2.5)])["metrics"]["reflection_to_question"]
+    assert rq["weights"] is None and rq["mean"] == pytest.approx(1.5)
+
+
+def test_caseload_mean_weights_sessions_by_certainty():
+    load = caseload_trend(
+        {
+            "a": [_with_interval(1.0, 0.9, 1.1), _with_interval(5.0, 0.0, 10.0)],
+            "b": [_with_interval(1.2, 1.1, 1.3)],
+        }
+    )
+    assert load["overall"]["reflection_to_question"]["mean"] == pytest.approx(1.1, abs=0.01)

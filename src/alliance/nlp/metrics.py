@@ -358,14 +358,58 @@ def flat_metrics(summary: Mapping[str, Any]) -> dict[str, float | None]:
     }
 
 
-def _slope(values: Sequence[float]) -> float | None:
+def _slope(values: Sequence[float], weights: Sequence[float] | None = None) -> float | None:
+    """Weighted least-squares slope per session (equal weights when ``weights`` is None)."""
     n = len(values)
     if n < 2:
         return None
-    mx = (n - 1) / 2
-    my = sum(values) / n
-    den = sum((i - mx) ** 2 for i in range(n))
-    return sum((i - mx) * (v - my) for i, v in enumerate(values)) / den
+    w = list(weights) if weights is not None else [1.0] * n
+    sw = sum(w)
+    if sw <= 0:
+        return None
+    mx = sum(wi * i for i, wi in enumerate(w)) / sw
+    my = sum(wi * v for wi, v in zip(w, values, strict=True)) / sw
+    den = sum(wi * (i - mx) ** 2 for i, wi in enumerate(w))
+    if den <= 0:
+        return None
+    return (
+        sum(wi * (i - mx) * (v - my) for i, (wi, v) in enumerate(zip(w, values, strict=True))) / den
+    )
+
+
+WEIGHTED = (
+    "reflection_to_question",
+    "percent_complex_reflections",
+    "percent_open_questions",
+    "change_talk_share",
+)
+
+
+def _certainty(summary: Mapping[str, Any], key: str) -> float | None:
+    """1 / interval width² for a metric with an interval, 0 where the session said there was too
+    little to tell, None where the summary predates intervals."""
+    m = summary.get(key)
+    if not isinstance(m, Mapping) or "interval" not in m:
+        return None
+    iv = m["interval"]
+    if not iv:
+        return 0.0
+    width = max(float(iv[1]) - float(iv[0]), 1e-3 if key == "reflection_to_question" else 0.1)
+    return 1.0 / width**2
+
+
+def _weights(summaries: Sequence[Mapping[str, Any]], key: str) -> list[float] | None:
+    """Per session, how much it can tell about ``key`` (largest = 1); None for equal weights
+    (a metric without intervals, or a series mixing summaries with and without them)."""
+    if key not in WEIGHTED:
+        return None
+    raw = [_certainty(s, key) for s in summaries]
+    if any(r is None for r in raw):
+        return None
+    top = max(raw)  # type: ignore[type-var]
+    if not top:
+        return None
+    return [float(r) / float(top) for r in raw]  # type: ignore[arg-type]
 
 
 def trend(summaries: Sequence[Mapping[str, Any]], min_change: float = 0.05) -> dict[str, Any]:
@@ -373,7 +417,10 @@ def trend(summaries: Sequence[Mapping[str, Any]], min_change: float = 0.05) -> d
 
     ``direction`` is "improving"/"worsening" when the least-squares slope moves the metric by more
     than ``min_change`` of its mean over the series, "stable" otherwise, and "n/a" for fewer than
-    two sessions with a value (or for talk share, where neither direction is better).
+    two sessions with a value (or for talk share, where neither direction is better).  Where the
+    summaries carry intervals, each session is weighted by how much it can tell (1 / interval
+    width², relative to the most certain session; a session with too little to say counts 0);
+    ``weights`` lists them (None: equal weights).
     """
     series: dict[str, list[float | None]] = {}
     for s in summaries:
@@ -381,9 +428,17 @@ def trend(summaries: Sequence[Mapping[str, Any]], min_change: float = 0.05) -> d
             series.setdefault(k, []).append(v)
     out: dict[str, Any] = {"sessions": len(summaries), "metrics": {}}
     for k, values in series.items():
-        present = [v for v in values if v is not None]
-        slope = _slope(present)
-        mean = sum(present) / len(present) if present else None
+        weights = _weights(summaries, k)
+        pairs = [
+            (v, 1.0 if weights is None else weights[i])
+            for i, v in enumerate(values)
+            if v is not None
+        ]
+        informative = [(v, w) for v, w in pairs if w > 0]
+        present = [v for v, _ in informative]
+        w_present = [w for _, w in informative]
+        slope = _slope(present, w_present)
+        mean = sum(v * w for v, w in informative) / sum(w_present) if informative else None
         direction = "n/a"
         if slope is not None and k in HIGHER_IS_BETTER:
             scale = max(abs(mean or 0.0), 1e-9)
@@ -394,6 +449,7 @@ def trend(summaries: Sequence[Mapping[str, Any]], min_change: float = 0.05) -> d
                 direction = "improving" if (change > 0) == HIGHER_IS_BETTER[k] else "worsening"
         out["metrics"][k] = {
             "values": values,
+            "weights": None if weights is None else [round(w, 3) for w in weights],
             "mean": _round(mean),
             "first": present[0] if present else None,
             "last": present[-1] if present else None,
@@ -404,15 +460,26 @@ def trend(summaries: Sequence[Mapping[str, Any]], min_change: float = 0.05) -> d
 
 
 def caseload_trend(sessions_by_client: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
-    """A therapist's caseload: per-client trends plus the mean of each metric over all sessions."""
+    """A therapist's caseload: per-client trends plus the mean of each metric over all sessions
+    (weighted like :func:`trend` by how much each session can tell).  Never a ranking of staff."""
     per_client = {cid: trend(list(ss)) for cid, ss in sessions_by_client.items()}
-    pooled: dict[str, list[float]] = {}
+    pooled: dict[str, list[tuple[float, float | None]]] = {}
     for ss in sessions_by_client.values():
         for s in ss:
             for k, v in flat_metrics(s).items():
                 if v is not None:
-                    pooled.setdefault(k, []).append(v)
-    overall = {k: {"mean": _round(sum(v) / len(v)), "sessions": len(v)} for k, v in pooled.items()}
+                    c = _certainty(s, k) if k in WEIGHTED else None
+                    pooled.setdefault(k, []).append((v, c))
+    overall = {}
+    for k, pairs in pooled.items():
+        # weighted by certainty only when every session has an interval (see trend)
+        if all(c is not None for _, c in pairs) and any(c for _, c in pairs):
+            used = [(v, float(c)) for v, c in pairs if c]
+            mean = sum(v * c for v, c in used) / sum(c for _, c in used)
+        else:
+            used = [(v, 1.0) for v, _ in pairs]
+            mean = sum(v for v, _ in used) / len(used)
+        overall[k] = {"mean": _round(mean), "sessions": len(used)}
     directions: dict[str, dict[str, int]] = {}
     for t in per_client.values():
         for k, m in t["metrics"].items():
