@@ -49,6 +49,19 @@ def test_upload_vtt_wait_for_analysis_open_feedback(page):
             assert row.locator(".measure-level .reason").is_visible()
     assert page.locator(".level-uncertain").count() >= 1
     assert "likely range" in page.locator("#change-talk-share").inner_text()
+    # the therapist corrects a question to a complex reflection: the summary changes on screen
+    before = page.locator("#measure-reflection_to_question .measure-value").inner_text()
+    first_question = next(
+        u for u in Transcript.objects.get().model_analysis()["utterances"] if u["behaviour"] == "question"
+    )
+    turn = page.locator(f"#turn-{first_question['index']}")
+    turn.get_by_label("Code").select_option("reflection/complex")
+    turn.get_by_role("button", name=f"Correct turn {first_question['index'] + 1}").click()
+    page.locator("#corrected-note").wait_for()
+    assert "summary below is recomputed" in page.locator("#corrected-note").inner_text()
+    after = page.locator("#measure-reflection_to_question .measure-value").inner_text()
+    assert after != before
+    assert page.locator(f"#turn-{first_question['index']} .code-corrected").is_visible()
     shots = os.environ.get("ALLIANCE_SHOTS_DIR")
     if shots:
         Path(shots).mkdir(parents=True, exist_ok=True)

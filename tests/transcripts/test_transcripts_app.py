@@ -291,3 +291,63 @@ def test_feedback_says_why_a_short_transcript_is_not_rated(client, personas):
     row = _measure_row(html, "percent_complex_reflections")
     assert "not available" in row and "at least 10 are needed to judge this measure" in row
     assert '<rect class="interval"' not in row
+
+
+def test_therapist_corrects_a_code_and_the_summary_is_recomputed(client, personas):
+    transcript = _analysed(personas, "long_session.txt")
+    before = transcript.metrics
+    model = transcript.model_analysis()
+    questions = [u for u in model["utterances"] if u["behaviour"] == "question"]
+    target = questions[0]
+    sign_in(client, personas.therapist)
+    url = reverse("transcript_correct", args=[personas.client.pk, transcript.pk])
+    response = client.post(url, {"index": target["index"], "code": "reflection/complex"})
+    assert response.status_code == 302 and response["Location"].endswith(f"#turn-{target['index']}")
+    transcript.refresh_from_db()
+    assert transcript.correction_data() == {str(target["index"]): "reflection/complex"}
+    after = transcript.metrics
+    assert after["counts"]["reflections"] == before["counts"]["reflections"] + 1
+    assert after["counts"]["questions"] == before["counts"]["questions"] - 1
+    assert after["corrected_utterances"] == 1
+    # the model's own analysis is kept; the corrected one is what the page shows
+    assert transcript.model_analysis()["utterances"][target["index"]]["behaviour"] == "question"
+    shown = transcript.analysis_data()["utterances"][target["index"]]
+    assert shown["behaviour"] == "reflection" and shown["corrected"] is True
+    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    assert "You corrected 1 code in this session" in html and "corrected by you" in html
+    assert AuditEvent.objects.filter(record_type="transcript_feedback", action="update").exists()
+    # the stored corrections are encrypted at rest
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT corrections FROM transcripts_transcript WHERE id = %s", [transcript.pk.hex if connection.vendor == "sqlite" else str(transcript.pk)])
+        raw = cursor.fetchone()[0]
+    assert "reflection/complex" not in raw
+
+
+def test_a_bad_correction_says_why_and_changes_nothing(client, personas):
+    transcript = _analysed(personas, "long_session.txt")
+    client_turn = next(u for u in transcript.model_analysis()["utterances"] if u["speaker"] == "client")
+    sign_in(client, personas.therapist)
+    url = reverse("transcript_correct", args=[personas.client.pk, transcript.pk])
+    for data, message in (
+        ({"index": client_turn["index"], "code": "question/open"}, "is not a code for a client turn"),
+        ({"index": 999, "code": "change"}, "there is no utterance 999"),
+        ({"index": "x", "code": "change"}, "the utterance number is missing or not a number"),
+    ):
+        page = client.post(url, data, follow=True).content.decode()
+        assert message in page and "Nothing was changed" in page
+    transcript.refresh_from_db()
+    assert transcript.corrections == ""
+
+
+def test_only_the_uploading_therapist_can_correct(client, personas):
+    from alliance.accounts.models import Role
+    from tests.conftest import make_staff
+
+    transcript = _analysed(personas, "long_session.txt")
+    other = make_staff(personas.clinic, Role.THERAPIST, "Other Therapist", "other@x.test", "another long password here")
+    personas.client.care_team.create(clinic=personas.clinic, therapist=other)
+    sign_in(client, other)
+    url = reverse("transcript_correct", args=[personas.client.pk, transcript.pk])
+    assert client.post(url, {"index": 0, "code": "other"}).status_code == 404
+    transcript.refresh_from_db()
+    assert transcript.corrections == ""

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from alliance.accounts.models import CLINICAL_ROLES, Role
@@ -18,12 +19,13 @@ from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.core.http import HtmxHttpRequest
+from alliance.nlp.analyze import CORRECTIONS, check_correction, current_code
 from alliance.nlp.model import reliability
 from alliance.nlp.roles import guess_roles
 from alliance.nlp.transcripts import TranscriptError, decode, parse_transcript
 from alliance.transcripts import tasks
 from alliance.transcripts.forms import SpeakerForm, TranscriptSettingsForm, TranscriptUploadForm
-from alliance.transcripts.models import Transcript, TranscriptSettings
+from alliance.transcripts.models import Transcript, TranscriptSettings, metrics_without_text
 
 audit.register_record_type("transcript", "a session transcript")
 audit.register_record_type("transcript_feedback", "feedback on a session transcript")
@@ -158,9 +160,13 @@ def _feedback_context(transcript: Transcript) -> dict[str, object]:
         reverse=True,
     )[:3]
     closed = [u for u in utterances if u["question_type"] == "closed"][:5]
+    for u in utterances:
+        u["code_now"] = current_code(u)
+        u["choices"] = list(CORRECTIONS.get(u["speaker"], {}))
     return {
         "transcript": transcript,
         "m": transcript.metrics,
+        "corrected_count": len(transcript.correction_data()),
         "measures": _measure_rows(transcript.metrics or {}),
         "utterances": utterances,
         "best_reflections": reflections,
@@ -182,6 +188,38 @@ def feedback(request: HtmxHttpRequest, client_id: str, transcript_id: str) -> Ht
         response["HX-Refresh"] = "true"
         return response
     return render(request, "transcripts/feedback.html", context)
+
+
+@staff(*CLINICAL)
+def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
+    """The therapist corrects one utterance's code; the summary is recomputed at once."""
+    client = client_or_404(request, client_id, record_type="transcript_feedback")
+    transcript = _own_transcript(request, client, transcript_id)
+    if request.method != "POST":
+        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
+    model_result = transcript.model_analysis()
+    if transcript.status != Transcript.Status.DONE or model_result is None:
+        messages.error(request, "Only an analysed transcript whose text is kept can be corrected. Nothing was changed.")
+        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
+    code = request.POST.get("code", "")
+    try:
+        index = int(request.POST.get("index", ""))
+        check_correction(model_result, index, code)
+    except ValueError as exc:
+        message = str(exc) if "invalid literal" not in str(exc) else "the utterance number is missing or not a number"
+        messages.error(request, f"That correction could not be saved: {message}. Nothing was changed.")
+        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
+    with transaction.atomic():
+        locked = Transcript.objects.select_for_update().get(pk=transcript.pk)
+        corrections = locked.correction_data()
+        corrections[str(index)] = code
+        locked.corrections = json.dumps(corrections)
+        corrected = locked.analysis_data() or {}
+        locked.metrics = metrics_without_text(corrected["summary"])
+        locked.save(update_fields=["corrections", "metrics"])
+        audit.record_request(request, "update", "transcript_feedback", client=client, note="code corrected")
+    messages.success(request, f"Turn {index + 1} corrected; the summary was recomputed.")
+    return redirect(reverse("transcript_feedback", args=[client.pk, transcript.pk]) + f"#turn-{index}")
 
 
 @staff(Role.ADMIN)
