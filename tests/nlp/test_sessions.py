@@ -211,3 +211,34 @@ def test_shipped_artifact_carries_the_measured_widening():
         "reflection_to_question", "percent_complex_reflections", "percent_open_questions",
         "change_talk_share"}
     assert all(v >= 1.0 for v in widening.values())
+
+
+def test_train_with_extra_rows_uses_them_in_training_only(tmp_path):
+    import csv
+
+    from alliance.nlp.cli import nlp_main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(TINY, data / "AnnoMI-full.csv")
+    extra = tmp_path / "corrections.csv"
+    cols = ["transcript_id", "video_url", "utterance_id", "interlocutor", "utterance_text",
+            "main_therapist_behaviour", "reflection_subtype", "question_subtype", "client_talk_type"]
+    with extra.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        w.writerow({"transcript_id": "c1", "video_url": "alliance:c1", "utterance_id": 0,
+                    "interlocutor": "therapist", "utterance_text": "What brings you in today?",
+                    "main_therapist_behaviour": "question", "question_subtype": "open"})
+        w.writerow({"transcript_id": "c1", "video_url": "alliance:c1", "utterance_id": 1,
+                    "interlocutor": "client", "utterance_text": "",
+                    "client_talk_type": "sustain"})
+    out, err = io.StringIO(), io.StringIO()
+    code = nlp_main(["train", "--data", str(data), "--out", str(tmp_path / "model"), "--folds", "2",
+                     "--version", "0.0.1", "--extra", str(extra)], stdout=out, stderr=err)
+    assert code == 0, err.getvalue()
+    assert "corrections.csv: 1 labelled rows with text; 1 labelled rows without text left out" in out.getvalue()
+    meta = json.loads((tmp_path / "model" / "model-0.0.1.json").read_text())
+    assert meta["training_data"]["extra_rows"] == 1
+    # the CV figures are on the AnnoMI transcripts only
+    assert sum(meta["cv"]["fold_sizes"]) == len(load_annomi_csv(TINY))

@@ -351,3 +351,34 @@ def test_only_the_uploading_therapist_can_correct(client, personas):
     assert client.post(url, {"index": 0, "code": "other"}).status_code == 404
     transcript.refresh_from_db()
     assert transcript.corrections == ""
+
+
+def test_admin_exports_corrections_as_training_rows_without_text_unless_opted_in(client, personas):
+    import csv
+    import io
+
+    transcript = _analysed(personas, "long_session.txt")
+    question = next(u for u in transcript.model_analysis()["utterances"] if u["behaviour"] == "question")
+    sign_in(client, personas.therapist)
+    client.post(reverse("transcript_correct", args=[personas.client.pk, transcript.pk]),
+                {"index": question["index"], "code": "reflection/simple"})
+    # a therapist cannot export
+    assert client.get(reverse("transcripts_corrections_export")).status_code in (403, 404)
+
+    sign_in(client, personas.admin)
+    response = client.get(reverse("transcripts_corrections_export"))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == len(transcript.model_analysis()["utterances"])
+    labelled = [r for r in rows if r["main_therapist_behaviour"] or r["client_talk_type"]]
+    assert len(labelled) == 1
+    assert labelled[0]["utterance_id"] == str(question["index"])
+    assert labelled[0]["main_therapist_behaviour"] == "reflection"
+    assert labelled[0]["reflection_subtype"] == "simple"
+    assert labelled[0]["model_code"].startswith("question")
+    assert all(r["utterance_text"] == "" for r in rows)
+    assert AuditEvent.objects.filter(action="export", record_type="transcript_feedback").exists()
+
+    TranscriptSettings.objects.update_or_create(clinic=personas.clinic, defaults={"export_text_with_corrections": True})
+    rows = list(csv.DictReader(io.StringIO(client.get(reverse("transcripts_corrections_export")).content.decode())))
+    assert rows[question["index"]]["utterance_text"] == question["text"]

@@ -257,6 +257,14 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
     tr.add_argument("--folds", type=int, default=5)
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--version", help="artifact version (default: the package's model version)")
+    tr.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="CSV",
+        help="extra AnnoMI-format training rows (e.g. a clinic's corrections export); used in "
+        "every training fold and the final fit, never as test data (repeatable)",
+    )
     ev = sub.add_parser(
         "evaluate",
         out=stdout,
@@ -317,6 +325,7 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
                 args.seed,
                 args.version or training.MODEL_VERSION,
                 log=lambda m: (stdout.write(m + "\n"), stdout.flush()),
+                extra=[Path(p) for p in args.extra],
             )
         except (DataError, ValueError, OSError) as exc:
             return _fail(stderr, prog, str(exc))

@@ -135,8 +135,29 @@ def score(gold: dict[str, list[str | None]], pred: dict[str, list[str | None]]) 
     return report
 
 
+def load_extra(paths: Sequence[Path], log: Callable[[str], object] = print) -> list[Record]:
+    """Extra training rows; labelled rows without words (an export without text) are dropped,
+    since a text model cannot learn from them."""
+    out: list[Record] = []
+    for path in paths:
+        recs = load_annomi_csv(path)
+        labelled = [r for r in recs if any(getattr(r, f) for f in HEAD_FIELD.values())]
+        usable = [r for r in recs if r.text.strip()]
+        dropped = sum(1 for r in labelled if not r.text.strip())
+        log(
+            f"{path.name}: {len(labelled) - dropped} labelled rows with text"
+            + (f"; {dropped} labelled rows without text left out" if dropped else "")
+        )
+        out.extend(usable)
+    return out
+
+
 def cross_validate(
-    records: Sequence[Record], n_folds: int = 5, seed: int = 0, log: Callable[[str], object] = print
+    records: Sequence[Record],
+    n_folds: int = 5,
+    seed: int = 0,
+    log: Callable[[str], object] = print,
+    extra: Sequence[Record] = (),
 ) -> dict[str, Any]:
     folds = grouped_folds([r.group for r in records], n_folds, seed)
     gold = labels(records)
@@ -145,7 +166,7 @@ def cross_validate(
     for k, test in enumerate(folds):
         test_set = set(test.tolist())
         train = [i for i in range(len(records)) if i not in test_set]
-        tr_recs = [records[i] for i in train]
+        tr_recs = [records[i] for i in train] + list(extra)
         te_recs = [records[i] for i in test]
         model = default_model(seed).fit(contexts(tr_recs), labels(tr_recs))
         pred = predict_records(model, te_recs)
@@ -224,17 +245,24 @@ def train(
     seed: int = 0,
     version: str = MODEL_VERSION,
     log: Callable[[str], object] = print,
+    extra: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """Grouped CV, then a final fit on all data; writes the artifact and MODEL_CARD.md."""
+    """Grouped CV, then a final fit on all data; writes the artifact and MODEL_CARD.md.
+
+    ``extra`` CSVs (AnnoMI format, e.g. corrections exports) join every training fold and the
+    final fit; the CV figures stay figures on AnnoMI transcripts only.
+    """
     csv_path = training_csv(data_dir)
     records = load_annomi_csv(csv_path)
+    extra_records = load_extra(extra, log)
     n_t = sum(r.speaker == "therapist" for r in records)
     log(
         f"loaded {len(records)} utterances ({n_t} therapist) from {len({r.transcript_id for r in records})} "
         f"transcripts, {len({r.group for r in records})} videos"
     )
-    cv = cross_validate(records, n_folds, seed, log)
-    model = default_model(seed).fit(contexts(records), labels(records))
+    cv = cross_validate(records, n_folds, seed, log, extra_records)
+    everything = list(records) + extra_records
+    model = default_model(seed).fit(contexts(everything), labels(everything))
     bolt = bolt_agreement(data_dir.parent / "bolt") or bolt_agreement(data_dir / "bolt")
     metadata = {
         "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -243,6 +271,7 @@ def train(
             "utterances": len(records),
             "transcripts": len({r.transcript_id for r in records}),
             "videos": len({r.group for r in records}),
+            "extra_rows": len(extra_records),
         },
         "cv": cv,
         "bolt_detector_agreement": bolt,

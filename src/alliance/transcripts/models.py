@@ -23,6 +23,10 @@ class TranscriptSettings(models.Model):
         default=False,
         help_text="Delete the transcript text once it is analysed, keeping only the metrics.",
     )
+    export_text_with_corrections = models.BooleanField(
+        default=False,
+        help_text="Include the words of corrected utterances in the corrections export.",
+    )
 
     @classmethod
     def for_clinic(cls, clinic: Clinic) -> TranscriptSettings:

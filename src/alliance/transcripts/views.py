@@ -227,11 +227,15 @@ def clinic_transcript_settings(request: HttpRequest) -> HttpResponse:
     """Clinic admin: whether transcript text is kept after analysis (and clearing earlier ones)."""
     clinic = staff_membership(request).clinic
     obj = TranscriptSettings.for_clinic(clinic)
-    form = TranscriptSettingsForm(request.POST or None, initial={"delete_text_after_analysis": obj.delete_text_after_analysis})
+    form = TranscriptSettingsForm(request.POST or None, initial={
+        "delete_text_after_analysis": obj.delete_text_after_analysis,
+        "export_text_with_corrections": obj.export_text_with_corrections,
+    })
     if request.method == "POST" and form.is_valid():
         cleared = 0
         with transaction.atomic():
             obj.delete_text_after_analysis = form.cleaned_data["delete_text_after_analysis"]
+            obj.export_text_with_corrections = form.cleaned_data["export_text_with_corrections"]
             obj.save()
             if form.cleaned_data["apply_to_existing"]:
                 cleared = Transcript.objects.filter(
@@ -243,3 +247,61 @@ def clinic_transcript_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Transcript settings saved." + done)
         return redirect("transcripts_clinic_settings")
     return render(request, "transcripts/clinic_settings.html", {"form": form}, status=400 if form.errors else 200)
+
+
+EXPORT_COLUMNS = [
+    "transcript_id", "video_url", "utterance_id", "interlocutor", "utterance_text",
+    "main_therapist_behaviour", "reflection_subtype", "question_subtype", "client_talk_type",
+    "model_code",
+]
+
+
+@staff(Role.ADMIN)
+def corrections_export(request: HttpRequest) -> HttpResponse:
+    """Clinic admin: therapists' corrections as AnnoMI-format training rows (CSV).
+
+    Every turn of each corrected transcript, labelled only where the therapist corrected it;
+    the words only when the clinic opted in. Transcript ids are the transcripts' own random
+    ids, never client names.
+    """
+    import csv
+    import io
+
+    from alliance.nlp.analyze import CORRECTIONS
+
+    clinic = staff_membership(request).clinic
+    with_text = TranscriptSettings.for_clinic(clinic).export_text_with_corrections
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+    writer.writeheader()
+    rows = 0
+    for t in Transcript.objects.filter(clinic=clinic, status=Transcript.Status.DONE).exclude(corrections=""):
+        model_result = t.model_analysis()
+        if model_result is None:
+            continue
+        corrections = t.correction_data()
+        if not corrections:
+            continue
+        # every turn of a corrected transcript, so a trainer sees each correction in context;
+        # only the corrected turns carry labels (the model's own codes would teach it itself)
+        for u in model_result["utterances"]:
+            code = corrections.get(str(u["index"]))
+            fields = CORRECTIONS[u["speaker"]][code] if code else {}
+            writer.writerow({
+                "transcript_id": str(t.pk),
+                "video_url": f"alliance:{t.pk}",
+                "utterance_id": u["index"],
+                "interlocutor": u["speaker"],
+                "utterance_text": u["text"] if with_text else "",
+                "main_therapist_behaviour": fields.get("behaviour", ""),
+                "reflection_subtype": fields.get("reflection_type", ""),
+                "question_subtype": fields.get("question_type", ""),
+                "client_talk_type": fields.get("talk_type", ""),
+                "model_code": current_code(u),
+            })
+            rows += bool(code)
+    audit.record_request(request, "export", "transcript_feedback",
+                         note=f"corrections export: {rows} corrections, {'with' if with_text else 'without'} text")
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="transcript-corrections.csv"'
+    return response
