@@ -213,7 +213,7 @@ def session_summary(
         if base[name] < MIN_BASE[name] or ivals[name] is None:
             return None, (
                 f"too few {BASE_WORDS[name]} in this session to judge "
-                f"(about {base[name]:.0f}; at least {MIN_BASE[name]:.0f} needed)"
+                f"(about {base[name]:.1f} expected; at least {MIN_BASE[name]:.0f} needed)"
             )
         return ivals[name], None
 
