@@ -242,3 +242,42 @@ def test_train_with_extra_rows_uses_them_in_training_only(tmp_path):
     assert meta["training_data"]["extra_rows"] == 1
     # the CV figures are on the AnnoMI transcripts only
     assert sum(meta["cv"]["fold_sizes"]) == len(load_annomi_csv(TINY))
+
+
+def test_evaluate_corrections_scores_held_out_sessions_with_and_without_them(tmp_path):
+    import csv
+
+    from alliance.nlp.cli import nlp_main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(TINY, data / "AnnoMI-full.csv")
+    extra = tmp_path / "corrections.csv"
+    cols = ["transcript_id", "video_url", "utterance_id", "interlocutor", "utterance_text",
+            "main_therapist_behaviour", "reflection_subtype", "question_subtype", "client_talk_type"]
+    with extra.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        for t in ("c1", "c2", "c3"):
+            w.writerow({"transcript_id": t, "video_url": f"alliance:{t}", "utterance_id": 0,
+                        "interlocutor": "therapist", "utterance_text": "How did the week go?",
+                        "main_therapist_behaviour": "question", "question_subtype": "open"})
+            w.writerow({"transcript_id": t, "video_url": f"alliance:{t}", "utterance_id": 1,
+                        "interlocutor": "client", "utterance_text": "I won't stop, it's fine.",
+                        "client_talk_type": "sustain"})
+    out, err = io.StringIO(), io.StringIO()
+    code = nlp_main(["evaluate", "--corrections", str(extra), "--data", str(data), "--folds", "3",
+                     "--format", "json"], stdout=out, stderr=err)
+    assert code == 0, err.getvalue()
+    report = json.loads(out.getvalue())
+    assert report["transcripts"] == 3 and report["folds"] == 3
+    beh = report["heads"]["behaviour"]
+    assert beh["labelled_turns"] == 3
+    assert 0.0 <= beh["accuracy_without"] <= 1.0 and beh["helped"] == (
+        beh["accuracy_with"] > beh["accuracy_without"])
+    one = tmp_path / "one.csv"
+    one.write_text("\n".join(extra.read_text().splitlines()[:3]) + "\n")
+    err = io.StringIO()
+    assert nlp_main(["evaluate", "--corrections", str(one), "--data", str(data)],
+                    stdout=io.StringIO(), stderr=err) == 2
+    assert "at least 2 transcripts" in err.getvalue()

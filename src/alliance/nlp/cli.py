@@ -282,7 +282,13 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
         help="transcript-grouped CV of the session summaries: interval coverage, ICC(2,1), MAE, "
         "sustain-talk recall per session (refits the models per fold; needs the train extra)",
     )
-    ev.add_argument("--folds", type=int, default=5, help="with --sessions")
+    ev.add_argument(
+        "--corrections",
+        metavar="CSV",
+        help="a clinic's corrections export: do they help on its own held-out sessions? "
+        "(refits per fold; needs the train extra)",
+    )
+    ev.add_argument("--folds", type=int, default=5, help="with --sessions or --corrections")
     ev.add_argument("--seed", type=int, default=0, help="with --sessions")
     ev.add_argument(
         "--card",
@@ -333,6 +339,8 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
 
     if args.sessions:
         return _evaluate_sessions(args, stdout, stderr, prog)
+    if args.corrections:
+        return _evaluate_corrections(args, stdout, stderr, prog)
     if not args.artifact or not args.data:
         return _fail(stderr, prog, "evaluate needs an ARTIFACT and --data CSV (or --sessions)")
 
@@ -406,4 +414,44 @@ def _evaluate_sessions(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> 
         stdout.write("\n")
     else:
         stdout.write(format_sessions(report))
+    return 0
+
+
+def _evaluate_corrections(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> int:
+    from .data import DataError, find_data_dir, load_annomi_csv, training_csv
+
+    if args.folds < 2:
+        return _fail(stderr, prog, "--folds must be at least 2")
+    try:
+        records = load_annomi_csv(training_csv(find_data_dir(args.data)))
+    except DataError as exc:
+        return _fail(stderr, prog, str(exc))
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return _fail(
+            stderr, prog, "--corrections needs the train extra: pip install 'alliance[train]'"
+        )
+    from . import training
+
+    try:
+        extra = training.load_extra([Path(args.corrections)], log=lambda m: stderr.write(m + "\n"))
+        report = training.corrections_benefit(
+            records, extra, args.folds, args.seed, log=lambda m: stderr.write(m + "\n")
+        )
+    except (DataError, ValueError) as exc:
+        return _fail(stderr, prog, str(exc))
+    if args.format == "json":
+        json.dump(report, stdout, indent=1)
+        stdout.write("\n")
+        return 0
+    stdout.write(
+        f"corrections from {report['transcripts']} transcripts, {report['folds']} folds by transcript\n"
+    )
+    for head, r in report["heads"].items():
+        verdict = "helped" if r["helped"] else "did not help"
+        stdout.write(
+            f"  {head:<16} {r['labelled_turns']:>5} held-out corrected turns: accuracy "
+            f"{r['accuracy_without']:.2f} without, {r['accuracy_with']:.2f} with ({verdict})\n"
+        )
     return 0

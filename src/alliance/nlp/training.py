@@ -598,3 +598,59 @@ them.
   meaningless.
 - Phrase rules miss paraphrases and can fire on quoted or negated speech.
 """
+
+
+def corrections_benefit(
+    records: Sequence[Record],
+    extra: Sequence[Record],
+    n_folds: int = 5,
+    seed: int = 0,
+    log: Callable[[str], object] = print,
+) -> dict[str, Any]:
+    """Do a clinic's corrections help on its own held-out sessions?
+
+    The corrected transcripts are split into folds by transcript; for each fold two models are
+    fitted, on AnnoMI alone and on AnnoMI plus the other folds' corrections, and both are scored
+    on the held-out fold's corrected (labelled) turns.  Accuracy per head, pooled over folds.
+    """
+    tids = sorted({r.transcript_id for r in extra})
+    if len(tids) < 2:
+        raise ValueError("need corrections from at least 2 transcripts to hold some out")
+    k = min(n_folds, len(tids))
+    folds = grouped_folds([r.transcript_id for r in extra], k, seed)
+    hits: dict[str, dict[str, int]] = {}
+    base = default_model(seed).fit(contexts(records), labels(records))
+    for f, test in enumerate(folds):
+        held = [extra[i] for i in test]
+        train_extra = [r for i, r in enumerate(extra) if i not in set(test.tolist())]
+        with_corr = (
+            default_model(seed).fit(
+                contexts(list(records) + train_extra), labels(list(records) + train_extra)
+            )
+            if train_extra
+            else base
+        )
+        gold = labels(held)
+        for name, model in (("without", base), ("with", with_corr)):
+            pred = predict_records(model, held)
+            for head in HEAD_LABELS:
+                for g, p in zip(gold[head], pred[head], strict=True):
+                    if g is None or p is None:
+                        continue
+                    h = hits.setdefault(head, {"n": 0, "without": 0, "with": 0})
+                    if name == "without":
+                        h["n"] += 1
+                    h[name] += int(g == p)
+        log(f"fold {f + 1}/{k}: {len(held)} held-out turns")
+    out: dict[str, Any] = {"transcripts": len(tids), "folds": k, "heads": {}}
+    for head, h in hits.items():
+        if not h["n"]:
+            continue
+        acc_without, acc_with = h["without"] / h["n"], h["with"] / h["n"]
+        out["heads"][head] = {
+            "labelled_turns": h["n"],
+            "accuracy_without": acc_without,
+            "accuracy_with": acc_with,
+            "helped": acc_with > acc_without,
+        }
+    return out
