@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alliance.accounts.models import Clinic, Role
@@ -9,7 +10,8 @@ from alliance.transcripts.models import Transcript
 from tests.browser.conftest import staff_login
 from tests.conftest import grant, make_client, make_staff, run_worker
 
-FIXTURE = Path(__file__).resolve().parents[1] / "nlp" / "fixtures" / "zoom.vtt"
+# long enough (15 therapist turns) for every summary to get an interval
+FIXTURE = Path(__file__).resolve().parents[1] / "nlp" / "fixtures" / "long_session.txt"
 
 
 def test_upload_vtt_wait_for_analysis_open_feedback(page):
@@ -34,3 +36,42 @@ def test_upload_vtt_wait_for_analysis_open_feedback(page):
     page.get_by_role("heading", name="Listening skills").wait_for(timeout=20_000)
     assert Transcript.objects.get().status == "done"
     assert page.get_by_role("heading", name="The session, coded").is_visible()
+    # every summary is shown with its likely range on the threshold scale, and a level only
+    # when the whole range lies in one band; otherwise "uncertain" and why
+    metrics = Transcript.objects.get().metrics
+    for key in ("reflection_to_question", "percent_complex_reflections", "percent_open_questions"):
+        row = page.locator(f"#measure-{key}")
+        low, high = metrics[key]["interval"]
+        assert f"90% likely range {low}–{high}" in row.inner_text()
+        assert row.locator("svg.scale rect.interval").count() == 1
+        if metrics[key]["level"] == "uncertain":
+            assert "uncertain" in row.locator(".measure-level").inner_text()
+            assert row.locator(".measure-level .reason").is_visible()
+    assert page.locator(".level-uncertain").count() >= 1
+    assert "likely range" in page.locator("#change-talk-share").inner_text()
+    # the therapist corrects a question to a complex reflection: the summary changes on screen
+    before = page.locator("#measure-reflection_to_question .measure-value").inner_text()
+    first_question = next(
+        u for u in Transcript.objects.get().model_analysis()["utterances"] if u["behaviour"] == "question"
+    )
+    turn = page.locator(f"#turn-{first_question['index']}")
+    turn.get_by_label("Code").select_option("reflection/complex")
+    turn.get_by_role("button", name=f"Correct turn {first_question['index'] + 1}").click()
+    page.locator("#corrected-note").wait_for()
+    assert "summary below is recomputed" in page.locator("#corrected-note").inner_text()
+    after = page.locator("#measure-reflection_to_question .measure-value").inner_text()
+    assert after != before
+    assert page.locator(f"#turn-{first_question['index']} .code-corrected").is_visible()
+    shots = os.environ.get("ALLIANCE_SHOTS_DIR")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{shots}/transcript-feedback-1280.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=f"{shots}/transcript-feedback-390.png", full_page=True)
+        # on a phone the scale must fit the screen: no sideways scrolling
+        wide = page.evaluate(
+            "[...document.querySelectorAll('main *')]"
+            ".filter(e => e.getBoundingClientRect().right > 391)"
+            ".map(e => e.tagName + '.' + e.className)"
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide

@@ -272,3 +272,148 @@ def test_admin_sets_text_deletion_and_can_clear_earlier_transcripts(client, pers
     assert done.text == "" and done.analysis == "" and done.text_deleted_at and done.metrics == {"counts": {}}
     assert waiting.text == "Therapist: hi"  # not analysed yet: the worker applies the setting later
     assert AuditEvent.objects.filter(record_type="clinic_settings", note__contains="1 cleared").exists()
+
+
+def _analysed(personas, name, number=1):
+    import json
+
+    from django.utils import timezone
+
+    from alliance.clients.models import TherapySession
+    from alliance.nlp import analyze_text
+    from alliance.transcripts.models import metrics_without_text
+
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    result = analyze_text(text, name)
+    session = TherapySession.objects.create(clinic=personas.clinic, client=personas.client,
+                                            therapist=personas.therapist, number=number, scheduled_at=timezone.now())
+    return Transcript.objects.create(
+        clinic=personas.clinic, client=personas.client, session=session, uploaded_by=personas.therapist,
+        filename=name, file_format="txt", status="done", model_version=result["model_version"], text=text,
+        analysis=json.dumps(result), metrics=metrics_without_text(result["summary"]),
+    )
+
+
+def _measure_row(html, key):
+    start = html.index(f'id="measure-{key}"')
+    return re.sub(r"\s+", " ", html[start:html.index("</tr>", start)])
+
+
+def test_feedback_shows_each_value_with_its_interval_on_the_threshold_scale(client, personas):
+    transcript = _analysed(personas, "long_session.txt")
+    sign_in(client, personas.therapist)
+    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    for key in ("reflection_to_question", "percent_complex_reflections", "percent_open_questions"):
+        m = transcript.metrics[key]
+        row = _measure_row(html, key)
+        low, high = m["interval"]
+        assert f"90% likely range {low}–{high}" in row
+        assert '<rect class="interval"' in row and 'class="band band-good"' in row
+        if m["level"] == "uncertain":
+            assert "uncertain" in row and m["reason"][1:] in row
+        else:
+            assert m["level"] in row
+    # in this session no measure's whole interval lies in one band
+    assert _measure_row(html, "percent_complex_reflections").count("uncertain") >= 1
+    share = transcript.metrics["change_talk_share"]
+    assert f"{share['value']:.0f}% (90% likely range" in html
+
+
+def test_feedback_says_why_a_short_transcript_is_not_rated(client, personas):
+    transcript = _analysed(personas, "zoom.vtt")
+    sign_in(client, personas.therapist)
+    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    row = _measure_row(html, "percent_complex_reflections")
+    assert "not available" in row and "at least 10 are needed to judge this measure" in row
+    assert '<rect class="interval"' not in row
+
+
+def test_therapist_corrects_a_code_and_the_summary_is_recomputed(client, personas):
+    transcript = _analysed(personas, "long_session.txt")
+    before = transcript.metrics
+    model = transcript.model_analysis()
+    questions = [u for u in model["utterances"] if u["behaviour"] == "question"]
+    target = questions[0]
+    sign_in(client, personas.therapist)
+    url = reverse("transcript_correct", args=[personas.client.pk, transcript.pk])
+    response = client.post(url, {"index": target["index"], "code": "reflection/complex"})
+    assert response.status_code == 302 and response["Location"].endswith(f"#turn-{target['index']}")
+    transcript.refresh_from_db()
+    assert transcript.correction_data() == {str(target["index"]): "reflection/complex"}
+    after = transcript.metrics
+    assert after["counts"]["reflections"] == before["counts"]["reflections"] + 1
+    assert after["counts"]["questions"] == before["counts"]["questions"] - 1
+    assert after["corrected_utterances"] == 1
+    # the model's own analysis is kept; the corrected one is what the page shows
+    assert transcript.model_analysis()["utterances"][target["index"]]["behaviour"] == "question"
+    shown = transcript.analysis_data()["utterances"][target["index"]]
+    assert shown["behaviour"] == "reflection" and shown["corrected"] is True
+    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    assert "You corrected 1 code in this session" in html and "corrected by you" in html
+    assert AuditEvent.objects.filter(record_type="transcript_feedback", action="update").exists()
+    # the stored corrections are encrypted at rest
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT corrections FROM transcripts_transcript WHERE id = %s", [transcript.pk.hex if connection.vendor == "sqlite" else str(transcript.pk)])
+        raw = cursor.fetchone()[0]
+    assert "reflection/complex" not in raw
+
+
+def test_a_bad_correction_says_why_and_changes_nothing(client, personas):
+    transcript = _analysed(personas, "long_session.txt")
+    client_turn = next(u for u in transcript.model_analysis()["utterances"] if u["speaker"] == "client")
+    sign_in(client, personas.therapist)
+    url = reverse("transcript_correct", args=[personas.client.pk, transcript.pk])
+    for data, message in (
+        ({"index": client_turn["index"], "code": "question/open"}, "is not a code for a client turn"),
+        ({"index": 999, "code": "change"}, "there is no utterance 999"),
+        ({"index": "x", "code": "change"}, "the utterance number is missing or not a number"),
+    ):
+        page = client.post(url, data, follow=True).content.decode()
+        assert message in page and "Nothing was changed" in page
+    transcript.refresh_from_db()
+    assert transcript.corrections == ""
+
+
+def test_only_the_uploading_therapist_can_correct(client, personas):
+    from alliance.accounts.models import Role
+    from tests.conftest import make_staff
+
+    transcript = _analysed(personas, "long_session.txt")
+    other = make_staff(personas.clinic, Role.THERAPIST, "Other Therapist", "other@x.test", "another long password here")
+    personas.client.care_team.create(clinic=personas.clinic, therapist=other)
+    sign_in(client, other)
+    url = reverse("transcript_correct", args=[personas.client.pk, transcript.pk])
+    assert client.post(url, {"index": 0, "code": "other"}).status_code == 404
+    transcript.refresh_from_db()
+    assert transcript.corrections == ""
+
+
+def test_admin_exports_corrections_as_training_rows_without_text_unless_opted_in(client, personas):
+    import csv
+    import io
+
+    transcript = _analysed(personas, "long_session.txt")
+    question = next(u for u in transcript.model_analysis()["utterances"] if u["behaviour"] == "question")
+    sign_in(client, personas.therapist)
+    client.post(reverse("transcript_correct", args=[personas.client.pk, transcript.pk]),
+                {"index": question["index"], "code": "reflection/simple"})
+    # a therapist cannot export
+    assert client.get(reverse("transcripts_corrections_export")).status_code in (403, 404)
+
+    sign_in(client, personas.admin)
+    response = client.get(reverse("transcripts_corrections_export"))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == len(transcript.model_analysis()["utterances"])
+    labelled = [r for r in rows if r["main_therapist_behaviour"] or r["client_talk_type"]]
+    assert len(labelled) == 1
+    assert labelled[0]["utterance_id"] == str(question["index"])
+    assert labelled[0]["main_therapist_behaviour"] == "reflection"
+    assert labelled[0]["reflection_subtype"] == "simple"
+    assert labelled[0]["model_code"].startswith("question")
+    assert all(r["utterance_text"] == "" for r in rows)
+    assert AuditEvent.objects.filter(action="export", record_type="transcript_feedback").exists()
+
+    TranscriptSettings.objects.update_or_create(clinic=personas.clinic, defaults={"export_text_with_corrections": True})
+    rows = list(csv.DictReader(io.StringIO(client.get(reverse("transcripts_corrections_export")).content.decode())))
+    assert rows[question["index"]]["utterance_text"] == question["text"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from .base import CSR
 from .detectors import detect
+from .intervals import widening_from_metadata
 from .metrics import session_summary
 from .model import TranscriptModel, load_model
 from .roles import roles_for
@@ -54,6 +55,7 @@ def analyze_transcript(
             progress(min(start + CHUNK, total), total)
     features = _vstack(parts) if len(parts) > 1 else parts[0]
     heads = model.predict_heads(features, speakers)
+    probabilities = model.head_probabilities(features, speakers)
 
     utterances = []
     for i, turn in enumerate(turns):
@@ -76,9 +78,10 @@ def analyze_transcript(
                 "talk_type": _label(pred["talk_type"]),
                 "markers": [m.to_dict() for m in markers],
                 "confidence": {k: round(v[1], 3) for k, v in pred.items() if v is not None},
+                "probabilities": probabilities[i],
             }
         )
-    summary = session_summary(utterances)
+    summary = session_summary(utterances, widening=widening_from_metadata(model.metadata_))
     summary["speakers"] = {name: role for name, role in roles.items()}
     summary["therapist_from"] = "given" if therapist else "guessed"
     return {
@@ -112,3 +115,98 @@ def _vstack(parts: list[CSR]) -> CSR:
         np.concatenate([p.data for p in parts]),
         parts[0].n_cols,
     )
+
+
+# A therapist's correction: the code they choose for one utterance, by speaker role.
+CORRECTIONS: dict[str, dict[str, dict[str, str]]] = {
+    "therapist": {
+        "reflection/simple": {"behaviour": "reflection", "reflection_type": "simple"},
+        "reflection/complex": {"behaviour": "reflection", "reflection_type": "complex"},
+        "question/open": {"behaviour": "question", "question_type": "open"},
+        "question/closed": {"behaviour": "question", "question_type": "closed"},
+        "therapist_input": {"behaviour": "therapist_input"},
+        "other": {"behaviour": "other"},
+    },
+    "client": {
+        "change": {"talk_type": "change"},
+        "neutral": {"talk_type": "neutral"},
+        "sustain": {"talk_type": "sustain"},
+    },
+}
+_CODE_FIELDS = ("behaviour", "reflection_type", "question_type", "input_type", "talk_type")
+
+
+def current_code(utterance: dict[str, Any]) -> str:
+    """The utterance's code in the terms of CORRECTIONS (for the correction form)."""
+    if utterance.get("speaker") == "client":
+        return str(utterance.get("talk_type") or "")
+    beh = utterance.get("behaviour") or ""
+    sub = utterance.get("reflection_type") or utterance.get("question_type")
+    return f"{beh}/{sub}" if beh in ("reflection", "question") and sub else str(beh)
+
+
+def check_correction(result: dict[str, Any], index: int, code: str) -> None:
+    """Raise ``ValueError`` with a clear message unless ``code`` fits utterance ``index``."""
+    utts = {u["index"]: u for u in result["utterances"]}
+    if index not in utts:
+        raise ValueError(f"there is no utterance {index} in this transcript")
+    role = utts[index]["speaker"]
+    if code not in CORRECTIONS[role]:
+        raise ValueError(
+            f"{code!r} is not a code for a {role} turn (choose one of {', '.join(CORRECTIONS[role])})"
+        )
+
+
+def apply_corrections(
+    result: dict[str, Any],
+    corrections: dict[str, str],
+    widening: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """A copy of ``result`` with the therapist's codes on the corrected utterances (taken as
+    certain) and the summary, intervals and levels recomputed from them.
+
+    ``corrections`` maps an utterance index (as a string, as JSON stores it) to a code of
+    CORRECTIONS; every corrected utterance is marked ``"corrected": true``.
+    """
+    import copy
+
+    out = copy.deepcopy(result)
+    by_index = {u["index"]: u for u in out["utterances"]}
+    for key, code in corrections.items():
+        check_correction(out, int(key), code)
+        u = by_index[int(key)]
+        fields = CORRECTIONS[u["speaker"]][code]
+        for f in _CODE_FIELDS:
+            if u["speaker"] == "therapist" and f != "talk_type":
+                u[f] = fields.get(f)
+        if u["speaker"] == "client":
+            u["talk_type"] = fields["talk_type"]
+        probs = u.setdefault("probabilities", {})
+        for head, label in fields.items():
+            classes = list((probs.get(head) or {}).keys()) or [label]
+            probs[head] = {c: (1.0 if c == label else 0.0) for c in classes}
+            probs[head].setdefault(label, 1.0)
+        u["corrected"] = True
+    old = out["summary"]
+    summary = session_summary(out["utterances"], widening=widening)
+    for k in ("speakers", "therapist_from"):
+        if k in old:
+            summary[k] = old[k]
+    summary["corrected_utterances"] = len(corrections)
+    out["summary"] = summary
+    return out
+
+
+def widening_for_version(version: str) -> dict[str, float]:
+    """The interval widening stored with a shipped model version (empty when not shipped)."""
+    import json
+
+    from .model import ARTIFACT_DIR
+
+    if not version or "/" in version or "\\" in version:
+        return {}
+    try:
+        meta = json.loads((ARTIFACT_DIR / f"model-{version}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return widening_from_metadata(meta)

@@ -132,12 +132,26 @@ def _clock(seconds: float | None) -> str:
 
 
 def _val(rating: dict[str, Any], unit: str = "") -> str:
+    reason = rating.get("reason")
     if rating["value"] is None:
-        return "n/a"
+        return f"n/a ({reason})" if reason else "n/a"
+    ratio = unit == ":1"
+    value = f"{rating['value']:.2f}:1" if ratio else f"{rating['value']:.0f}%"
+    interval = rating.get("interval")
+    if interval:
+        value += (
+            f", 90% interval {interval[0]:.2f}-{interval[1]:.2f}"
+            if ratio
+            else f", 90% interval {interval[0]:.0f}-{interval[1]:.0f}%"
+        )
     level = rating["level"]
-    if unit == ":1":
-        return f"{rating['value']:.2f}:1 ({level}; fair {rating['fair']:g}:1, good {rating['good']:g}:1, {rating['source']})"
-    return f"{rating['value']:.0f}% ({level}; fair {rating['fair']:g}%, good {rating['good']:g}%, {rating['source']})"
+    if level == "uncertain" and reason:
+        level = f"uncertain: {reason}"
+    mark = ":1" if ratio else "%"
+    return (
+        f"{value} ({level}; fair {rating['fair']:g}{mark}, good {rating['good']:g}{mark}, "
+        f"{rating['source']})"
+    )
 
 
 def format_report(result: dict[str, Any], name: str = "") -> str:
@@ -173,9 +187,12 @@ def format_report(result: dict[str, Any], name: str = "") -> str:
     lines.append("")
     lines.append("Talk time")
     bw = share["by_words"]
-    lines.append(
-        f"  by words: therapist {bw['therapist'] or 0:.0f}%, client {bw['client'] or 0:.0f}%"
-    )
+    if bw is None:
+        lines.append(f"  not available: {share.get('reason') or 'no client speech'}")
+    else:
+        lines.append(
+            f"  by words: therapist {bw['therapist'] or 0:.0f}%, client {bw['client'] or 0:.0f}%"
+        )
     if share["by_time"]:
         lines.append(
             f"  by time:  therapist {share['by_time']['therapist']:.0f}%, client {share['by_time']['client']:.0f}%"
@@ -183,11 +200,23 @@ def format_report(result: dict[str, Any], name: str = "") -> str:
     lines.append("")
     cs = s["change_sustain"]
     lines.append("Client talk")
-    ratio = "n/a (no sustain talk coded)" if cs["ratio"] is None else f"{cs['ratio']:.2f}:1"
-    lines.append(
-        f"  change {c['change_talk']}, sustain {c['sustain_talk']}, neutral {c['neutral_talk']}; "
-        f"change : sustain {ratio}"
-    )
+    share_ct = s.get("change_talk_share") or {}
+    if "change_sustain" in (s.get("unavailable") or {}):
+        lines.append(f"  not available: {s['unavailable']['change_sustain']}")
+    else:
+        ratio = "n/a (no sustain talk coded)" if cs["ratio"] is None else f"{cs['ratio']:.2f}:1"
+        lines.append(
+            f"  change {c['change_talk']}, sustain {c['sustain_talk']}, neutral {c['neutral_talk']}; "
+            f"change : sustain {ratio}"
+        )
+        if share_ct.get("value") is not None:
+            iv = share_ct.get("interval")
+            lines.append(
+                f"  change-talk share {share_ct['value']:.0f}%"
+                + (f", 90% interval {iv[0]:.0f}-{iv[1]:.0f}%" if iv else "")
+            )
+        elif share_ct.get("reason"):
+            lines.append(f"  change-talk share n/a ({share_ct['reason']})")
     lines.append("")
     lines.append("Possible rupture moments (experimental)")
     if not s["rupture_moments"]:
@@ -228,9 +257,44 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
     tr.add_argument("--folds", type=int, default=5)
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--version", help="artifact version (default: the package's model version)")
-    ev = sub.add_parser("evaluate", out=stdout, help="score an artifact on an AnnoMI-format CSV")
-    ev.add_argument("artifact", help="model-<version>.npz")
-    ev.add_argument("--data", required=True, help="AnnoMI-format CSV")
+    tr.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="CSV",
+        help="extra AnnoMI-format training rows (e.g. a clinic's corrections export); used in "
+        "every training fold and the final fit, never as test data (repeatable)",
+    )
+    ev = sub.add_parser(
+        "evaluate",
+        out=stdout,
+        help="score an artifact on an AnnoMI-format CSV, or (--sessions) session summaries in CV",
+    )
+    ev.add_argument("artifact", nargs="?", help="model-<version>.npz (not with --sessions)")
+    ev.add_argument(
+        "--data",
+        help="AnnoMI-format CSV; with --sessions the folder with AnnoMI-full.csv "
+        "(default: ../shared/data)",
+    )
+    ev.add_argument(
+        "--sessions",
+        action="store_true",
+        help="transcript-grouped CV of the session summaries: interval coverage, ICC(2,1), MAE, "
+        "sustain-talk recall per session (refits the models per fold; needs the train extra)",
+    )
+    ev.add_argument(
+        "--corrections",
+        metavar="CSV",
+        help="a clinic's corrections export: do they help on its own held-out sessions? "
+        "(refits per fold; needs the train extra)",
+    )
+    ev.add_argument("--folds", type=int, default=5, help="with --sessions or --corrections")
+    ev.add_argument("--seed", type=int, default=0, help="with --sessions")
+    ev.add_argument(
+        "--card",
+        help="with --sessions: store the figures in this artifact's metadata (.npz or .json) and "
+        "rewrite its model card",
+    )
     ev.add_argument("--format", choices=("text", "json"), default="text")
     try:
         args = parser.parse_args(argv)
@@ -267,10 +331,18 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
                 args.seed,
                 args.version or training.MODEL_VERSION,
                 log=lambda m: (stdout.write(m + "\n"), stdout.flush()),
+                extra=[Path(p) for p in args.extra],
             )
         except (DataError, ValueError, OSError) as exc:
             return _fail(stderr, prog, str(exc))
         return 0
+
+    if args.sessions:
+        return _evaluate_sessions(args, stdout, stderr, prog)
+    if args.corrections:
+        return _evaluate_corrections(args, stdout, stderr, prog)
+    if not args.artifact or not args.data:
+        return _fail(stderr, prog, "evaluate needs an ARTIFACT and --data CSV (or --sessions)")
 
     from . import training  # evaluate: numpy only
     from .evaluation import format_confusion
@@ -298,5 +370,88 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
             "  "
             + format_confusion(np.array(rep["confusion"]), rep["labels"]).replace("\n", "\n  ")
             + "\n"
+        )
+    return 0
+
+
+def _evaluate_sessions(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> int:
+    from .data import DataError, find_data_dir, load_annomi_csv, training_csv
+    from .model import ArtifactError
+
+    if args.artifact:
+        return _fail(stderr, prog, "--sessions refits the models per fold: give no ARTIFACT")
+    if args.folds < 2:
+        return _fail(stderr, prog, "--folds must be at least 2")
+    try:
+        records = load_annomi_csv(training_csv(find_data_dir(args.data)))
+    except DataError as exc:
+        return _fail(stderr, prog, str(exc))
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return _fail(
+            stderr, prog, "--sessions needs the train extra: pip install 'alliance[train]'"
+        )
+    from . import training
+    from .sessions import evaluate_sessions, format_sessions
+
+    log = (
+        (lambda m: (stderr.write(m + "\n"), stderr.flush()))
+        if args.format == "json"
+        else (lambda m: (stdout.write(m + "\n"), stdout.flush()))
+    )
+    try:
+        report = evaluate_sessions(records, args.folds, args.seed, log)
+    except ValueError as exc:
+        return _fail(stderr, prog, str(exc))
+    if args.card:
+        try:
+            training.store_session_report(args.card, report)
+        except (ArtifactError, OSError, ValueError) as exc:
+            return _fail(stderr, prog, str(exc))
+    if args.format == "json":
+        json.dump(report, stdout, indent=1)
+        stdout.write("\n")
+    else:
+        stdout.write(format_sessions(report))
+    return 0
+
+
+def _evaluate_corrections(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> int:
+    from .data import DataError, find_data_dir, load_annomi_csv, training_csv
+
+    if args.folds < 2:
+        return _fail(stderr, prog, "--folds must be at least 2")
+    try:
+        records = load_annomi_csv(training_csv(find_data_dir(args.data)))
+    except DataError as exc:
+        return _fail(stderr, prog, str(exc))
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return _fail(
+            stderr, prog, "--corrections needs the train extra: pip install 'alliance[train]'"
+        )
+    from . import training
+
+    try:
+        extra = training.load_extra([Path(args.corrections)], log=lambda m: stderr.write(m + "\n"))
+        report = training.corrections_benefit(
+            records, extra, args.folds, args.seed, log=lambda m: stderr.write(m + "\n")
+        )
+    except (DataError, ValueError) as exc:
+        return _fail(stderr, prog, str(exc))
+    if args.format == "json":
+        json.dump(report, stdout, indent=1)
+        stdout.write("\n")
+        return 0
+    stdout.write(
+        f"corrections from {report['transcripts']} transcripts, {report['folds']} folds by transcript\n"
+    )
+    for head, r in report["heads"].items():
+        verdict = "helped" if r["helped"] else "did not help"
+        stdout.write(
+            f"  {head:<16} {r['labelled_turns']:>5} held-out corrected turns: accuracy "
+            f"{r['accuracy_without']:.2f} without, {r['accuracy_with']:.2f} with ({verdict})\n"
         )
     return 0

@@ -113,6 +113,33 @@ class TranscriptModel(BaseEstimator):
                 out[i][head] = (str(clf.classes_[best[r]]), float(proba[r, best[r]]))
         return out
 
+    def head_probabilities(
+        self, features: CSR, speakers: Sequence[str]
+    ) -> list[dict[str, dict[str, float]]]:
+        """Per row, each applicable head's class probabilities.
+
+        Unlike :meth:`predict_heads`, the subtype heads are scored on every therapist turn, so a
+        session can be simulated with a turn that is only probably a reflection.
+        """
+        self._check_fitted("heads_")
+        n = features.shape[0]
+        out: list[dict[str, dict[str, float]]] = [{} for _ in range(n)]
+        speakers = list(speakers)
+        for head, (who, _needs) in HEADS.items():
+            if head not in self.heads_ or head == "input_type":
+                continue
+            rows = [i for i in range(n) if speakers[i] == who]
+            if not rows:
+                continue
+            clf = self.heads_[head]
+            proba = clf.predict_proba(features.select_rows(np.array(rows)))
+            classes = [str(c) for c in clf.classes_]
+            for r, i in enumerate(rows):
+                out[i][head] = {
+                    c: round(float(p), 4) for c, p in zip(classes, proba[r], strict=True)
+                }
+        return out
+
     # -- persistence ------------------------------------------------------------------------
     def save(
         self,
@@ -223,7 +250,9 @@ RELIABILITY_HEADS = (
 )
 
 
-def reliability(version: str, directory: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+def reliability(
+    version: str, directory: str | os.PathLike[str] | None = None
+) -> list[dict[str, Any]]:
     """How well each code agreed with expert coders in the artifact's cross-validation.
 
     One row per head: ``{"head", "label", "macro_f1", "sd", "folds", "classes": [(class, F1)]}``,

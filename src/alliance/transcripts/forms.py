@@ -60,6 +60,11 @@ class TranscriptSettingsForm(forms.Form):
         help_text="Keep only the numbers (rates, counts, turn numbers of possible rupture moments); "
         "the words, the coded transcript and the examples are gone for good.",
     )
+    export_text_with_corrections = forms.BooleanField(
+        required=False,
+        label="Include the words in the corrections export",
+        help_text="Off: the export of therapists' corrections holds codes and turn numbers only.",
+    )
     apply_to_existing = forms.BooleanField(
         required=False,
         label="Also delete the text of transcripts analysed before",

@@ -12,6 +12,7 @@ from django.db import models
 from alliance.accounts.models import Clinic
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.fields import EncryptedTextField
+from alliance.nlp.analyze import apply_corrections, widening_for_version
 
 
 class TranscriptSettings(models.Model):
@@ -21,6 +22,10 @@ class TranscriptSettings(models.Model):
     delete_text_after_analysis = models.BooleanField(
         default=False,
         help_text="Delete the transcript text once it is analysed, keeping only the metrics.",
+    )
+    export_text_with_corrections = models.BooleanField(
+        default=False,
+        help_text="Include the words of corrected utterances in the corrections export.",
     )
 
     @classmethod
@@ -53,6 +58,9 @@ class Transcript(models.Model):
     error = models.CharField(max_length=300, blank=True)
     analysis = EncryptedTextField(blank=True, help_text="JSON of the full analysis (with text).")
     metrics = models.JSONField(default=dict, blank=True, help_text="Numbers only; no text.")
+    corrections = EncryptedTextField(
+        blank=True, help_text="JSON: utterance index -> the code the therapist corrected it to."
+    )
     model_version = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     analysed_at = models.DateTimeField(null=True, blank=True)
@@ -67,7 +75,21 @@ class Transcript(models.Model):
         return json.loads(self.speakers) if self.speakers else {}
 
     def analysis_data(self) -> dict[str, Any] | None:
+        """The analysis as the therapist sees it: the model's codes with their corrections."""
+        if not self.analysis:
+            return None
+        data = json.loads(self.analysis)
+        corrections = self.correction_data()
+        if corrections:
+            data = apply_corrections(data, corrections, widening_for_version(self.model_version))
+        return data
+
+    def model_analysis(self) -> dict[str, Any] | None:
+        """The analysis as the model made it, before any correction."""
         return json.loads(self.analysis) if self.analysis else None
+
+    def correction_data(self) -> dict[str, str]:
+        return json.loads(self.corrections) if self.corrections else {}
 
 
 def metrics_without_text(summary: dict[str, Any]) -> dict[str, Any]:

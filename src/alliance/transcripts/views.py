@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from alliance.accounts.models import CLINICAL_ROLES, Role
@@ -19,12 +21,13 @@ from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.core.http import HtmxHttpRequest
 from alliance.core.worker import task_progress
+from alliance.nlp.analyze import CORRECTIONS, check_correction, current_code
 from alliance.nlp.model import reliability
 from alliance.nlp.roles import guess_roles
 from alliance.nlp.transcripts import TranscriptError, decode, parse_transcript
 from alliance.transcripts import tasks
 from alliance.transcripts.forms import SpeakerForm, TranscriptSettingsForm, TranscriptUploadForm
-from alliance.transcripts.models import Transcript, TranscriptSettings
+from alliance.transcripts.models import Transcript, TranscriptSettings, metrics_without_text
 
 audit.register_record_type("transcript", "a session transcript")
 audit.register_record_type("transcript_feedback", "feedback on a session transcript")
@@ -108,6 +111,55 @@ def _enqueue_analysis(transcript_id: uuid.UUID) -> None:
     Transcript.objects.filter(pk=transcript_id).update(analysis_task_id=result.id)
 
 
+MEASURES = (
+    ("reflection_to_question", "Reflections per question", 3.0, ":1"),
+    ("percent_complex_reflections", "Complex reflections (%)", 100.0, "%"),
+    ("percent_open_questions", "Open questions (%)", 100.0, "%"),
+)
+
+
+def _scale_pos(value: float, top: float) -> float:
+    """Where a value sits on a 0..top scale drawn 0..100 wide (values past the top are clamped)."""
+    return round(100.0 * min(max(value, 0.0), top) / top, 1)
+
+
+def _measure_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each rated summary with its interval placed on the threshold scale, for the feedback page.
+
+    Summaries stored before intervals existed have no ``interval`` key; they are shown without a
+    range rather than as if a range had been computed.
+    """
+    rows = []
+    for key, label, top, unit in MEASURES:
+        m = metrics.get(key) or {}
+        value, interval = m.get("value"), m.get("interval")
+        row: dict[str, Any] = {
+            "key": key,
+            "label": label,
+            "value": value,
+            "unit": unit,
+            "interval": interval,
+            "has_interval_field": "interval" in m,
+            "fair": m.get("fair"),
+            "good": m.get("good"),
+            "level": m.get("level"),
+            "reason": m.get("reason"),
+            "top": top,
+        }
+        if m.get("fair") is not None and m.get("good") is not None:
+            row["fair_x"] = _scale_pos(float(m["fair"]), top)
+            row["good_x"] = _scale_pos(float(m["good"]), top)
+            row["fair_w"] = round(row["good_x"] - row["fair_x"], 1)
+            row["good_w"] = round(100.0 - row["good_x"], 1)
+        if value is not None:
+            row["value_x"] = round(min(max(_scale_pos(float(value), top) - 0.6, 0.0), 98.8), 1)
+        if interval:
+            low, high = _scale_pos(float(interval[0]), top), _scale_pos(float(interval[1]), top)
+            row["low_x"], row["span_w"] = low, max(round(high - low, 1), 0.8)
+        rows.append(row)
+    return rows
+
+
 def _feedback_context(transcript: Transcript) -> dict[str, object]:
     data = transcript.analysis_data()
     utterances = data["utterances"] if data else []
@@ -117,9 +169,14 @@ def _feedback_context(transcript: Transcript) -> dict[str, object]:
         reverse=True,
     )[:3]
     closed = [u for u in utterances if u["question_type"] == "closed"][:5]
+    for u in utterances:
+        u["code_now"] = current_code(u)
+        u["choices"] = list(CORRECTIONS.get(u["speaker"], {}))
     return {
         "transcript": transcript,
         "m": transcript.metrics,
+        "corrected_count": len(transcript.correction_data()),
+        "measures": _measure_rows(transcript.metrics or {}),
         "utterances": utterances,
         "best_reflections": reflections,
         "closed_questions": closed,
@@ -147,16 +204,52 @@ def feedback(request: HtmxHttpRequest, client_id: str, transcript_id: str) -> Ht
     return render(request, "transcripts/feedback.html", context)
 
 
+@staff(*CLINICAL)
+def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
+    """The therapist corrects one utterance's code; the summary is recomputed at once."""
+    client = client_or_404(request, client_id, record_type="transcript_feedback")
+    transcript = _own_transcript(request, client, transcript_id)
+    if request.method != "POST":
+        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
+    model_result = transcript.model_analysis()
+    if transcript.status != Transcript.Status.DONE or model_result is None:
+        messages.error(request, "Only an analysed transcript whose text is kept can be corrected. Nothing was changed.")
+        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
+    code = request.POST.get("code", "")
+    try:
+        index = int(request.POST.get("index", ""))
+        check_correction(model_result, index, code)
+    except ValueError as exc:
+        message = str(exc) if "invalid literal" not in str(exc) else "the utterance number is missing or not a number"
+        messages.error(request, f"That correction could not be saved: {message}. Nothing was changed.")
+        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
+    with transaction.atomic():
+        locked = Transcript.objects.select_for_update().get(pk=transcript.pk)
+        corrections = locked.correction_data()
+        corrections[str(index)] = code
+        locked.corrections = json.dumps(corrections)
+        corrected = locked.analysis_data() or {}
+        locked.metrics = metrics_without_text(corrected["summary"])
+        locked.save(update_fields=["corrections", "metrics"])
+        audit.record_request(request, "update", "transcript_feedback", client=client, note="code corrected")
+    messages.success(request, f"Turn {index + 1} corrected; the summary was recomputed.")
+    return redirect(reverse("transcript_feedback", args=[client.pk, transcript.pk]) + f"#turn-{index}")
+
+
 @staff(Role.ADMIN)
 def clinic_transcript_settings(request: HttpRequest) -> HttpResponse:
     """Clinic admin: whether transcript text is kept after analysis (and clearing earlier ones)."""
     clinic = staff_membership(request).clinic
     obj = TranscriptSettings.for_clinic(clinic)
-    form = TranscriptSettingsForm(request.POST or None, initial={"delete_text_after_analysis": obj.delete_text_after_analysis})
+    form = TranscriptSettingsForm(request.POST or None, initial={
+        "delete_text_after_analysis": obj.delete_text_after_analysis,
+        "export_text_with_corrections": obj.export_text_with_corrections,
+    })
     if request.method == "POST" and form.is_valid():
         cleared = 0
         with transaction.atomic():
             obj.delete_text_after_analysis = form.cleaned_data["delete_text_after_analysis"]
+            obj.export_text_with_corrections = form.cleaned_data["export_text_with_corrections"]
             obj.save()
             if form.cleaned_data["apply_to_existing"]:
                 cleared = Transcript.objects.filter(
@@ -168,3 +261,61 @@ def clinic_transcript_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Transcript settings saved." + done)
         return redirect("transcripts_clinic_settings")
     return render(request, "transcripts/clinic_settings.html", {"form": form}, status=400 if form.errors else 200)
+
+
+EXPORT_COLUMNS = [
+    "transcript_id", "video_url", "utterance_id", "interlocutor", "utterance_text",
+    "main_therapist_behaviour", "reflection_subtype", "question_subtype", "client_talk_type",
+    "model_code",
+]
+
+
+@staff(Role.ADMIN)
+def corrections_export(request: HttpRequest) -> HttpResponse:
+    """Clinic admin: therapists' corrections as AnnoMI-format training rows (CSV).
+
+    Every turn of each corrected transcript, labelled only where the therapist corrected it;
+    the words only when the clinic opted in. Transcript ids are the transcripts' own random
+    ids, never client names.
+    """
+    import csv
+    import io
+
+    from alliance.nlp.analyze import CORRECTIONS
+
+    clinic = staff_membership(request).clinic
+    with_text = TranscriptSettings.for_clinic(clinic).export_text_with_corrections
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+    writer.writeheader()
+    rows = 0
+    for t in Transcript.objects.filter(clinic=clinic, status=Transcript.Status.DONE).exclude(corrections=""):
+        model_result = t.model_analysis()
+        if model_result is None:
+            continue
+        corrections = t.correction_data()
+        if not corrections:
+            continue
+        # every turn of a corrected transcript, so a trainer sees each correction in context;
+        # only the corrected turns carry labels (the model's own codes would teach it itself)
+        for u in model_result["utterances"]:
+            code = corrections.get(str(u["index"]))
+            fields = CORRECTIONS[u["speaker"]][code] if code else {}
+            writer.writerow({
+                "transcript_id": str(t.pk),
+                "video_url": f"alliance:{t.pk}",
+                "utterance_id": u["index"],
+                "interlocutor": u["speaker"],
+                "utterance_text": u["text"] if with_text else "",
+                "main_therapist_behaviour": fields.get("behaviour", ""),
+                "reflection_subtype": fields.get("reflection_type", ""),
+                "question_subtype": fields.get("question_type", ""),
+                "client_talk_type": fields.get("talk_type", ""),
+                "model_code": current_code(u),
+            })
+            rows += bool(code)
+    audit.record_request(request, "export", "transcript_feedback",
+                         note=f"corrections export: {rows} corrections, {'with' if with_text else 'without'} text")
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="transcript-corrections.csv"'
+    return response
