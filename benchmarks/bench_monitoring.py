@@ -34,14 +34,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 
-def _database(tmp: str) -> tuple[str, str | None]:
-    """(DATABASE_URL for the bench, PostgreSQL admin URL to drop it afterwards or None)."""
+def _database(tmp: str, label: str = "") -> tuple[str, str | None]:
+    """(DATABASE_URL for one bench database, PostgreSQL admin URL to drop it afterwards or None).
+
+    Shared by the other benchmarks; ``label`` tells apart several databases of one run.
+    """
     given = os.environ.get("DATABASE_URL", "")
     if not given.startswith("postgres"):
-        return f"sqlite:///{tmp}/bench.sqlite3", None
+        return f"sqlite:///{tmp}/{label or 'bench'}.sqlite3", None
     import psycopg
 
-    name = f"bench_alliance_{uuid.uuid4().hex[:8]}"
+    name = f"bench_alliance_{label + '_' if label else ''}{uuid.uuid4().hex[:8]}"
     with psycopg.connect(given, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return given.rsplit("/", 1)[0] + "/" + name, given

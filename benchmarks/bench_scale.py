@@ -47,6 +47,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from bench_monitoring import _database, _drop  # noqa: E402 - after the path set-up above
+
 CLINICS = 200
 THERAPISTS = 10
 CASELOAD = 25
@@ -54,30 +56,6 @@ SESSIONS = 20
 PAST_SESSIONS = 18
 BIG_CASELOAD = 150
 BATCH = 5000
-
-
-# --- Databases ------------------------------------------------------------------------------
-
-
-def _new_database(tmp: str, label: str) -> tuple[str, str | None]:
-    """(DATABASE_URL for one bench database, PostgreSQL admin URL to drop it, or None)."""
-    given = os.environ.get("DATABASE_URL", "")
-    if not given.startswith("postgres"):
-        return f"sqlite:///{tmp}/{label}.sqlite3", None
-    import psycopg
-
-    name = f"bench_alliance_{label}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(given, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return given.rsplit("/", 1)[0] + "/" + name, given
-
-
-def _drop(admin_url: str, url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- Generating -----------------------------------------------------------------------------
@@ -522,7 +500,7 @@ def child(args: argparse.Namespace) -> int:
 
 
 def _run_child(label: str, clinics: int, args: argparse.Namespace, tmp: str) -> dict[str, Any]:
-    url, admin_url = _new_database(tmp, label)
+    url, admin_url = _database(tmp, label)
     out = Path(tmp) / f"{label}.json"
     env = {**os.environ, "DATABASE_URL": url, "ALLIANCE_DATA_DIR": tmp}
     try:

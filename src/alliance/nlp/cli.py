@@ -374,12 +374,11 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
     return 0
 
 
-def _evaluate_sessions(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> int:
+def _cv_records(args: Any, stderr: TextIO, prog: str, flag: str) -> list[Any] | int:
+    """The training records for a cross-validation flag, or the exit code of a clear refusal
+    (too few folds, no data, scikit-learn missing)."""
     from .data import DataError, find_data_dir, load_annomi_csv, training_csv
-    from .model import ArtifactError
 
-    if args.artifact:
-        return _fail(stderr, prog, "--sessions refits the models per fold: give no ARTIFACT")
     if args.folds < 2:
         return _fail(stderr, prog, "--folds must be at least 2")
     try:
@@ -389,9 +388,18 @@ def _evaluate_sessions(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> 
     try:
         import sklearn  # noqa: F401
     except ImportError:
-        return _fail(
-            stderr, prog, "--sessions needs the train extra: pip install 'alliance[train]'"
-        )
+        return _fail(stderr, prog, f"{flag} needs the train extra: pip install 'alliance[train]'")
+    return records
+
+
+def _evaluate_sessions(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> int:
+    from .model import ArtifactError
+
+    if args.artifact:
+        return _fail(stderr, prog, "--sessions refits the models per fold: give no ARTIFACT")
+    records = _cv_records(args, stderr, prog, "--sessions")
+    if isinstance(records, int):
+        return records
     from . import training
     from .sessions import evaluate_sessions, format_sessions
 
@@ -418,20 +426,11 @@ def _evaluate_sessions(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> 
 
 
 def _evaluate_corrections(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> int:
-    from .data import DataError, find_data_dir, load_annomi_csv, training_csv
+    from .data import DataError
 
-    if args.folds < 2:
-        return _fail(stderr, prog, "--folds must be at least 2")
-    try:
-        records = load_annomi_csv(training_csv(find_data_dir(args.data)))
-    except DataError as exc:
-        return _fail(stderr, prog, str(exc))
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        return _fail(
-            stderr, prog, "--corrections needs the train extra: pip install 'alliance[train]'"
-        )
+    records = _cv_records(args, stderr, prog, "--corrections")
+    if isinstance(records, int):
+        return records
     from . import training
 
     try:
