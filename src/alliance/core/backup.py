@@ -582,8 +582,9 @@ def _pg_restore(source: Path, alias: str, force: bool) -> RestoreResult:
     if not force:
         with connection.cursor() as cursor:
             cursor.execute(
+                # Client sessions only: autovacuum workers show up here too, and are harmless.
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()"
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
             )
             others = cursor.fetchone()[0]
         if others:
