@@ -233,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "DATABASE_URL": url, "ALLIANCE_DATA_DIR": tmp, "ALLIANCE_ENV": "development",
            "DJANGO_SETTINGS_MODULE": "alliance.settings", "LOG_LEVEL": "WARNING",
            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    if url.startswith("postgres") and "DB_CONN_MAX_AGE" not in os.environ:
+        # Production keeps PostgreSQL connections (600 s); measure what production runs.
+        env["DB_CONN_MAX_AGE"] = "600"
     processes: list[subprocess.Popen[bytes]] = []
     log = open(Path(tmp) / "serve.log", "w+")  # noqa: SIM115 - read back on failure
     try:
