@@ -15,10 +15,11 @@ import logging
 from typing import Any
 
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
+from django_tasks.exceptions import InvalidTaskError
 
 from alliance.core.emails import site_url
 from alliance.monitoring.models import MonitoringSettings, SafetyNotice
@@ -90,8 +91,9 @@ def _enqueue(notice_id: str, run_after: dt.datetime | None = None) -> None:
             deliver_safety_notice.enqueue(notice_id)
         else:
             deliver_safety_notice.using(run_after=run_after).enqueue(notice_id)
-    except Exception:
-        # A backend without deferred tasks: the periodic resend_due_notices picks it up.
+    except (InvalidTaskError, DatabaseError):
+        # A backend without deferred tasks, or the queue's database away for a moment: the
+        # notice row is stored, and the periodic resend_due_notices picks it up.
         logger.warning("Could not enqueue a safety notice; the periodic resend will pick it up.")
 
 
