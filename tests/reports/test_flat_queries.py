@@ -15,8 +15,6 @@ import os
 from pathlib import Path
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +22,7 @@ from alliance.accounts.models import Role
 from alliance.reports import compute
 from alliance.reports.models import ReportSettings
 from tests.conftest import make_client, make_staff, sign_in
-from tests.supervision.helpers import episode, link, score
+from tests.supervision.helpers import episode, link, page_queries, score
 
 pytestmark = pytest.mark.django_db
 
@@ -143,13 +141,6 @@ def test_figures_are_unchanged(personas, team):
     assert any(r[1] == "alliance_outcome_r" and r[3] for r in clinic_rows)
 
 
-def _queries(django_client, url: str) -> tuple[int, list[str]]:
-    with CaptureQueriesContext(connection) as ctx:
-        response = django_client.get(url)
-    assert response.status_code == 200, url
-    return len(ctx.captured_queries), [q["sql"] for q in ctx.captured_queries]
-
-
 PAGES = [
     ("admin", "clinic_report"),
     ("admin", "clinic_report_print"),
@@ -168,22 +159,22 @@ def test_query_count_is_the_same_for_5_and_50_clients(client, personas, team, pe
     sign_in(client, getattr(personas, persona))
     url = reverse(page)
     client.get(url)  # the first view after signing in records the activity time
-    small, small_sql = _queries(client, url)
+    small, small_sql = page_queries(client, url)
     add_clients(personas, team, 5, 45)
-    large, large_sql = _queries(client, url)
+    large, large_sql = page_queries(client, url)
     assert small == large, "\n".join(large_sql)
     # And it does not grow with the number of supervisees either.
     more = make_staff(personas.clinic, Role.THERAPIST, "Mo More", "mo@north.test")
     link(personas, more)
     add_clients(personas, [more], 50, 5)
-    assert _queries(client, url)[0] == large
+    assert page_queries(client, url)[0] == large
 
 
 def test_every_query_of_clinical_rows_filters_by_clinic(client, personas, team):
     add_clients(personas, team, 0, 5)
     sign_in(client, personas.supervisor)
     client.get(reverse("clinic_report"))
-    _n, sql = _queries(client, reverse("clinic_report"))
+    _n, sql = page_queries(client, reverse("clinic_report"))
     clinical = ("measures_response", "checkins_checkin", "monitoring_alert")
     for statement in sql:
         table = next((t for t in clinical if f'FROM "{t}"' in statement), None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alliance.clients.models import TherapySession
@@ -85,3 +87,11 @@ def score(
 def alliance_series(client: Any, scores: list[float], start: dt.datetime) -> None:
     for i, s in enumerate(scores, start=1):
         score(client, "sac_client", s, start + dt.timedelta(days=7 * (i - 1)), number=i)
+
+
+def page_queries(django_client, url: str) -> tuple[int, list[str]]:
+    """One GET of ``url`` (which must answer 200): how many queries it made, and their SQL."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = django_client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries), [q["sql"] for q in ctx.captured_queries]

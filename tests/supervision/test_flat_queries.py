@@ -14,8 +14,6 @@ import os
 from pathlib import Path
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +22,7 @@ from alliance.clients.models import ClientRecord
 from alliance.monitoring.models import Alert
 from alliance.supervision.models import Comment, SharedItem
 from tests.conftest import grant, make_client, make_staff, sign_in
-from tests.supervision.helpers import link, session
+from tests.supervision.helpers import link, page_queries, session
 
 pytestmark = pytest.mark.django_db
 
@@ -159,26 +157,20 @@ def test_dashboard_and_agenda_figures_are_unchanged(client, personas, team):
     assert any(not row[1] for row in figures["agenda"]) and any(row[1] for row in figures["agenda"])
 
 
-def _count(django_client, url: str) -> tuple[int, list[str]]:
-    with CaptureQueriesContext(connection) as ctx:
-        assert django_client.get(url).status_code == 200
-    return len(ctx.captured_queries), [q["sql"] for q in ctx.captured_queries]
-
-
 @pytest.mark.parametrize("page", ["supervisor_dashboard", "supervision_agenda"])
 def test_query_count_is_the_same_for_5_and_50_clients(client, personas, team, page):
     add_clients(personas, team, 0, 5)
     sign_in(client, personas.supervisor)
     url = reverse(page)
     client.get(url)  # the first view after signing in records the activity time
-    small, _ = _count(client, url)
+    small, _ = page_queries(client, url)
     add_clients(personas, team, 5, 45)
-    large, sql = _count(client, url)
+    large, sql = page_queries(client, url)
     assert small == large, "\n".join(sql)
     more = make_staff(personas.clinic, Role.THERAPIST, "Mo More", "mo@north.test")
     link(personas, more)
     add_clients(personas, [more], 50, 5)
-    assert _count(client, url)[0] == large
+    assert page_queries(client, url)[0] == large
 
 
 def test_dashboard_queries_of_clinical_rows_filter_by_clinic(client, personas, team):
@@ -186,7 +178,7 @@ def test_dashboard_queries_of_clinical_rows_filter_by_clinic(client, personas, t
     sign_in(client, personas.supervisor)
     url = reverse("supervisor_dashboard")
     client.get(url)
-    _n, sql = _count(client, url)
+    _n, sql = page_queries(client, url)
     for table in ("monitoring_alert", "transcripts_transcript", "clients_consent"):
         statements = [s for s in sql if f'FROM "{table}"' in s]
         assert statements, table
