@@ -79,13 +79,24 @@ def main() -> None:
     client = ClientRecord.objects.create(clinic=clinic, user=client_user, full_name="C")
     started = time.perf_counter()
     batch = [
-        Goal(clinic=clinic, client=client, wording=f"Goal {i}: walk to the park and back " * 4,
-             proposed_by=therapist, proposed_by_side="therapist")
+        Goal(
+            clinic=clinic,
+            client=client,
+            wording=f"Goal {i}: walk to the park and back " * 4,
+            proposed_by=therapist,
+            proposed_by_side="therapist",
+        )
         for i in range(args.goals)
     ]
     Goal.objects.bulk_create(batch, batch_size=2000)
     for _ in range(50):
-        audit.record(clinic=clinic, actor=therapist, action="view", record_type="client_record", client=client)
+        audit.record(
+            clinic=clinic,
+            actor=therapist,
+            action="view",
+            record_type="client_record",
+            client=client,
+        )
     print(f"built {args.goals} encrypted goals in {time.perf_counter() - started:.1f} s")
     from django.db import connection
 
@@ -94,7 +105,9 @@ def main() -> None:
     size_mb = live.stat().st_size / 1e6
 
     log = Path(tmp) / "writes.log"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(live), str(log)], stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(live), str(log)], stdout=subprocess.PIPE, text=True
+    )
     assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
     time.sleep(1.0)  # the writer's pace before the backup, for comparison
     t0 = time.time()
@@ -103,20 +116,28 @@ def main() -> None:
     time.sleep(0.5)
     writer.kill()
     writer.wait()
-    rows = [tuple(map(float, line.split())) for line in log.read_text().splitlines() if line.strip()]
+    rows = [
+        tuple(map(float, line.split())) for line in log.read_text().splitlines() if line.strip()
+    ]
     before = [lat for at, lat in rows if at < t0]
     during = [lat for at, lat in rows if t0 <= at <= t1]
-    print(f"database {size_mb:.1f} MB; backup {t1 - t0:.2f} s ({size_mb / (t1 - t0):.0f} MB/s), "
-          f"{written.stat().st_size / 1e6:.1f} MB written")
-    print(f"writer in another process: {len(before)} commits in the 1 s before "
-          f"(slowest {max(before) * 1000:.1f} ms); {len(during)} commits during the backup "
-          f"(slowest {max(during, default=0) * 1000:.1f} ms)")
+    print(
+        f"database {size_mb:.1f} MB; backup {t1 - t0:.2f} s ({size_mb / (t1 - t0):.0f} MB/s), "
+        f"{written.stat().st_size / 1e6:.1f} MB written"
+    )
+    print(
+        f"writer in another process: {len(before)} commits in the 1 s before "
+        f"(slowest {max(before) * 1000:.1f} ms); {len(during)} commits during the backup "
+        f"(slowest {max(during, default=0) * 1000:.1f} ms)"
+    )
 
     t0 = time.perf_counter()
     result = restore(written)
     t1 = time.perf_counter()
-    print(f"restore {t1 - t0:.2f} s ({size_mb / (t1 - t0):.0f} MB/s): {result.encrypted_checked} "
-          f"encrypted values checked, {result.audit_entries} audit entries verified")
+    print(
+        f"restore {t1 - t0:.2f} s ({size_mb / (t1 - t0):.0f} MB/s): {result.encrypted_checked} "
+        f"encrypted values checked, {result.audit_entries} audit entries verified"
+    )
     import shutil
 
     shutil.rmtree(tmp, ignore_errors=True)

@@ -76,11 +76,15 @@ def seed(url: str, data_dir: str, clients: int) -> dict[str, str]:
             )
     browser = Client()
     browser.force_login(therapist, backend="allauth.account.auth_backends.AuthenticationBackend")
-    client_id = ClientRecord.objects.filter(care_team__therapist=therapist).values_list("pk", flat=True)[0]
+    client_id = ClientRecord.objects.filter(care_team__therapist=therapist).values_list(
+        "pk", flat=True
+    )[0]
     return {"cookie": f"sessionid={browser.cookies['sessionid'].value}", "client": str(client_id)}
 
 
-def measure(url: str, data_dir: str, cookie: str, path: str, n: int, threads: int) -> dict[str, float]:
+def measure(
+    url: str, data_dir: str, cookie: str, path: str, n: int, threads: int
+) -> dict[str, float]:
     _setup_django(url, data_dir)
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connections
@@ -156,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.child:
         path = "/caseload/" if args.page == "caseload" else f"/api/v1/clients/{args.client_id}"
-        print(json.dumps(measure(url, args.data_dir, args.cookie, path, args.requests, int(args.child))))
+        print(
+            json.dumps(
+                measure(url, args.data_dir, args.cookie, path, args.requests, int(args.child))
+            )
+        )
         return 0
 
     if not url.startswith("postgres"):
@@ -169,10 +177,14 @@ def main(argv: list[str] | None = None) -> int:
         seeded: dict[str, dict[str, str]] = {}
         for db in (sqlite_url, url):
             seeded[db] = _child(args, {"DATABASE_URL": db, "DB_POOL": ""}, "seed")
-        print(f"{args.requests} GET /{args.page} requests per row, {args.clients} clients, "
-              f"through Django's WSGI handler; CPU is this process's (all threads).")
-        print(f"{'connections':50s} {'threads':>7s} {'ok':>5s} {'CPU ms/req':>10s} "
-              f"{'× max_age=0':>11s} {'wall ms/req':>11s} {'req/s':>7s} {'connections opened':>18s}")
+        print(
+            f"{args.requests} GET /{args.page} requests per row, {args.clients} clients, "
+            f"through Django's WSGI handler; CPU is this process's (all threads)."
+        )
+        print(
+            f"{'connections':50s} {'threads':>7s} {'ok':>5s} {'CPU ms/req':>10s} "
+            f"{'× max_age=0':>11s} {'wall ms/req':>11s} {'req/s':>7s} {'connections opened':>18s}"
+        )
         for threads in [int(t) for t in args.threads.split(",")]:
             rows = {}
             for name, (db, env) in targets.items():
@@ -180,9 +192,11 @@ def main(argv: list[str] | None = None) -> int:
                 rows[name] = _child(args, {"DATABASE_URL": db, **env}, str(threads))
             base = rows[BASELINE]["cpu_ms"]
             for name, r in rows.items():
-                print(f"{name:50s} {threads:7d} {r['ok']:5d} {r['cpu_ms']:10.2f} "
-                      f"{r['cpu_ms'] / base:11.2f} {r['wall_ms']:11.2f} {r['rps']:7.1f} "
-                      f"{r['opened']:18d}")
+                print(
+                    f"{name:50s} {threads:7d} {r['ok']:5d} {r['cpu_ms']:10.2f} "
+                    f"{r['cpu_ms'] / base:11.2f} {r['wall_ms']:11.2f} {r['rps']:7.1f} "
+                    f"{r['opened']:18d}"
+                )
     return 0
 
 

@@ -61,7 +61,9 @@ class Actor:
     cookie: str
     csrf: str
     paths: list[str] = field(default_factory=list)  # GET targets (therapists)
-    check_ins: collections.deque[str] = field(default_factory=collections.deque)  # POST targets (clients)
+    check_ins: collections.deque[str] = field(
+        default_factory=collections.deque
+    )  # POST targets (clients)
 
 
 @dataclass
@@ -84,8 +86,13 @@ def alliance(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.Po
 def prepare(env: dict[str, str]) -> tuple[list[Actor], list[Actor]]:
     """Migrate, seed, and sign therapists and clients in (sessions made server-side)."""
     for args in (["migrate", "-v0"], ["createcachetable"], ["seed_demo"]):
-        subprocess.run([sys.executable, "-m", "alliance", *args], env=env, check=True,
-                       stdout=subprocess.DEVNULL, timeout=600)
+        subprocess.run(
+            [sys.executable, "-m", "alliance", *args],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=600,
+        )
     os.environ.update(env)
     import django
 
@@ -121,44 +128,79 @@ def prepare(env: dict[str, str]) -> tuple[list[Actor], list[Actor]]:
 
     therapists = []
     for membership in Membership.objects.filter(role=Role.THERAPIST).select_related("user"):
-        cookie, token = csrf(session_for(membership.user, "allauth.account.auth_backends.AuthenticationBackend", True))
-        client_ids = CareTeamMember.objects.filter(therapist=membership.user, client__status="active").values_list(
-            "client_id", flat=True)
+        cookie, token = csrf(
+            session_for(
+                membership.user, "allauth.account.auth_backends.AuthenticationBackend", True
+            )
+        )
+        client_ids = CareTeamMember.objects.filter(
+            therapist=membership.user, client__status="active"
+        ).values_list("client_id", flat=True)
         therapists.append(Actor(cookie, token, [f"/clients/{cid}/alliance/" for cid in client_ids]))
     clients = []
     now = timezone.now()
-    for record in ClientRecord.objects.filter(status=ClientRecord.Status.ACTIVE).select_related("user", "clinic"):
-        schedule = CheckInSchedule.objects.create(clinic=record.clinic, client=record, kind="mood",
-                                                  cadence="daily", start_date=now.date())
+    for record in ClientRecord.objects.filter(status=ClientRecord.Status.ACTIVE).select_related(
+        "user", "clinic"
+    ):
+        schedule = CheckInSchedule.objects.create(
+            clinic=record.clinic, client=record, kind="mood", cadence="daily", start_date=now.date()
+        )
         due = CheckIn.objects.bulk_create(
-            CheckIn(clinic=record.clinic, client=record, schedule=schedule, due_at=now - dt.timedelta(minutes=i))
+            CheckIn(
+                clinic=record.clinic,
+                client=record,
+                schedule=schedule,
+                due_at=now - dt.timedelta(minutes=i),
+            )
             for i in range(CHECK_INS_PER_CLIENT)
         )
         cookie, token = csrf(session_for(record.user, "sesame.backends.ModelBackend", False))
-        clients.append(Actor(cookie, token, check_ins=collections.deque(f"/me/check-ins/{c.pk}/" for c in due)))
+        clients.append(
+            Actor(cookie, token, check_ins=collections.deque(f"/me/check-ins/{c.pk}/" for c in due))
+        )
     connections.close_all()
     return therapists, clients
 
 
-def request(port: int, actor: Actor, method: str, path: str, timeout: float) -> tuple[int, bool, str]:
+def request(
+    port: int, actor: Actor, method: str, path: str, timeout: float
+) -> tuple[int, bool, str]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     headers = {"Host": "127.0.0.1", "Cookie": actor.cookie}
     body = None
     if method == "POST":
-        body = urlencode({"mood": random.randint(0, 10), "note": "Bench note: a quieter week.",
-                          "key": str(uuid.uuid4())})
-        headers.update({"Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": actor.csrf})
+        body = urlencode(
+            {
+                "mood": random.randint(0, 10),
+                "note": "Bench note: a quieter week.",
+                "key": str(uuid.uuid4()),
+            }
+        )
+        headers.update(
+            {"Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": actor.csrf}
+        )
     try:
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         response.read()
-        return response.status, response.getheader("Retry-After") is not None, response.getheader("Location") or ""
+        return (
+            response.status,
+            response.getheader("Retry-After") is not None,
+            response.getheader("Location") or "",
+        )
     finally:
         conn.close()
 
 
-def run_step(port: int, rate: float, seconds: float, timeout: float, therapists: list[Actor],
-             clients: list[Actor], rng: random.Random) -> list[Outcome]:
+def run_step(
+    port: int,
+    rate: float,
+    seconds: float,
+    timeout: float,
+    therapists: list[Actor],
+    clients: list[Actor],
+    rng: random.Random,
+) -> list[Outcome]:
     total = int(rate * seconds)
     jobs: queue.Queue[tuple[float, Actor, str, str] | None] = queue.Queue()
     outcomes: list[Outcome] = []
@@ -177,10 +219,21 @@ def run_step(port: int, rate: float, seconds: float, timeout: float, therapists:
             try:
                 status, retry_after, location = request(port, actor, method, path, timeout)
                 # A check-in answers post/redirect/get: a redirect that is not to sign-in is done.
-                stored = method == "POST" and status in (302, 303) and "signin" not in location \
+                stored = (
+                    method == "POST"
+                    and status in (302, 303)
+                    and "signin" not in location
                     and "login" not in location
-                kind = ("ok" if 200 <= status < 300 or stored else "shed" if status == 503 and retry_after
-                        else "5xx" if status >= 500 else "other")
+                )
+                kind = (
+                    "ok"
+                    if 200 <= status < 300 or stored
+                    else "shed"
+                    if status == 503 and retry_after
+                    else "5xx"
+                    if status >= 500
+                    else "other"
+                )
             except TimeoutError:
                 kind = "timeout"
             except OSError:
@@ -202,7 +255,11 @@ def run_step(port: int, rate: float, seconds: float, timeout: float, therapists:
             job = (actor, "GET", rng.choice(actor.paths))
         else:
             actor = rng.choice([c for c in clients if c.check_ins] or clients)
-            job = (actor, "POST", actor.check_ins.popleft()) if actor.check_ins else (actor, "GET", "/me/")
+            job = (
+                (actor, "POST", actor.check_ins.popleft())
+                if actor.check_ins
+                else (actor, "GET", "/me/")
+            )
         jobs.put((start + i / rate, *job))
     for _ in threads:
         jobs.put(None)
@@ -220,12 +277,20 @@ def percentile(values: list[float], p: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rates", default="10,20,40,80,120,160", help="offered requests per second, one step each")
+    parser.add_argument(
+        "--rates", default="10,20,40,80,120,160", help="offered requests per second, one step each"
+    )
     parser.add_argument("--step-seconds", type=float, default=20.0)
-    parser.add_argument("--web", type=int, default=2, help="web worker processes of `alliance serve`")
-    parser.add_argument("--threads", type=int, default=8, help="requests each web process runs at once")
+    parser.add_argument(
+        "--web", type=int, default=2, help="web worker processes of `alliance serve`"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=8, help="requests each web process runs at once"
+    )
     parser.add_argument("--workers", type=int, default=1, help="`alliance db_worker` processes")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds a user waits for an answer")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds a user waits for an answer"
+    )
     args = parser.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",")]
     if any(r <= 0 or r > 400 for r in rates) or args.step_seconds > 120 or not 1 <= args.web <= 16:
@@ -233,9 +298,15 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = tempfile.mkdtemp(prefix="alliance-load-")
     url, admin_url = _database(tmp)
-    env = {**os.environ, "DATABASE_URL": url, "ALLIANCE_DATA_DIR": tmp, "ALLIANCE_ENV": "development",
-           "DJANGO_SETTINGS_MODULE": "alliance.settings", "LOG_LEVEL": "WARNING",
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "ALLIANCE_DATA_DIR": tmp,
+        "ALLIANCE_ENV": "development",
+        "DJANGO_SETTINGS_MODULE": "alliance.settings",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
     if url.startswith("postgres") and "DB_CONN_MAX_AGE" not in os.environ:
         # Production keeps PostgreSQL connections (600 s); measure what production runs.
         env["DB_CONN_MAX_AGE"] = "600"
@@ -244,14 +315,38 @@ def main(argv: list[str] | None = None) -> int:
     try:
         started = time.monotonic()
         therapists, clients = prepare(env)
-        print(f"database: {url.split(':', 1)[0]}; seeded and signed in {len(therapists)} therapists, "
-              f"{len(clients)} clients in {time.monotonic() - started:.0f} s", flush=True)
+        print(
+            f"database: {url.split(':', 1)[0]}; seeded and signed in {len(therapists)} therapists, "
+            f"{len(clients)} clients in {time.monotonic() - started:.0f} s",
+            flush=True,
+        )
         port = free_port()
-        processes.append(alliance("serve", "--addrport", f"127.0.0.1:{port}", "--workers", str(args.web),
-                                  "--threads", str(args.threads), env=env, stdout=log, stderr=subprocess.STDOUT))
+        processes.append(
+            alliance(
+                "serve",
+                "--addrport",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.web),
+                "--threads",
+                str(args.threads),
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
         for _ in range(args.workers):
-            processes.append(alliance("db_worker", "--queue-name", "*", "--no-reload", env=env,
-                                      stdout=log, stderr=subprocess.STDOUT))
+            processes.append(
+                alliance(
+                    "db_worker",
+                    "--queue-name",
+                    "*",
+                    "--no-reload",
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -264,29 +359,43 @@ def main(argv: list[str] | None = None) -> int:
                 print(log.read()[-3000:], file=sys.stderr)
                 return 1
             time.sleep(0.3)
-        print(f"alliance serve: {args.web} web process(es) x {args.threads} slots, {args.workers} db_worker(s); "
-              f"open loop, {args.step_seconds:.0f} s a step, users give up after {args.timeout:.0f} s; "
-              f"{os.cpu_count()} CPUs shared with whatever else runs", flush=True)
-        header = (f"{'offered/s':>9} {'done/s':>7} {'ok':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-                  f"{'shed':>5} {'shed p95':>8} {'5xx':>4} {'other':>5} {'timeout':>7} {'conn':>4} {'late p95':>8}")
+        print(
+            f"alliance serve: {args.web} web process(es) x {args.threads} slots, {args.workers} db_worker(s); "
+            f"open loop, {args.step_seconds:.0f} s a step, users give up after {args.timeout:.0f} s; "
+            f"{os.cpu_count()} CPUs shared with whatever else runs",
+            flush=True,
+        )
+        header = (
+            f"{'offered/s':>9} {'done/s':>7} {'ok':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+            f"{'shed':>5} {'shed p95':>8} {'5xx':>4} {'other':>5} {'timeout':>7} {'conn':>4} {'late p95':>8}"
+        )
         print(header)
         rng = random.Random(12)
         held, failed = 0.0, False
         for rate in rates:
-            outcomes = run_step(port, rate, args.step_seconds, args.timeout, therapists, clients, rng)
+            outcomes = run_step(
+                port, rate, args.step_seconds, args.timeout, therapists, clients, rng
+            )
             kinds = collections.Counter(o.kind for o in outcomes)
             ok = [o.seconds * 1000 for o in outcomes if o.kind == "ok"]
             shed = [o.seconds * 1000 for o in outcomes if o.kind == "shed"]
-            print(f"{rate:>9.0f} {len(ok) / args.step_seconds:>7.1f} {kinds['ok']:>5} {percentile(ok, 50):>7.0f} "
-                  f"{percentile(ok, 95):>7.0f} {percentile(ok, 99):>7.0f} {kinds['shed']:>5} "
-                  f"{percentile(shed, 95):>8.0f} {kinds['5xx']:>4} {kinds['other']:>5} {kinds['timeout']:>7} "
-                  f"{kinds['conn']:>4} {percentile([o.lag * 1000 for o in outcomes], 95):>8.0f}", flush=True)
+            print(
+                f"{rate:>9.0f} {len(ok) / args.step_seconds:>7.1f} {kinds['ok']:>5} {percentile(ok, 50):>7.0f} "
+                f"{percentile(ok, 95):>7.0f} {percentile(ok, 99):>7.0f} {kinds['shed']:>5} "
+                f"{percentile(shed, 95):>8.0f} {kinds['5xx']:>4} {kinds['other']:>5} {kinds['timeout']:>7} "
+                f"{kinds['conn']:>4} {percentile([o.lag * 1000 for o in outcomes], 95):>8.0f}",
+                flush=True,
+            )
             clean = kinds["ok"] == len(outcomes) == int(rate * args.step_seconds)
             if clean and not failed:
                 held = rate
             failed = failed or not clean
             time.sleep(2)
-        print(f"highest step held with 0 errors: {held:.0f} req/s" if held else "no step held with 0 errors")
+        print(
+            f"highest step held with 0 errors: {held:.0f} req/s"
+            if held
+            else "no step held with 0 errors"
+        )
         if not health_within(port, therapists[0], 10):
             print("/health/ did not answer within 10 s after the last step", flush=True)
             return 1

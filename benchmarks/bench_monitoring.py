@@ -70,8 +70,12 @@ def _sac_answers(mean: float) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=60, help="clients in the caseload (default 60)")
-    parser.add_argument("--sessions", type=int, default=12, help="rated sessions per client (default 12)")
+    parser.add_argument(
+        "--clients", type=int, default=60, help="clients in the caseload (default 60)"
+    )
+    parser.add_argument(
+        "--sessions", type=int, default=12, help="rated sessions per client (default 12)"
+    )
     args = parser.parse_args(argv)
 
     tmp = tempfile.mkdtemp(prefix="alliance-bench-")
@@ -113,10 +117,15 @@ def _run(args: argparse.Namespace) -> int:
     setup_test_environment()  # in-memory email, "testserver" allowed
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)  # the pages use the cache, as in a deployment
-    print(f"database: {connection.vendor}; {args.clients} clients x {args.sessions} rated sessions", flush=True)
+    print(
+        f"database: {connection.vendor}; {args.clients} clients x {args.sessions} rated sessions",
+        flush=True,
+    )
 
     clinic = Clinic.objects.create(name="Bench Clinic")
-    therapist = User.objects.create_user("bench-therapist@example.test", "bench-password-2026", full_name="Bench T")
+    therapist = User.objects.create_user(
+        "bench-therapist@example.test", "bench-password-2026", full_name="Bench T"
+    )
     Membership.objects.create(clinic=clinic, user=therapist, role=Role.THERAPIST)
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
@@ -125,9 +134,17 @@ def _run(args: argparse.Namespace) -> int:
     for i in range(args.clients):
         user = User.objects.create_user(f"bench-client-{i}@example.test", full_name=f"Client {i}")
         record = ClientRecord.objects.create(clinic=clinic, user=user, full_name=f"Client {i}")
-        CareTeamMember.objects.create(clinic=clinic, client=record, therapist=therapist, is_primary=True)
-        Consent.objects.create(clinic=clinic, client=record, kind="treatment", text=ConsentText.current("treatment"),
-                               granted=True, recorded_by=therapist)
+        CareTeamMember.objects.create(
+            clinic=clinic, client=record, therapist=therapist, is_primary=True
+        )
+        Consent.objects.create(
+            clinic=clinic,
+            client=record,
+            kind="treatment",
+            text=ConsentText.current("treatment"),
+            granted=True,
+            recorded_by=therapist,
+        )
         clients.append(record)
 
     start = timezone.now() - dt.timedelta(days=7 * (args.sessions + 2))
@@ -136,14 +153,26 @@ def _run(args: argparse.Namespace) -> int:
     for number in range(1, args.sessions + 1):
         for k, record in enumerate(clients):
             when = start + dt.timedelta(days=7 * number)
-            TherapySession.objects.create(clinic=clinic, client=record, therapist=therapist, number=number,
-                                          scheduled_at=when, status=TherapySession.Status.ATTENDED)
+            TherapySession.objects.create(
+                clinic=clinic,
+                client=record,
+                therapist=therapist,
+                number=number,
+                scheduled_at=when,
+                status=TherapySession.Status.ATTENDED,
+            )
             mean = pattern[(number + k) % len(pattern)]
             answers = _sac_answers(mean)
             t0 = time.perf_counter()
-            record_response(client=record, instrument_id="sac_client", result=scoring.score("sac_client", answers),
-                            answers=answers, source="form", actor=record.user,
-                            completed_at=when + dt.timedelta(hours=1))
+            record_response(
+                client=record,
+                instrument_id="sac_client",
+                result=scoring.score("sac_client", answers),
+                answers=answers,
+                source="form",
+                actor=record.user,
+                completed_at=when + dt.timedelta(hours=1),
+            )
             timings.setdefault(number, []).append(time.perf_counter() - t0)
 
     def rate(numbers: range) -> float:
@@ -152,9 +181,15 @@ def _run(args: argparse.Namespace) -> int:
 
     early = range(1, min(3, args.sessions) + 1)
     late = range(max(1, args.sessions - 2), args.sessions + 1)
-    print(f"write path, sessions {early.start}-{early.stop - 1}: {rate(early):7.1f} ratings/s", flush=True)
-    print(f"write path, sessions {late.start}-{late.stop - 1}: {rate(late):7.1f} ratings/s "
-          f"(ratio late/early {rate(late) / rate(early):.2f})", flush=True)
+    print(
+        f"write path, sessions {early.start}-{early.stop - 1}: {rate(early):7.1f} ratings/s",
+        flush=True,
+    )
+    print(
+        f"write path, sessions {late.start}-{late.stop - 1}: {rate(late):7.1f} ratings/s "
+        f"(ratio late/early {rate(late) / rate(early):.2f})",
+        flush=True,
+    )
 
     browser = Client()
     browser.force_login(therapist, backend="allauth.account.auth_backends.AuthenticationBackend")
@@ -172,14 +207,23 @@ def _run(args: argparse.Namespace) -> int:
         return statistics.median(spent) * 1000, len(queries)
 
     ms, queries = page(reverse("caseload"))
-    print(f"caseload page, {args.clients} clients: {ms:7.1f} ms median, {queries} SQL queries", flush=True)
+    print(
+        f"caseload page, {args.clients} clients: {ms:7.1f} ms median, {queries} SQL queries",
+        flush=True,
+    )
     small = clients[: max(1, args.clients // 10)]
     CareTeamMember.objects.filter(therapist=therapist).exclude(client__in=small).delete()
     ms_small, queries_small = page(reverse("caseload"))
-    print(f"caseload page, {len(small)} clients: {ms_small:7.1f} ms median, {queries_small} SQL queries "
-          f"(queries for {args.clients} / {len(small)} clients: {queries}/{queries_small})", flush=True)
+    print(
+        f"caseload page, {len(small)} clients: {ms_small:7.1f} ms median, {queries_small} SQL queries "
+        f"(queries for {args.clients} / {len(small)} clients: {queries}/{queries_small})",
+        flush=True,
+    )
     ms, queries = page(reverse("alliance_timeline", args=[small[0].pk]))
-    print(f"alliance timeline, {args.sessions} sessions: {ms:7.1f} ms median, {queries} SQL queries", flush=True)
+    print(
+        f"alliance timeline, {args.sessions} sessions: {ms:7.1f} ms median, {queries} SQL queries",
+        flush=True,
+    )
     return 0
 
 

@@ -117,7 +117,9 @@ class Generator:
         sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
             for obj in rows:
-                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+                )
 
     def clinic(self, index: int, extra_caseload: int = 0) -> dict[str, Any]:
         from alliance.accounts.models import Clinic, Membership, Role, User
@@ -143,7 +145,9 @@ class Generator:
             User(email=f"t{i}.{tag}@bench.test", full_name=f"Therapist {i} {tag}", password="!")
             for i in range(THERAPISTS + (1 if extra_caseload else 0))
         ]
-        supervisor = User(email=f"sup.{tag}@bench.test", full_name=f"Supervisor {tag}", password="!")
+        supervisor = User(
+            email=f"sup.{tag}@bench.test", full_name=f"Supervisor {tag}", password="!"
+        )
         admin = User(email=f"adm.{tag}@bench.test", full_name=f"Admin {tag}", password="!")
         self.add(User, [*staff, supervisor, admin])
         self.add(
@@ -156,7 +160,12 @@ class Generator:
         )
         self.add(
             SupervisionLink,
-            [SupervisionLink(clinic=clinic, supervisor=supervisor, supervisee=u, created_by=admin) for u in staff],
+            [
+                SupervisionLink(
+                    clinic=clinic, supervisor=supervisor, supervisee=u, created_by=admin
+                )
+                for u in staff
+            ],
         )
         caseloads = [(u, CASELOAD) for u in staff[:THERAPISTS]]
         if extra_caseload:
@@ -169,24 +178,47 @@ class Generator:
         self.add(User, users)
         clients = [
             ClientRecord(
-                clinic=clinic, user=u, full_name=u.full_name, pseudonym=f"Client {uuid.uuid4().hex[:6].upper()}"
+                clinic=clinic,
+                user=u,
+                full_name=u.full_name,
+                pseudonym=f"Client {uuid.uuid4().hex[:6].upper()}",
             )
             for u in users
         ]
         self.add(ClientRecord, clients)
         self.add(
             CareTeamMember,
-            [CareTeamMember(clinic=clinic, client=c, therapist=t, is_primary=True) for c, t in zip(clients, owners, strict=True)],
+            [
+                CareTeamMember(clinic=clinic, client=c, therapist=t, is_primary=True)
+                for c, t in zip(clients, owners, strict=True)
+            ],
         )
-        treatment, supervision = ConsentText.current("treatment"), ConsentText.current("supervision")
+        treatment, supervision = (
+            ConsentText.current("treatment"),
+            ConsentText.current("supervision"),
+        )
         # Encrypted fields (goal wording) are encrypted once per clinic, not per row.
         consents = [
-            Consent(clinic=clinic, client=c, kind="treatment", text=treatment, granted=True, recorded_by=t)
+            Consent(
+                clinic=clinic,
+                client=c,
+                kind="treatment",
+                text=treatment,
+                granted=True,
+                recorded_by=t,
+            )
             for c, t in zip(clients, owners, strict=True)
         ]
         if supervision is not None:
             consents += [
-                Consent(clinic=clinic, client=c, kind="supervision", text=supervision, granted=True, recorded_by=t)
+                Consent(
+                    clinic=clinic,
+                    client=c,
+                    kind="supervision",
+                    text=supervision,
+                    granted=True,
+                    recorded_by=t,
+                )
                 for c, t in zip(clients, owners, strict=True)
                 if rng.random() < 0.5
             ]
@@ -206,72 +238,129 @@ class Generator:
                 elif drifting and n > PAST_SESSIONS - 3:
                     status = "missed"
                 else:
-                    status = "attended" if rng.random() > 0.06 else rng.choice(["missed", "cancelled"])
+                    status = (
+                        "attended" if rng.random() > 0.06 else rng.choice(["missed", "cancelled"])
+                    )
                 if status is None:
                     continue
                 sessions.append(
-                    TherapySession(clinic=clinic, client=c, therapist=t, number=n, scheduled_at=when, status=status)
+                    TherapySession(
+                        clinic=clinic,
+                        client=c,
+                        therapist=t,
+                        number=n,
+                        scheduled_at=when,
+                        status=status,
+                    )
                 )
                 if status != "attended":
                     continue
-                mean = base - (2.0 if ruptured and n == 10 else 0.0) + rng.choice([-0.25, 0, 0, 0.25])
+                mean = (
+                    base - (2.0 if ruptured and n == 10 else 0.0) + rng.choice([-0.25, 0, 0, 0.25])
+                )
                 mean = max(0.0, min(6.0, mean))
                 answers = _sac(mean)
                 result = self.score("sac_client", mean, answers)
-                responses.append(self._response(Response, clinic, c, "sac_client", answers, result, n, when))
+                responses.append(
+                    self._response(Response, clinic, c, "sac_client", answers, result, n, when)
+                )
                 if n % 4 == 0:
                     answers = _sac(min(6.0, mean + 0.5))
                     result = self.score("sac_therapist", mean + 0.5, answers)
-                    responses.append(self._response(Response, clinic, c, "sac_therapist", answers, result, n, when))
+                    responses.append(
+                        self._response(
+                            Response, clinic, c, "sac_therapist", answers, result, n, when
+                        )
+                    )
                     total = rng.choice([4, 7, 9, 12, 15])
                     answers = self._phq9_answers("phq9", total, 0)
                     result = self.score("phq9", total, answers)
-                    responses.append(self._response(Response, clinic, c, "phq9", answers, result, n, when))
+                    responses.append(
+                        self._response(Response, clinic, c, "phq9", answers, result, n, when)
+                    )
             if ruptured:
                 episode = RuptureEpisode(
-                    clinic=clinic, client=c, start_session=10, lowest_session=10, end_session=11,
-                    status="repaired", rules=["drop"], evidence={"explanation": "Session 10: a drop"},
-                    opened_at=first + dt.timedelta(days=63), closed_at=first + dt.timedelta(days=70),
+                    clinic=clinic,
+                    client=c,
+                    start_session=10,
+                    lowest_session=10,
+                    end_session=11,
+                    status="repaired",
+                    rules=["drop"],
+                    evidence={"explanation": "Session 10: a drop"},
+                    opened_at=first + dt.timedelta(days=63),
+                    closed_at=first + dt.timedelta(days=70),
                 )
                 episodes.append(episode)
                 alerts.append(
                     Alert(
-                        clinic=clinic, client=c, kind="rupture", severity=SEVERITY["rupture"], status="closed",
-                        reason="Possible rupture at session 10.", rules=["drop"], evidence=[],
-                        created_at=episode.opened_at, closed_at=episode.closed_at, close_reason="Repaired.",
+                        clinic=clinic,
+                        client=c,
+                        kind="rupture",
+                        severity=SEVERITY["rupture"],
+                        status="closed",
+                        reason="Possible rupture at session 10.",
+                        rules=["drop"],
+                        evidence=[],
+                        created_at=episode.opened_at,
+                        closed_at=episode.closed_at,
+                        close_reason="Repaired.",
                     )
                 )
             if drifting:
                 alerts.append(
                     Alert(
-                        clinic=clinic, client=c, kind="disengagement", severity=SEVERITY["disengagement"],
-                        reason="Possible disengagement: an earlier reason.", rules=["missed_sessions"],
-                        evidence=[], created_at=now - dt.timedelta(days=8),
+                        clinic=clinic,
+                        client=c,
+                        kind="disengagement",
+                        severity=SEVERITY["disengagement"],
+                        reason="Possible disengagement: an earlier reason.",
+                        rules=["missed_sessions"],
+                        evidence=[],
+                        created_at=now - dt.timedelta(days=8),
                     )
                 )
             roll = rng.random()
             if roll < 0.02:
                 alerts.append(
                     Alert(
-                        clinic=clinic, client=c, kind="safety", severity=SEVERITY["safety"],
-                        reason="PHQ-9 item 9 answered above 0.", rules=["safety"], evidence=[],
+                        clinic=clinic,
+                        client=c,
+                        kind="safety",
+                        severity=SEVERITY["safety"],
+                        reason="PHQ-9 item 9 answered above 0.",
+                        rules=["safety"],
+                        evidence=[],
                         created_at=now - dt.timedelta(hours=rng.choice([1, 6, 30])),
                     )
                 )
             elif roll < 0.06:
                 alerts.append(
                     Alert(
-                        clinic=clinic, client=c, kind="disagreement", severity=SEVERITY["disagreement"],
-                        status="snoozed", reason="Session 8: the ratings differ.", rules=["disagreement"],
-                        evidence=[], created_at=now - dt.timedelta(days=9),
+                        clinic=clinic,
+                        client=c,
+                        kind="disagreement",
+                        severity=SEVERITY["disagreement"],
+                        status="snoozed",
+                        reason="Session 8: the ratings differ.",
+                        rules=["disagreement"],
+                        evidence=[],
+                        created_at=now - dt.timedelta(days=9),
                         snoozed_until=now - dt.timedelta(hours=rng.choice([1, -30])),
-                        snooze_reason="Talk next session", snoozed_by=t,
+                        snooze_reason="Talk next session",
+                        snoozed_by=t,
                     )
                 )
             goals += [
                 Goal(
-                    clinic=clinic, client=c, wording=f"Goal {g + 1}", status="active", proposed_by=t,
-                    proposed_by_side="therapist", client_agreed_at=first, therapist_agreed_at=first,
+                    clinic=clinic,
+                    client=c,
+                    wording=f"Goal {g + 1}",
+                    status="active",
+                    proposed_by=t,
+                    proposed_by_side="therapist",
+                    client_agreed_at=first,
+                    therapist_agreed_at=first,
                     activated_at=first,
                 )
                 for g in range(2)
@@ -279,7 +368,10 @@ class Generator:
             # Weekly at 18:00 New York; the latest due time is yesterday evening.
             due_day = (now - dt.timedelta(days=1)).astimezone(dt.UTC).date()
             schedule = CheckInSchedule(
-                clinic=clinic, client=c, start_date=due_day - dt.timedelta(days=7 * 9), due_time=dt.time(18, 0)
+                clinic=clinic,
+                client=c,
+                start_date=due_day - dt.timedelta(days=7 * 9),
+                due_time=dt.time(18, 0),
             )
             schedules.append(schedule)
             plans.append(CheckInPlan(clinic=clinic, client=c))
@@ -289,7 +381,10 @@ class Generator:
                 done = rng.random() < completion
                 check_ins.append(
                     CheckIn(
-                        clinic=clinic, client=c, schedule=schedule, due_at=due,
+                        clinic=clinic,
+                        client=c,
+                        schedule=schedule,
+                        due_at=due,
                         status="completed" if done else "missed",
                         completed_at=due + dt.timedelta(hours=2) if done else None,
                         missed_at=None if done else due + dt.timedelta(hours=72),
@@ -314,12 +409,28 @@ class Generator:
         }
 
     @staticmethod
-    def _response(Response: Any, clinic: Any, client: Any, instrument: str, answers: Any, result: Any,
-                  number: int, when: dt.datetime) -> Any:
+    def _response(
+        Response: Any,
+        clinic: Any,
+        client: Any,
+        instrument: str,
+        answers: Any,
+        result: Any,
+        number: int,
+        when: dt.datetime,
+    ) -> Any:
         return Response(
-            clinic=clinic, client=client, instrument_id=instrument, source="form", answers=answers,
-            total=result.total, severity=result.severity or "", flags=list(result.flags), result=result.to_dict(),
-            item9_positive=bool(result.item9_positive), session_number=number,
+            clinic=clinic,
+            client=client,
+            instrument_id=instrument,
+            source="form",
+            answers=answers,
+            total=result.total,
+            severity=result.severity or "",
+            flags=list(result.flags),
+            result=result.to_dict(),
+            item9_positive=bool(result.item9_positive),
+            session_number=number,
             completed_at=when + dt.timedelta(hours=1),
         )
 
@@ -414,7 +525,10 @@ def _measure_pages(handles: dict[str, Any], repeat: int, budget_s: float) -> lis
         spent.sort()
         rows.append(
             {
-                "role": role, "page": name, "caseload": size, "status": status,
+                "role": role,
+                "page": name,
+                "caseload": size,
+                "status": status,
                 "median_ms": statistics.median(spent),
                 "p95_ms": spent[min(len(spent) - 1, round(0.95 * (len(spent) - 1)))],
                 "queries": max(queries),
@@ -422,9 +536,12 @@ def _measure_pages(handles: dict[str, Any], repeat: int, budget_s: float) -> lis
                 "db_median_ms": statistics.median(in_db),
             }
         )
-        print(f"  {role:10} {name:34} {size:>3}: {rows[-1]['median_ms']:8.1f} ms median "
-              f"{rows[-1]['p95_ms']:8.1f} p95 {rows[-1]['queries']:6d} queries "
-              f"{rows[-1]['db_median_ms']:7.1f} ms in the database  (HTTP {status})", flush=True)
+        print(
+            f"  {role:10} {name:34} {size:>3}: {rows[-1]['median_ms']:8.1f} ms median "
+            f"{rows[-1]['p95_ms']:8.1f} p95 {rows[-1]['queries']:6d} queries "
+            f"{rows[-1]['db_median_ms']:7.1f} ms in the database  (HTTP {status})",
+            flush=True,
+        )
     return rows
 
 
@@ -451,12 +568,23 @@ def _measure_jobs(now: dt.datetime) -> list[dict[str, Any]]:
                 result = job()
                 spent = time.perf_counter() - t0
             result = result if isinstance(result, (int, dict)) else result.__dict__
-            rows.append({"job": name, "run": attempt, "seconds": spent, "queries": counter.count,
-                         "db_seconds": counter.seconds,
-                         "emails": len(mail.outbox), "result": result})
-            print(f"  {name:46} {attempt:10}: {spent:8.2f} s ({counter.seconds:6.2f} s in the database) "
-                  f"{counter.count:8d} queries "
-                  f"{len(mail.outbox):6d} emails  {result}", flush=True)
+            rows.append(
+                {
+                    "job": name,
+                    "run": attempt,
+                    "seconds": spent,
+                    "queries": counter.count,
+                    "db_seconds": counter.seconds,
+                    "emails": len(mail.outbox),
+                    "result": result,
+                }
+            )
+            print(
+                f"  {name:46} {attempt:10}: {spent:8.2f} s ({counter.seconds:6.2f} s in the database) "
+                f"{counter.count:8d} queries "
+                f"{len(mail.outbox):6d} emails  {result}",
+                flush=True,
+            )
     mail.outbox = []
     return rows
 
@@ -486,13 +614,27 @@ def child(args: argparse.Namespace) -> int:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     built = time.perf_counter() - t0
-    print(f"{args.label}: {connection.vendor}, {clinics} clinics, built in {built:.0f} s: "
-          + ", ".join(f"{v:,} {k}" for k, v in gen.counts.items()), flush=True)
+    print(
+        f"{args.label}: {connection.vendor}, {clinics} clinics, built in {built:.0f} s: "
+        + ", ".join(f"{v:,} {k}" for k, v in gen.counts.items()),
+        flush=True,
+    )
     pages = [] if args.skip_pages else _measure_pages(handles, args.repeat, args.page_budget)
     jobs = _measure_jobs(now)
-    Path(args.out).write_text(json.dumps(
-        {"label": args.label, "vendor": connection.vendor, "clinics": clinics, "build_seconds": built,
-         "rows": gen.counts, "pages": pages, "jobs": jobs}, default=str))
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "label": args.label,
+                "vendor": connection.vendor,
+                "clinics": clinics,
+                "build_seconds": built,
+                "rows": gen.counts,
+                "pages": pages,
+                "jobs": jobs,
+            },
+            default=str,
+        )
+    )
     return 0
 
 
@@ -505,10 +647,24 @@ def _run_child(label: str, clinics: int, args: argparse.Namespace, tmp: str) -> 
     env = {**os.environ, "DATABASE_URL": url, "ALLIANCE_DATA_DIR": tmp}
     try:
         subprocess.run(
-            [sys.executable, __file__, "--child", "--label", label, "--clinics", str(clinics),
-             "--repeat", str(args.repeat), "--page-budget", str(args.page_budget), "--out", str(out),
-             *(["--skip-pages"] if args.skip_pages else [])],
-            env=env, check=True,
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--label",
+                label,
+                "--clinics",
+                str(clinics),
+                "--repeat",
+                str(args.repeat),
+                "--page-budget",
+                str(args.page_budget),
+                "--out",
+                str(out),
+                *(["--skip-pages"] if args.skip_pages else []),
+            ],
+            env=env,
+            check=True,
         )
     finally:
         if admin_url:
@@ -528,23 +684,35 @@ def _compare(small: dict[str, Any], big: dict[str, Any]) -> int:
             flags.append("p95 > 1.5x")
         failures += bool(flags)
         label = f"{s['role']} {s['page']} ({s['caseload']})"
-        print(f"{label:56} {s['queries']:>8}/{b['queries']:<9} {s['p95_ms']:>9.1f}/{b['p95_ms']:<10.1f} "
-              f"{ratio:6.2f} {' '.join(flags)}")
+        print(
+            f"{label:56} {s['queries']:>8}/{b['queries']:<9} {s['p95_ms']:>9.1f}/{b['p95_ms']:<10.1f} "
+            f"{ratio:6.2f} {' '.join(flags)}"
+        )
     print(f"\n{'job':58} {'queries small/big':>18} {'seconds small/big':>20}")
     for s, b in zip(small["jobs"], big["jobs"], strict=True):
         label = f"{s['job']}, {s['run']}"
-        print(f"{label:58} {s['queries']:>8}/{b['queries']:<9} {s['seconds']:>9.2f}/{b['seconds']:<10.2f}")
+        print(
+            f"{label:58} {s['queries']:>8}/{b['queries']:<9} {s['seconds']:>9.2f}/{b['seconds']:<10.2f}"
+        )
     print(f"\n{failures} page(s) off target (equal queries, p95 big/small <= 1.5)")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="size of the big database (1 = 200 clinics)")
-    parser.add_argument("--small-clinics", type=int, default=2, help="clinics in the small database")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="size of the big database (1 = 200 clinics)"
+    )
+    parser.add_argument(
+        "--small-clinics", type=int, default=2, help="clinics in the small database"
+    )
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per page")
-    parser.add_argument("--page-budget", type=float, default=15.0,
-                        help="seconds of timed requests per page before it gets no more (at least 3)")
+    parser.add_argument(
+        "--page-budget",
+        type=float,
+        default=15.0,
+        help="seconds of timed requests per page before it gets no more (at least 3)",
+    )
     parser.add_argument("--skip-pages", action="store_true", help="measure the daily jobs only")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--label", default="", help=argparse.SUPPRESS)
@@ -557,8 +725,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--scale must be above 0, --small-clinics and --repeat at least 1")
     big_clinics = max(1, round(CLINICS * args.scale))
     tmp = tempfile.mkdtemp(prefix="alliance-bench-scale-")
-    print(f"small: {args.small_clinics} clinic(s); big: {big_clinics} clinic(s) "
-          f"(~{big_clinics * THERAPISTS * CASELOAD + BIG_CASELOAD:,} clients)", flush=True)
+    print(
+        f"small: {args.small_clinics} clinic(s); big: {big_clinics} clinic(s) "
+        f"(~{big_clinics * THERAPISTS * CASELOAD + BIG_CASELOAD:,} clients)",
+        flush=True,
+    )
     small = _run_child("small", args.small_clinics, args, tmp)
     big = _run_child("big", big_clinics, args, tmp)
     return _compare(small, big)

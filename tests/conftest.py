@@ -44,7 +44,9 @@ class Personas:
         }
 
 
-def make_staff(clinic: Clinic, role: str, name: str, email: str, password: str | None = None, mfa: bool = True) -> User:
+def make_staff(
+    clinic: Clinic, role: str, name: str, email: str, password: str | None = None, mfa: bool = True
+) -> User:
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     from alliance.accounts.models import Membership, User
@@ -63,7 +65,9 @@ def make_client(clinic: Clinic, name: str, email: str, therapists: list[User]) -
     user = User.objects.create_user(email, full_name=name)
     record = ClientRecord.objects.create(clinic=clinic, user=user, full_name=name)
     for i, therapist in enumerate(therapists):
-        CareTeamMember.objects.create(clinic=clinic, client=record, therapist=therapist, is_primary=i == 0)
+        CareTeamMember.objects.create(
+            clinic=clinic, client=record, therapist=therapist, is_primary=i == 0
+        )
     return record
 
 
@@ -71,7 +75,12 @@ def grant(record: ClientRecord, kind: str, by: User) -> Consent:
     from alliance.clients.models import Consent, ConsentText
 
     return Consent.objects.create(
-        clinic=record.clinic, client=record, kind=kind, text=ConsentText.current(kind), granted=True, recorded_by=by
+        clinic=record.clinic,
+        client=record,
+        kind=kind,
+        text=ConsentText.current(kind),
+        granted=True,
+        recorded_by=by,
     )
 
 
@@ -81,7 +90,9 @@ def personas(db: Any) -> Personas:
 
     clinic = Clinic.objects.create(name="North Clinic")
     other = Clinic.objects.create(name="South Clinic")
-    therapist = make_staff(clinic, Role.THERAPIST, "Tess Therapist", "tess@north.test", "correct horse battery")
+    therapist = make_staff(
+        clinic, Role.THERAPIST, "Tess Therapist", "tess@north.test", "correct horse battery"
+    )
     colleague = make_staff(clinic, Role.THERAPIST, "Colin Colleague", "colin@north.test")
     supervisor = make_staff(clinic, Role.SUPERVISOR, "Sue Supervisor", "sue@north.test")
     admin = make_staff(clinic, Role.ADMIN, "Adam Admin", "adam@north.test")
@@ -114,7 +125,15 @@ def run_worker() -> None:
     """
     from django.core.management import call_command
 
-    call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--no-reload", verbosity=0)
+    call_command(
+        "db_worker",
+        "--batch",
+        "--queue-name",
+        "*",
+        "--no-startup-delay",
+        "--no-reload",
+        verbosity=0,
+    )
 
 
 def sign_in(django_client, user: User | None) -> None:
@@ -122,7 +141,11 @@ def sign_in(django_client, user: User | None) -> None:
     django_client.logout()
     if user is None:
         return
-    backend = "sesame.backends.ModelBackend" if user.membership is None else "allauth.account.auth_backends.AuthenticationBackend"
+    backend = (
+        "sesame.backends.ModelBackend"
+        if user.membership is None
+        else "allauth.account.auth_backends.AuthenticationBackend"
+    )
     django_client.force_login(user, backend=backend)
 
 
@@ -138,8 +161,14 @@ def as_user(client):
 # --- The persona matrix: expected status per persona (302 = sent to sign in) ----------------
 def _expect(**overrides: int) -> dict[str, int]:
     base = {
-        "anonymous": 302, "therapist": 404, "colleague": 404, "foreign_therapist": 404,
-        "supervisor": 404, "admin": 404, "client": 404, "other_client": 404,
+        "anonymous": 302,
+        "therapist": 404,
+        "colleague": 404,
+        "foreign_therapist": 404,
+        "supervisor": 404,
+        "admin": 404,
+        "client": 404,
+        "other_client": 404,
     }
     return {**base, **overrides}
 
@@ -153,7 +182,9 @@ CLIENTS_OWN = _expect(client=200, other_client=200)
 THIS_CLIENT_ONLY = _expect(client=200)
 
 
-def assert_persona_matrix(django_client: Any, personas: Personas, url: str, expected: dict[str, int]) -> None:
+def assert_persona_matrix(
+    django_client: Any, personas: Personas, url: str, expected: dict[str, int]
+) -> None:
     """GET ``url`` as every persona; refused personas must not learn the client's name."""
     for persona, user in personas.all().items():
         sign_in(django_client, user)

@@ -137,8 +137,18 @@ MIDDLEWARE = [
 PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
-        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "geolocation",
-        "gyroscope", "magnetometer", "microphone", "midi", "payment", "usb",
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
     )
 }
 
@@ -190,9 +200,13 @@ if DB_POOL:
     if not _POSTGRES:
         raise ImproperlyConfigured("DB_POOL needs PostgreSQL (a postgres:// DATABASE_URL).")
     if DB_CONN_MAX_AGE:
-        raise ImproperlyConfigured("DB_POOL and DB_CONN_MAX_AGE cannot be used together: unset one.")
+        raise ImproperlyConfigured(
+            "DB_POOL and DB_CONN_MAX_AGE cannot be used together: unset one."
+        )
     if not 0 <= _pool_min <= _pool_max or _pool_max < 1:
-        raise ImproperlyConfigured(f"DB_POOL must have 0 <= MIN <= MAX and MAX >= 1, not {DB_POOL!r}.")
+        raise ImproperlyConfigured(
+            f"DB_POOL must have 0 <= MIN <= MAX and MAX >= 1, not {DB_POOL!r}."
+        )
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": _pool_min,
         "max_size": _pool_max,
@@ -232,7 +246,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared cache: TOTP replay protection, lockouts and rate limits must hold across processes.
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {
         "default": {
@@ -275,7 +291,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -382,8 +401,12 @@ WEB_MAX_REQUESTS = env_int("WEB_MAX_REQUESTS", 2000)
 WEB_BACKLOG = env_int("WEB_BACKLOG", 64)
 WEB_MAX_QUEUE_SECONDS = env_int("WEB_MAX_QUEUE_SECONDS", 5)
 for _name, _least in (
-    ("WEB_WORKERS", 0), ("WEB_THREADS", 1), ("WEB_TIMEOUT", 1), ("WEB_MAX_REQUESTS", 0),
-    ("WEB_BACKLOG", 1), ("WEB_MAX_QUEUE_SECONDS", 1),
+    ("WEB_WORKERS", 0),
+    ("WEB_THREADS", 1),
+    ("WEB_TIMEOUT", 1),
+    ("WEB_MAX_REQUESTS", 0),
+    ("WEB_BACKLOG", 1),
+    ("WEB_MAX_QUEUE_SECONDS", 1),
 ):
     if globals()[_name] < _least:
         raise ImproperlyConfigured(f"{_name} must be at least {_least}, not {globals()[_name]}.")

@@ -23,7 +23,12 @@ from alliance.api.api import api
 from tests.conftest import sign_in
 
 EXAMPLES_PER_OPERATION = 15
-CHECKS = [checks.not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    checks.not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 def session_cookies(user) -> dict[str, str]:
@@ -75,6 +80,10 @@ def keep_test_connection():
 
 @pytest.mark.parametrize("persona", ["therapist", "client_user"])
 def test_api_survives_fuzzing(personas, persona, keep_test_connection):
-    known = [str(personas.client.pk), str(personas.other_client.pk), str(personas.foreign_client.pk)]
+    known = [
+        str(personas.client.pk),
+        str(personas.other_client.pk),
+        str(personas.foreign_client.pk),
+    ]
     calls = fuzz(session_cookies(getattr(personas, persona)), known)
     assert calls >= 5 * 5  # every operation was exercised

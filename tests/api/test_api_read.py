@@ -21,13 +21,25 @@ TASK_NOTE = "the breathing app crashes on my phone"
 
 # Expected status per persona (401: not signed in; the API never redirects).
 ALLIANCE = {
-    "anonymous": 401, "therapist": 200, "colleague": 404, "foreign_therapist": 404,
-    "supervisor": 404, "admin": 404, "client": 404, "other_client": 404,
+    "anonymous": 401,
+    "therapist": 200,
+    "colleague": 404,
+    "foreign_therapist": 404,
+    "supervisor": 404,
+    "admin": 404,
+    "client": 404,
+    "other_client": 404,
 }
 GOALS = {**ALLIANCE, "client": 200}
 ALERTS = {
-    "anonymous": 401, "therapist": 200, "colleague": 200, "foreign_therapist": 200,
-    "supervisor": 200, "admin": 200, "client": 403, "other_client": 403,
+    "anonymous": 401,
+    "therapist": 200,
+    "colleague": 200,
+    "foreign_therapist": 200,
+    "supervisor": 200,
+    "admin": 200,
+    "client": 403,
+    "other_client": 403,
 }
 
 
@@ -54,13 +66,22 @@ def goal(personas):
     from alliance.goals.models import GasRating, Goal, Task, TaskUpdate
 
     g = Goal.propose(
-        personas.client, personas.client_user, "client",
-        wording="Get back to running twice a week", importance=3, difficulty=2,
+        personas.client,
+        personas.client_user,
+        "client",
+        wording="Get back to running twice a week",
+        importance=3,
+        difficulty=2,
     )
     g.agree(personas.therapist, "therapist", g.version)
     task = Task.objects.create(
-        clinic=personas.clinic, client=personas.client, goal=g, created_by=personas.therapist,
-        description="Run 10 minutes on Monday", rationale="Small steps build the habit", progress=40,
+        clinic=personas.clinic,
+        client=personas.client,
+        goal=g,
+        created_by=personas.therapist,
+        description="Run 10 minutes on Monday",
+        rationale="Small steps build the habit",
+        progress=40,
     )
     TaskUpdate.objects.create(clinic=personas.clinic, task=task, not_working=True, note=TASK_NOTE)
     today = timezone.localdate()
@@ -88,14 +109,22 @@ def test_alliance_rows_and_open_episode_for_the_care_team(client, personas, dip)
     data = client.get(f"/api/v1/clients/{personas.client.pk}/alliance").json()
     assert "not a diagnosis or a risk assessment" in data["disclaimer"]
     assert [(r["session"], r["client"]) for r in data["sessions"]] == [
-        (1, 5), (2, 5), (3, 5), (4, 5), (5, 2)
+        (1, 5),
+        (2, 5),
+        (3, 5),
+        (4, 5),
+        (5, 2),
     ]
     last = data["sessions"][-1]
     assert (last["therapist"], last["gap"], last["status"]) == (5.5, 3.5, "attended")
     [episode] = data["episodes"]
     assert episode["id"] == str(dip.pk)
     assert episode["status"] == "open"
-    assert (episode["start_session"], episode["lowest_session"], episode["end_session"]) == (5, 5, None)
+    assert (episode["start_session"], episode["lowest_session"], episode["end_session"]) == (
+        5,
+        5,
+        None,
+    )
     assert set(episode["rules"]) >= {"k_sd", "cutoff", "drop"}
     assert episode["evidence"]["lowest_score"] == 2
     assert episode["rule_settings"]["k"] == 2.0
@@ -133,7 +162,10 @@ def test_alliance_read_is_audited_and_refused_reads_are_not(client, personas, di
     client.get(url, REMOTE_ADDR="10.9.8.7")
     event = AuditEvent.objects.filter(client=personas.client).order_by("-seq").first()
     assert (event.actor, event.action, event.record_type, event.ip_address) == (
-        personas.therapist, "view", "alliance_timeline", "10.9.8.7"
+        personas.therapist,
+        "view",
+        "alliance_timeline",
+        "10.9.8.7",
     )
 
 
@@ -205,7 +237,9 @@ def test_escalated_alerts_reach_supervisors_by_pseudonym_only(client, personas):
     assert [(e["pseudonym"], e["kind"]) for e in data["escalated"]] == [
         (personas.client.pseudonym, "safety")
     ]
-    assert b"Cleo" not in response.content and str(personas.client.pk).encode() not in response.content
+    assert (
+        b"Cleo" not in response.content and str(personas.client.pk).encode() not in response.content
+    )
     sign_in(client, personas.therapist)
     data = client.get("/api/v1/alerts").json()
     assert [a["id"] for a in data["alerts"]] == [str(alert.pk)] and data["escalated"] == []
@@ -231,7 +265,9 @@ def test_goals_with_latest_gas_and_tasks(client, personas, goal):
         [task] = data["tasks"]
         assert task["description"] == "Run 10 minutes on Monday"
         assert (task["rationale"], task["progress"], task["status"]) == (
-            "Small steps build the habit", 40, "open"
+            "Small steps build the habit",
+            40,
+            "open",
         )
         assert TASK_NOTE not in response.content.decode()
     assert AuditEvent.objects.filter(

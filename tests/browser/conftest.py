@@ -45,11 +45,15 @@ def browser():
     if path is None:
         if os.environ.get("ALLIANCE_REQUIRE_BROWSER") == "1":
             pytest.fail("Chromium is required (ALLIANCE_REQUIRE_BROWSER=1) but was not found.")
-        pytest.skip("Chromium is not installed (apt-get install chromium); browser journeys skipped.")
+        pytest.skip(
+            "Chromium is not installed (apt-get install chromium); browser journeys skipped."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        browser = pw.chromium.launch(
+            executable_path=path, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
         yield browser
         browser.close()
 
@@ -60,9 +64,23 @@ def _new_page(browser, live_server, viewport):
     page = context.new_page()
     errors: list[str] = []
     # A CSP violation or a script error is a defect: collect them and fail the test.
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and "Failed to load resource" not in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and "Failed to load resource" not in msg.text
+            else None
+        ),
+    )
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 500 or (r.status == 404 and "/static/" in r.url) else None)
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 500 or (r.status == 404 and "/static/" in r.url)
+            else None
+        ),
+    )
     page.console_errors = errors  # type: ignore[attr-defined]
     return context, page
 
@@ -90,7 +108,9 @@ def totp_now(user) -> str:
     from alliance.core import crypto
 
     auth = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-    return format_hotp_value(hotp_value(crypto.decrypt(auth.data["secret"]), int(time.time()) // 30))
+    return format_hotp_value(
+        hotp_value(crypto.decrypt(auth.data["secret"]), int(time.time()) // 30)
+    )
 
 
 def staff_login(page, email: str, password: str) -> None:

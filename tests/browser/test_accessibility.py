@@ -35,17 +35,29 @@ def seed():
     from alliance.goals.models import Goal, Task
 
     for kind in ("treatment", "recording", "supervision"):
-        ConsentText.objects.get_or_create(kind=kind, version=1, defaults={"body": f"Consent to {kind}."})
+        ConsentText.objects.get_or_create(
+            kind=kind, version=1, defaults={"body": f"Consent to {kind}."}
+        )
     clinic = Clinic.objects.create(name="Access Clinic")
-    therapist = make_staff(clinic, Role.THERAPIST, "Tia Therapist", "tia@access.test", "an accessible password")
+    therapist = make_staff(
+        clinic, Role.THERAPIST, "Tia Therapist", "tia@access.test", "an accessible password"
+    )
     record = make_client(clinic, "Ada Client", "ada@client.test", [therapist])
     grant(record, "treatment", therapist)
     for n, score in enumerate([5, 5, 4.5, 5, 2.5], start=1):
         rate(record, n, score)
-    goal = Goal.propose(record, record.user, "client", wording="Walk every morning", importance=3, difficulty=2)
+    goal = Goal.propose(
+        record, record.user, "client", wording="Walk every morning", importance=3, difficulty=2
+    )
     goal.agree(therapist, "therapist", goal.version)
-    Task.objects.create(clinic=clinic, client=record, goal=goal, description="Walk to the corner",
-                        rationale="Small steps lift mood", created_by=therapist)
+    Task.objects.create(
+        clinic=clinic,
+        client=record,
+        goal=goal,
+        description="Walk to the corner",
+        rationale="Small steps lift mood",
+        created_by=therapist,
+    )
     return therapist, record, assign(record)
 
 
@@ -53,8 +65,15 @@ def test_client_pages_meet_wcag_aa_on_a_phone(phone_page):
     _therapist, record, adm = seed()
     client_login(phone_page, record.user)
     found = []
-    for url in ["/me/", "/me/goals/", "/me/concerns/", "/me/consents/", "/me/access/", "/me/data/",
-                f"/me/measures/{adm.pk}/"]:
+    for url in [
+        "/me/",
+        "/me/goals/",
+        "/me/concerns/",
+        "/me/consents/",
+        "/me/access/",
+        "/me/data/",
+        f"/me/measures/{adm.pk}/",
+    ]:
         found += violations(phone_page, url)
     assert found == [], "\n".join(found)
 
@@ -73,14 +92,27 @@ def analysed_transcript(therapist, record):
     text = (HERE / "session-a.vtt").read_text()
     result = analyze_text(text, "session-a.vtt", therapist="Dr. Theo Therapos")
     session = TherapySession.objects.create(
-        clinic=record.clinic, client=record, therapist=therapist, number=TherapySession.next_number(record),
-        scheduled_at=timezone.now(), status=TherapySession.Status.ATTENDED,
+        clinic=record.clinic,
+        client=record,
+        therapist=therapist,
+        number=TherapySession.next_number(record),
+        scheduled_at=timezone.now(),
+        status=TherapySession.Status.ATTENDED,
     )
     return Transcript.objects.create(
-        clinic=record.clinic, client=record, session=session, uploaded_by=therapist, filename="session-a.vtt",
-        file_format=result["format"], text=text, speakers=json.dumps(result["summary"]["speakers"]),
-        therapist_speaker="Dr. Theo Therapos", status=Transcript.Status.DONE, analysis=json.dumps(result),
-        metrics=metrics_without_text(result["summary"]), model_version=str(result["model_version"]),
+        clinic=record.clinic,
+        client=record,
+        session=session,
+        uploaded_by=therapist,
+        filename="session-a.vtt",
+        file_format=result["format"],
+        text=text,
+        speakers=json.dumps(result["summary"]["speakers"]),
+        therapist_speaker="Dr. Theo Therapos",
+        status=Transcript.Status.DONE,
+        analysis=json.dumps(result),
+        metrics=metrics_without_text(result["summary"]),
+        model_version=str(result["model_version"]),
         analysed_at=timezone.now(),
     )
 
@@ -90,9 +122,16 @@ def test_clinician_pages_meet_wcag_aa(page):
     transcript = analysed_transcript(therapist, record)
     staff_login(page, therapist.email, "an accessible password")
     found = []
-    for url in ["/caseload/", f"/clients/{record.pk}/", f"/clients/{record.pk}/alliance/", "/alerts/",
-                f"/clients/{record.pk}/goals/", f"/clients/{record.pk}/journal/new/", "/development/",
-                f"/clients/{record.pk}/transcripts/{transcript.pk}/"]:
+    for url in [
+        "/caseload/",
+        f"/clients/{record.pk}/",
+        f"/clients/{record.pk}/alliance/",
+        "/alerts/",
+        f"/clients/{record.pk}/goals/",
+        f"/clients/{record.pk}/journal/new/",
+        "/development/",
+        f"/clients/{record.pk}/transcripts/{transcript.pk}/",
+    ]:
         found += violations(page, url)
     assert found == [], "\n".join(found)
 
@@ -112,7 +151,14 @@ def test_admin_pages_meet_wcag_aa(page):
     make_staff(clinic, Role.ADMIN, "Ari Admin", "ari@access.test", "an accessible admin password")
     staff_login(page, "ari@access.test", "an accessible admin password")
     found = []
-    for url in ["/clinic/", "/clinic/settings/", "/clinic/measures/", "/clinic/monitoring/", "/clinic/transcripts/",
-                "/clinic/audit/", "/reports/"]:
+    for url in [
+        "/clinic/",
+        "/clinic/settings/",
+        "/clinic/measures/",
+        "/clinic/monitoring/",
+        "/clinic/transcripts/",
+        "/clinic/audit/",
+        "/reports/",
+    ]:
         found += violations(page, url)
     assert found == [], "\n".join(found)

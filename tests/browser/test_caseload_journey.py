@@ -43,7 +43,9 @@ def seed_caseload():
     from alliance.clients.models import ConsentText
     from alliance.monitoring.models import Alert, MonitoringSettings
 
-    ConsentText.objects.get_or_create(kind="treatment", version=1, defaults={"body": "Consent to treatment."})
+    ConsentText.objects.get_or_create(
+        kind="treatment", version=1, defaults={"body": "Consent to treatment."}
+    )
     clinic = Clinic.objects.create(name="Caseload Clinic")
     MonitoringSettings.objects.create(clinic=clinic, long_gap_days=0)
     therapist = make_staff(clinic, Role.THERAPIST, "Cal Caseload", "cal@caseload.test", PASSWORD)
@@ -62,8 +64,15 @@ def seed_caseload():
         people[name] = record
     for n, v in enumerate([5, 5, 4.5, 5, 5.5], start=1):
         rate(people["Otto Ontrack"], n, v)
-    session(people["Otto Ontrack"], 6, status="scheduled", when=timezone.now() + dt.timedelta(days=2))
-    Alert.raise_for(people["Ed Early"], "safety", "PHQ-9 item 9 (thoughts of being better off dead or of self-harm) was answered above 0 (1). Contact the client and record what was done.", {})
+    session(
+        people["Otto Ontrack"], 6, status="scheduled", when=timezone.now() + dt.timedelta(days=2)
+    )
+    Alert.raise_for(
+        people["Ed Early"],
+        "safety",
+        "PHQ-9 item 9 (thoughts of being better off dead or of self-harm) was answered above 0 (1). Contact the client and record what was done.",
+        {},
+    )
     return therapist, people
 
 
@@ -75,7 +84,9 @@ def test_caseload_status_sparklines_filter_and_reasons(sized_page):
     rows = page.locator("#caseload tbody tr")
     assert rows.count() == 4
     status = {
-        rows.nth(i).locator("th").inner_text().split("\n")[0]: rows.nth(i).locator(".status-tag").inner_text()
+        rows.nth(i).locator("th").inner_text().split("\n")[0]: rows.nth(i)
+        .locator(".status-tag")
+        .inner_text()
         for i in range(4)
     }
     assert status == {
@@ -86,7 +97,10 @@ def test_caseload_status_sparklines_filter_and_reasons(sized_page):
     }
     otto = page.locator(f"#client-{people['Otto Ontrack'].pk}")
     assert otto.locator("svg.spark").count() == 2
-    assert otto.locator("svg.spark").first.get_attribute("aria-label") == "PHQ-9, oldest to latest: 18, 15, 11"
+    assert (
+        otto.locator("svg.spark").first.get_attribute("aria-label")
+        == "PHQ-9, oldest to latest: 18, 15, 11"
+    )
     assert "11 moderate" in otto.inner_text() and "(session 6)" in otto.inner_text()
     box = otto.locator("svg.spark").first.bounding_box()
     assert box is not None and box["width"] == 100 and box["height"] == 24
@@ -95,7 +109,9 @@ def test_caseload_status_sparklines_filter_and_reasons(sized_page):
     reason = dora.locator(".status-cell details p")
     assert not reason.is_visible()
     dora.locator(".status-cell summary").click()
-    assert reason.inner_text().startswith("PHQ-9 is reliably worse than at the start of this episode: 16, up 7 from 9")
+    assert reason.inner_text().startswith(
+        "PHQ-9 is reliably worse than at the start of this episode: 16, up 7 from 9"
+    )
     if page.width_name == "desktop":
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     shot(page, "caseload")
@@ -125,7 +141,10 @@ def test_expected_change_band_on_the_phq9_chart(sized_page):
     band = chart.locator("polygon.expected-band")
     band.wait_for()
     assert band.is_visible() and chart.locator("path.expected-line").count() == 1
-    assert chart.locator("line.cutoff-line").count() == 1 and chart.locator("line.rc-line").count() == 2
+    assert (
+        chart.locator("line.cutoff-line").count() == 1
+        and chart.locator("line.rc-line").count() == 2
+    )
     caption = chart.locator("figcaption").inner_text()
     assert "At session 6 the expected range is 10 to 14 (expected 12)" in caption
     assert "worse than the expected range: not on track" in caption
@@ -146,7 +165,9 @@ def test_client_summary_then_the_printable_report(sized_page):
     box = glance.bounding_box()
     assert box is not None and box["y"] < page.viewport_size["height"]
     text = glance.inner_text()
-    assert "On track" in text and "11 moderate" in text and "5.5 / –" in text and "(session 6)" in text
+    assert (
+        "On track" in text and "11 moderate" in text and "5.5 / –" in text and "(session 6)" in text
+    )
     page.screenshot(path=str(SHOTS / f"client-summary-{page.width_name}.png"))
     glance.get_by_role("link", name="Progress report to print or share (PDF)").click()
     page.wait_for_url("**/report/")
@@ -154,7 +175,10 @@ def test_client_summary_then_the_printable_report(sized_page):
     assert page.locator("polygon.expected-band").count() == 1
     assert "Caseload Clinic" in page.locator("article.progress-report header").inner_text()
     page.emulate_media(media="print")
-    assert not page.locator(".site-header").is_visible() and not page.locator("form.report-range").is_visible()
+    assert (
+        not page.locator(".site-header").is_visible()
+        and not page.locator("form.report-range").is_visible()
+    )
     shot(page, "progress-report-print")
     page.emulate_media(media="screen")
     with page.expect_download() as download:
@@ -215,10 +239,14 @@ def test_check_in_settings_book_the_next_session(sized_page):
     page.locator("summary", has_text="Reminders and quiet hours").click()
     # Typed and shown in the therapist's own zone.
     zone = zone_for(therapist)
-    when = timezone.localtime(timezone.now() + dt.timedelta(days=3), zone).replace(hour=15, minute=30)
+    when = timezone.localtime(timezone.now() + dt.timedelta(days=3), zone).replace(
+        hour=15, minute=30
+    )
     page.get_by_label("Next session").fill(when.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Save").last.click()
-    page.get_by_text("Reminders saved").or_(page.get_by_text("Reminder settings saved.")).first.wait_for()
+    page.get_by_text("Reminders saved").or_(
+        page.get_by_text("Reminder settings saved.")
+    ).first.wait_for()
     booked = TherapySession.objects.get(client=ed, status="scheduled")
     assert timezone.localtime(booked.scheduled_at, zone).strftime("%H:%M") == "15:30"
     page.goto("/caseload/")

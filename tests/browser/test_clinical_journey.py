@@ -29,7 +29,9 @@ MOMENT = dt.datetime(2026, 11, 20, 11, 11, tzinfo=dt.UTC)  # 03:11 in Los Angele
 @pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
 def sized_page(request, browser, live_server, transactional_db):
     width = request.param
-    context, page = _new_page(browser, live_server, {"width": width, "height": 800 if width < 600 else 900})
+    context, page = _new_page(
+        browser, live_server, {"width": width, "height": 800 if width < 600 else 900}
+    )
     page.width = width  # type: ignore[attr-defined]
     yield page
     context.close()
@@ -45,8 +47,10 @@ def shot(page, name: str) -> None:
 
 def axe_violations(page) -> list[str]:
     results = Axe().run(page, options=WCAG)
-    return [f"{page.url}: {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-            for v in results.response["violations"]]
+    return [
+        f"{page.url}: {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
 
 
 def focused_id(page) -> str:
@@ -65,7 +69,9 @@ def test_empty_phq9_is_refused_and_a_partial_one_is_confirmed(sized_page):
 
     page = sized_page
     clinic = Clinic.objects.create(name="Refusal Clinic")
-    therapist = make_staff(clinic, Role.THERAPIST, "Ria Refuse", "ria@refuse.test", "a refusal journey password")
+    therapist = make_staff(
+        clinic, Role.THERAPIST, "Ria Refuse", "ria@refuse.test", "a refusal journey password"
+    )
     record = make_client(clinic, "Pat Partial", "pat@client.test", [therapist])
     adm = Administration.objects.create(clinic=clinic, client=record, instrument_id="phq9")
 
@@ -109,15 +115,24 @@ def test_los_angeles_client_and_new_york_therapist_see_their_own_times(sized_pag
 
     page = sized_page
     clinic = Clinic.objects.create(name="Two Coasts Clinic", time_zone="America/Chicago")
-    therapist = make_staff(clinic, Role.THERAPIST, "Nia Newyork", "nia@coasts.test", "a two coasts password")
+    therapist = make_staff(
+        clinic, Role.THERAPIST, "Nia Newyork", "nia@coasts.test", "a two coasts password"
+    )
     Membership.objects.filter(user=therapist).update(time_zone="America/New_York")
     record = make_client(clinic, "Lee Losangeles", "lee@client.test", [therapist])
     record.time_zone = "America/Los_Angeles"
     record.save()
     grant(record, "treatment", therapist)
-    schedule = CheckInSchedule.objects.create(clinic=clinic, client=record, cadence="daily",
-                                              start_date=MOMENT.date(), due_time=dt.time(3, 11))
-    check_in = CheckIn.objects.create(clinic=clinic, client=record, schedule=schedule, due_at=MOMENT)
+    schedule = CheckInSchedule.objects.create(
+        clinic=clinic,
+        client=record,
+        cadence="daily",
+        start_date=MOMENT.date(),
+        due_time=dt.time(3, 11),
+    )
+    check_in = CheckIn.objects.create(
+        clinic=clinic, client=record, schedule=schedule, due_at=MOMENT
+    )
     submit_check_in(check_in, mood=6, note="", key=uuid.uuid4(), via="home")
     CheckIn.objects.filter(pk=check_in.pk).update(completed_at=MOMENT)
 
@@ -149,13 +164,24 @@ def test_check_in_scale_is_big_tiles_and_the_result_survives_a_reload(sized_page
 
     page = sized_page
     clinic = Clinic.objects.create(name="Tiles Clinic")
-    therapist = make_staff(clinic, Role.THERAPIST, "Tom Tiles", "tom@tiles.test", "a tiles journey password")
+    therapist = make_staff(
+        clinic, Role.THERAPIST, "Tom Tiles", "tom@tiles.test", "a tiles journey password"
+    )
     record = make_client(clinic, "Mo Mood", "mo@client.test", [therapist])
     grant(record, "treatment", therapist)
-    schedule = CheckInSchedule.objects.create(clinic=clinic, client=record, cadence="daily",
-                                              start_date=dt.date.today(), due_time=dt.time(0, 0))
-    check_in = CheckIn.objects.create(clinic=clinic, client=record, schedule=schedule,
-                                      due_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    schedule = CheckInSchedule.objects.create(
+        clinic=clinic,
+        client=record,
+        cadence="daily",
+        start_date=dt.date.today(),
+        due_time=dt.time(0, 0),
+    )
+    check_in = CheckIn.objects.create(
+        clinic=clinic,
+        client=record,
+        schedule=schedule,
+        due_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+    )
     client_login(page, record.user)
     page.goto(f"/me/check-ins/{check_in.pk}/")
     tiles = page.locator("#id_mood label")
@@ -185,7 +211,9 @@ def test_alliance_line_is_not_filled_and_login_has_no_sign_up(sized_page):
     assert "sign up" not in page.locator("main").inner_text().lower()
     found = axe_violations(page)
     clinic = Clinic.objects.create(name="Line Clinic")
-    therapist = make_staff(clinic, Role.THERAPIST, "Lou Line", "lou@line.test", "a line journey password")
+    therapist = make_staff(
+        clinic, Role.THERAPIST, "Lou Line", "lou@line.test", "a line journey password"
+    )
     record = make_client(clinic, "Rae Rating", "rae@client.test", [therapist])
     for n, score in enumerate([5, 4.5, 5, 3, 4.5], start=1):
         rate(record, n, score)
@@ -199,7 +227,9 @@ def test_alliance_line_is_not_filled_and_login_has_no_sign_up(sized_page):
     assert found == [], "\n".join(found)
 
 
-def test_client_forms_work_at_320_px_with_big_answers_and_plain_words(browser, live_server, transactional_db):
+def test_client_forms_work_at_320_px_with_big_answers_and_plain_words(
+    browser, live_server, transactional_db
+):
     from alliance.accounts.models import Clinic
     from alliance.measures.models import Administration, Response
 
@@ -207,7 +237,9 @@ def test_client_forms_work_at_320_px_with_big_answers_and_plain_words(browser, l
     page.width = 320  # type: ignore[attr-defined]
     try:
         clinic = Clinic.objects.create(name="Small Screen Clinic")
-        therapist = make_staff(clinic, Role.THERAPIST, "Sam Small", "sam@small.test", "a small screen password")
+        therapist = make_staff(
+            clinic, Role.THERAPIST, "Sam Small", "sam@small.test", "a small screen password"
+        )
         record = make_client(clinic, "Val Narrow", "val@client.test", [therapist])
         Administration.objects.create(clinic=clinic, client=record, instrument_id="sac_client")
         client_login(page, record.user)
@@ -219,7 +251,12 @@ def test_client_forms_work_at_320_px_with_big_answers_and_plain_words(browser, l
         choices = page.locator(".answer-form .choice")
         for i in range(choices.count()):
             box = choices.nth(i).bounding_box()
-            assert box is not None and box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 320
+            assert (
+                box is not None
+                and box["height"] >= 44
+                and box["x"] >= 0
+                and box["x"] + box["width"] <= 320
+            )
         found = axe_violations(page)
         for n in range(1, 5):
             page.locator(f"#q-item{n}").locator(".choice").nth(5).click()

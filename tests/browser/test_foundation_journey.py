@@ -11,7 +11,9 @@ def test_staff_signin_with_mfa_open_client_sign_out(page):
     from alliance.accounts.models import Clinic
 
     clinic = Clinic.objects.create(name="Journey Clinic")
-    therapist = make_staff(clinic, Role.THERAPIST, "Jo Journey", "jo@journey.test", "a long journey password")
+    therapist = make_staff(
+        clinic, Role.THERAPIST, "Jo Journey", "jo@journey.test", "a long journey password"
+    )
     record = make_client(clinic, "Kit Keeper", "kit@client.test", [therapist])
     grant(record, "treatment", therapist)
 

@@ -22,16 +22,22 @@ def test_goal_check_in_and_concern_journey(phone_page, page):
     from alliance.goals.models import Goal
 
     # An earlier transactional test's flush may have removed the seeded consent texts.
-    ConsentText.objects.get_or_create(kind="treatment", version=1, defaults={"body": "Consent to treatment."})
+    ConsentText.objects.get_or_create(
+        kind="treatment", version=1, defaults={"body": "Consent to treatment."}
+    )
     clinic = Clinic.objects.create(name="Journey Clinic")
-    therapist = make_staff(clinic, Role.THERAPIST, "Jo Journey", "jo@journey.test", "a long journey password")
+    therapist = make_staff(
+        clinic, Role.THERAPIST, "Jo Journey", "jo@journey.test", "a long journey password"
+    )
     record = make_client(clinic, "Kit Keeper", "kit@client.test", [therapist])
     grant(record, "treatment", therapist)
 
     # The client, on a phone, proposes a goal in their own words.
     client_login(phone_page, record.user)
     phone_page.goto("/me/goals/")
-    phone_page.get_by_label("The goal, in your own words").fill("Cook dinner at home three nights a week")
+    phone_page.get_by_label("The goal, in your own words").fill(
+        "Cook dinner at home three nights a week"
+    )
     phone_page.get_by_role("button", name="Propose this goal").click()
     phone_page.get_by_text("It becomes active when your therapist agrees").wait_for()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375
@@ -44,8 +50,13 @@ def test_goal_check_in_and_concern_journey(phone_page, page):
     assert Goal.objects.get(client=record).status == "active"
 
     # The worker emails a check-in link; the client completes it from the email.
-    CheckInSchedule.objects.create(clinic=clinic, client=record, cadence="daily",
-                                   start_date=timezone.localdate() - timedelta(days=2), due_time=time(0, 0))
+    CheckInSchedule.objects.create(
+        clinic=clinic,
+        client=record,
+        cadence="daily",
+        start_date=timezone.localdate() - timedelta(days=2),
+        due_time=time(0, 0),
+    )
     plan = CheckInPlan.for_client(record)
     plan.quiet_start = plan.quiet_end = time(0, 0)
     plan.save()
@@ -53,7 +64,9 @@ def test_goal_check_in_and_concern_journey(phone_page, page):
     link = re.search(r"https?://[^/]+(/check-in/\?t=[\w-]+)", mail.outbox[-1].body).group(1)
     phone_page.goto(link)
     phone_page.get_by_label("7", exact=True).check()
-    phone_page.get_by_label("Anything you want your therapist to know? (optional)").fill("Cooking went well")
+    phone_page.get_by_label("Anything you want your therapist to know? (optional)").fill(
+        "Cooking went well"
+    )
     phone_page.get_by_role("button", name="Send my check-in").click()
     phone_page.get_by_text("your check-in was sent").wait_for()
     phone_page.goto(link)

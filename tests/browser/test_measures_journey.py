@@ -18,9 +18,12 @@ def test_phq9_item9_on_a_phone_then_therapist_acknowledges(phone_page, page):
     from alliance.monitoring.models import Alert
 
     clinic = Clinic.objects.create(
-        name="Journey Clinic", crisis_resources="Call or text 988, or chat at 988lifeline.org. In danger: 911."
+        name="Journey Clinic",
+        crisis_resources="Call or text 988, or chat at 988lifeline.org. In danger: 911.",
     )
-    therapist = make_staff(clinic, Role.THERAPIST, "Jo Journey", "jo@journey.test", "a long journey password")
+    therapist = make_staff(
+        clinic, Role.THERAPIST, "Jo Journey", "jo@journey.test", "a long journey password"
+    )
     record = make_client(clinic, "Kit Keeper", "kit@client.test", [therapist])
     Administration.objects.create(clinic=clinic, client=record, instrument_id="phq9")
 
@@ -50,7 +53,9 @@ def test_phq9_item9_on_a_phone_then_therapist_acknowledges(phone_page, page):
     banner.get_by_role("link", name="Acknowledge and record what was done").click()
     # A note of what was done is required (the server refuses an empty one too).
     assert page.get_by_label("What was done").get_attribute("required") is not None
-    page.get_by_label("What was done").fill("Called Kit; reviewed the safety plan; next contact tomorrow.")
+    page.get_by_label("What was done").fill(
+        "Called Kit; reviewed the safety plan; next contact tomorrow."
+    )
     page.get_by_role("button", name="Acknowledge").click()
     page.wait_for_url(f"**/clients/{record.pk}/")
     assert "Alert acknowledged" in page.locator(".messages").inner_text()

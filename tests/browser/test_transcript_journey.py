@@ -16,7 +16,9 @@ FIXTURE = Path(__file__).resolve().parents[1] / "nlp" / "fixtures" / "long_sessi
 
 def test_upload_vtt_wait_for_analysis_open_feedback(page):
     clinic = Clinic.objects.create(name="Transcript Clinic")
-    therapist = make_staff(clinic, Role.THERAPIST, "Tara Talk", "tara@talk.test", "a long transcript password")
+    therapist = make_staff(
+        clinic, Role.THERAPIST, "Tara Talk", "tara@talk.test", "a long transcript password"
+    )
     record = make_client(clinic, "Lee Listen", "lee@client.test", [therapist])
     grant(record, "treatment", therapist)
     grant(record, "recording", therapist)
@@ -52,7 +54,9 @@ def test_upload_vtt_wait_for_analysis_open_feedback(page):
     # the therapist corrects a question to a complex reflection: the summary changes on screen
     before = page.locator("#measure-reflection_to_question .measure-value").inner_text()
     first_question = next(
-        u for u in Transcript.objects.get().model_analysis()["utterances"] if u["behaviour"] == "question"
+        u
+        for u in Transcript.objects.get().model_analysis()["utterances"]
+        if u["behaviour"] == "question"
     )
     turn = page.locator(f"#turn-{first_question['index']}")
     turn.get_by_label("Code").select_option("reflection/complex")

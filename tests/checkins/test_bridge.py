@@ -15,8 +15,13 @@ from tests.conftest import sign_in
 
 def _phq9_due(personas):
     CheckInSchedule.objects.create(
-        clinic=personas.clinic, client=personas.client, kind="instrument", instrument="phq9",
-        cadence="fortnightly", start_date=date(2026, 3, 1), due_time=time(18, 0),
+        clinic=personas.clinic,
+        client=personas.client,
+        kind="instrument",
+        instrument="phq9",
+        cadence="fortnightly",
+        start_date=date(2026, 3, 1),
+        due_time=time(18, 0),
     )
     run_cycle(datetime(2026, 3, 1, 23, 5, tzinfo=UTC))
     return CheckIn.objects.get(client=personas.client)

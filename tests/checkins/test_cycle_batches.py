@@ -32,12 +32,20 @@ MOMENTS = [
 
 
 def caseload(clinic, size, tag=""):
-    therapist = make_staff(clinic, Role.THERAPIST, f"Tara {tag}{size}", f"tara{tag}{size}@north.test")
+    therapist = make_staff(
+        clinic, Role.THERAPIST, f"Tara {tag}{size}", f"tara{tag}{size}@north.test"
+    )
     for i in range(size):
-        c = make_client(clinic, f"Batch Client {i}", f"batch{tag}{size}.{i}@client.test", [therapist])
+        c = make_client(
+            clinic, f"Batch Client {i}", f"batch{tag}{size}.{i}@client.test", [therapist]
+        )
         grant(c, "treatment", therapist)
         CheckInSchedule.objects.create(
-            clinic=clinic, client=c, cadence="weekly", start_date=date(2026, 6, 1), due_time=time(12, 0)
+            clinic=clinic,
+            client=c,
+            cadence="weekly",
+            start_date=date(2026, 6, 1),
+            due_time=time(12, 0),
         )
     return therapist
 
@@ -52,7 +60,10 @@ def test_small_batches_reach_the_same_outcome_and_nothing_goes_twice(personas):
         sent = len(mail.outbox)
         assert run_cycle(moment) == CycleResult(0, 0, 0)
         assert len(mail.outbox) == sent
-    assert CheckIn.objects.filter(client__care_team__therapist=therapist, status="missed").count() == 10
+    assert (
+        CheckIn.objects.filter(client__care_team__therapist=therapist, status="missed").count()
+        == 10
+    )
     assert CheckInLink.objects.count() == 10
     reminders = [m for m in mail.outbox if m.subject.startswith("A short check-in")]
     told = [m for m in mail.outbox if therapist.email in m.to]
@@ -69,7 +80,9 @@ def test_each_clients_own_plan_is_used(personas):
     CheckInPlan.objects.filter(client=lenient).update(window_hours=100, notify_after_misses=1)
     run_cycle(MOMENTS[0])
     run_cycle(MOMENTS[1])
-    assert set(CheckIn.objects.filter(status="due").values_list("client_id", flat=True)) == {lenient.pk}
+    assert set(CheckIn.objects.filter(status="due").values_list("client_id", flat=True)) == {
+        lenient.pk
+    }
     run_cycle(WEEK0 + timedelta(hours=101))
     told = [m for m in mail.outbox if "missed 1 check-in" in m.body]
     assert len(told) == 1

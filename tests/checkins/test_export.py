@@ -26,7 +26,9 @@ from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
-PHQ9 = {f"item{n}": v for n, v in enumerate([2, 2, 2, 2, 2, 1, 1, 1, 1], start=1)} | {"difficulty": 1}  # total 14
+PHQ9 = {f"item{n}": v for n, v in enumerate([2, 2, 2, 2, 2, 1, 1, 1, 1], start=1)} | {
+    "difficulty": 1
+}  # total 14
 LICENSED = "Licensed WAI text"
 FREE_TEXT = "More <b>breaks</b> & fewer </i> worksheets"
 
@@ -41,7 +43,9 @@ def pdf_text(pdf: bytes) -> str:
         if b"/FlateDecode" in head:
             body = zlib.decompress(body)
         # Fragments of one line are consecutive Tj; T*, Td, Tm and ET start a new line.
-        for op in re.finditer(rb"\(((?:\\.|[^\\)])*)\)\s*Tj|(?<!\S)(?:T\*|Td|TD|Tm|ET)(?!\S)", body, re.S):
+        for op in re.finditer(
+            rb"\(((?:\\.|[^\\)])*)\)\s*Tj|(?<!\S)(?:T\*|Td|TD|Tm|ET)(?!\S)", body, re.S
+        ):
             if op.group(1) is None:
                 drawn.append(" ")
                 continue
@@ -55,8 +59,13 @@ def pdf_text(pdf: bytes) -> str:
 
 def _record(client_record, instrument_id, answers, *, source="form", actor=None, **kw):
     return record_response(
-        client=client_record, instrument_id=instrument_id, result=scoring.score(instrument_id, answers),
-        answers=answers, source=source, actor=actor, **kw,
+        client=client_record,
+        instrument_id=instrument_id,
+        result=scoring.score(instrument_id, answers),
+        answers=answers,
+        source=source,
+        actor=actor,
+        **kw,
     ).response
 
 
@@ -66,24 +75,57 @@ def history(personas):
     p = personas
     now = timezone.now()
     for number, status in [(1, "attended"), (2, "missed"), (3, "scheduled")]:
-        TherapySession.objects.create(clinic=p.clinic, client=p.client, therapist=p.therapist, number=number,
-                                      scheduled_at=now + timedelta(days=7 * (number - 2)), status=status)
+        TherapySession.objects.create(
+            clinic=p.clinic,
+            client=p.client,
+            therapist=p.therapist,
+            number=number,
+            scheduled_at=now + timedelta(days=7 * (number - 2)),
+            status=status,
+        )
     _record(p.client, "phq9", PHQ9, actor=p.client_user, completed_at=now - timedelta(days=6))
-    record_response(client=p.client, instrument_id="gad7", result=scoring.score_total_only("gad7", 8), answers={},
-                    source="paper", actor=p.therapist, completed_at=now - timedelta(days=5))
+    record_response(
+        client=p.client,
+        instrument_id="gad7",
+        result=scoring.score_total_only("gad7", 8),
+        answers={},
+        source="paper",
+        actor=p.therapist,
+        completed_at=now - timedelta(days=5),
+    )
     sac = {"item1": 5, "item2": 4, "item3": 4, "item4": 5, "felt_off": "no"}
-    _record(p.client, "sac_client", sac, actor=p.client_user, do_differently=FREE_TEXT, session_number=1,
-            completed_at=now - timedelta(days=4))
+    _record(
+        p.client,
+        "sac_client",
+        sac,
+        actor=p.client_user,
+        do_differently=FREE_TEXT,
+        session_number=1,
+        completed_at=now - timedelta(days=4),
+    )
     # The clinic holds licensed WAI-SR texts; they may be shown on the form, never in the export.
     texts = {f"item{n}": f"{LICENSED} {n}" for n in range(1, 13)}
     ClinicInstrumentTexts.objects.create(
-        clinic=p.clinic, instrument_id="wai_sr", imported_by=p.admin,
+        clinic=p.clinic,
+        instrument_id="wai_sr",
+        imported_by=p.admin,
         definition=registry.import_item_texts("wai_sr", json.dumps(texts)).to_dict(),
     )
-    _record(p.client, "wai_sr", {f"item{n}": 1 + n % 5 for n in range(1, 13)}, actor=p.client_user,
-            completed_at=now - timedelta(days=3))
-    _record(p.client, "sac_therapist", {"item1": 2, "item2": 2, "item3": 2, "item4": 2, "felt_off": "yes"},
-            actor=p.therapist, session_number=1, completed_at=now - timedelta(days=4))
+    _record(
+        p.client,
+        "wai_sr",
+        {f"item{n}": 1 + n % 5 for n in range(1, 13)},
+        actor=p.client_user,
+        completed_at=now - timedelta(days=3),
+    )
+    _record(
+        p.client,
+        "sac_therapist",
+        {"item1": 2, "item2": 2, "item3": 2, "item4": 2, "felt_off": "yes"},
+        actor=p.therapist,
+        session_number=1,
+        completed_at=now - timedelta(days=4),
+    )
     return p
 
 
@@ -91,14 +133,25 @@ def test_questionnaires_and_sessions_are_in_the_json_and_html(client, history):
     p = history
     sign_in(client, p.client_user)
     data = json.loads(client.get(reverse("my_data_json")).content)
-    assert [(s["number"], s["status"]) for s in data["sessions"]] == [(1, "Attended"), (2, "Missed"), (3, "Scheduled")]
+    assert [(s["number"], s["status"]) for s in data["sessions"]] == [
+        (1, "Attended"),
+        (2, "Missed"),
+        (3, "Scheduled"),
+    ]
     by_name = {q["questionnaire"]: q for q in data["questionnaires"]}
     assert sorted(by_name) == ["GAD-7", "PHQ-9", "SAC", "WAI-SR"]  # not the therapist's own rating
 
     phq = by_name["PHQ-9"]
-    assert (phq["total"], phq["severity"], phq["entered_by"]) == (14, "moderate", "You, in your client area")
-    assert phq["answers"][0] == {"number": 1, "question": "Little interest or pleasure in doing things",
-                                 "answer": "More than half the days (2)"}
+    assert (phq["total"], phq["severity"], phq["entered_by"]) == (
+        14,
+        "moderate",
+        "You, in your client area",
+    )
+    assert phq["answers"][0] == {
+        "number": 1,
+        "question": "Little interest or pleasure in doing things",
+        "answer": "More than half the days (2)",
+    }
     assert phq["answers"][-1]["answer"] == "Somewhat difficult (1)" and len(phq["answers"]) == 10
     assert phq["support_now"]["crisis_resources"] == p.clinic.crisis_resources
     assert "Question 9 was answered above 0." in phq["notes"]
@@ -108,22 +161,46 @@ def test_questionnaires_and_sessions_are_in_the_json_and_html(client, history):
     assert gad["entered_by"] == "Entered from a paper form by Tess Therapist (total only)"
 
     sac = by_name["SAC"]
-    assert sac["session"] == 1 and sac["total"] == 4.5 and "not a validated instrument" in sac["about_this_questionnaire"].lower()
-    assert {"number": 5, "question": registry.load("sac_client").item("felt_off").text, "answer": "No"} in sac["answers"]
+    assert (
+        sac["session"] == 1
+        and sac["total"] == 4.5
+        and "not a validated instrument" in sac["about_this_questionnaire"].lower()
+    )
+    assert {
+        "number": 5,
+        "question": registry.load("sac_client").item("felt_off").text,
+        "answer": "No",
+    } in sac["answers"]
     assert sac["answers"][-1]["answer"] == FREE_TEXT
 
     wai = by_name["WAI-SR"]
     assert [a["number"] for a in wai["answers"]] == list(range(1, 13))
-    assert all(set(a) == {"number", "answer"} for a in wai["answers"]) and wai["about_the_questions"]
+    assert (
+        all(set(a) == {"number", "answer"} for a in wai["answers"]) and wai["about_the_questions"]
+    )
 
     html = client.get(reverse("my_data_summary")).content.decode()
-    for text in ("Your sessions", "Session 2", "Missed", "Questionnaires", "PHQ-9", "Little interest or pleasure in doing things",
-                 "More than half the days (2)", "possible range 0 to 27", "moderate", "Tess Therapist (total only)",
-                 "not a diagnosis", escape(p.clinic.crisis_resources.splitlines()[1]), "More &lt;b&gt;breaks&lt;/b&gt; &amp; fewer",
-                 reverse("my_data_pdf")):
+    for text in (
+        "Your sessions",
+        "Session 2",
+        "Missed",
+        "Questionnaires",
+        "PHQ-9",
+        "Little interest or pleasure in doing things",
+        "More than half the days (2)",
+        "possible range 0 to 27",
+        "moderate",
+        "Tess Therapist (total only)",
+        "not a diagnosis",
+        escape(p.clinic.crisis_resources.splitlines()[1]),
+        "More &lt;b&gt;breaks&lt;/b&gt; &amp; fewer",
+        reverse("my_data_pdf"),
+    ):
         assert text in html, text
     assert "<b>breaks</b>" not in html
-    assert html.count('class="banner banner-danger crisis"') == 1  # only next to the PHQ-9 with item 9 above 0
+    assert (
+        html.count('class="banner banner-danger crisis"') == 1
+    )  # only next to the PHQ-9 with item 9 above 0
 
 
 def test_therapist_rating_and_licensed_texts_never_leave(history):
@@ -137,9 +214,19 @@ def test_therapist_rating_and_licensed_texts_never_leave(history):
 
 def test_pdf_has_the_name_totals_answers_and_crisis_wording(history):
     text = pdf_text(render_pdf(client_data(history.client), compress=False))
-    for part in ("Everything we hold about you", "Cleo Client", "PHQ-9", "14 (possible range 0 to 27), moderate",
-                 "Little interest or pleasure in doing things", "Session 2", "Missed", "not a diagnosis",
-                 "Please reach out now if you need support.", "Call or text 988", FREE_TEXT):
+    for part in (
+        "Everything we hold about you",
+        "Cleo Client",
+        "PHQ-9",
+        "14 (possible range 0 to 27), moderate",
+        "Little interest or pleasure in doing things",
+        "Session 2",
+        "Missed",
+        "not a diagnosis",
+        "Please reach out now if you need support.",
+        "Call or text 988",
+        FREE_TEXT,
+    ):
         assert part in text, part
     assert "Tess Therapist" in text and "GAD-7" in text and "WAI-SR" in text
 
@@ -148,9 +235,16 @@ def test_pdf_prints_markup_and_survives_non_latin_text(personas):
     p = personas
     p.client.full_name = "Cleo <Client> & Zoë 李雷 😀"
     p.client.save()
-    Goal.propose(p.client, p.client_user, "client", wording="Sleep < 6h & wake </b> rested — ≥ 3 nights")
-    Concern.objects.create(clinic=p.clinic, client=p.client, raised_by=p.client_user, topic="other",
-                           detail="Ünïcode ∞ and <para> & \u200b")
+    Goal.propose(
+        p.client, p.client_user, "client", wording="Sleep < 6h & wake </b> rested — ≥ 3 nights"
+    )
+    Concern.objects.create(
+        clinic=p.clinic,
+        client=p.client,
+        raised_by=p.client_user,
+        topic="other",
+        detail="Ünïcode ∞ and <para> & \u200b",
+    )
     pdf = render_pdf(client_data(p.client), compress=False)
     assert pdf.startswith(b"%PDF")
     text = pdf_text(pdf)
@@ -162,14 +256,19 @@ def test_pdf_prints_markup_and_survives_non_latin_text(personas):
 def test_pdf_download_is_audited_and_a_real_pdf(client, history):
     p = history
     sign_in(client, p.client_user)
-    before = AuditEvent.objects.filter(client=p.client, action="export", record_type="export").count()
+    before = AuditEvent.objects.filter(
+        client=p.client, action="export", record_type="export"
+    ).count()
     response = client.get(reverse("my_data_pdf"))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="my-alliance-data.pdf"'
     assert response.content.startswith(b"%PDF")
     text = pdf_text(response.content)  # compressed in production
     assert "Cleo Client" in text and "14 (possible range 0 to 27)" in text
-    assert AuditEvent.objects.filter(client=p.client, action="export", record_type="export").count() == before + 1
+    assert (
+        AuditEvent.objects.filter(client=p.client, action="export", record_type="export").count()
+        == before + 1
+    )
 
 
 def test_home_links_to_the_pdf(client, personas):

@@ -16,8 +16,14 @@ from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
-PLAN = {"form": "plan", "quiet_start": "21:00", "quiet_end": "08:00", "max_reminders": 3,
-        "notify_after_misses": 2, "window_hours": 72}
+PLAN = {
+    "form": "plan",
+    "quiet_start": "21:00",
+    "quiet_end": "08:00",
+    "max_reminders": 3,
+    "notify_after_misses": 2,
+    "window_hours": 72,
+}
 
 
 def _local(when: dt.datetime, viewer=None) -> str:
@@ -37,11 +43,17 @@ def _both_views(client, personas):
 def test_booked_session_is_the_one_both_the_client_and_the_therapist_see(client, personas):
     when = (timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
     sign_in(client, personas.therapist)
-    r = client.post(reverse("check_ins_staff", args=[personas.client.pk]), {**PLAN, "next_session_at": _local(when, personas.therapist)})
+    r = client.post(
+        reverse("check_ins_staff", args=[personas.client.pk]),
+        {**PLAN, "next_session_at": _local(when, personas.therapist)},
+    )
     assert r.status_code == 302
     session = TherapySession.objects.get(client=personas.client)
     assert (session.number, session.scheduled_at, session.status, session.therapist) == (
-        1, when, "scheduled", personas.therapist
+        1,
+        when,
+        "scheduled",
+        personas.therapist,
     )
     home, row = _both_views(client, personas)
     shown = timezone.localtime(when, zone_for(personas.client_user)).strftime("%a %-d %b, %H:%M")
@@ -52,18 +64,29 @@ def test_booked_session_is_the_one_both_the_client_and_the_therapist_see(client,
     sign_in(client, personas.therapist)
     form = client.get(reverse("check_ins_staff", args=[personas.client.pk])).context["plan_form"]
     assert form.initial["next_session_at"] == timezone.localtime(when)
-    client.post(reverse("check_ins_staff", args=[personas.client.pk]), {**PLAN, "next_session_at": _local(later, personas.therapist)})
+    client.post(
+        reverse("check_ins_staff", args=[personas.client.pk]),
+        {**PLAN, "next_session_at": _local(later, personas.therapist)},
+    )
     assert list(TherapySession.objects.values_list("number", "scheduled_at")) == [(1, later)]
     home, row = _both_views(client, personas)
-    assert timezone.localtime(later, zone_for(personas.client_user)).strftime("%H:%M") in home.content.decode()
+    assert (
+        timezone.localtime(later, zone_for(personas.client_user)).strftime("%H:%M")
+        in home.content.decode()
+    )
     assert row.client.next_session_at == later
 
 
 def test_a_session_booked_elsewhere_shows_on_the_client_home(client, personas):
     """Before, the home read the check-in plan and said "No session is booked yet"."""
     when = timezone.now() + dt.timedelta(days=3)
-    TherapySession.objects.create(clinic=personas.clinic, client=personas.client, therapist=personas.therapist,
-                                  number=4, scheduled_at=when)
+    TherapySession.objects.create(
+        clinic=personas.clinic,
+        client=personas.client,
+        therapist=personas.therapist,
+        number=4,
+        scheduled_at=when,
+    )
     home, row = _both_views(client, personas)
     assert "No session is booked yet" not in home.content.decode()
     assert row.client.next_session_at == when
@@ -72,8 +95,13 @@ def test_a_session_booked_elsewhere_shows_on_the_client_home(client, personas):
 def test_booking_refuses_the_past_and_out_of_order_times_and_keeps_everything(client, personas):
     soon = timezone.now() + dt.timedelta(days=1)
     for n, when in ((1, soon), (2, soon + dt.timedelta(days=7))):
-        TherapySession.objects.create(clinic=personas.clinic, client=personas.client,
-                                      therapist=personas.therapist, number=n, scheduled_at=when)
+        TherapySession.objects.create(
+            clinic=personas.clinic,
+            client=personas.client,
+            therapist=personas.therapist,
+            number=n,
+            scheduled_at=when,
+        )
     before = list(TherapySession.objects.values_list("number", "scheduled_at"))
     sign_in(client, personas.therapist)
     url = reverse("check_ins_staff", args=[personas.client.pk])
@@ -82,18 +110,29 @@ def test_booking_refuses_the_past_and_out_of_order_times_and_keeps_everything(cl
         (soon + dt.timedelta(days=8), "Session 2 is already booked before that time"),
     )
     for when, message in cases:
-        r = client.post(url, {**PLAN, "max_reminders": 5, "next_session_at": _local(when, personas.therapist)})
+        r = client.post(
+            url, {**PLAN, "max_reminders": 5, "next_session_at": _local(when, personas.therapist)}
+        )
         assert r.status_code == 200 and message in r.content.decode()
     assert list(TherapySession.objects.values_list("number", "scheduled_at")) == before
-    assert CheckInPlan.for_client(personas.client).max_reminders == 3  # the plan was not saved either
+    assert (
+        CheckInPlan.for_client(personas.client).max_reminders == 3
+    )  # the plan was not saved either
 
 
 def test_an_empty_field_leaves_the_booking_alone(client, personas):
     when = timezone.now() + dt.timedelta(days=1)
-    TherapySession.objects.create(clinic=personas.clinic, client=personas.client, therapist=personas.therapist,
-                                  number=1, scheduled_at=when)
+    TherapySession.objects.create(
+        clinic=personas.clinic,
+        client=personas.client,
+        therapist=personas.therapist,
+        number=1,
+        scheduled_at=when,
+    )
     sign_in(client, personas.therapist)
-    client.post(reverse("check_ins_staff", args=[personas.client.pk]), {**PLAN, "next_session_at": ""})
+    client.post(
+        reverse("check_ins_staff", args=[personas.client.pk]), {**PLAN, "next_session_at": ""}
+    )
     assert list(TherapySession.objects.values_list("scheduled_at", flat=True)) == [when]
 
 

@@ -50,7 +50,9 @@ def test_cycle_creates_each_due_check_in_once_and_reminds_across_dst(personas):
     assert CheckIn.objects.count() == 1 and len(mail.outbox) == 1
     run_cycle(utc(2026, 3, 8, 22, 5))  # the week after, now on daylight time
     assert list(CheckIn.objects.order_by("due_at").values_list("due_at", flat=True)) == [
-        utc(2026, 3, 1, 23, 0), utc(2026, 3, 8, 22, 0)]
+        utc(2026, 3, 1, 23, 0),
+        utc(2026, 3, 8, 22, 0),
+    ]
 
 
 def test_quiet_hours_hold_reminders_until_morning(personas):
@@ -156,8 +158,11 @@ def test_after_session_check_in_uses_the_session_time(personas):
     from alliance.clients.models import TherapySession
 
     TherapySession.objects.create(
-        clinic=personas.clinic, client=personas.client, therapist=personas.therapist,
-        number=1, scheduled_at=utc(2026, 5, 5, 15, 0),
+        clinic=personas.clinic,
+        client=personas.client,
+        therapist=personas.therapist,
+        number=1,
+        scheduled_at=utc(2026, 5, 5, 15, 0),
     )
     run_cycle(utc(2026, 5, 5, 16, 0))
     assert CheckIn.objects.count() == 0
@@ -170,7 +175,9 @@ def consent_texts(transactional_db):
     from alliance.clients.models import ConsentText
 
     # An earlier transactional test's flush may have removed the seeded consent texts.
-    ConsentText.objects.get_or_create(kind="treatment", version=1, defaults={"body": "Consent to treatment."})
+    ConsentText.objects.get_or_create(
+        kind="treatment", version=1, defaults={"body": "Consent to treatment."}
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -19,7 +19,9 @@ from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
-MOMENT = dt.datetime(2026, 11, 20, 11, 11, tzinfo=dt.UTC)  # 03:11 in LA, 06:11 in NY, 05:11 in Chicago
+MOMENT = dt.datetime(
+    2026, 11, 20, 11, 11, tzinfo=dt.UTC
+)  # 03:11 in LA, 06:11 in NY, 05:11 in Chicago
 
 
 @pytest.fixture
@@ -30,9 +32,15 @@ def la_client_ny_therapist(personas):
     personas.client.save()
     Membership.objects.filter(user=personas.therapist).update(time_zone="America/New_York")
     schedule = CheckInSchedule.objects.create(
-        clinic=personas.clinic, client=personas.client, cadence="daily", start_date=MOMENT.date(), due_time=dt.time(3, 11)
+        clinic=personas.clinic,
+        client=personas.client,
+        cadence="daily",
+        start_date=MOMENT.date(),
+        due_time=dt.time(3, 11),
     )
-    check_in = CheckIn.objects.create(clinic=personas.clinic, client=personas.client, schedule=schedule, due_at=MOMENT)
+    check_in = CheckIn.objects.create(
+        clinic=personas.clinic, client=personas.client, schedule=schedule, due_at=MOMENT
+    )
     assert submit_check_in(check_in, mood=6, note="", key=uuid.uuid4(), via="home")
     CheckIn.objects.filter(pk=check_in.pk).update(completed_at=MOMENT)
     return check_in
@@ -44,7 +52,9 @@ def test_zone_for_each_viewer(personas, la_client_ny_therapist):
     assert str(zone_for(personas.colleague)) == "America/Chicago"  # no own setting: the clinic's
 
 
-def test_therapist_in_new_york_sees_the_check_in_at_new_york_time(client, personas, la_client_ny_therapist):
+def test_therapist_in_new_york_sees_the_check_in_at_new_york_time(
+    client, personas, la_client_ny_therapist
+):
     sign_in(client, personas.therapist)
     html = client.get(reverse("check_ins_staff", args=[personas.client.pk])).content.decode()
     assert "2026-11-20 06:11" in html
@@ -53,7 +63,9 @@ def test_therapist_in_new_york_sees_the_check_in_at_new_york_time(client, person
     assert "Times in America/New_York (your time zone; the client's is America/Los_Angeles)" in html
 
 
-def test_client_in_los_angeles_sees_the_same_check_in_at_los_angeles_time(client, personas, la_client_ny_therapist):
+def test_client_in_los_angeles_sees_the_same_check_in_at_los_angeles_time(
+    client, personas, la_client_ny_therapist
+):
     sign_in(client, personas.client_user)
     html = client.get(reverse("my_data_summary")).content.decode()
     assert "2026-11-20 03:11" in html and "11:11" not in html
@@ -90,8 +102,12 @@ def test_emails_use_each_recipients_zone(personas):
 
     Membership.objects.filter(user=personas.therapist).update(time_zone="America/Los_Angeles")
     access = BreakGlassAccess.objects.create(
-        clinic=personas.clinic, client=personas.client, user=personas.admin, reason="unreachable",
-        started_at=MOMENT, expires_at=MOMENT + dt.timedelta(hours=1),
+        clinic=personas.clinic,
+        client=personas.client,
+        user=personas.admin,
+        reason="unreachable",
+        started_at=MOMENT,
+        expires_at=MOMENT + dt.timedelta(hours=1),
     )
     notify_break_glass.call(str(access.pk))
     body = mail.outbox[-1].body

@@ -22,7 +22,10 @@ def test_score_answers_json_contract():
     assert rc == 0 and err == ""
     data = json.loads(out)
     assert {k: data[k] for k in ("instrument", "total", "severity", "item9_positive", "flags")} == {
-        "instrument": "phq9", "total": 10, "severity": "moderate", "item9_positive": False,
+        "instrument": "phq9",
+        "total": 10,
+        "severity": "moderate",
+        "item9_positive": False,
         "flags": ["above_cutoff"],
     }
 
@@ -47,10 +50,19 @@ def test_score_gad7_with_one_missing_answer():
 @pytest.mark.parametrize(
     "argv,message",
     [
-        (["phq9", "--answers", "1,2,0,4,1,0,2,1,0"], "error: PHQ-9 item 4: 4 is out of range (allowed 0-3)\n"),
+        (
+            ["phq9", "--answers", "1,2,0,4,1,0,2,1,0"],
+            "error: PHQ-9 item 4: 4 is out of range (allowed 0-3)\n",
+        ),
         (["phq9", "--answers", "1,2,0"], "error: PHQ-9 needs 9 answers, got 3\n"),
-        (["gad7", "--answers", "1,2,0,a,1,0,2"], "error: GAD-7 item 4: 'a' is not a number (allowed 0-3)\n"),
-        (["phq7", "--answers", "1"], "error: unknown instrument 'phq7'; known: gad7, phq9, sac_client, sac_therapist, sai, srs, wai_sr\n"),
+        (
+            ["gad7", "--answers", "1,2,0,a,1,0,2"],
+            "error: GAD-7 item 4: 'a' is not a number (allowed 0-3)\n",
+        ),
+        (
+            ["phq7", "--answers", "1"],
+            "error: unknown instrument 'phq7'; known: gad7, phq9, sac_client, sac_therapist, sai, srs, wai_sr\n",
+        ),
         (["phq9"], "error: alliance score: one of the arguments --answers --file is required\n"),
         (["phq9", "--answers", "1", "--out", "x.csv"], "error: --out needs --file\n"),
     ],
@@ -75,9 +87,18 @@ def test_score_file_appends_columns_and_passes_others_through(tmp_path):
     rc, out, err = run(score_main, "phq9", "--file", str(path))
     assert rc == 0 and err == ""
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["client", "date", *[f"item{n}" for n in range(1, 10)],
-                             "total", "severity", "flags", "item9_positive"]
-    assert [(r["client"], r["total"], r["severity"], r["flags"], r["item9_positive"]) for r in rows] == [
+    assert list(rows[0]) == [
+        "client",
+        "date",
+        *[f"item{n}" for n in range(1, 10)],
+        "total",
+        "severity",
+        "flags",
+        "item9_positive",
+    ]
+    assert [
+        (r["client"], r["total"], r["severity"], r["flags"], r["item9_positive"]) for r in rows
+    ] == [
         ("c1", "10", "moderate", "above_cutoff", "false"),
         ("c2", "25", "severe", "above_cutoff;item9_positive", "true"),
         ("c3", "9", "mild", "prorated", "false"),  # 8 x 9 / 8
@@ -87,7 +108,9 @@ def test_score_file_appends_columns_and_passes_others_through(tmp_path):
 
 def test_score_file_with_out_and_durations(tmp_path):
     src = tmp_path / "in.csv"
-    src.write_text("id,duration_seconds,item1,item2,item3,item4,item5,item6,item7\nx,3,1,1,1,1,1,1,1\n")
+    src.write_text(
+        "id,duration_seconds,item1,item2,item3,item4,item5,item6,item7\nx,3,1,1,1,1,1,1,1\n"
+    )
     dest = tmp_path / "out.csv"
     rc, out, err = run(score_main, "gad7", "--file", str(src), "--out", str(dest))
     assert rc == 0 and out == "" and err == f"scored 1 row(s) into {dest}\n"
@@ -99,8 +122,14 @@ def test_score_file_with_out_and_durations(tmp_path):
 @pytest.mark.parametrize(
     "body,message",
     [
-        ("c1,d,1,2,0,3,1,0,2,1,0\nc2,d,1,2,0,3,9,0,2,1,0\n", "row 3 (item5): PHQ-9 item 5: 9 is out of range (allowed 0-3)"),
-        ("c1,d,1,2,0,3,1,0,2,1,x\n", "row 2 (item9): PHQ-9 item 9: 'x' is not a number (allowed 0-3)"),
+        (
+            "c1,d,1,2,0,3,1,0,2,1,0\nc2,d,1,2,0,3,9,0,2,1,0\n",
+            "row 3 (item5): PHQ-9 item 5: 9 is out of range (allowed 0-3)",
+        ),
+        (
+            "c1,d,1,2,0,3,1,0,2,1,x\n",
+            "row 2 (item9): PHQ-9 item 9: 'x' is not a number (allowed 0-3)",
+        ),
         ("c1,d,1,2,0,3,1,0,2,1,0,7\n", "row 2: more values than columns"),
     ],
 )
@@ -117,9 +146,17 @@ def test_score_bad_file_rows_name_row_and_item(tmp_path, body, message):
 def test_score_file_missing_column_and_missing_file(tmp_path):
     path = tmp_path / "cols.csv"
     path.write_text("item1,item2,item3,item4,item5,item6,item7,item8\n1,1,1,1,1,1,1,1\n")
-    assert run(score_main, "phq9", "--file", str(path)) == (2, "", f"error: {path}: missing column(s) item9\n")
+    assert run(score_main, "phq9", "--file", str(path)) == (
+        2,
+        "",
+        f"error: {path}: missing column(s) item9\n",
+    )
     missing = tmp_path / "nope.csv"
-    assert run(score_main, "phq9", "--file", str(missing)) == (2, "", f"error: {missing}: no such file\n")
+    assert run(score_main, "phq9", "--file", str(missing)) == (
+        2,
+        "",
+        f"error: {missing}: no such file\n",
+    )
 
 
 # ----------------------------------------------------------------------------- alliance ruptures
@@ -197,10 +234,19 @@ def test_ruptures_optional_signal_columns(tmp_path):
     [
         ("client_id,session\na,1\n", "missing column(s) score (need client_id,session,score)"),
         ("client_id,session,score\na,1,5\na,2,high\n", "row 3: score 'high' is not a number"),
-        ("client_id,session,score\na,1,5\na,1,4\n", "row 3: session 1 for client a already appears in row 2"),
-        ("client_id,session,score\na,1,5\na,2,7\n", "row 3: score 7 is outside the scale 0-6 (set --scale-min/--scale-max)"),
+        (
+            "client_id,session,score\na,1,5\na,1,4\n",
+            "row 3: session 1 for client a already appears in row 2",
+        ),
+        (
+            "client_id,session,score\na,1,5\na,2,7\n",
+            "row 3: score 7 is outside the scale 0-6 (set --scale-min/--scale-max)",
+        ),
         ("client_id,session,score\na,one,5\n", "row 2: session 'one' is not a whole number"),
-        ("client_id,session,score,reported_rupture\na,1,5,maybe\n", "row 2: reported_rupture 'maybe' is not yes/no (1/0, true/false)"),
+        (
+            "client_id,session,score,reported_rupture\na,1,5,maybe\n",
+            "row 2: reported_rupture 'maybe' is not yes/no (1/0, true/false)",
+        ),
         ("client_id,session,score\n", "no rows"),
     ],
 )

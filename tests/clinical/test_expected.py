@@ -19,7 +19,11 @@ def test_rules_band_edges_follow_reliable_improvement_and_response():
     assert band.at(1) == (18, 18, 18)
     assert band.at(6) == (9, 10.5, 12)  # response (50%) and reliable improvement (6 points)
     assert band.at(12) == band.at(6)  # flat after session N, like the rule
-    assert band.at(3) == (round(18 - 9 * math.log(3) / math.log(6), 1), band.at(3)[1], round(18 - 6 * math.log(3) / math.log(6), 1))
+    assert band.at(3) == (
+        round(18 - 9 * math.log(3) / math.log(6), 1),
+        band.at(3)[1],
+        round(18 - 6 * math.log(3) / math.log(6), 1),
+    )
     assert band.is_worse(6, 12.5) and not band.is_worse(6, 12) and not band.is_worse(1, 27)
     assert band.above(3, 16) and not band.is_worse(3, 16)  # shown, not flagged, before session 6
     # Intake below 2 x 6: the better edge is 1.5 reliable changes, never above the worse edge.
@@ -45,7 +49,9 @@ def _episodes(n: int, intake: float, centre: float):
     out = []
     for k in range(n):
         d = -0.1 + 0.2 * k / (n - 1)
-        out.append([(1, intake)] + [(s, intake * (1 + (centre + d) * math.log(s))) for s in range(2, 9)])
+        out.append(
+            [(1, intake)] + [(s, intake * (1 + (centre + d) * math.log(s))) for s in range(2, 9)]
+        )
     return out
 
 
@@ -85,18 +91,32 @@ def test_client_page_chart_draws_the_band_and_says_where_it_comes_from(client, p
     assert 'class="expected-band"' in html and "cut-off 10" in html
     assert "reliable improvement ≤ 12" in html and "reliable deterioration ≥ 24" in html
     assert "derived from the outcome rules" in html
-    assert "the latest score is above the expected path, which counts as not on track from session 6" in html
+    assert (
+        "the latest score is above the expected path, which counts as not on track from session 6"
+        in html
+    )
     # 30 ended episodes at the clinic with intake 15–19: the band becomes the clinic's own.
     other = personas.other_client
     start = dt.date(2025, 1, 1)
     for k, episode_scores in enumerate(_episodes(30, 17, -0.2)):
-        ep = EpisodeOfCare.objects.create(clinic=personas.clinic, client=other,
-                                          started=start + dt.timedelta(days=100 * k),
-                                          ended=start + dt.timedelta(days=100 * k + 90))
+        ep = EpisodeOfCare.objects.create(
+            clinic=personas.clinic,
+            client=other,
+            started=start + dt.timedelta(days=100 * k),
+            ended=start + dt.timedelta(days=100 * k + 90),
+        )
         Response.objects.bulk_create(
-            Response(clinic=personas.clinic, client=other, episode=ep, instrument_id="phq9", source="form",
-                     total=round(score, 1), session_number=s,
-                     completed_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=100 * k + 7 * s))
+            Response(
+                clinic=personas.clinic,
+                client=other,
+                episode=ep,
+                instrument_id="phq9",
+                source="form",
+                total=round(score, 1),
+                session_number=s,
+                completed_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+                + dt.timedelta(days=100 * k + 7 * s),
+            )
             for s, score in episode_scores
         )
     cache.clear()

@@ -10,12 +10,24 @@ from alliance.measures.fhir import FhirImportError, fhir_to_response, response_t
 from alliance.measures.scoring import score
 
 WHEN = dt.datetime(2024, 3, 4, 9, 30, tzinfo=dt.UTC)
-PHQ9 = {"item1": 2, "item2": 3, "item3": 1, "item4": 0, "item5": 1, "item6": 2, "item7": 0, "item8": 1,
-        "item9": 1, "difficulty": 2}
+PHQ9 = {
+    "item1": 2,
+    "item2": 3,
+    "item3": 1,
+    "item4": 0,
+    "item5": 1,
+    "item6": 2,
+    "item7": 0,
+    "item8": 1,
+    "item9": 1,
+    "difficulty": 2,
+}
 
 
 def _bundle(answers=PHQ9, instrument="phq9"):
-    return response_to_fhir(instrument, answers, score(instrument, answers), "Patient/p-1", WHEN, "resp-42")
+    return response_to_fhir(
+        instrument, answers, score(instrument, answers), "Patient/p-1", WHEN, "resp-42"
+    )
 
 
 def _resources(bundle):
@@ -37,14 +49,27 @@ def test_phq9_bundle_validates_and_is_coded_like_us_core():
         assert obs["derivedFrom"] == [{"reference": bundle["entry"][0]["fullUrl"]}]
     by_code = {o["code"]["coding"][0]["code"]: o for o in observations}
     assert by_code["44261-6"]["valueInteger"] == 11
-    assert by_code["44260-8"]["valueCodeableConcept"]["coding"][0]["code"] == "LA6569-3"  # item 9: several days
-    assert by_code["69722-7"]["valueCodeableConcept"]["coding"][0]["code"] == "LA6575-0"  # very difficult
+    assert (
+        by_code["44260-8"]["valueCodeableConcept"]["coding"][0]["code"] == "LA6569-3"
+    )  # item 9: several days
+    assert (
+        by_code["69722-7"]["valueCodeableConcept"]["coding"][0]["code"] == "LA6575-0"
+    )  # very difficult
     panel = by_code["44249-1"]
     member_urls = {m["reference"] for m in panel["hasMember"]}
     full_urls = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
     assert {full_urls[u]["code"]["coding"][0]["code"] for u in member_urls} == {
-        "44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3",
-        "44260-8", "69722-7", "44261-6",
+        "44250-9",
+        "44255-8",
+        "44259-0",
+        "44254-1",
+        "44251-7",
+        "44258-2",
+        "44252-5",
+        "44253-3",
+        "44260-8",
+        "69722-7",
+        "44261-6",
     }
 
 
@@ -54,8 +79,17 @@ def test_phq9_bundle_validates_and_is_coded_like_us_core():
         ("phq9", PHQ9),
         ("phq9", {**PHQ9, "item4": None}),  # an unanswered item stays unanswered
         ("gad7", {f"item{n}": n % 4 for n in range(1, 8)}),
-        ("sac_client", {"item1": 6, "item2": 5, "item3": 4, "item4": 5, "felt_off": True,
-                        "do_differently": "Talk less about homework"}),
+        (
+            "sac_client",
+            {
+                "item1": 6,
+                "item2": 5,
+                "item3": 4,
+                "item4": 5,
+                "felt_off": True,
+                "do_differently": "Talk less about homework",
+            },
+        ),
         ("srs", {"item1": 9.5, "item2": 8.1, "item3": 7.0, "item4": 9.9}),
     ],
 )
@@ -72,7 +106,9 @@ def test_round_trip(instrument, answers):
 
 def test_sac_mean_total_is_a_quantity():
     answers = {"item1": 6, "item2": 5, "item3": 4, "item4": 4, "felt_off": False}
-    obs = [r for r in _resources(_bundle(answers, "sac_client")) if r["resourceType"] == "Observation"]
+    obs = [
+        r for r in _resources(_bundle(answers, "sac_client")) if r["resourceType"] == "Observation"
+    ]
     total = next(o for o in obs if o["code"]["coding"][0]["code"] == "total")
     assert total["valueQuantity"]["value"] == 4.75
 
@@ -94,24 +130,48 @@ def test_import_rejects_an_unknown_answer_code_naming_the_field():
 def test_import_rejects_structurally_invalid_resources():
     qr = _qr()
     qr["item"][1]["answer"][0]["valueCoding"]["code"] = 5  # must be a string
-    with pytest.raises(FhirImportError, match=r"^QuestionnaireResponse\.item\[1\]\.answer\[0\]\.valueCoding\.code: "):
+    with pytest.raises(
+        FhirImportError,
+        match=r"^QuestionnaireResponse\.item\[1\]\.answer\[0\]\.valueCoding\.code: ",
+    ):
         fhir_to_response(qr)
     qr = _qr()
     qr["item"][0]["answer"][0]["valueFoo"] = 1
-    with pytest.raises(FhirImportError, match=r"^QuestionnaireResponse\.item\[0\]\.answer\[0\]\.valueFoo: Extra inputs"):
+    with pytest.raises(
+        FhirImportError,
+        match=r"^QuestionnaireResponse\.item\[0\]\.answer\[0\]\.valueFoo: Extra inputs",
+    ):
         fhir_to_response(qr)
 
 
 @pytest.mark.parametrize(
     "mutate,message",
     [
-        (lambda qr: qr.update(status="in-progress"), r"QuestionnaireResponse.status: 'in-progress' is not completed"),
-        (lambda qr: qr.update(questionnaire="urn:other:q"), r"QuestionnaireResponse.questionnaire: 'urn:other:q' is not a known instrument"),
+        (
+            lambda qr: qr.update(status="in-progress"),
+            r"QuestionnaireResponse.status: 'in-progress' is not completed",
+        ),
+        (
+            lambda qr: qr.update(questionnaire="urn:other:q"),
+            r"QuestionnaireResponse.questionnaire: 'urn:other:q' is not a known instrument",
+        ),
         (lambda qr: qr.pop("questionnaire"), r"QuestionnaireResponse.questionnaire: missing"),
-        (lambda qr: qr["item"][2].update(linkId="item99"), r"QuestionnaireResponse.item\[2\].linkId: 'item99' is not an item of PHQ-9"),
-        (lambda qr: qr["item"][2].update(linkId="item1"), r"QuestionnaireResponse.item\[2\].linkId: PHQ-9 item 1 is answered twice"),
-        (lambda qr: qr["item"][0].update(answer=[{"valueString": "a lot"}]), r"QuestionnaireResponse.item\[0\].answer\[0\]: PHQ-9 item 1 needs a valueCoding"),
-        (lambda qr: qr["item"][0].update(answer=[{"valueInteger": 7}]), r"QuestionnaireResponse.item\[0\].answer\[0\].valueInteger: 7 is not an answer of PHQ-9 item 1"),
+        (
+            lambda qr: qr["item"][2].update(linkId="item99"),
+            r"QuestionnaireResponse.item\[2\].linkId: 'item99' is not an item of PHQ-9",
+        ),
+        (
+            lambda qr: qr["item"][2].update(linkId="item1"),
+            r"QuestionnaireResponse.item\[2\].linkId: PHQ-9 item 1 is answered twice",
+        ),
+        (
+            lambda qr: qr["item"][0].update(answer=[{"valueString": "a lot"}]),
+            r"QuestionnaireResponse.item\[0\].answer\[0\]: PHQ-9 item 1 needs a valueCoding",
+        ),
+        (
+            lambda qr: qr["item"][0].update(answer=[{"valueInteger": 7}]),
+            r"QuestionnaireResponse.item\[0\].answer\[0\].valueInteger: 7 is not an answer of PHQ-9 item 1",
+        ),
     ],
 )
 def test_import_errors_name_the_field(mutate, message):
@@ -142,7 +202,9 @@ def test_import_ignores_a_forged_total():
 def test_bundle_without_a_response_and_wrong_resource_type():
     bundle = _bundle()
     bundle["entry"] = bundle["entry"][1:]
-    with pytest.raises(FhirImportError, match="Bundle.entry: expected one QuestionnaireResponse, found 0"):
+    with pytest.raises(
+        FhirImportError, match="Bundle.entry: expected one QuestionnaireResponse, found 0"
+    ):
         fhir_to_response(bundle)
     with pytest.raises(FhirImportError, match="resourceType: 'Patient'"):
         fhir_to_response({"resourceType": "Patient"})

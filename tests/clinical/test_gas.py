@@ -75,7 +75,10 @@ def test_cli_text_and_json():
         (["--levels", "0,3"], "error: goal 2: level 3 is not one of -2, -1, 0, 1, 2\n"),
         (["--levels", "0,x"], "error: --levels: goal 2: 'x' is not a whole number\n"),
         (["--levels", "0,1", "--weights", "1"], "error: 2 levels but 1 weights\n"),
-        (["--weights", "1"], "error: alliance gas: the following arguments are required: --levels\n"),
+        (
+            ["--weights", "1"],
+            "error: alliance gas: the following arguments are required: --levels\n",
+        ),
     ],
 )
 def test_cli_errors_exit_2_with_one_line(argv, message):

@@ -49,7 +49,9 @@ def test_reliable_deterioration_is_not_on_track():
     assert result.reliable_deterioration and result.not_on_track
     assert result.not_on_track_reasons == ["reliable deterioration: 14 at session 3, up 6 from 8"]
     assert result.next_step and "alliance" in result.next_step
-    assert result.reason.startswith("PHQ-9 rose from 8 to 14: reliable deterioration; not on track (")
+    assert result.reason.startswith(
+        "PHQ-9 rose from 8 to 14: reliable deterioration; not on track ("
+    )
 
 
 def test_transient_deterioration_still_counts():
@@ -102,7 +104,9 @@ def test_schueller_uses_session_numbers_without_dates():
 
 
 def test_gad7_defaults_and_missing_scores():
-    result = classify([(1, None, 16), (2, None, None), (3, None, 11)], OutcomeSettings(instrument="gad7"))
+    result = classify(
+        [(1, None, 16), (2, None, None), (3, None, 11)], OutcomeSettings(instrument="gad7")
+    )
     assert result.reliable_improvement  # 5 >= 4
     assert result.settings["reliable_change"] == 4.0
     assert result.settings["schueller_checkpoints"] == []  # PHQ-9 cut-points only

@@ -4,12 +4,17 @@ from alliance.monitoring.ruptures import RuptureSettings, SessionRating, detect_
 
 
 def run(scores, reported=(), concern=(), **settings):
-    series = [SessionRating(n, s, n in reported, n in concern) for n, s in enumerate(scores, start=1)]
+    series = [
+        SessionRating(n, s, n in reported, n in concern) for n, s in enumerate(scores, start=1)
+    ]
     return detect_ruptures(series, RuptureSettings(**settings))
 
 
 def summary(report):
-    return [(e.start_session, e.lowest_session, e.end_session, e.status, e.rule) for e in report.episodes]
+    return [
+        (e.start_session, e.lowest_session, e.end_session, e.status, e.rule)
+        for e in report.episodes
+    ]
 
 
 def test_clear_v_shaped_dip_is_repaired():
@@ -24,7 +29,10 @@ def test_clear_v_shaped_dip_is_repaired():
     # repair target: min(mean 5.25, score before the dip 5) - 1 SD = 4.4; 4 at session 6 is not enough
     assert ev["repair_target"] == pytest.approx(4.4)
     assert ev["settings"]["k"] == 2.0
-    assert ev["explanation"] == "Session 5: 2 is at or below the client's own level 5.25 - 2 x SD 0.6 = 4.05"
+    assert (
+        ev["explanation"]
+        == "Session 5: 2 is at or below the client's own level 5.25 - 2 x SD 0.6 = 4.05"
+    )
     assert not report.low_information
 
 
@@ -86,14 +94,19 @@ def test_ceiling_stuck_series_is_low_information():
     report = run([6, 6, 6, 6, 6, 6, 5, 6, 6, 6])
     assert report.episodes == []
     assert report.low_information is True
-    assert report.low_information_reason.startswith("9 of 10 ratings (90%) are at the scale maximum 6")
+    assert report.low_information_reason.startswith(
+        "9 of 10 ratings (90%) are at the scale maximum 6"
+    )
     assert run([6, 6, 5, 6, 5, 6, 5, 6, 6, 5]).low_information is False  # 60%
 
 
 def test_reported_rupture_with_a_high_score():
     report = run([6, 6, 5.5, 6, 6], reported={3})
     assert summary(report) == [(3, 3, 4, "repaired", "reported")]
-    assert report.episodes[0].evidence["explanation"] == "Session 3: the client said something felt off"
+    assert (
+        report.episodes[0].evidence["explanation"]
+        == "Session 3: the client said something felt off"
+    )
 
 
 def test_a_new_report_blocks_repair():
@@ -119,8 +132,14 @@ def test_repeated_task_not_working_opens_an_episode_and_blocks_repair_while_it_r
 
 
 def test_sessions_without_a_rating_and_unsorted_input():
-    series = [SessionRating(4, 2), SessionRating(1, 5), SessionRating(2, 5), SessionRating(3, 5),
-              SessionRating(5, None), SessionRating(6, 5)]
+    series = [
+        SessionRating(4, 2),
+        SessionRating(1, 5),
+        SessionRating(2, 5),
+        SessionRating(3, 5),
+        SessionRating(5, None),
+        SessionRating(6, 5),
+    ]
     assert summary(detect_ruptures(series)) == [(4, 4, 6, "repaired", "k_sd")]
 
 

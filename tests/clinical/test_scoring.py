@@ -21,9 +21,16 @@ def _phq9_with_total(total, item9=0):
 @pytest.mark.parametrize(
     "total,band,above",
     [
-        (0, "minimal", False), (4, "minimal", False), (5, "mild", False), (9, "mild", False),
-        (10, "moderate", True), (14, "moderate", True), (15, "moderately severe", True),
-        (19, "moderately severe", True), (20, "severe", True), (24, "severe", True),
+        (0, "minimal", False),
+        (4, "minimal", False),
+        (5, "mild", False),
+        (9, "mild", False),
+        (10, "moderate", True),
+        (14, "moderate", True),
+        (15, "moderately severe", True),
+        (19, "moderately severe", True),
+        (20, "severe", True),
+        (24, "severe", True),
     ],
 )
 def test_phq9_every_band_edge(total, band, above):
@@ -41,7 +48,16 @@ def test_phq9_maximum():
 
 @pytest.mark.parametrize(
     "total,band",
-    [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"), (15, "severe"), (21, "severe")],
+    [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "severe"),
+        (21, "severe"),
+    ],
 )
 def test_gad7_every_band_edge(total, band):
     answers, rest = [], total
@@ -70,8 +86,23 @@ def test_proration_with_one_missing_rounds_half_up():
     assert result.missing_items == ["item8"]
     assert "4 x 9 / 8" in result.reason
     # 13 x 9 / 8 = 14.625 -> 15
-    assert score("phq9", {"item1": 3, "item2": 3, "item3": 3, "item4": 3, "item5": 1, "item6": None,
-                          "item7": 0, "item8": 0, "item9": 0}).total == 15
+    assert (
+        score(
+            "phq9",
+            {
+                "item1": 3,
+                "item2": 3,
+                "item3": 3,
+                "item4": 3,
+                "item5": 1,
+                "item6": None,
+                "item7": 0,
+                "item8": 0,
+                "item9": 0,
+            },
+        ).total
+        == 15
+    )
     # GAD-7: 9 x 7 / 6 = 10.5 -> 11
     assert score("gad7", [3, 3, 3, 0, 0, 0, None]).total == 11
 
@@ -126,7 +157,9 @@ def test_scoring_error_carries_the_item():
 
 
 def test_string_answers_from_forms_and_csv_are_parsed():
-    assert score("gad7", ["1", " 2", "0", "3", "", "1", "1"]).total == 9  # "" is missing -> prorated 8x7/6=9.33 -> 9
+    assert (
+        score("gad7", ["1", " 2", "0", "3", "", "1", "1"]).total == 9
+    )  # "" is missing -> prorated 8x7/6=9.33 -> 9
 
 
 def test_too_fast_flag():
@@ -176,8 +209,17 @@ def test_srs_below_cutoff_with_decimal_lines():
 
 
 def test_session_alliance_check_mean_and_rupture_answer():
-    result = score("sac_client", {"item1": 6, "item2": 5, "item3": 3, "item4": 4, "felt_off": "yes",
-                                  "do_differently": "Less homework talk"})
+    result = score(
+        "sac_client",
+        {
+            "item1": 6,
+            "item2": 5,
+            "item3": 3,
+            "item4": 4,
+            "felt_off": "yes",
+            "do_differently": "Less homework talk",
+        },
+    )
     assert result.total == 4.5
     assert result.subscales == {"bond": 6, "goals": 5, "tasks": 3, "overall": 4}
     assert result.rupture_reported is True
@@ -200,6 +242,9 @@ def test_score_only_entry_of_a_paper_total():
 def test_to_dict_contract():
     d = score("phq9", [1, 2, 0, 3, 1, 0, 2, 1, 0]).to_dict()
     assert {k: d[k] for k in ("instrument", "total", "severity", "item9_positive", "flags")} == {
-        "instrument": "phq9", "total": 10, "severity": "moderate", "item9_positive": False,
+        "instrument": "phq9",
+        "total": 10,
+        "severity": "moderate",
+        "item9_positive": False,
         "flags": ["above_cutoff"],
     }

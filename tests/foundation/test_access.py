@@ -89,7 +89,9 @@ def test_foreign_and_unknown_uuids_look_the_same(client, personas):
     assert foreign.status_code == unknown.status_code == 404
     import re
 
-    strip = lambda html: re.sub(rb'(X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+"', b"", html)  # noqa: E731
+    def strip(html: bytes) -> bytes:
+        return re.sub(rb'(X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+"', b"", html)
+
     assert strip(foreign.content) == strip(unknown.content)
 
 
@@ -108,8 +110,14 @@ def test_caseload_lists_only_care_team_clients(client, personas):
 
 
 API_CLIENT = {
-    "anonymous": 401, "therapist": 200, "colleague": 404, "foreign_therapist": 404,
-    "supervisor": 404, "admin": 404, "client": 200, "other_client": 404,
+    "anonymous": 401,
+    "therapist": 200,
+    "colleague": 404,
+    "foreign_therapist": 404,
+    "supervisor": 404,
+    "admin": 404,
+    "client": 200,
+    "other_client": 404,
 }
 
 
@@ -140,7 +148,11 @@ def test_reading_a_record_writes_an_audit_entry(client, personas):
     event = AuditEvent.objects.filter(client=personas.client).order_by("-seq").first()
     assert AuditEvent.objects.filter(client=personas.client).count() == before + 1
     assert (event.actor, event.actor_role, event.action, event.record_type, event.ip_address) == (
-        personas.therapist, "therapist", "view", "client_record", "10.1.2.3"
+        personas.therapist,
+        "therapist",
+        "view",
+        "client_record",
+        "10.1.2.3",
     )
 
 

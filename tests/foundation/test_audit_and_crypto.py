@@ -17,7 +17,13 @@ from tests.conftest import sign_in
 
 def _entries(personas, n=4):
     for _ in range(n):
-        audit.record(clinic=personas.clinic, actor=personas.therapist, action="view", record_type="client_record", client=personas.client)
+        audit.record(
+            clinic=personas.clinic,
+            actor=personas.therapist,
+            action="view",
+            record_type="client_record",
+            client=personas.client,
+        )
     return list(AuditEvent.objects.filter(clinic=personas.clinic).order_by("seq"))
 
 
@@ -56,7 +62,10 @@ def test_verify_command_names_the_first_edited_entry(personas, capsys):
 def test_verify_detects_a_deleted_entry(personas):
     entries = _entries(personas, 4)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE id = %s", [entries[1].pk.hex if connection.vendor == "sqlite" else entries[1].pk])
+        cursor.execute(
+            f"DELETE FROM {AuditEvent._meta.db_table} WHERE id = %s",
+            [entries[1].pk.hex if connection.vendor == "sqlite" else entries[1].pk],
+        )
     broken = audit.verify_chain()
     assert len(broken) == 1 and broken[0].seq == 3 and "missing" in broken[0].reason
 
@@ -83,19 +92,34 @@ def test_admin_can_search_the_audit_trail(client, personas):
 
 def _raw(table: str, column: str, pk) -> str:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk.hex if connection.vendor == "sqlite" else pk])
+        cursor.execute(
+            f"SELECT {column} FROM {table} WHERE id = %s",
+            [pk.hex if connection.vendor == "sqlite" else pk],
+        )
         return cursor.fetchone()[0]
 
 
 def test_encrypted_field_stores_ciphertext(personas):
-    access = BreakGlassAccess.objects.create(clinic=personas.clinic, client=personas.client, user=personas.admin, reason="Client in crisis; therapist on leave")
+    access = BreakGlassAccess.objects.create(
+        clinic=personas.clinic,
+        client=personas.client,
+        user=personas.admin,
+        reason="Client in crisis; therapist on leave",
+    )
     raw = _raw(BreakGlassAccess._meta.db_table, "reason", access.pk)
     assert raw.startswith("fernet:") and "crisis" not in raw
-    assert BreakGlassAccess.objects.get(pk=access.pk).reason == "Client in crisis; therapist on leave"
+    assert (
+        BreakGlassAccess.objects.get(pk=access.pk).reason == "Client in crisis; therapist on leave"
+    )
 
 
 def test_key_rotation_reencrypts_everything(personas, settings, capsys):
-    access = BreakGlassAccess.objects.create(clinic=personas.clinic, client=personas.client, user=personas.admin, reason="Emergency contact called")
+    access = BreakGlassAccess.objects.create(
+        clinic=personas.clinic,
+        client=personas.client,
+        user=personas.admin,
+        reason="Emergency contact called",
+    )
     old_key = settings.FIELD_ENCRYPTION_KEYS[0]
     new_key = Fernet.generate_key().decode()
     settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
@@ -113,7 +137,12 @@ def test_key_rotation_reencrypts_everything(personas, settings, capsys):
 
 
 def test_rotation_with_a_missing_key_changes_nothing(personas, settings):
-    access = BreakGlassAccess.objects.create(clinic=personas.clinic, client=personas.client, user=personas.admin, reason="Emergency contact called")
+    access = BreakGlassAccess.objects.create(
+        clinic=personas.clinic,
+        client=personas.client,
+        user=personas.admin,
+        reason="Emergency contact called",
+    )
     before = _raw(BreakGlassAccess._meta.db_table, "reason", access.pk)
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(CommandError, match="Nothing was changed"):

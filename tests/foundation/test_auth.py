@@ -19,11 +19,15 @@ from tests.conftest import make_staff, sign_in
 
 def current_code(user) -> str:
     auth = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-    return format_hotp_value(hotp_value(crypto.decrypt(auth.data["secret"]), int(time.time()) // 30))
+    return format_hotp_value(
+        hotp_value(crypto.decrypt(auth.data["secret"]), int(time.time()) // 30)
+    )
 
 
 def test_staff_password_alone_does_not_sign_in(client, personas):
-    response = client.post(reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"})
+    response = client.post(
+        reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_authenticate")
     assert client.get(reverse("caseload")).status_code == 302  # still not signed in
@@ -33,7 +37,9 @@ def test_staff_password_alone_does_not_sign_in(client, personas):
 
 
 def test_wrong_totp_code_is_refused(client, personas):
-    client.post(reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"})
+    client.post(
+        reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"}
+    )
     wrong = "000000" if current_code(personas.therapist) != "000000" else "111111"
     response = client.post(reverse("mfa_authenticate"), {"code": wrong})
     assert response.status_code == 200
@@ -41,13 +47,24 @@ def test_wrong_totp_code_is_refused(client, personas):
 
 
 def test_staff_without_mfa_must_set_it_up_first(client, personas):
-    newcomer = make_staff(personas.clinic, Role.THERAPIST, "Nina New", "nina@north.test", "another long password", mfa=False)
-    client.post(reverse("account_login"), {"login": "nina@north.test", "password": "another long password"})
+    newcomer = make_staff(
+        personas.clinic,
+        Role.THERAPIST,
+        "Nina New",
+        "nina@north.test",
+        "another long password",
+        mfa=False,
+    )
+    client.post(
+        reverse("account_login"), {"login": "nina@north.test", "password": "another long password"}
+    )
     response = client.get(reverse("caseload"))
     assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")
     # allauth asks for the password again before MFA can be set up.
     gate = client.get(reverse("mfa_activate_totp"))
-    assert gate.status_code == 302 and gate["Location"].startswith(reverse("account_reauthenticate"))
+    assert gate.status_code == 302 and gate["Location"].startswith(
+        reverse("account_reauthenticate")
+    )
     client.post(gate["Location"], {"password": "another long password"})
     page = client.get(reverse("mfa_activate_totp"))
     assert page.status_code == 200
@@ -71,8 +88,12 @@ def test_totp_secret_is_encrypted_at_rest(personas):
 
 def test_lockout_after_repeated_failures(client, personas):
     for _ in range(5):
-        client.post(reverse("account_login"), {"login": "tess@north.test", "password": "wrong password"})
-    response = client.post(reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"})
+        client.post(
+            reverse("account_login"), {"login": "tess@north.test", "password": "wrong password"}
+        )
+    response = client.post(
+        reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"}
+    )
     assert response.status_code == 429
     assert b"Too many failed sign-in attempts" in response.content
     assert client.get(reverse("caseload")).status_code == 302
@@ -157,7 +178,9 @@ def test_client_idle_limit_is_longer(client, personas, minutes_idle, still_in, s
     settings.CLIENT_IDLE_MINUTES = 15
     sign_in(client, personas.client_user)
     client.get(reverse("client_home"))
-    with mock.patch("alliance.core.middleware.time.time", return_value=time.time() + minutes_idle * 60):
+    with mock.patch(
+        "alliance.core.middleware.time.time", return_value=time.time() + minutes_idle * 60
+    ):
         response = client.get(reverse("client_home"))
     assert (response.status_code == 200) is still_in
 
@@ -166,11 +189,15 @@ def test_recovery_code_signs_in_once_instead_of_totp(client, personas):
     from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 
     codes = RecoveryCodes.activate(personas.therapist).get_unused_codes()
-    client.post(reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"})
+    client.post(
+        reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"}
+    )
     client.post(reverse("mfa_authenticate"), {"code": codes[0]})
     assert client.get(reverse("caseload")).status_code == 200
     client.logout()
-    client.post(reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"})
+    client.post(
+        reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"}
+    )
     client.post(reverse("mfa_authenticate"), {"code": codes[0]})
     assert client.get(reverse("caseload")).status_code == 302
 

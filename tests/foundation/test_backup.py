@@ -30,10 +30,12 @@ KEY_B = Fernet.generate_key().decode()
 
 ON_POSTGRES = connection.vendor == "postgresql"
 sqlite_only = pytest.mark.skipif(
-    ON_POSTGRES, reason="runs its own SQLite processes; the PostgreSQL pass tests pg_dump/pg_restore"
+    ON_POSTGRES,
+    reason="runs its own SQLite processes; the PostgreSQL pass tests pg_dump/pg_restore",
 )
 postgres_only = pytest.mark.skipif(
-    not ON_POSTGRES, reason="pg_dump/pg_restore need PostgreSQL (set DATABASE_URL to a postgres:// URL)"
+    not ON_POSTGRES,
+    reason="pg_dump/pg_restore need PostgreSQL (set DATABASE_URL to a postgres:// URL)",
 )
 
 SEED = """
@@ -76,7 +78,9 @@ print(json.dumps({
 """
 
 
-def alliance(env: dict[str, str], *args: str, keys: str = KEY_A) -> subprocess.CompletedProcess[str]:
+def alliance(
+    env: dict[str, str], *args: str, keys: str = KEY_A
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "alliance", *args],
         env={**env, "FIELD_ENCRYPTION_KEYS": keys},
@@ -94,7 +98,9 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
 
 def read(env: dict[str, str], keys: str = KEY_A, first: str = "") -> dict:
     """What the database holds, read by the app; ``first`` runs before, in the same process."""
-    return json.loads(ok(alliance(env, "shell", "-c", first + READ, keys=keys)).strip().splitlines()[-1])
+    return json.loads(
+        ok(alliance(env, "shell", "-c", first + READ, keys=keys)).strip().splitlines()[-1]
+    )
 
 
 def sha256(path: Path) -> str:
@@ -112,7 +118,9 @@ def seeded_template(tmp_path_factory) -> tuple[Path, dict]:
 
 
 def sqlite_env(folder: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
     env["ALLIANCE_DATA_DIR"] = str(folder / "data")
     env["SECRET_KEY"] = "backup-test-" + "x" * 50
     return env
@@ -132,7 +140,9 @@ def installation(tmp_path, seeded_template) -> tuple[dict[str, str], Path]:
 
 
 @sqlite_only
-def test_sqlite_round_trip_keeps_encrypted_values_and_the_audit_chain(installation, seeded_template, tmp_path):
+def test_sqlite_round_trip_keeps_encrypted_values_and_the_audit_chain(
+    installation, seeded_template, tmp_path
+):
     env, live = installation
     before = seeded_template[1]
     assert len(before["goals"]) == 3 and before["audit"] == 3 and before["totp"] == [32]
@@ -163,7 +173,9 @@ def test_sqlite_round_trip_keeps_encrypted_values_and_the_audit_chain(installati
 
 
 @sqlite_only
-def test_sqlite_restore_refuses_keys_that_cannot_decrypt_and_changes_nothing(installation, tmp_path):
+def test_sqlite_restore_refuses_keys_that_cannot_decrypt_and_changes_nothing(
+    installation, tmp_path
+):
     env, live = installation
     backup_file = tmp_path / "before.sqlite3"
     ok(alliance(env, "backup", str(backup_file)))
@@ -191,12 +203,16 @@ def test_sqlite_restore_refuses_while_the_database_is_open_elsewhere(installatio
     ok(alliance(env, "backup", str(backup_file)))
     # An idle connection, as a server keeps between requests (WAL mode, as the app sets it).
     server = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3, sys, time\n"
-         f"c = sqlite3.connect({str(live)!r}); c.execute('PRAGMA journal_mode=WAL')\n"
-         "c.execute('SELECT count(*) FROM django_migrations').fetchall()\n"
-         "print('open', flush=True); time.sleep(120)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            f"c = sqlite3.connect({str(live)!r}); c.execute('PRAGMA journal_mode=WAL')\n"
+            "c.execute('SELECT count(*) FROM django_migrations').fetchall()\n"
+            "print('open', flush=True); time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "open"
@@ -222,20 +238,29 @@ def _backup_with(tmp_path: Path, template: Path, name: str, sql: str) -> Path:
 
 
 @sqlite_only
-def test_sqlite_restore_refuses_what_is_not_an_alliance_backup(installation, seeded_template, tmp_path):
+def test_sqlite_restore_refuses_what_is_not_an_alliance_backup(
+    installation, seeded_template, tmp_path
+):
     env, live = installation
     fingerprint = sha256(live)
     not_sqlite = tmp_path / "notes.txt"
     not_sqlite.write_text("hello")
     other = tmp_path / "other.sqlite3"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
-    future = _backup_with(tmp_path, seeded_template[0], "future.sqlite3",
-                          "INSERT INTO django_migrations (app, name, applied) VALUES ('goals', '9999_future', '2030-01-01')")
+    future = _backup_with(
+        tmp_path,
+        seeded_template[0],
+        "future.sqlite3",
+        "INSERT INTO django_migrations (app, name, applied) VALUES ('goals', '9999_future', '2030-01-01')",
+    )
     for path, message in [
         (not_sqlite, "is not an SQLite backup"),
         (other, "holds no Alliance database"),
         (tmp_path / "missing.sqlite3", "there is no backup file"),
-        (future, "the backup was made by a newer Alliance (1 unknown migrations, first goals.9999_future)"),
+        (
+            future,
+            "the backup was made by a newer Alliance (1 unknown migrations, first goals.9999_future)",
+        ),
     ]:
         result = alliance(env, "restore", str(path))
         assert result.returncode == 1 and message in result.stderr, result.stderr
@@ -246,9 +271,13 @@ def test_sqlite_restore_refuses_what_is_not_an_alliance_backup(installation, see
     assert not_sqlite.read_text() == "hello"
 
     # An older backup is restored, and the operator is told to migrate.
-    older = _backup_with(tmp_path, seeded_template[0], "older.sqlite3",
-                         "DELETE FROM django_migrations WHERE app = 'goals' AND name = "
-                         "(SELECT max(name) FROM django_migrations WHERE app = 'goals')")
+    older = _backup_with(
+        tmp_path,
+        seeded_template[0],
+        "older.sqlite3",
+        "DELETE FROM django_migrations WHERE app = 'goals' AND name = "
+        "(SELECT max(name) FROM django_migrations WHERE app = 'goals')",
+    )
     out = ok(alliance(env, "restore", str(older)))
     assert "The backup predates 1 migrations: run `alliance migrate`" in out
 
@@ -259,10 +288,20 @@ def _seed_postgres(personas) -> None:
     from alliance.goals.models import Goal
 
     for i in range(3):
-        Goal.objects.create(clinic=personas.clinic, client=personas.client, wording=f"Walk, day {i}",
-                            proposed_by=personas.therapist, proposed_by_side="therapist")
-        audit.record(clinic=personas.clinic, actor=personas.therapist, action="view",
-                     record_type="client_record", client=personas.client)
+        Goal.objects.create(
+            clinic=personas.clinic,
+            client=personas.client,
+            wording=f"Walk, day {i}",
+            proposed_by=personas.therapist,
+            proposed_by_side="therapist",
+        )
+        audit.record(
+            clinic=personas.clinic,
+            actor=personas.therapist,
+            action="view",
+            record_type="client_record",
+            client=personas.client,
+        )
 
 
 def _snapshot() -> dict:
@@ -275,7 +314,9 @@ def _snapshot() -> dict:
     return {
         "goals": sorted(Goal.objects.values_list("wording", flat=True)),
         "audit": AuditEvent.objects.count(),
-        "totp": sorted(crypto.decrypt(a.data["secret"]) for a in Authenticator.objects.filter(type="totp")),
+        "totp": sorted(
+            crypto.decrypt(a.data["secret"]) for a in Authenticator.objects.filter(type="totp")
+        ),
     }
 
 
@@ -287,7 +328,12 @@ def _change(personas) -> None:
     goals[0].wording = "Changed after the backup"
     goals[0].save()
     goals[1].delete()
-    audit.record(clinic=personas.clinic, actor=personas.therapist, action="update", record_type="client_record")
+    audit.record(
+        clinic=personas.clinic,
+        actor=personas.therapist,
+        action="update",
+        record_type="client_record",
+    )
 
 
 def _wait_for_no_other_sessions() -> None:
@@ -346,8 +392,13 @@ def test_postgres_round_trip_with_pg_dump_and_pg_restore(personas, tmp_path, cap
     # Another session (a server or a worker) on the database: refused unless --force.
     import psycopg
 
-    other = psycopg.connect(**{k: v for k, v in connection.get_connection_params().items()
-                               if k in {"dbname", "user", "password", "host", "port"}})
+    other = psycopg.connect(
+        **{
+            k: v
+            for k, v in connection.get_connection_params().items()
+            if k in {"dbname", "user", "password", "host", "port"}
+        }
+    )
     try:
         with pytest.raises(CommandError, match="other sessions are connected"):
             call_command("restore", str(dumps[0]))

@@ -16,8 +16,15 @@ from tests.clinical.test_cli import SERIES
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "nlp" / "fixtures"
-SCRUB = {"ALLIANCE_DATA_DIR", "SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DATABASE_URL", "DJANGO_SETTINGS_MODULE",
-         "STATIC_ROOT", "XDG_DATA_HOME"}
+SCRUB = {
+    "ALLIANCE_DATA_DIR",
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "DATABASE_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "STATIC_ROOT",
+    "XDG_DATA_HOME",
+}
 
 
 def alliance(cwd: Path, env_updates: dict[str, str], *args: str, umask: int | None = None):
@@ -26,10 +33,17 @@ def alliance(cwd: Path, env_updates: dict[str, str], *args: str, umask: int | No
     env.update({"HOME": str(cwd), "XDG_DATA_HOME": str(cwd / "xdg")})
     env.update(env_updates)
     # The source tree, not the folder the command runs in, provides the package.
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH", "")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    )
     return subprocess.run(
-        [sys.executable, "-m", "alliance", *args], cwd=cwd, env=env, capture_output=True, text=True,
-        timeout=180, preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
+        [sys.executable, "-m", "alliance", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
     )
 
 
@@ -68,7 +82,9 @@ def test_commands_without_a_database_write_nothing(tmp_path, inputs, args):
 
 
 def test_production_still_requires_its_secrets_for_those_commands(tmp_path):
-    result = alliance(tmp_path, {"ALLIANCE_ENV": "production"}, "score", "phq9", "--answers", "1,2,0,3,1,0,2,1,0")
+    result = alliance(
+        tmp_path, {"ALLIANCE_ENV": "production"}, "score", "phq9", "--answers", "1,2,0,3,1,0,2,1,0"
+    )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
@@ -88,7 +104,10 @@ def test_check_prints_the_platform_data_directory_and_creates_it_private(tmp_pat
     # A folder the operator opened up is kept as it is, and check says so.
     data_dir.chmod(0o755)
     result = alliance(tmp_path, {}, "check")
-    assert f"Data directory: {data_dir} (mode 755: others can read it; `chmod 700` it)" in result.stdout
+    assert (
+        f"Data directory: {data_dir} (mode 755: others can read it; `chmod 700` it)"
+        in result.stdout
+    )
     assert data_dir.stat().st_mode & 0o777 == 0o755
 
 

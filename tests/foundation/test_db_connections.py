@@ -68,7 +68,10 @@ def test_a_pool_instead_of_persistent_connections(tmp_path):
         ({"DB_POOL": "eight"}, "DB_POOL must be MIN:MAX"),
         ({"DB_POOL": "9:2"}, "DB_POOL must have 0 <= MIN <= MAX"),
         ({"DB_POOL": "2:8", "DB_CONN_MAX_AGE": "60"}, "cannot be used together"),
-        ({"DB_POOL": "2:8", "DATABASE_URL": "sqlite:////tmp/x.sqlite3"}, "DB_POOL needs PostgreSQL"),
+        (
+            {"DB_POOL": "2:8", "DATABASE_URL": "sqlite:////tmp/x.sqlite3"},
+            "DB_POOL needs PostgreSQL",
+        ),
     ],
 )
 def test_bad_connection_settings_stop_start_up_with_one_line(env, words, tmp_path):
@@ -105,7 +108,11 @@ def _threaded_connections(env_updates: dict[str, str], tmp_path) -> int:
     env.update({"ALLIANCE_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "alliance.settings"})
     env.update(env_updates)
     result = subprocess.run(
-        [sys.executable, "-c", THREADED_REQUESTS], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", THREADED_REQUESTS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return int(result.stdout.strip())

@@ -26,7 +26,11 @@ def demo(django_db_setup, django_db_blocker):
 def test_transcripts_are_seeded_after_the_session_histories_they_attach_to():
     order = [name for name, _seed in seeders()]
     assert order.index("alliance.transcripts") > order.index("alliance.supervision")
-    assert order.index("alliance.clients") < order.index("alliance.monitoring") < order.index("alliance.supervision")
+    assert (
+        order.index("alliance.clients")
+        < order.index("alliance.monitoring")
+        < order.index("alliance.supervision")
+    )
 
 
 def test_sessions_are_numbered_in_date_order(demo):
@@ -37,7 +41,8 @@ def test_sessions_are_numbered_in_date_order(demo):
         assert [s.number for s in sessions] == list(range(1, len(sessions) + 1)), client.pk
         dates = [s.scheduled_at for s in sessions]
         assert dates == sorted(dates) and len(set(dates)) == len(dates), (
-            f"client {client.pk}: " + ", ".join(f"{s.number}@{s.scheduled_at:%Y-%m-%d}" for s in sessions)
+            f"client {client.pk}: "
+            + ", ".join(f"{s.number}@{s.scheduled_at:%Y-%m-%d}" for s in sessions)
         )
 
 
@@ -50,7 +55,9 @@ def test_nothing_is_dated_before_its_session(demo):
     now = timezone.now()
     when = {(s.client_id, s.number): s.scheduled_at for s in TherapySession.objects.all()}
     for r in Response.objects.filter(session_number__isnull=False):
-        assert (r.client_id, r.session_number) in when, f"response for a missing session {r.session_number}"
+        assert (r.client_id, r.session_number) in when, (
+            f"response for a missing session {r.session_number}"
+        )
         assert r.completed_at >= when[(r.client_id, r.session_number)]
     transcripts = list(Transcript.objects.select_related("session"))
     assert len([t for t in transcripts if t.text]) == 2  # the two really analysed sessions
@@ -72,7 +79,9 @@ def test_ruptures_and_alerts_name_sessions_that_exist(demo):
     for alert in Alert.objects.all():
         for entry in alert.evidence or []:
             n = entry.get("session")
-            assert n is None or (alert.client_id, n) in numbers, f"{alert.kind} alert names session {n}"
+            assert n is None or (alert.client_id, n) in numbers, (
+                f"{alert.kind} alert names session {n}"
+            )
 
 
 def test_todays_alliance_check_belongs_to_the_latest_session(demo):
@@ -80,5 +89,9 @@ def test_todays_alliance_check_belongs_to_the_latest_session(demo):
     from alliance.monitoring.detection import session_for
 
     first = demo.clients[0]
-    held = [s for s in TherapySession.objects.filter(client=first).order_by("number") if s.status == "attended"]
+    held = [
+        s
+        for s in TherapySession.objects.filter(client=first).order_by("number")
+        if s.status == "attended"
+    ]
     assert session_for(timezone.now(), held) == held[-1].number

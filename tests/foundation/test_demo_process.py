@@ -43,11 +43,19 @@ def alive(pid: int) -> bool:
 @pytest.mark.skipif(sys.platform != "linux", reason="uses pgrep and /proc")
 def test_demo_serves_and_sigterm_stops_worker_and_scheduler(tmp_path):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite3", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite3",
+        "PYTHONUNBUFFERED": "1",
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = open(tmp_path / "demo.log", "w+")  # noqa: SIM115 - read back below
-    proc = subprocess.Popen([sys.executable, "-m", "alliance", "demo", "--addrport", f"127.0.0.1:{port}"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alliance", "demo", "--addrport", f"127.0.0.1:{port}"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     helpers: list[int] = []
     try:
         deadline = time.monotonic() + 180
@@ -60,7 +68,10 @@ def test_demo_serves_and_sigterm_stops_worker_and_scheduler(tmp_path):
                 time.sleep(0.5)
             assert proc.poll() is None, (tmp_path / "demo.log").read_text()[-2000:]
         else:
-            pytest.fail("the demo did not answer /health/ in time:\n" + (tmp_path / "demo.log").read_text()[-2000:])
+            pytest.fail(
+                "the demo did not answer /health/ in time:\n"
+                + (tmp_path / "demo.log").read_text()[-2000:]
+            )
         helpers = children(proc.pid)
         assert len(helpers) == 2  # the db_worker and the scheduler
         # runserver's own request line for a refused link is redacted.

@@ -31,7 +31,9 @@ def app_handlers() -> list[logging.Handler]:
     found: list[logging.Handler] = []
     for lg in loggers:
         for handler in lg.handlers:
-            if isinstance(handler, logging.NullHandler) or type(handler).__module__.startswith("_pytest"):
+            if isinstance(handler, logging.NullHandler) or type(handler).__module__.startswith(
+                "_pytest"
+            ):
                 continue  # pytest capture, and library handlers that emit nothing
             if handler not in found:
                 found.append(handler)
@@ -53,7 +55,10 @@ def captured():
     buffer = io.StringIO()
     streams = [h for h in app_handlers() if isinstance(h, logging.StreamHandler)]
     old_streams = [h.setStream(buffer) for h in streams]
-    levels = {name: logging.getLogger(name).level for name in ("", "django.server", "django_tasks", "django_tasks_db")}
+    levels = {
+        name: logging.getLogger(name).level
+        for name in ("", "django.server", "django_tasks", "django_tasks_db")
+    }
     logging.getLogger().setLevel(logging.DEBUG)
     # As configured outside tests (another test's worker run may have silenced these).
     for name in ("django.server", "django_tasks", "django_tasks_db"):
@@ -70,7 +75,15 @@ def test_every_handler_carries_the_redaction_filter():
     assert handlers
     for handler in handlers:
         assert any(isinstance(f, RedactFilter) for f in handler.filters), handler
-    for name in ("django", "django.server", "django.request", "django_tasks", "django_tasks_db", "sesame", "alliance"):
+    for name in (
+        "django",
+        "django.server",
+        "django.request",
+        "django_tasks",
+        "django_tasks_db",
+        "sesame",
+        "alliance",
+    ):
         assert logging.getLogger(name).hasHandlers(), name
 
 
@@ -92,7 +105,9 @@ def test_runserver_error_lines_are_redacted(captured):
 
 def test_task_ids_stay_visible_but_other_ids_do_not(captured):
     task_id, record_id = uuid.uuid4(), uuid.uuid4()
-    logging.getLogger("django_tasks").info("Task id=%s path=%s state=%s", task_id, "alliance.x.tasks.run", "SUCCESSFUL")
+    logging.getLogger("django_tasks").info(
+        "Task id=%s path=%s state=%s", task_id, "alliance.x.tasks.run", "SUCCESSFUL"
+    )
     logging.getLogger("django_tasks_db").info("Task id=%s failed for client %s", task_id, record_id)
     logging.getLogger("alliance.monitoring").info("Task id=%s for client %s", record_id, record_id)
     out = captured.getvalue()
@@ -102,16 +117,23 @@ def test_task_ids_stay_visible_but_other_ids_do_not(captured):
 
 def test_exception_text_is_redacted(captured):
     try:
-        raise ValueError("duplicate key (email)=(cleo@client.test) for 6f1f2c9e-2d7a-4a39-9b1e-0d2a5b8e1c11")
+        raise ValueError(
+            "duplicate key (email)=(cleo@client.test) for 6f1f2c9e-2d7a-4a39-9b1e-0d2a5b8e1c11"
+        )
     except ValueError:
-        logging.getLogger("django.request").exception("Internal Server Error: /clients/6f1f2c9e-2d7a-4a39-9b1e-0d2a5b8e1c11/")
+        logging.getLogger("django.request").exception(
+            "Internal Server Error: /clients/6f1f2c9e-2d7a-4a39-9b1e-0d2a5b8e1c11/"
+        )
     out = captured.getvalue()
     assert "Traceback" in out and "cleo@" not in out and "6f1f2c9e" not in out
 
 
 def test_redact_keeps_ordinary_words_and_paths():
     assert redact('"GET /caseload/ HTTP/1.1" 200 512') == '"GET /caseload/ HTTP/1.1" 200 512'
-    assert redact("GET /static/alliance/htmx-2.0.11.min.js") == "GET /static/alliance/htmx-2.0.11.min.js"
+    assert (
+        redact("GET /static/alliance/htmx-2.0.11.min.js")
+        == "GET /static/alliance/htmx-2.0.11.min.js"
+    )
 
 
 MARKERS = ("Vexhollow", "Quillbrook", "Plumtangle")
@@ -130,20 +152,37 @@ def test_a_whole_journey_leaves_no_marker_token_email_or_record_id_in_the_logs(p
     link = re.search(r"http://testserver(/signin/link/\?t=\S+)", mail.outbox[-1].body).group(1)
     sesame_token = link.split("t=")[1]
     request(cleo, "GET", link)
-    assert request(cleo, "POST", reverse("client_signin_link"), {"t": sesame_token}).status_code == 302
+    assert (
+        request(cleo, "POST", reverse("client_signin_link"), {"t": sesame_token}).status_code == 302
+    )
 
     # She answers the session check with marker words in its free text.
     sac = assign(personas.client, "sac_client")
     answer = reverse("measures_answer", args=[sac.pk])
     request(cleo, "GET", answer)
-    response = request(cleo, "POST", answer, {
-        "idempotency_key": str(sac.idempotency_key), "action": "submit",
-        "item1": 2, "item2": 2, "item3": 3, "item4": 2, "felt_off": 1,
-        "do_differently": f"{MARKERS[0]} please, less {MARKERS[2]}",
-    })
+    response = request(
+        cleo,
+        "POST",
+        answer,
+        {
+            "idempotency_key": str(sac.idempotency_key),
+            "action": "submit",
+            "item1": 2,
+            "item2": 2,
+            "item3": 3,
+            "item4": 2,
+            "felt_off": 1,
+            "do_differently": f"{MARKERS[0]} please, less {MARKERS[2]}",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:500]
     # And raises a concern with marker words.
-    request(cleo, "POST", reverse("concerns_mine"), {"topic": "not_heard", "detail": f"{MARKERS[1]} at the end"})
+    request(
+        cleo,
+        "POST",
+        reverse("concerns_mine"),
+        {"topic": "not_heard", "detail": f"{MARKERS[1]} at the end"},
+    )
 
     # A questionnaire by single-use link (token in the path).
     tess = Client()
@@ -161,16 +200,32 @@ def test_a_whole_journey_leaves_no_marker_token_email_or_record_id_in_the_logs(p
     # The clinic admin opens emergency access: the care team is told by a background task.
     adam = Client()
     sign_in(adam, personas.admin)
-    request(adam, "POST", reverse("break_glass", args=[personas.client.pk]), {
-        "reason": f"{MARKERS[1]} called; therapist unreachable", "confirm": "on",
-    })
+    request(
+        adam,
+        "POST",
+        reverse("break_glass", args=[personas.client.pk]),
+        {
+            "reason": f"{MARKERS[1]} called; therapist unreachable",
+            "confirm": "on",
+        },
+    )
     # The background work runs, as in production.
-    call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--no-reload", verbosity=1)
+    call_command(
+        "db_worker",
+        "--batch",
+        "--queue-name",
+        "*",
+        "--no-startup-delay",
+        "--no-reload",
+        verbosity=1,
+    )
 
     # The therapist reads all of it; an outsider is refused.
     for path in (
         reverse("client_detail", args=[personas.client.pk]),
-        reverse("concerns_staff", args=[personas.client.pk]) if _has_url("concerns_staff") else None,
+        reverse("concerns_staff", args=[personas.client.pk])
+        if _has_url("concerns_staff")
+        else None,
         f"/api/v1/clients/{personas.client.pk}/alliance",
     ):
         if path:
@@ -189,8 +244,12 @@ def test_a_whole_journey_leaves_no_marker_token_email_or_record_id_in_the_logs(p
         assert secret not in out, secret
     assert not EMAIL.search(out), EMAIL.search(out)
     for found in UUID.finditer(out):
-        assert out[max(0, found.start() - 8):found.start()] == "Task id=", out[found.start() - 40:found.end()]
-    assert re.search(r"Task id=" + UUID.pattern + r" path=alliance\.clients\.tasks\.notify_break_glass", out), out
+        assert out[max(0, found.start() - 8) : found.start()] == "Task id=", out[
+            found.start() - 40 : found.end()
+        ]
+    assert re.search(
+        r"Task id=" + UUID.pattern + r" path=alliance\.clients\.tasks\.notify_break_glass", out
+    ), out
 
 
 def _has_url(name: str) -> bool:

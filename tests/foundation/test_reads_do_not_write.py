@@ -39,7 +39,11 @@ class WriteRecorder:
         return execute(sql, params, many, context)
 
     def not_audit(self) -> list[str]:
-        return [s for s in self.writes if not s.lstrip().upper().startswith(f"INSERT INTO {AUDIT_TABLE.upper()}")]
+        return [
+            s
+            for s in self.writes
+            if not s.lstrip().upper().startswith(f"INSERT INTO {AUDIT_TABLE.upper()}")
+        ]
 
 
 def _get_all(django_client, urls: list[str]) -> WriteRecorder:

@@ -80,11 +80,20 @@ def test_refused_post_is_recorded_and_changes_nothing(client, personas):
     assert response.status_code == 404
     assert Clinic.objects.get(pk=personas.clinic.pk).name == "North Clinic"
     entry = denied(actor=personas.therapist).get()
-    assert entry.record_type == "page" and entry.note == "POST clinic_settings" and entry.client is None
+    assert (
+        entry.record_type == "page"
+        and entry.note == "POST clinic_settings"
+        and entry.client is None
+    )
     # A refused change to another person's record names that record.
     sign_in(client, personas.colleague)
-    client.post(reverse("client_consent_change", args=[personas.client.pk]), {"kind": "treatment", "granted": "no"})
-    assert denied(actor=personas.colleague, client=personas.client, note__startswith="POST").exists()
+    client.post(
+        reverse("client_consent_change", args=[personas.client.pk]),
+        {"kind": "treatment", "granted": "no"},
+    )
+    assert denied(
+        actor=personas.colleague, client=personas.client, note__startswith="POST"
+    ).exists()
 
 
 def test_security_log_shows_refusals_to_admin_and_supervisor_but_not_the_client(client, personas):

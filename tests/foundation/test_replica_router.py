@@ -52,7 +52,10 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", REPLI
 
 
 def test_only_reads_in_a_replica_block_go_to_the_replica(personas, replica):
-    with CaptureQueriesContext(replica) as on_replica, CaptureQueriesContext(connections["default"]) as on_primary:
+    with (
+        CaptureQueriesContext(replica) as on_replica,
+        CaptureQueriesContext(connections["default"]) as on_primary,
+    ):
         with replica_reads():
             names = sorted(ClientRecord.objects.values_list("full_name", flat=True))
             record = ClientRecord.objects.get(pk=personas.client.pk)
@@ -101,7 +104,9 @@ def test_settings_add_a_mirrored_replica_alias_from_the_environment(tmp_path):
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/primary_db",
         "DATABASE_REPLICA_URL": "postgres://reader@127.0.0.1:5433/primary_db",
     }
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found["db"]["replica"] == {"NAME": "primary_db", "MIRROR": "default"}
     assert found["routers"] == ["alliance.core.db_routers.ReplicaRouter"]

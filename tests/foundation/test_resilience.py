@@ -79,7 +79,11 @@ class Proc:
         }
         environ.pop("DJANGO_SETTINGS_MODULE", None)
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "alliance", *args], cwd=ROOT, env=environ, stdout=self._log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "alliance", *args],
+            cwd=ROOT,
+            env=environ,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
 
     @property
@@ -115,7 +119,18 @@ def procs(tmp_path):
 
 
 def worker(procs, name: str, **env: str) -> Proc:
-    return procs(name, "db_worker", "--queue-name", "*", "--no-reload", "--interval", "0.2", "--worker-id", name, **env)
+    return procs(
+        name,
+        "db_worker",
+        "--queue-name",
+        "*",
+        "--no-reload",
+        "--interval",
+        "0.2",
+        "--worker-id",
+        name,
+        **env,
+    )
 
 
 def wait_for(condition, timeout: float, what: str, every: float = 0.1):
@@ -141,8 +156,16 @@ def long_transcript(cues: int) -> str:
 
     lines = ["WEBVTT", ""]
     for i in range(cues):
-        text = "How has the week been since we last met?" if i % 2 == 0 else "Hard. I stayed in bed most days."
-        lines += [f"{ts(i)} --> {ts(i)[:-4]}.900", f"<v {'Dr Rivera' if i % 2 == 0 else 'Sam'}>{text}", ""]
+        text = (
+            "How has the week been since we last met?"
+            if i % 2 == 0
+            else "Hard. I stayed in bed most days."
+        )
+        lines += [
+            f"{ts(i)} --> {ts(i)[:-4]}.900",
+            f"<v {'Dr Rivera' if i % 2 == 0 else 'Sam'}>{text}",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -157,7 +180,11 @@ def test_a_worker_killed_mid_analysis_hands_the_job_over_after_the_lease(postgre
     Transcript.objects.filter(pk=transcript.pk).update(analysis_task_id=result.id)
 
     first = worker(procs, "first", TASK_LEASE_SECONDS="3")
-    wait_for(lambda: status_of(result.id) == TaskResultStatus.RUNNING, 40, "the first worker to start the analysis")
+    wait_for(
+        lambda: status_of(result.id) == TaskResultStatus.RUNNING,
+        40,
+        "the first worker to start the analysis",
+    )
     first.popen.send_signal(signal.SIGKILL)
     first.popen.wait(timeout=5)
     transcript.refresh_from_db()
@@ -165,13 +192,20 @@ def test_a_worker_killed_mid_analysis_hands_the_job_over_after_the_lease(postgre
     assert status_of(result.id) == TaskResultStatus.RUNNING  # left claimed by a dead worker
 
     second = worker(procs, "second", TASK_LEASE_SECONDS="3")
-    wait_for(lambda: status_of(result.id) == TaskResultStatus.SUCCESSFUL, 50, "the second worker to finish it")
+    wait_for(
+        lambda: status_of(result.id) == TaskResultStatus.SUCCESSFUL,
+        50,
+        "the second worker to finish it",
+    )
     row = DBTaskResult.objects.get(pk=result.id)
     assert row.worker_ids == ["first", "second"]
     transcript.refresh_from_db()
     assert transcript.status == Transcript.Status.DONE and transcript.analysed_at is not None
     assert transcript.metrics["counts"]["questions"] >= 1
-    assert f"Task {row.pk.hex} put back in the queue: its worker first stopped sending heartbeats" in second.log()
+    assert (
+        f"Task {row.pk.hex} put back in the queue: its worker first stopped sending heartbeats"
+        in second.log()
+    )
     assert second.alive
 
 
@@ -184,8 +218,12 @@ def maintenance(sql: str, *params: object) -> None:
 
     s = connection.settings_dict
     with psycopg.connect(
-        host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"] or "postgres",
-        password=s["PASSWORD"] or None, dbname="postgres", autocommit=True,
+        host=s["HOST"] or "127.0.0.1",
+        port=s["PORT"] or 5432,
+        user=s["USER"] or "postgres",
+        password=s["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
     ) as conn:
         conn.execute(sql, params)
 
@@ -215,7 +253,9 @@ class CheckInClient:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
         self.csrf = ""
 
     def open_form(self, token: str) -> None:
@@ -225,7 +265,13 @@ class CheckInClient:
 
     def submit(self, token: str, mood: int) -> int:
         data = urllib.parse.urlencode(
-            {"csrfmiddlewaretoken": self.csrf, "t": token, "mood": mood, "note": "", "key": str(uuid.uuid4())}
+            {
+                "csrfmiddlewaretoken": self.csrf,
+                "t": token,
+                "mood": mood,
+                "note": "",
+                "key": str(uuid.uuid4()),
+            }
         ).encode()
         request = urllib.request.Request(
             f"{self.base}/check-in/", data=data, headers={"Referer": f"{self.base}/check-in/"}
@@ -245,13 +291,20 @@ def due_check_ins(personas, count: int) -> list[tuple[object, str]]:
     now = timezone.now()
     # Inactive: the scheduler's check-in cycle leaves it alone while the test runs.
     schedule = CheckInSchedule.objects.create(
-        clinic=client.clinic, client=client, cadence=CheckInSchedule.Cadence.DAILY,
-        start_date=now.date(), due_time=dt.time(0, 0), active=False,
+        clinic=client.clinic,
+        client=client,
+        cadence=CheckInSchedule.Cadence.DAILY,
+        start_date=now.date(),
+        due_time=dt.time(0, 0),
+        active=False,
     )
     made = []
     for i in range(count):
         check_in = CheckIn.objects.create(
-            clinic=client.clinic, client=client, schedule=schedule, due_at=now - dt.timedelta(minutes=10 + i)
+            clinic=client.clinic,
+            client=client,
+            schedule=schedule,
+            due_at=now - dt.timedelta(minutes=10 + i),
         )
         made.append((check_in.pk, CheckInLink.issue(check_in, now)[1]))
     return made
@@ -291,7 +344,9 @@ def test_worker_scheduler_and_web_outlive_a_database_outage(postgres, personas, 
     submitter.start()
     time.sleep(1)
     soon = timezone.now() + dt.timedelta(seconds=3)  # these fall due during the outage
-    during = [resilience_tasks.record_run.using(run_after=soon).enqueue(f"during-{i}") for i in range(3)]
+    during = [
+        resilience_tasks.record_run.using(run_after=soon).enqueue(f"during-{i}") for i in range(3)
+    ]
     connection.close()
     block_database(name)
     try:
@@ -305,12 +360,17 @@ def test_worker_scheduler_and_web_outlive_a_database_outage(postgres, personas, 
     # The web process answered during the outage, fast and honestly.
     assert ready_during[0] == 503, ready_during
     assert b'"database": {"ok": false' in ready_during[1]
-    wait_for(lambda: get(f"{base}/ready/", timeout=2)[0] == 200, 40, "/ready/ to answer 200 again", 0.5)
+    wait_for(
+        lambda: get(f"{base}/ready/", timeout=2)[0] == 200, 40, "/ready/ to answer 200 again", 0.5
+    )
 
     # Every task enqueued before the outage, running through it or due during it ran once.
     tasks = [*before, midrun, *during]
     wait_for(
-        lambda: all(status_of(t.id) == TaskResultStatus.SUCCESSFUL for t in tasks), 40, "every task to finish", 0.5
+        lambda: all(status_of(t.id) == TaskResultStatus.SUCCESSFUL for t in tasks),
+        40,
+        "every task to finish",
+        0.5,
     )
     for tag in [f"before-{i}" for i in range(3)] + ["midrun"] + [f"during-{i}" for i in range(3)]:
         assert resilience_tasks.runs(tag) == 1, tag
@@ -340,11 +400,20 @@ def test_worker_scheduler_and_web_outlive_a_database_outage(postgres, personas, 
 
 
 def alliance(*args: str, timeout: float) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": database_url(), "SECRET_KEY": settings.SECRET_KEY,
-           "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(
-        [sys.executable, "-m", "alliance", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "alliance", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -358,5 +427,7 @@ def test_worker_check_passes_with_a_worker_and_fails_in_time_without(postgres, p
     runner = worker(procs, "checked-worker")
     ok = alliance("worker_check", "--timeout", "40", timeout=60)
     assert ok.returncode == 0, ok.stderr
-    assert re.fullmatch(r"Worker checked-worker ran the probe task in \d+\.\d\d s\.\n", ok.stdout), ok.stdout
+    assert re.fullmatch(
+        r"Worker checked-worker ran the probe task in \d+\.\d\d s\.\n", ok.stdout
+    ), ok.stdout
     assert runner.alive

@@ -18,4 +18,8 @@ def test_each_job_is_enqueued_once_per_slot(db):
     assert DBTaskResult.objects.count() == 4
     assert run_due(now + 5 * 60) == ["undelivered safety notices"]
     later = run_due(now + 15 * 60)
-    assert sorted(later) == ["check-in cycle and reminders", "overdue safety alerts", "undelivered safety notices"]
+    assert sorted(later) == [
+        "check-in cycle and reminders",
+        "overdue safety alerts",
+        "undelivered safety notices",
+    ]

@@ -50,18 +50,36 @@ def wait_for_health(port: int, proc: subprocess.Popen[bytes], log: Path, within:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="gunicorn forks worker processes")
 def test_a_burst_beyond_capacity_is_refused_fast_and_health_answers_right_after(tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3",
-           "ALLIANCE_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3",
+        "ALLIANCE_DATA_DIR": str(tmp_path),
+        "PYTHONUNBUFFERED": "1",
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    subprocess.run([sys.executable, "-m", "alliance", "migrate", "-v0"], env=env, check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "alliance", "migrate", "-v0"], env=env, check=True, timeout=300
+    )
     port = free_port()
     log_path = tmp_path / "serve.log"
     log = open(log_path, "w+")  # noqa: SIM115 - read back below
     # One worker with one slot: any two requests at once are beyond capacity.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "alliance", "serve", "--addrport", f"127.0.0.1:{port}",
-         "--workers", "1", "--threads", "1"],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "alliance",
+            "serve",
+            "--addrport",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     try:
         wait_for_health(port, proc, log_path, within=120)

@@ -75,10 +75,14 @@ def test_a_moment_s_spike_waits_in_a_small_waiting_room_and_the_rest_is_refused_
     import threading
 
     app = App()
-    limiter = ConcurrencyLimiter(app, slots=2, max_queue_seconds=5, waiting_room=1, slot_wait_seconds=10)
+    limiter = ConcurrencyLimiter(
+        app, slots=2, max_queue_seconds=5, waiting_room=1, slot_wait_seconds=10
+    )
     held = [call(limiter)[1], call(limiter)[1]]
     waiter: dict[str, object] = {}
-    thread = threading.Thread(target=lambda: waiter.update(zip(("seen", "body"), call(limiter), strict=True)))
+    thread = threading.Thread(
+        target=lambda: waiter.update(zip(("seen", "body"), call(limiter), strict=True))
+    )
     thread.start()
     while limiter._waiting == 0:  # the third request is in the waiting room
         thread.join(0.01)
@@ -87,7 +91,9 @@ def test_a_moment_s_spike_waits_in_a_small_waiting_room_and_the_rest_is_refused_
     held.pop().close()
     thread.join(5)
     assert waiter["seen"]["status"] == "200 OK" and app.calls == 3
-    quick = ConcurrencyLimiter(App(), slots=1, max_queue_seconds=5, waiting_room=1, slot_wait_seconds=0.05)
+    quick = ConcurrencyLimiter(
+        App(), slots=1, max_queue_seconds=5, waiting_room=1, slot_wait_seconds=0.05
+    )
     kept = call(quick)[1]
     assert call(quick)[0]["status"].startswith("503")  # waited 50 ms, no slot came free
     kept.close()
@@ -177,8 +183,13 @@ def test_refusals_are_logged_as_counts_at_most_every_ten_seconds(caplog):
 
 @pytest.mark.parametrize(
     ("given", "bind"),
-    [("127.0.0.1:8000", "127.0.0.1:8000"), ("8001", "127.0.0.1:8001"), ("[::1]:80", "[::1]:80"),
-     ("0.0.0.0:8000", "0.0.0.0:8000"), ("unix:/run/alliance/web.sock", "unix:/run/alliance/web.sock")],
+    [
+        ("127.0.0.1:8000", "127.0.0.1:8000"),
+        ("8001", "127.0.0.1:8001"),
+        ("[::1]:80", "[::1]:80"),
+        ("0.0.0.0:8000", "0.0.0.0:8000"),
+        ("unix:/run/alliance/web.sock", "unix:/run/alliance/web.sock"),
+    ],
 )
 def test_addrport_forms(given, bind):
     assert parse_addrport(given) == bind
@@ -194,7 +205,9 @@ def test_serve_check_only_prints_what_it_would_run(capsys, settings):
     settings.WEB_THREADS = 3
     call_command("serve", "--addrport", "127.0.0.1:8123", "--workers", "2", "--check-only")
     out = capsys.readouterr().out
-    assert "127.0.0.1:8123: 2 worker(s) x 3 requests at once" in out and "503 with Retry-After" in out
+    assert (
+        "127.0.0.1:8123: 2 worker(s) x 3 requests at once" in out and "503 with Retry-After" in out
+    )
 
 
 def test_serve_refuses_a_bad_number(settings):
@@ -203,8 +216,16 @@ def test_serve_refuses_a_bad_number(settings):
 
 
 def test_gunicorn_settings_bound_the_queue_and_recycle_workers():
-    options = ServeOptions(bind="127.0.0.1:8000", workers=3, threads=4, timeout=30, graceful_timeout=30,
-                           max_requests=2000, backlog=64, max_queue_seconds=5)
+    options = ServeOptions(
+        bind="127.0.0.1:8000",
+        workers=3,
+        threads=4,
+        timeout=30,
+        graceful_timeout=30,
+        max_requests=2000,
+        backlog=64,
+        max_queue_seconds=5,
+    )
     gunicorn = options.gunicorn_settings()
     assert gunicorn["threads"] == 8  # 4 slots, 4 spare threads to answer 503s
     assert gunicorn["backlog"] == 64 and gunicorn["max_requests"] == 2000
@@ -213,7 +234,11 @@ def test_gunicorn_settings_bound_the_queue_and_recycle_workers():
 
 
 def test_serve_in_production_needs_collected_static_files(tmp_path):
-    env = {**GOOD_PROD_ENV, "STATIC_ROOT": str(tmp_path / "static"), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    env = {
+        **GOOD_PROD_ENV,
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+    }
     result = _run(env, "serve", "--check-only")
     assert result.returncode == 1
     assert "static files are not collected" in result.stderr and "collectstatic" in result.stderr
@@ -265,8 +290,15 @@ def test_health_in_production_answers_plain_http_with_no_cookie_and_no_query(tmp
 
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
     env.update(GOOD_PROD_ENV)
-    env.update({"DATABASE_URL": f"sqlite:///{tmp_path}/never-created.sqlite3", "DJANGO_SETTINGS_MODULE": "alliance.settings"})
-    result = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=120)
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/never-created.sqlite3",
+            "DJANGO_SETTINGS_MODULE": "alliance.settings",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["health"] == [200, {"status": "ok"}, []]
@@ -304,10 +336,19 @@ def test_ready_answers_a_probe_by_address_with_no_cookie_and_no_write(client, db
 
 # --- Configuration errors: one line, exit 2 -----------------------------------------------------
 def test_wsgi_reports_a_configuration_error_in_one_line():
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
     env.update({**GOOD_PROD_ENV, "SECRET_KEY": ""})
-    result = subprocess.run([sys.executable, "-c", "import alliance.wsgi"], env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", "import alliance.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stderr == (
         "alliance: configuration error: SECRET_KEY must be set in production mode "
@@ -317,9 +358,11 @@ def test_wsgi_reports_a_configuration_error_in_one_line():
 
 @pytest.mark.parametrize(
     ("env", "message"),
-    [({"DATABASE_URL": "mysqlx://u:secret@h/db"}, "DATABASE_URL is not a database URL"),
-     ({"WEB_THREADS": "0"}, "WEB_THREADS must be at least 1, not 0."),
-     ({"WEB_TIMEOUT": "soon"}, "WEB_TIMEOUT must be a whole number, not 'soon'.")],
+    [
+        ({"DATABASE_URL": "mysqlx://u:secret@h/db"}, "DATABASE_URL is not a database URL"),
+        ({"WEB_THREADS": "0"}, "WEB_THREADS must be at least 1, not 0."),
+        ({"WEB_TIMEOUT": "soon"}, "WEB_TIMEOUT must be a whole number, not 'soon'."),
+    ],
 )
 def test_bad_values_are_one_line_naming_the_variable(env, message):
     result = _run(env, "check")
@@ -350,8 +393,16 @@ class Server:
 
     def __init__(self, limiter: ConcurrencyLimiter) -> None:
         self.limiter = limiter
-        self.options = ServeOptions(bind="127.0.0.1:8000", workers=1, threads=1, timeout=30, graceful_timeout=30,
-                                    max_requests=0, backlog=64, max_queue_seconds=5)
+        self.options = ServeOptions(
+            bind="127.0.0.1:8000",
+            workers=1,
+            threads=1,
+            timeout=30,
+            graceful_timeout=30,
+            max_requests=0,
+            backlog=64,
+            max_queue_seconds=5,
+        )
 
     def wsgi(self) -> ConcurrencyLimiter:
         return self.limiter

@@ -25,13 +25,27 @@ GOOD_PROD_ENV = {
 
 
 def _run(env_updates: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    scrubbed = {"SECRET_KEY", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    scrubbed = {
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "FIELD_ENCRYPTION_KEYS",
+        "ALLOWED_HOSTS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
     env = {k: v for k, v in os.environ.items() if k not in scrubbed}
     env.update(env_updates)
-    return subprocess.run([sys.executable, "-m", "alliance", *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "alliance", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS", "DATABASE_URL"]
+)
 def test_production_refuses_to_start_without_a_setting(missing):
     env = dict(GOOD_PROD_ENV)
     del env[missing]
@@ -64,8 +78,11 @@ def test_security_headers_and_no_inline_script(client, personas):
 
 def test_pages_about_people_are_never_cached(client, personas):
     sign_in(client, personas.therapist)
-    for url in [reverse("client_detail", args=[personas.client.pk]), reverse("caseload"),
-                f"/api/v1/clients/{personas.client.pk}"]:
+    for url in [
+        reverse("client_detail", args=[personas.client.pk]),
+        reverse("caseload"),
+        f"/api/v1/clients/{personas.client.pk}",
+    ]:
         cache_control = client.get(url)["Cache-Control"]
         assert "no-store" in cache_control and "private" in cache_control, (url, cache_control)
     sign_in(client, personas.client_user)
@@ -84,10 +101,16 @@ def test_friendly_404_has_no_stack_trace(client, db):
 def test_invalid_form_saves_nothing_and_explains(client, personas):
     sign_in(client, personas.admin)
     before = ClientRecord.objects.count()
-    response = client.post(reverse("client_create"), {"full_name": "", "email": "bad", "time_zone": "Mars/Olympus"})
+    response = client.post(
+        reverse("client_create"), {"full_name": "", "email": "bad", "time_zone": "Mars/Olympus"}
+    )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "This field is required" in html and "valid email" in html and "not a known time zone" in html
+    assert (
+        "This field is required" in html
+        and "valid email" in html
+        and "not a known time zone" in html
+    )
     assert "Choose at least one therapist" in html
     assert ClientRecord.objects.count() == before
 
@@ -96,7 +119,12 @@ def test_admin_adds_a_client_with_a_care_team(client, personas):
     sign_in(client, personas.admin)
     response = client.post(
         reverse("client_create"),
-        {"full_name": "Nia New", "email": "nia@client.test", "time_zone": "Europe/London", "therapists": [str(personas.colleague.pk)]},
+        {
+            "full_name": "Nia New",
+            "email": "nia@client.test",
+            "time_zone": "Europe/London",
+            "therapists": [str(personas.colleague.pk)],
+        },
     )
     assert response.status_code == 302
     record = ClientRecord.objects.get(full_name="Nia New")
@@ -123,7 +151,9 @@ def test_client_changes_consent_with_version_and_history(client, personas):
     client.post(reverse("client_consents"), {"kind": "research", "granted": "no"})
     assert not personas.client.has_consent("research")
     assert personas.client.consents.filter(kind="research").count() == 1  # withdrawn, kept
-    bad = client.post(reverse("client_consents"), {"kind": "everything", "granted": "yes"}, follow=True)
+    bad = client.post(
+        reverse("client_consents"), {"kind": "everything", "granted": "yes"}, follow=True
+    )
     assert b"nothing was changed" in bad.content
 
 
@@ -147,6 +177,6 @@ def test_health_check(client, db):
 def test_logs_redact_identifiers():
     from alliance.core.logging import redact
 
-    line = 'GET /clients/6f1f2c9e-2d7a-4a39-9b1e-0d2a5b8e1c11/?t=abc HTTP/1.1 cleo@client.test'
+    line = "GET /clients/6f1f2c9e-2d7a-4a39-9b1e-0d2a5b8e1c11/?t=abc HTTP/1.1 cleo@client.test"
     out = redact(line)
     assert "6f1f2c9e" not in out and "abc" not in out and "cleo@" not in out

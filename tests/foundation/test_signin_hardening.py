@@ -38,7 +38,9 @@ def test_fifty_bad_links_from_one_address_do_not_lock_out_another_client(persona
 def test_bad_links_for_one_client_lock_only_that_clients_links_and_say_what_to_do(personas):
     attacker = Client(REMOTE_ADDR=ATTACKER_IP)
     for _ in range(signin_limits.LINK_FAILURES_PER_CLIENT):
-        assert attacker.post(LINK, {"t": tampered(get_token(personas.client_user))}).status_code == 400
+        assert (
+            attacker.post(LINK, {"t": tampered(get_token(personas.client_user))}).status_code == 400
+        )
     cleo = Client(REMOTE_ADDR=CLIENT_IP)
     response = cleo.post(LINK, {"t": get_token(personas.client_user)})
     assert response.status_code == 429
@@ -54,8 +56,12 @@ def test_bad_links_for_one_client_lock_only_that_clients_links_and_say_what_to_d
 
 def test_staff_lockout_still_comes_on_the_fifth_wrong_password(client, personas):
     for _ in range(5):
-        client.post(reverse("account_login"), {"login": "tess@north.test", "password": "wrong password"})
-    response = client.post(reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"})
+        client.post(
+            reverse("account_login"), {"login": "tess@north.test", "password": "wrong password"}
+        )
+    response = client.post(
+        reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"}
+    )
     assert response.status_code == 429
     # A client's link is not touched by a staff lockout.
     other = Client(REMOTE_ADDR=CLIENT_IP)
@@ -77,7 +83,9 @@ def test_link_requests_are_limited_per_address_with_the_same_answer(personas):
 
 def test_link_requests_are_limited_per_email_address(personas):
     for i in range(signin_limits.LINK_REQUESTS_PER_EMAIL + 3):
-        response = Client(REMOTE_ADDR=f"198.51.100.{i + 10}").post(reverse("client_signin"), {"email": "cleo@client.test"})
+        response = Client(REMOTE_ADDR=f"198.51.100.{i + 10}").post(
+            reverse("client_signin"), {"email": "cleo@client.test"}
+        )
         assert response.status_code == 302 and response["Location"] == reverse("client_signin_sent")
     assert len(mail.outbox) == signin_limits.LINK_REQUESTS_PER_EMAIL
 
@@ -150,9 +158,15 @@ def test_staff_email_change_ends_other_sessions_but_keeps_this_one(personas):
     desk, home = Client(), Client()
     sign_in(desk, personas.therapist)
     sign_in(home, personas.therapist)
-    EmailAddress.objects.create(user=personas.therapist, email="tess@north.test", primary=True, verified=True)
-    EmailAddress.objects.create(user=personas.therapist, email="tess.new@north.test", primary=False, verified=True)
-    response = desk.post(reverse("account_email"), {"action_primary": "", "email": "tess.new@north.test"})
+    EmailAddress.objects.create(
+        user=personas.therapist, email="tess@north.test", primary=True, verified=True
+    )
+    EmailAddress.objects.create(
+        user=personas.therapist, email="tess.new@north.test", primary=False, verified=True
+    )
+    response = desk.post(
+        reverse("account_email"), {"action_primary": "", "email": "tess.new@north.test"}
+    )
     assert response.status_code == 302
     personas.therapist.refresh_from_db()
     assert personas.therapist.email == "tess.new@north.test"

@@ -26,7 +26,11 @@ def test_every_table_carries_its_clinic():
         if label in NOT_PER_CLINIC:
             continue
         field = next((f for f in model._meta.concrete_fields if f.name == "clinic"), None)
-        if field is None or field.related_model is None or field.related_model._meta.label != "accounts.Clinic":
+        if (
+            field is None
+            or field.related_model is None
+            or field.related_model._meta.label != "accounts.Clinic"
+        ):
             missing.append(label)
     assert missing == [], f"tables without a clinic foreign key: {missing}"
 

@@ -19,7 +19,11 @@ def test_tour_shows_until_dismissed_and_can_come_back(client, personas):
     assert 'id="tour"' not in client.get(reverse("alert_list")).content.decode()
     for place in ("Caseload", "Client page", "Alerts", "Goals", "Transcript feedback"):
         assert place in page
-    r = client.post(reverse("tour"), {"action": "dismiss"}, HTTP_REFERER="http://testserver" + reverse("caseload"))
+    r = client.post(
+        reverse("tour"),
+        {"action": "dismiss"},
+        HTTP_REFERER="http://testserver" + reverse("caseload"),
+    )
     assert r.status_code == 302 and r.url == "http://testserver" + reverse("caseload")
     assert Membership.objects.get(user=personas.therapist).tour_dismissed_at is not None
     assert 'id="tour"' not in client.get(reverse("caseload")).content.decode()

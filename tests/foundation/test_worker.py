@@ -126,14 +126,18 @@ def test_a_long_task_on_a_live_worker_and_a_fresh_claim_are_left_alone(db):
     fresh = running(resilience_tasks.record_run, ["gone"], started_seconds_ago=10)
     assert requeue_abandoned(300) == []
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {TaskResultStatus.RUNNING}
-    DBTaskResult.objects.filter(pk=fresh.pk).update(started_at=timezone.now() - dt.timedelta(seconds=301))
+    DBTaskResult.objects.filter(pk=fresh.pk).update(
+        started_at=timezone.now() - dt.timedelta(seconds=301)
+    )
     assert requeue_abandoned(300) == [str(fresh.pk)]
     long_task.refresh_from_db()
     assert long_task.status == TaskResultStatus.RUNNING
 
 
 def test_a_task_whose_worker_keeps_dying_fails_for_good(db):
-    task = running(resilience_tasks.record_run, [f"w{i}" for i in range(MAX_ATTEMPTS)], started_seconds_ago=900)
+    task = running(
+        resilience_tasks.record_run, [f"w{i}" for i in range(MAX_ATTEMPTS)], started_seconds_ago=900
+    )
     assert requeue_abandoned(300) == []
     task.refresh_from_db()
     assert task.status == TaskResultStatus.FAILED
@@ -178,7 +182,10 @@ def test_ready_names_each_check_and_wants_a_worker_and_a_scheduler(client, db, s
     body = response.json()
     assert body["status"] == "error"
     assert {name: c["ok"] for name, c in body["checks"].items()} == {
-        "database": True, "migrations": True, "worker": False, "scheduler": False,
+        "database": True,
+        "migrations": True,
+        "worker": False,
+        "scheduler": False,
     }
     assert body["checks"]["worker"]["detail"] == "no worker has ever reported"
 
@@ -190,7 +197,9 @@ def test_ready_names_each_check_and_wants_a_worker_and_a_scheduler(client, db, s
     beat("w2", seconds_ago=5)
     response = client.get(reverse("ready"))
     assert response.status_code == 200
-    assert response.json()["status"] == "ok" and response.json()["checks"]["worker"]["age_seconds"] in (5, 6)
+    assert response.json()["status"] == "ok" and response.json()["checks"]["worker"][
+        "age_seconds"
+    ] in (5, 6)
 
 
 def test_ready_sets_no_cookie_writes_nothing_and_checks_migrations_once(client, db):
@@ -247,8 +256,11 @@ def test_break_glass_email_is_sent_once_when_its_task_runs_twice(transactional_d
     from alliance.clients.tasks import notify_break_glass
 
     access = BreakGlassAccess.objects.create(
-        clinic=personas.clinic, client=personas.client, user=personas.admin,
-        reason="Emergency contact called; therapist unreachable", expires_at=timezone.now() + dt.timedelta(hours=1),
+        clinic=personas.clinic,
+        client=personas.client,
+        user=personas.admin,
+        reason="Emergency contact called; therapist unreachable",
+        expires_at=timezone.now() + dt.timedelta(hours=1),
     )
     result = notify_break_glass.enqueue(str(access.pk))
     run_twice(result.id)
@@ -295,7 +307,10 @@ def test_safety_escalation_is_sent_once_when_its_task_runs_twice(transactional_d
     Alert.objects.filter(pk=alert.pk).update(created_at=timezone.now() - dt.timedelta(days=2))
     result = escalate_alert.enqueue(str(alert.pk))
     run_twice(result.id)
-    assert len(mail.outbox) == 1 and sorted(mail.outbox[0].to) == ["adam@north.test", "sue@north.test"]
+    assert len(mail.outbox) == 1 and sorted(mail.outbox[0].to) == [
+        "adam@north.test",
+        "sue@north.test",
+    ]
 
 
 def test_check_in_cycle_run_twice_creates_reminds_and_tells_once(transactional_db, personas):
@@ -305,8 +320,11 @@ def test_check_in_cycle_run_twice_creates_reminds_and_tells_once(transactional_d
     client = personas.client
     now = timezone.now()
     schedule = CheckInSchedule.objects.create(
-        clinic=client.clinic, client=client, cadence=CheckInSchedule.Cadence.DAILY,
-        start_date=(now - dt.timedelta(days=10)).date(), due_time=dt.time(0, 0),
+        clinic=client.clinic,
+        client=client,
+        cadence=CheckInSchedule.Cadence.DAILY,
+        start_date=(now - dt.timedelta(days=10)).date(),
+        due_time=dt.time(0, 0),
     )
     plan = CheckInPlan.for_client(client)
     plan.quiet_start = plan.quiet_end = dt.time(0, 0)  # no quiet hours: the test runs at any hour
@@ -315,15 +333,22 @@ def test_check_in_cycle_run_twice_creates_reminds_and_tells_once(transactional_d
     plan.save()
     # Two missed in a row: the care team is told once.
     for days in (3, 2):
-        CheckIn.objects.create(clinic=client.clinic, client=client, schedule=schedule,
-                               due_at=now - dt.timedelta(days=days))
+        CheckIn.objects.create(
+            clinic=client.clinic,
+            client=client,
+            schedule=schedule,
+            due_at=now - dt.timedelta(days=days),
+        )
     result = check_in_cycle.enqueue(now.isoformat())
     run_twice(result.id)
     due = CheckIn.objects.filter(status=CheckIn.Status.DUE)
     assert due.count() == 1 and due.get().reminders_sent == 1
     assert CheckIn.objects.filter(status=CheckIn.Status.MISSED).count() == 2
     subjects = sorted(m.subject for m in mail.outbox)
-    assert subjects == ["A client on your caseload has missed check-ins", "A short check-in is waiting for you"]
+    assert subjects == [
+        "A client on your caseload has missed check-ins",
+        "A short check-in is waiting for you",
+    ]
 
 
 def test_transcript_analysis_run_twice_stores_one_analysis(transactional_db, personas):
@@ -362,17 +387,29 @@ def make_queued_transcript(personas):
     from alliance.transcripts.models import Transcript
 
     session = TherapySession.objects.create(
-        clinic=personas.clinic, client=personas.client, therapist=personas.therapist, number=1,
-        scheduled_at=timezone.now() - dt.timedelta(days=1), status=TherapySession.Status.ATTENDED,
+        clinic=personas.clinic,
+        client=personas.client,
+        therapist=personas.therapist,
+        number=1,
+        scheduled_at=timezone.now() - dt.timedelta(days=1),
+        status=TherapySession.Status.ATTENDED,
     )
     return Transcript.objects.create(
-        clinic=personas.clinic, client=personas.client, session=session, uploaded_by=personas.therapist,
-        filename="session.vtt", file_format="vtt", text=TRANSCRIPT, therapist_speaker="Dr Rivera",
+        clinic=personas.clinic,
+        client=personas.client,
+        session=session,
+        uploaded_by=personas.therapist,
+        filename="session.vtt",
+        file_format="vtt",
+        text=TRANSCRIPT,
+        therapist_speaker="Dr Rivera",
         status=Transcript.Status.QUEUED,
     )
 
 
-def test_the_transcript_page_says_whether_its_analysis_waits_runs_or_will_be_retried(client, db, personas, settings):
+def test_the_transcript_page_says_whether_its_analysis_waits_runs_or_will_be_retried(
+    client, db, personas, settings
+):
     from alliance.transcripts.tasks import analyse_transcript
 
     settings.TASK_LEASE_SECONDS = 300
@@ -389,20 +426,27 @@ def test_the_transcript_page_says_whether_its_analysis_waits_runs_or_will_be_ret
         return " ".join(response.content.decode().split())
 
     text = status_text()
-    assert "Waiting for a worker: queued" in text and "No background worker is running right now" in text
+    assert (
+        "Waiting for a worker: queued" in text
+        and "No background worker is running right now" in text
+    )
 
     beat("w1", seconds_ago=2)
     assert "No background worker" not in status_text()
 
     DBTaskResult.objects.filter(pk=result.id).update(
-        status=TaskResultStatus.RUNNING, worker_ids=["w1"], started_at=timezone.now() - dt.timedelta(seconds=30)
+        status=TaskResultStatus.RUNNING,
+        worker_ids=["w1"],
+        started_at=timezone.now() - dt.timedelta(seconds=30),
     )
     assert "A worker is analysing it now." in status_text()
 
     # Its worker went silent 200 s ago: another worker takes it over when the lease is up.
     beat("w1", seconds_ago=200)
     progress = task_progress(result.id)
-    assert progress is not None and progress.state == "interrupted" and progress.retry_by is not None
+    assert (
+        progress is not None and progress.state == "interrupted" and progress.retry_by is not None
+    )
     # Pages show times in the viewer's own zone.
     local = timezone.localtime(progress.retry_by, zone_for(personas.therapist)).strftime("%H:%M")
     assert f"Analysis interrupted; it will be retried automatically by {local}." in status_text()
@@ -411,7 +455,10 @@ def test_the_transcript_page_says_whether_its_analysis_waits_runs_or_will_be_ret
     DBTaskResult.objects.filter(pk=result.id).update(status=TaskResultStatus.READY)
     assert "retried automatically when a background worker is running again" in status_text()
     beat("w2", seconds_ago=1)
-    assert "back in the queue and will be retried automatically as soon as a worker is free" in status_text()
+    assert (
+        "back in the queue and will be retried automatically as soon as a worker is free"
+        in status_text()
+    )
 
     DBTaskResult.objects.filter(pk=result.id).update(status=TaskResultStatus.FAILED)
     response = client.get(url, HTTP_HX_REQUEST="true")
@@ -444,7 +491,11 @@ def test_the_scheduler_records_its_heartbeat(db):
     [
         ("TASK_LEASE_SECONDS", "0", "TASK_LEASE_SECONDS must be at least 1 second."),
         ("READY_WORKER_MAX_AGE", "-5", "READY_WORKER_MAX_AGE must be at least 1 second."),
-        ("WORKER_HEARTBEAT_SECONDS", "-1", "WORKER_HEARTBEAT_SECONDS must be 0 (automatic) or more."),
+        (
+            "WORKER_HEARTBEAT_SECONDS",
+            "-1",
+            "WORKER_HEARTBEAT_SECONDS must be 0 (automatic) or more.",
+        ),
         ("TASK_LEASE_SECONDS", "five", "TASK_LEASE_SECONDS must be a whole number, not 'five'."),
     ],
 )
@@ -455,6 +506,12 @@ def test_a_bad_lease_or_heartbeat_setting_is_refused_by_name(name, value, messag
 
     env = {**os.environ, name: value}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    result = subprocess.run([sys.executable, "-m", "alliance", "check"], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "alliance", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert message in result.stderr

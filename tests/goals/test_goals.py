@@ -22,9 +22,16 @@ from alliance.goals.models import (
 )
 from tests.conftest import sign_in
 
-GOAL = {"wording": "Get back to running twice a week", "level_m2": "Not running", "level_m1": "Once a month",
-        "level_0": "Once a week", "level_p1": "Twice a week", "level_p2": "Three times", "importance": "3",
-        "difficulty": "2"}
+GOAL = {
+    "wording": "Get back to running twice a week",
+    "level_m2": "Not running",
+    "level_m1": "Once a month",
+    "level_0": "Once a week",
+    "level_p1": "Twice a week",
+    "level_p2": "Three times",
+    "importance": "3",
+    "difficulty": "2",
+}
 
 
 def alerts(client, kind):
@@ -36,7 +43,14 @@ def alerts(client, kind):
 
 
 def make_goal(p, wording="A goal", importance=2, difficulty=1, active=True):
-    goal = Goal.propose(p.client, p.client_user, "client", wording=wording, importance=importance, difficulty=difficulty)
+    goal = Goal.propose(
+        p.client,
+        p.client_user,
+        "client",
+        wording=wording,
+        importance=importance,
+        difficulty=difficulty,
+    )
     if active:
         goal.agree(p.therapist, "therapist", goal.version)
         goal.refresh_from_db()
@@ -49,7 +63,11 @@ def test_client_proposes_and_therapist_agrees(client, personas):
     response = client.post(reverse("goals_mine"), GOAL, follow=True)
     assert "It becomes active when your therapist agrees" in response.content.decode()
     goal = Goal.objects.get(client=p.client)
-    assert goal.status == "proposed" and goal.client_agreed_by == p.client_user and goal.therapist_agreed_at is None
+    assert (
+        goal.status == "proposed"
+        and goal.client_agreed_by == p.client_user
+        and goal.therapist_agreed_at is None
+    )
     assert goal.wording == GOAL["wording"] and goal.weight == 6
 
     sign_in(client, p.therapist)
@@ -77,8 +95,10 @@ def test_change_to_an_active_goal_waits_for_the_other_side(client, personas):
     p = personas
     goal = make_goal(p, "Sleep better")
     sign_in(client, p.client_user)
-    client.post(reverse("goal_mine_edit", args=[goal.pk]), {**GOAL, "wording": "Sleep 7 hours", "version": goal.version,
-                                                             "note": "more concrete"})
+    client.post(
+        reverse("goal_mine_edit", args=[goal.pk]),
+        {**GOAL, "wording": "Sleep 7 hours", "version": goal.version, "note": "more concrete"},
+    )
     goal.refresh_from_db()
     assert goal.wording == "Sleep better" and goal.status == "active"
     change = GoalChange.objects.get(goal=goal, status="pending")
@@ -104,15 +124,21 @@ def test_simultaneous_edits_are_detected_and_both_versions_shown(client, persona
     goal = make_goal(p, "Walk daily", active=False)
     stale = goal.version
     sign_in(client, p.therapist)
-    client.post(reverse("goal_staff_edit", args=[p.client.pk, goal.pk]), {**GOAL, "wording": "Walk 20 minutes daily",
-                                                                            "version": stale})
+    client.post(
+        reverse("goal_staff_edit", args=[p.client.pk, goal.pk]),
+        {**GOAL, "wording": "Walk 20 minutes daily", "version": stale},
+    )
     sign_in(client, p.client_user)
-    response = client.post(reverse("goal_mine_edit", args=[goal.pk]), {**GOAL, "wording": "Walk the dog daily",
-                                                                       "version": stale})
+    response = client.post(
+        reverse("goal_mine_edit", args=[goal.pk]),
+        {**GOAL, "wording": "Walk the dog daily", "version": stale},
+    )
     assert response.status_code == 409
     html = response.content.decode()
     assert "Someone else changed this goal" in html
-    assert "Walk 20 minutes daily" in html and "Walk the dog daily" in html  # both versions, nothing lost
+    assert (
+        "Walk 20 minutes daily" in html and "Walk the dog daily" in html
+    )  # both versions, nothing lost
     goal.refresh_from_db()
     assert goal.wording == "Walk 20 minutes daily"
     # Agreeing to an outdated version is refused too.
@@ -132,18 +158,26 @@ def test_rank_disagreement_opens_and_closes(client, personas):
     p = personas
     goals = [make_goal(p, f"Goal {i}") for i in range(3)]
     sign_in(client, p.client_user)
-    client.post(reverse("goals_mine_rank"), {f"rank_{g.pk}": str(i + 1) for i, g in enumerate(goals)})
+    client.post(
+        reverse("goals_mine_rank"), {f"rank_{g.pk}": str(i + 1) for i, g in enumerate(goals)}
+    )
     assert not RankDisagreement.objects.exists()  # only one side has ranked
     sign_in(client, p.therapist)
-    response = client.post(reverse("goals_staff_rank", args=[p.client.pk]),
-                           {f"rank_{g.pk}": str(3 - i) for i, g in enumerate(goals)}, follow=True)
+    response = client.post(
+        reverse("goals_staff_rank", args=[p.client.pk]),
+        {f"rank_{g.pk}": str(3 - i) for i, g in enumerate(goals)},
+        follow=True,
+    )
     assert "rank the goals differently" in response.content.decode()
     item = RankDisagreement.objects.get(client=p.client, resolved_at__isnull=True)
     assert "different first goal" in item.detail
     found = alerts(p.client, "disagreement")
     if found is not None:
         assert found.count() == 1 and item.alert_id == found.get().pk
-    client.post(reverse("goals_staff_rank", args=[p.client.pk]), {f"rank_{g.pk}": str(i + 1) for i, g in enumerate(goals)})
+    client.post(
+        reverse("goals_staff_rank", args=[p.client.pk]),
+        {f"rank_{g.pk}": str(i + 1) for i, g in enumerate(goals)},
+    )
     item.refresh_from_db()
     assert item.resolved_at is not None
 
@@ -154,9 +188,14 @@ def test_rank_disagreement_alert_names_the_goal_ranking_rule(client, personas):
     p = personas
     goals = [make_goal(p, f"Goal {i}") for i in range(3)]
     sign_in(client, p.client_user)
-    client.post(reverse("goals_mine_rank"), {f"rank_{g.pk}": str(i + 1) for i, g in enumerate(goals)})
+    client.post(
+        reverse("goals_mine_rank"), {f"rank_{g.pk}": str(i + 1) for i, g in enumerate(goals)}
+    )
     sign_in(client, p.therapist)
-    client.post(reverse("goals_staff_rank", args=[p.client.pk]), {f"rank_{g.pk}": str(3 - i) for i, g in enumerate(goals)})
+    client.post(
+        reverse("goals_staff_rank", args=[p.client.pk]),
+        {f"rank_{g.pk}": str(3 - i) for i, g in enumerate(goals)},
+    )
     alert = Alert.objects.get(client=p.client, kind="disagreement")
     assert alert.rules == ["goal_ranking"]
     page = client.get(reverse("alert_list")).content.decode()
@@ -167,7 +206,11 @@ def test_rank_disagreement_alert_names_the_goal_ranking_rule(client, personas):
 def test_a_small_rank_difference_is_not_a_disagreement(personas):
     from alliance.goals.models import rank_difference
 
-    goals = [Goal(client_rank=1, therapist_rank=1), Goal(client_rank=2, therapist_rank=3), Goal(client_rank=3, therapist_rank=2)]
+    goals = [
+        Goal(client_rank=1, therapist_rank=1),
+        Goal(client_rank=2, therapist_rank=3),
+        Goal(client_rank=3, therapist_rank=2),
+    ]
     for i, g in enumerate(goals):
         g.pk = i
     assert rank_difference(goals) is None
@@ -188,20 +231,32 @@ def test_gas_t_score_per_date_with_unequal_weights_matches_hand_computation(clie
     # Weights importance x difficulty: 2x1=2, 1x1=1, 3x1=3; levels 0, +1, -1.
     goals = [make_goal(p, "A", 2, 1), make_goal(p, "B", 1, 1), make_goal(p, "C", 3, 1)]
     sign_in(client, p.therapist)
-    client.post(reverse("goals_staff_rate", args=[p.client.pk]),
-                {"rated_on": "2026-01-10", **{f"level_{g.pk}": lvl for g, lvl in zip(goals, ["0", "1", "-1"], strict=False)}})
-    client.post(reverse("goals_staff_rate", args=[p.client.pk]),
-                {"rated_on": "2026-02-10", **{f"level_{g.pk}": "0" for g in goals}})
+    client.post(
+        reverse("goals_staff_rate", args=[p.client.pk]),
+        {
+            "rated_on": "2026-01-10",
+            **{f"level_{g.pk}": lvl for g, lvl in zip(goals, ["0", "1", "-1"], strict=False)},
+        },
+    )
+    client.post(
+        reverse("goals_staff_rate", args=[p.client.pk]),
+        {"rated_on": "2026-02-10", **{f"level_{g.pk}": "0" for g in goals}},
+    )
     history = gas_history(p.client)
     # By hand: sum(w x) = -2; sqrt(0.7 * 14 + 0.3 * 36) = sqrt(20.6); T = 50 - 20 / 4.5387 = 45.59
     assert [(h.rated_on, h.rater, h.t_score) for h in history] == [
-        (date(2026, 1, 10), "therapist", 45.6), (date(2026, 2, 10), "therapist", 50.0)]
+        (date(2026, 1, 10), "therapist", 45.6),
+        (date(2026, 2, 10), "therapist", 50.0),
+    ]
     assert math.isclose(gas_t_score([0, 1, -1], [2, 1, 3]), 50 - 20 / math.sqrt(20.6), abs_tol=1e-9)
     assert math.isclose(gas_t_score([0, 1, -1], [2, 1, 3]), 45.5935, abs_tol=1e-4)
     page = client.get(reverse("goals_staff", args=[p.client.pk])).content.decode()
-    assert "<svg" in page and "45.6" in page and "<table class=\"gas-table\">" in page
+    assert "<svg" in page and "45.6" in page and '<table class="gas-table">' in page
     # A second rating on the same date replaces the first (one per goal, rater and date).
-    client.post(reverse("goals_staff_rate", args=[p.client.pk]), {"rated_on": "2026-02-10", f"level_{goals[0].pk}": "2"})
+    client.post(
+        reverse("goals_staff_rate", args=[p.client.pk]),
+        {"rated_on": "2026-02-10", f"level_{goals[0].pk}": "2"},
+    )
     assert GasRating.objects.filter(rated_on=date(2026, 2, 10), goal=goals[0]).get().level == 2
 
 
@@ -211,7 +266,10 @@ def test_client_and_therapist_rate_separately(client, personas):
     sign_in(client, p.client_user)
     client.post(reverse("goals_mine_rate"), {"rated_on": "2026-01-10", f"level_{goal.pk}": "2"})
     sign_in(client, p.therapist)
-    client.post(reverse("goals_staff_rate", args=[p.client.pk]), {"rated_on": "2026-01-10", f"level_{goal.pk}": "1"})
+    client.post(
+        reverse("goals_staff_rate", args=[p.client.pk]),
+        {"rated_on": "2026-01-10", f"level_{goal.pk}": "1"},
+    )
     raters = {h.rater: h.t_score for h in gas_history(p.client)}
     assert raters == {"client": 70.0, "therapist": 60.0}
 
@@ -223,7 +281,9 @@ def test_goal_paused_achieved_dropped_with_reason(client, personas):
     client.post(reverse("goal_mine_status", args=[goal.pk]), {"status": "achieved"})  # no reason
     goal.refresh_from_db()
     assert goal.status == "active"
-    client.post(reverse("goal_mine_status", args=[goal.pk]), {"status": "achieved", "reason": "Ran a 5k"})
+    client.post(
+        reverse("goal_mine_status", args=[goal.pk]), {"status": "achieved", "reason": "Ran a 5k"}
+    )
     goal.refresh_from_db()
     assert goal.status == "achieved" and goal.status_reason == "Ran a 5k" and goal.closed_at
 
@@ -233,7 +293,9 @@ def earlier(task, minutes=30):
     import datetime as dt
 
     for u in TaskUpdate.objects.filter(task=task):
-        TaskUpdate.objects.filter(pk=u.pk).update(created_at=u.created_at - dt.timedelta(minutes=minutes))
+        TaskUpdate.objects.filter(pk=u.pk).update(
+            created_at=u.created_at - dt.timedelta(minutes=minutes)
+        )
 
 
 def test_double_submitted_goal_and_task_are_saved_once(client, personas):
@@ -256,14 +318,22 @@ def test_double_submitted_goal_and_task_are_saved_once(client, personas):
 def test_double_submitted_not_working_is_one_statement_not_a_rupture_signal(client, personas):
     p = personas
     goal = make_goal(p)
-    task = Task.objects.create(clinic=p.client.clinic, client=p.client, goal=goal, description="Walk daily",
-                               rationale="Movement lifts mood", created_by=p.therapist)
+    task = Task.objects.create(
+        clinic=p.client.clinic,
+        client=p.client,
+        goal=goal,
+        description="Walk daily",
+        rationale="Movement lifts mood",
+        created_by=p.therapist,
+    )
     sign_in(client, p.client_user)
     url = reverse("task_mine_update", args=[task.pk])
     client.post(url, {"not_working": "on", "note": "No time"})
     page = client.post(url, {"not_working": "on", "note": "No time"}, follow=True).content.decode()
     assert "We already have that" in page
-    client.post(url, {"not_working": "on", "note": "And it rains"})  # an afterthought: kept, not counted
+    client.post(
+        url, {"not_working": "on", "note": "And it rains"}
+    )  # an afterthought: kept, not counted
     (update,) = TaskUpdate.objects.filter(task=task)
     assert update.note == "No time\n\nAnd it rains" and task.not_working_count() == 1
     found = alerts(p.client, "rupture")
@@ -281,8 +351,13 @@ def test_tasks_rationale_progress_and_not_working(client, personas):
     p = personas
     goal = make_goal(p)
     sign_in(client, p.therapist)
-    client.post(reverse("task_staff_create", args=[p.client.pk, goal.pk]),
-                {"description": "Note one worry a day", "rationale": "Writing worries down makes them smaller"})
+    client.post(
+        reverse("task_staff_create", args=[p.client.pk, goal.pk]),
+        {
+            "description": "Note one worry a day",
+            "rationale": "Writing worries down makes them smaller",
+        },
+    )
     task = Task.objects.get(goal=goal)
     sign_in(client, p.client_user)
     page = client.get(reverse("client_home")).content.decode()
@@ -290,7 +365,10 @@ def test_tasks_rationale_progress_and_not_working(client, personas):
     client.post(reverse("task_mine_update", args=[task.pk]), {"progress": "50"})
     task.refresh_from_db()
     assert task.progress == 50
-    client.post(reverse("task_mine_update", args=[task.pk]), {"not_working": "on", "note": "Too late at night"})
+    client.post(
+        reverse("task_mine_update", args=[task.pk]),
+        {"not_working": "on", "note": "Too late at night"},
+    )
     found = alerts(p.client, "rupture")
     assert found is None or not found.exists()  # once is not yet a signal
     earlier(task)
@@ -309,7 +387,10 @@ def test_outsiders_get_404_on_goal_pages(client, personas, persona):
     p = personas
     goal = make_goal(p, "Private goal words")
     sign_in(client, p.all()[persona])
-    for url in [reverse("goals_staff", args=[p.client.pk]), reverse("goal_staff_edit", args=[p.client.pk, goal.pk])]:
+    for url in [
+        reverse("goals_staff", args=[p.client.pk]),
+        reverse("goal_staff_edit", args=[p.client.pk, goal.pk]),
+    ]:
         response = client.get(url)
         assert response.status_code == 404
         assert b"Private goal words" not in response.content
@@ -332,8 +413,15 @@ def test_task_status_follows_progress(personas):
     from alliance.goals.models import Task
 
     goal = make_goal(personas, "Walk")
-    task = Task.objects.create(clinic=personas.clinic, client=personas.client, goal=goal, description="Walk daily",
-                               rationale="Moving helps mood", created_by=personas.therapist, progress=100)
+    task = Task.objects.create(
+        clinic=personas.clinic,
+        client=personas.client,
+        goal=goal,
+        description="Walk daily",
+        rationale="Moving helps mood",
+        created_by=personas.therapist,
+        progress=100,
+    )
     assert task.status == Task.Status.DONE
     task.progress = 40
     task.save(update_fields=["progress"])

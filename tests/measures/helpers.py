@@ -6,7 +6,9 @@ from alliance.measures.models import Administration
 
 
 def assign(client: Any, instrument_id: str = "phq9") -> Administration:
-    return Administration.objects.create(clinic=client.clinic, client=client, instrument_id=instrument_id)
+    return Administration.objects.create(
+        clinic=client.clinic, client=client, instrument_id=instrument_id
+    )
 
 
 def phq9_post(adm: Administration, answers: list[int | str], **extra: Any) -> dict[str, Any]:

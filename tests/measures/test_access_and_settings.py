@@ -53,13 +53,20 @@ def test_admin_changes_settings(client, personas):
     sign_in(client, personas.admin)
     url = reverse("measures_clinic_settings")
     data = {
-        "form": "settings", "escalation_hours": "2", "reliable_change_phq9": "5", "reliable_change_gad7": "4",
-        "response_fraction": "0.5", "remission_below_phq9": "5", "no_improvement_by_session": "8",
+        "form": "settings",
+        "escalation_hours": "2",
+        "reliable_change_phq9": "5",
+        "reliable_change_gad7": "4",
+        "response_fraction": "0.5",
+        "remission_below_phq9": "5",
+        "no_improvement_by_session": "8",
         "link_valid_hours": "24",
     }
     assert client.post(url, data).status_code == 302
     s = MeasureSettings.for_clinic(personas.clinic)
-    assert s.escalation_hours == 2 and s.reliable_change_phq9 == 5 and not s.use_schueller_checkpoints
+    assert (
+        s.escalation_hours == 2 and s.reliable_change_phq9 == 5 and not s.use_schueller_checkpoints
+    )
     r = client.post(url, data | {"escalation_hours": "0"})
     assert r.status_code == 400
     assert MeasureSettings.for_clinic(personas.clinic).escalation_hours == 2
@@ -70,22 +77,34 @@ def test_licensed_clinic_imports_item_texts_then_can_assign(client, personas):
     sign_in(client, personas.admin)
     bad = client.post(
         reverse("measures_clinic_settings"),
-        {"form": "texts", "instrument": "wai_sr", "file": SimpleUploadedFile("t.csv", b"item_id,text\nitem99,x\n")},
+        {
+            "form": "texts",
+            "instrument": "wai_sr",
+            "file": SimpleUploadedFile("t.csv", b"item_id,text\nitem99,x\n"),
+        },
     )
     assert bad.status_code == 400 and not ClinicInstrumentTexts.objects.exists()
     ok = client.post(
         reverse("measures_clinic_settings"),
-        {"form": "texts", "instrument": "wai_sr", "file": SimpleUploadedFile("t.csv", csv.encode())},
+        {
+            "form": "texts",
+            "instrument": "wai_sr",
+            "file": SimpleUploadedFile("t.csv", csv.encode()),
+        },
     )
     assert ok.status_code == 302
-    assert ClinicInstrumentTexts.objects.filter(clinic=personas.clinic, instrument_id="wai_sr").exists()
+    assert ClinicInstrumentTexts.objects.filter(
+        clinic=personas.clinic, instrument_id="wai_sr"
+    ).exists()
     sign_in(client, personas.therapist)
     client.post(reverse("measures_assign", args=[personas.client.pk]), {"instrument": "wai_sr"})
     from alliance.measures.models import Administration
 
     adm = Administration.objects.get(instrument_id="wai_sr")
     sign_in(client, personas.client_user)
-    assert "Licensed text 12" in client.get(reverse("measures_answer", args=[adm.pk])).content.decode()
+    assert (
+        "Licensed text 12" in client.get(reverse("measures_answer", args=[adm.pk])).content.decode()
+    )
 
 
 def test_api_measures_is_scoped(client, personas):
@@ -93,8 +112,11 @@ def test_api_measures_is_scoped(client, personas):
     from alliance.measures.services import record_response
 
     record_response(
-        client=personas.client, instrument_id="phq9", result=scoring.score_total_only("phq9", 12),
-        answers={}, source="paper",
+        client=personas.client,
+        instrument_id="phq9",
+        result=scoring.score_total_only("phq9", 12),
+        answers={},
+        source="paper",
     )
     url = f"/api/v1/clients/{personas.client.pk}/measures"
     sign_in(client, personas.therapist)

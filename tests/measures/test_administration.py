@@ -30,8 +30,12 @@ def test_therapist_assigns_once_and_client_sees_it(client, personas):
 
 def test_recurring_assignment_creates_next_administration_when_due(personas):
     a = Assignment.objects.create(
-        clinic=personas.clinic, client=personas.client, instrument_id="gad7", every_days=14,
-        assigned_by=personas.therapist, next_due_at=timezone.now(),
+        clinic=personas.clinic,
+        client=personas.client,
+        instrument_id="gad7",
+        every_days=14,
+        assigned_by=personas.therapist,
+        next_due_at=timezone.now(),
     )
     first = a.create_due_administration()
     assert first is not None and a.create_due_administration() is None  # one open at a time
@@ -104,7 +108,9 @@ def test_partial_answers_are_saved_with_htmx_and_resumed(client, personas):
     adm = assign(personas.client)
     sign_in(client, personas.client_user)
     r = client.post(
-        reverse("measures_answer_save_hx", args=[adm.pk]), {"item1": "2", "item2": "9"}, HTTP_HX_REQUEST="true"
+        reverse("measures_answer_save_hx", args=[adm.pk]),
+        {"item1": "2", "item2": "9"},
+        HTTP_HX_REQUEST="true",
     )
     assert r.status_code == 200 and "1 of 9 answered" in r.content.decode()
     adm.refresh_from_db()
@@ -209,7 +215,10 @@ def test_emailed_link_is_made_by_the_worker_and_works_once(client, personas, mai
     link = AccessLink.objects.get()
     assert link.token_hash == AccessLink.hash_token(token) and link.created_by == personas.therapist
     client.logout()
-    assert client.post(reverse("measures_link", args=[token]), phq9_post(adm, [0] * 9)).status_code == 302
+    assert (
+        client.post(reverse("measures_link", args=[token]), phq9_post(adm, [0] * 9)).status_code
+        == 302
+    )
     assert Response.objects.get().source == "link"
     cache.clear()
 

@@ -16,8 +16,17 @@ MAX_CHARS_PER_LINE = int((RIGHT - 6) / 6.2)
 
 
 def _chart_html(instrument_id: str) -> str:
-    responses = [SimpleNamespace(total=t, completed_at=timezone.now(), session_number=i, severity="", item9_positive=False,
-                                 total_display=str(t)) for i, t in enumerate([18, 12], start=1)]
+    responses = [
+        SimpleNamespace(
+            total=t,
+            completed_at=timezone.now(),
+            session_number=i,
+            severity="",
+            item9_positive=False,
+            total_display=str(t),
+        )
+        for i, t in enumerate([18, 12], start=1)
+    ]
     chart = build_chart(instrument_id, responses, 6)
     return render_to_string("measures/_chart.html", {"chart": chart})
 

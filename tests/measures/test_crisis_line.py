@@ -37,7 +37,9 @@ def test_client_pages_and_the_done_page_use_the_clinic_line(client, uk_clinic):
     home = client.get(reverse("client_home")).content.decode()
     assert UK in home and "988" not in home
     adm = assign(p.client)
-    done = client.post(reverse("measures_answer", args=[adm.pk]), phq9_post(adm, [0] * 9), follow=True)
+    done = client.post(
+        reverse("measures_answer", args=[adm.pk]), phq9_post(adm, [0] * 9), follow=True
+    )
     text = done.content.decode()
     assert UK in text and "911" not in text
 
@@ -68,9 +70,15 @@ def test_emails_use_the_clinic_line(client, personas, mailoutbox):
     p.clinic.crisis_line = UK
     p.clinic.save()
     schedule = CheckInSchedule.objects.create(
-        clinic=p.clinic, client=p.client, cadence="weekly", start_date=date(2026, 3, 1), due_time=time(18, 0)
+        clinic=p.clinic,
+        client=p.client,
+        cadence="weekly",
+        start_date=date(2026, 3, 1),
+        due_time=time(18, 0),
     )
-    check_in = CheckIn.objects.create(clinic=p.clinic, client=p.client, schedule=schedule, due_at=timezone.now())
+    check_in = CheckIn.objects.create(
+        clinic=p.clinic, client=p.client, schedule=schedule, due_at=timezone.now()
+    )
     send_reminder_email(check_in, "token")
     adm = assign(p.client)
     sign_in(client, p.therapist)

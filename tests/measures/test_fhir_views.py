@@ -42,7 +42,9 @@ def test_export_is_a_valid_bundle_and_round_trips(client, personas):
     r2 = client.post(reverse("measures_fhir_import", args=[personas.client.pk]), {"file": upload})
     assert r2.status_code == 302
     imported = Response.objects.get(source="fhir")
-    assert imported.total == 10 and imported.answers == {f"item{n}": v for n, v in enumerate([1, 2, 0, 3, 1, 0, 2, 1, 0], 1)}
+    assert imported.total == 10 and imported.answers == {
+        f"item{n}": v for n, v in enumerate([1, 2, 0, 3, 1, 0, 2, 1, 0], 1)
+    }
 
 
 def test_invalid_import_names_the_field_and_stores_nothing(client, personas):
@@ -64,13 +66,19 @@ def test_imported_item9_raises_a_safety_alert(client, personas):
 
     Alert.objects.all().update(status="acknowledged")
     client.post(
-        reverse("measures_fhir_import", args=[personas.client.pk]), {"file": SimpleUploadedFile("x.json", content)}
+        reverse("measures_fhir_import", args=[personas.client.pk]),
+        {"file": SimpleUploadedFile("x.json", content)},
     )
     assert Alert.objects.filter(kind="safety", status="open").count() == 1
 
 
 def test_outsiders_cannot_export(client, personas):
     resp = answered(client, personas, [0] * 9)
-    for user in (personas.colleague, personas.foreign_therapist, personas.supervisor, personas.client_user):
+    for user in (
+        personas.colleague,
+        personas.foreign_therapist,
+        personas.supervisor,
+        personas.client_user,
+    ):
         sign_in(client, user)
         assert client.get(reverse("measures_fhir_export", args=[resp.pk])).status_code == 404

@@ -27,7 +27,9 @@ def test_empty_phq9_is_refused_and_nothing_is_stored(client, personas):
     r = client.post(url, phq9_post(adm, []))
     assert r.status_code == 400
     body = r.content.decode()
-    assert "Please answer at least 8 of the 9 questions before sending; you have answered 0." in body
+    assert (
+        "Please answer at least 8 of the 9 questions before sending; you have answered 0." in body
+    )
     assert 'id="error-summary"' in body and "autofocus" in body
     assert not Response.objects.exists()
     adm.refresh_from_db()

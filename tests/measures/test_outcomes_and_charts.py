@@ -20,8 +20,12 @@ pytestmark = pytest.mark.django_db
 def add(client_record, total, days_ago, instrument="phq9"):
     when = timezone.now() - dt.timedelta(days=days_ago)
     return record_response(
-        client=client_record, instrument_id=instrument, result=scoring.score_total_only(instrument, total),
-        answers={}, source="paper", completed_at=when,
+        client=client_record,
+        instrument_id=instrument,
+        result=scoring.score_total_only(instrument, total),
+        answers={},
+        source="paper",
+        completed_at=when,
     ).response
 
 
@@ -35,9 +39,11 @@ def test_improvement_is_classified_with_reason_and_settings(client, personas):
     sign_in(client, personas.therapist)
     html = client.get(reverse("client_detail", args=[personas.client.pk])).content.decode()
     assert "PHQ-9 fell from 18 to 9: reliable improvement, response" in html
-    assert "<svg" in html and "moderately severe<tspan" in html and ">15–19</tspan>" in html  # bands are labelled
+    assert (
+        "<svg" in html and "moderately severe<tspan" in html and ">15–19</tspan>" in html
+    )  # bands are labelled
     assert "no reliable change: 12 to 24" in html  # the reliable-change band around the baseline
-    assert "<th scope=\"col\">Session</th>" in html  # the data table alternative
+    assert '<th scope="col">Session</th>' in html  # the data table alternative
 
 
 def test_clinic_thresholds_change_the_result_and_are_stored_with_it(personas):
@@ -67,7 +73,9 @@ def test_new_episode_starts_classification_afresh(client, personas):
     client.post(reverse("measures_episode_change", args=[personas.client.pk]), {"action": "start"})
     assert EpisodeOfCare.objects.filter(client=personas.client).count() == 2
     add(personas.client, 12, 0)
-    latest = OutcomeResult.objects.filter(client=personas.client).order_by("-episode__started").first()
+    latest = (
+        OutcomeResult.objects.filter(client=personas.client).order_by("-episode__started").first()
+    )
     assert latest.n_scores == 1 and "one score so far" in latest.reason
 
 
@@ -101,8 +109,13 @@ def test_client_home_tells_the_alliance_trend_in_plain_words(client, personas):
     now = timezone.now()
     for i, total in enumerate([5.0, 5.25, 5.0, 3.5]):
         Response.objects.create(
-            clinic=personas.clinic, client=personas.client, instrument_id="sac_client", source="client",
-            answers={}, total=total, completed_at=now - timedelta(days=10 - i),
+            clinic=personas.clinic,
+            client=personas.client,
+            instrument_id="sac_client",
+            source="client",
+            answers={},
+            total=total,
+            completed_at=now - timedelta(days=10 - i),
         )
     sign_in(client, personas.client_user)
     html = client.get(reverse("client_home")).content.decode()

@@ -17,7 +17,17 @@ from tests.measures.helpers import assign, phq9_post
 
 pytestmark = pytest.mark.django_db
 
-LOW_TOTAL_ITEM9 = [0, 0, 0, 0, 0, 0, 0, 0, 1]  # total 1, "minimal": item 9 counts whatever the total
+LOW_TOTAL_ITEM9 = [
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+]  # total 1, "minimal": item 9 counts whatever the total
 
 
 def submit_item9(client, personas):
@@ -39,7 +49,9 @@ def test_item9_shows_crisis_resources_and_raises_one_alert(client, personas):
     alert = Alert.objects.get()
     assert alert.kind == "safety" and alert.status == "open" and alert.client == personas.client
     assert "item 9" in alert.reason and "Cleo" not in alert.reason
-    assert AuditEvent.objects.filter(record_type="safety_alert", action="create", client=personas.client).exists()
+    assert AuditEvent.objects.filter(
+        record_type="safety_alert", action="create", client=personas.client
+    ).exists()
     # A second positive answer attaches to the open alert instead of adding one.
     adm2 = assign(personas.client)
     client.post(reverse("measures_answer", args=[adm2.pk]), phq9_post(adm2, [1] * 9))
@@ -53,7 +65,11 @@ def test_alert_stays_on_top_until_acknowledged_with_what_was_done(client, person
     submit_item9(client, personas)
     alert = Alert.objects.get()
     Alert.objects.create(
-        clinic=personas.clinic, client=personas.client, kind="not_on_track", severity=20, reason="PHQ-9 rose"
+        clinic=personas.clinic,
+        client=personas.client,
+        kind="not_on_track",
+        severity=20,
+        reason="PHQ-9 rose",
     )
     sign_in(client, personas.therapist)
     page = client.get(reverse("alert_list"))
@@ -65,13 +81,17 @@ def test_alert_stays_on_top_until_acknowledged_with_what_was_done(client, person
     assert r.status_code == 400 and "record what was done" in r.content.decode()
     alert.refresh_from_db()
     assert alert.status == "open"
-    r = client.post(url, {"action_taken": "Called the client; safety plan reviewed; next contact tomorrow."})
+    r = client.post(
+        url, {"action_taken": "Called the client; safety plan reviewed; next contact tomorrow."}
+    )
     assert r.status_code == 302
     alert.refresh_from_db()
     assert alert.status == "acknowledged" and alert.acknowledged_by == personas.therapist
     assert alert.action_taken.startswith("Called the client")
     assert AuditEvent.objects.filter(record_type="safety_alert", action="acknowledge").exists()
-    assert [a.kind for a in client.get(reverse("alert_list")).context["open_alerts"]] == ["not_on_track"]
+    assert [a.kind for a in client.get(reverse("alert_list")).context["open_alerts"]] == [
+        "not_on_track"
+    ]
 
 
 def test_outsiders_cannot_see_or_acknowledge(client, personas):
@@ -80,7 +100,12 @@ def test_outsiders_cannot_see_or_acknowledge(client, personas):
     for user in (personas.colleague, personas.foreign_therapist, personas.supervisor):
         sign_in(client, user)
         assert alert not in client.get(reverse("alert_list")).context["open_alerts"]
-        assert client.post(reverse("alert_acknowledge", args=[alert.pk]), {"action_taken": "x"}).status_code == 404
+        assert (
+            client.post(
+                reverse("alert_acknowledge", args=[alert.pk]), {"action_taken": "x"}
+            ).status_code
+            == 404
+        )
     sign_in(client, personas.client_user)
     assert client.get(reverse("alert_list")).status_code == 404
     alert.refresh_from_db()
@@ -93,14 +118,22 @@ def test_unacknowledged_alert_escalates_through_the_worker(client, transactional
     run_worker()  # the deferred escalation is not due yet; the immediate notice is sent
     assert [m.to for m in mail.outbox] == [["tess@north.test"]]
     mail.outbox.clear()
-    Alert.objects.filter(pk=alert.pk).update(created_at=timezone.now() - dt.timedelta(hours=4, minutes=1))
+    Alert.objects.filter(pk=alert.pk).update(
+        created_at=timezone.now() - dt.timedelta(hours=4, minutes=1)
+    )
     call_command("escalate_alerts", verbosity=0)  # enqueues the periodic check
     run_worker()
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert sorted(message.to) == ["adam@north.test", "sue@north.test"]
     body = message.subject + message.body
-    for secret in ("Cleo", "Client", "cleo@client.test", str(personas.client.pk), personas.client.pseudonym):
+    for secret in (
+        "Cleo",
+        "Client",
+        "cleo@client.test",
+        str(personas.client.pk),
+        personas.client.pseudonym,
+    ):
         assert secret not in body
     assert "http://127.0.0.1:8000/alerts/" in body  # an absolute link (SITE_URL)
     alert.refresh_from_db()
@@ -142,7 +175,9 @@ def test_clinic_escalation_hours_setting(client, personas):
     assert len(mail.outbox) == 1
 
 
-def test_a_new_safety_alert_schedules_its_own_escalation(client, transactional_db, personas, django_capture_on_commit_callbacks):
+def test_a_new_safety_alert_schedules_its_own_escalation(
+    client, transactional_db, personas, django_capture_on_commit_callbacks
+):
     from django_tasks_db.models import DBTaskResult
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -150,10 +185,16 @@ def test_a_new_safety_alert_schedules_its_own_escalation(client, transactional_d
     alert = Alert.objects.get()
     task = DBTaskResult.objects.get(task_path__endswith="escalate_alert")
     assert task.run_after is not None
-    assert abs((task.run_after - alert.created_at) - dt.timedelta(hours=4)) < dt.timedelta(seconds=5)
+    assert abs((task.run_after - alert.created_at) - dt.timedelta(hours=4)) < dt.timedelta(
+        seconds=5
+    )
     # Four hours later the worker sends it without any cron run.
-    Alert.objects.filter(pk=alert.pk).update(created_at=timezone.now() - dt.timedelta(hours=4, seconds=1))
-    DBTaskResult.objects.filter(pk=task.pk).update(run_after=timezone.now() - dt.timedelta(seconds=1))
+    Alert.objects.filter(pk=alert.pk).update(
+        created_at=timezone.now() - dt.timedelta(hours=4, seconds=1)
+    )
+    DBTaskResult.objects.filter(pk=task.pk).update(
+        run_after=timezone.now() - dt.timedelta(seconds=1)
+    )
     run_worker()
     assert sorted(m.subject for m in mail.outbox) == [
         "A safety alert has not been acknowledged",

@@ -64,7 +64,9 @@ def test_row_shows_alliance_from_both_sides_and_next_session(client, personas):
     # One decimal for every alliance mean, the same date format as the client's home.
     assert "5.0 / 5.5" in html
     # In the viewer's own zone, as every page shows times.
-    when = timezone.localtime(row.client.next_session_at, zone_for(personas.therapist)).strftime("%a %-d %b, %H:%M")
+    when = timezone.localtime(row.client.next_session_at, zone_for(personas.therapist)).strftime(
+        "%a %-d %b, %H:%M"
+    )
     assert f"{when} (session 2)" in html
 
 
@@ -113,7 +115,11 @@ def test_query_count_is_the_same_for_3_and_30_clients(
     # The new columns come from the same fixed set of queries.
     more = [r for r in large.context["rows"] if r.client.full_name.startswith("More")]
     assert {(r.status, r.phq9_spark.description, r.alliance_spark.description) for r in more} == {
-        ("too_early", "PHQ-9, oldest to latest: 12", "Client's alliance rating (0–6), oldest to latest: 5.0, 2.0")
+        (
+            "too_early",
+            "PHQ-9, oldest to latest: 12",
+            "Client's alliance rating (0–6), oldest to latest: 5.0, 2.0",
+        )
     }
     assert all(r.client.last_session_number == 2 for r in more)
     assert len(small_queries) == len(large_queries), large_queries

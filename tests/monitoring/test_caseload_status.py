@@ -40,7 +40,9 @@ def caseload(personas):
         phq9(c["ollie"], n, total)
     phq9(c["una"], 1, 15)
     phq9(c["una"], 2, 14)
-    Alert.raise_for(c["una"], "unrepaired_rupture", "The rupture from session 2 is not repaired: no return.", {})
+    Alert.raise_for(
+        c["una"], "unrepaired_rupture", "The rupture from session 2 is not repaired: no return.", {}
+    )
     phq9(c["tim"], 1, 14)
     return c
 
@@ -60,12 +62,20 @@ def test_each_client_gets_the_first_status_that_holds(client, personas, caseload
         "Tim Early": "too_early",
         "Ollie Ontrack": "on_track",
     }
-    assert rows["Cleo Client"].status_reason.startswith("PHQ-9 is reliably worse than at the start of this episode: 16, up 7 from 9")
+    assert rows["Cleo Client"].status_reason.startswith(
+        "PHQ-9 is reliably worse than at the start of this episode: 16, up 7 from 9"
+    )
     assert "not repaired" in rows["Una Unrepaired"].status_reason
     nora = rows["Nora Notrack"].status_reason
     assert "no reliable improvement by session 6" in nora
-    assert "PHQ-9 17 at session 6 is worse than the expected range (10 to 14) for an intake of 20" in nora
-    assert rows["Tim Early"].status_reason == "One PHQ-9 score in this episode so far: change needs two."
+    assert (
+        "PHQ-9 17 at session 6 is worse than the expected range (10 to 14) for an intake of 20"
+        in nora
+    )
+    assert (
+        rows["Tim Early"].status_reason
+        == "One PHQ-9 score in this episode so far: change needs two."
+    )
     # Latest score with its severity band, and the sparkline's data.
     ollie = rows["Ollie Ontrack"]
     assert (ollie.phq9_text, ollie.phq9_band) == ("10", "moderate")
@@ -109,13 +119,24 @@ def test_headline_never_cuts_a_word_and_numbers_have_one_format():
     cut = headline(long, limit=60)
     assert cut.endswith("…") and len(cut) <= 61
     assert long.startswith(cut[:-1]) and long[len(cut) - 1] == " "
-    assert headline("Possible rupture at session 5: 2 is below 4 - 2 x SD 0.6 = 3.3.") == "Possible rupture at session 5"
-    assert [fmt_score(12.0), fmt_score(12.5), fmt_score(4, 1), fmt_score(None)] == ["12", "12.5", "4.0", "–"]
+    assert (
+        headline("Possible rupture at session 5: 2 is below 4 - 2 x SD 0.6 = 3.3.")
+        == "Possible rupture at session 5"
+    )
+    assert [fmt_score(12.0), fmt_score(12.5), fmt_score(4, 1), fmt_score(None)] == [
+        "12",
+        "12.5",
+        "4.0",
+        "–",
+    ]
 
 
 def test_search_and_status_filter_work_by_get(client, personas, caseload):
     page = _page(client, personas, status="off_track")
-    assert sorted(r.client.full_name for r in page.context["rows"]) == ["Cleo Client", "Una Unrepaired"]
+    assert sorted(r.client.full_name for r in page.context["rows"]) == [
+        "Cleo Client",
+        "Una Unrepaired",
+    ]
     html = page.content.decode()
     assert "Showing 2 of 6 clients." in html
     assert '<option value="off_track" selected>Off track (2)</option>' in html
@@ -124,4 +145,6 @@ def test_search_and_status_filter_work_by_get(client, personas, caseload):
     page = _page(client, personas, q="nora", status="on_track")
     assert page.context["rows"] == [] and "No client matches this search." in page.content.decode()
     page = _page(client, personas, status="bogus")  # an unknown status is ignored, not an error
-    assert page.status_code == 200 and len(page.context["rows"]) == 6 and page.context["status"] == ""
+    assert (
+        page.status_code == 200 and len(page.context["rows"]) == 6 and page.context["status"] == ""
+    )

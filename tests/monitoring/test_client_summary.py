@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _glance(html: str) -> str:
-    return re.search(r'<section class="panel" id="panel-summary">.*?</section>', html, re.S).group(0)
+    return re.search(r'<section class="panel" id="panel-summary">.*?</section>', html, re.S).group(
+        0
+    )
 
 
 def test_at_a_glance_comes_first_with_the_data(client, personas):
@@ -30,13 +32,24 @@ def test_at_a_glance_comes_first_with_the_data(client, personas):
         phq9(c, n, total)
     rate(c, 6, 4.5)
     session(c, 7, status="scheduled", when=timezone.now() + dt.timedelta(days=1))
-    goal = Goal.propose(c, c.user, "client", wording="Sleep before midnight", importance=3, difficulty=2)
+    goal = Goal.propose(
+        c, c.user, "client", wording="Sleep before midnight", importance=3, difficulty=2
+    )
     goal.agree(personas.therapist, "therapist", goal.version)
-    Alert.raise_for(c, "disengagement", "Missed 2 of the last 4 sessions: worth asking what gets in the way.", {})
+    Alert.raise_for(
+        c,
+        "disengagement",
+        "Missed 2 of the last 4 sessions: worth asking what gets in the way.",
+        {},
+    )
     sign_in(client, personas.therapist)
     html = client.get(reverse("client_detail", args=[c.pk])).content.decode()
     glance = _glance(html)
-    assert html.index('id="panel-summary"') < html.index('id="panel-alerts"') < html.index('id="consents"')
+    assert (
+        html.index('id="panel-summary"')
+        < html.index('id="panel-alerts"')
+        < html.index('id="consents"')
+    )
     assert '<span class="status-tag status-tag-not_on_track">Not on track</span>' in glance
     assert "<strong>17</strong> moderately severe" in glance
     assert "Expected at session 6: 10 to 14" in glance
@@ -46,7 +59,10 @@ def test_at_a_glance_comes_first_with_the_data(client, personas):
     assert "Sleep before midnight" in glance
     when = timezone.localtime(timezone.now() + dt.timedelta(days=1))
     assert f"{when:%a %-d %b}" in glance and "(session 7)" in glance and "Last: <span" not in glance
-    assert '<a href="#panel-measures">Measures</a>' in html and '<a href="#consents">Consents</a>' in html
+    assert (
+        '<a href="#panel-measures">Measures</a>' in html
+        and '<a href="#consents">Consents</a>' in html
+    )
 
 
 def test_no_glance_for_someone_outside_the_caseload(client, personas):

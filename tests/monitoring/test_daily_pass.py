@@ -70,24 +70,40 @@ def scenarios(personas):
     c = new("Falling Checkins")
     weekly(c, ["attended"] * 3)
     TherapySession.objects.create(
-        clinic=clinic, client=c, therapist=therapist, number=4, scheduled_at=NOW + dt.timedelta(days=3)
+        clinic=clinic,
+        client=c,
+        therapist=therapist,
+        number=4,
+        scheduled_at=NOW + dt.timedelta(days=3),
     )
     check_ins(c, completed_before=4, completed_recent=1)
     c = new("Low Early")
     rate(c, 1, 3.0)
     TherapySession.objects.filter(client=c).update(scheduled_at=NOW - dt.timedelta(days=2))
     TherapySession.objects.create(
-        clinic=clinic, client=c, therapist=therapist, number=2, scheduled_at=NOW + dt.timedelta(days=3)
+        clinic=clinic,
+        client=c,
+        therapist=therapist,
+        number=2,
+        scheduled_at=NOW + dt.timedelta(days=3),
     )
     c = new("Came Back")  # an open alert whose signal went away
     weekly(c, ["attended", "attended"])
     TherapySession.objects.create(
-        clinic=clinic, client=c, therapist=therapist, number=3, scheduled_at=NOW + dt.timedelta(days=3)
+        clinic=clinic,
+        client=c,
+        therapist=therapist,
+        number=3,
+        scheduled_at=NOW + dt.timedelta(days=3),
     )
-    Alert.raise_for(c, "disengagement", "Possible disengagement: old reason.", {}, rules=["long_gap"])
+    Alert.raise_for(
+        c, "disengagement", "Possible disengagement: old reason.", {}, rules=["long_gap"]
+    )
     c = new("New Reason")  # an open alert with a different reason gets the new evidence
     weekly(c, ["missed", "missed", "attended", "missed"])
-    Alert.raise_for(c, "disengagement", "Possible disengagement: old reason.", {}, rules=["long_gap"])
+    Alert.raise_for(
+        c, "disengagement", "Possible disengagement: old reason.", {}, rules=["long_gap"]
+    )
     c = new("Snoozed Same")  # unchanged signal: no new evidence
     weekly(c, ["attended", "attended"], last_days_ago=40)
     alert = check_disengagement(c, NOW)
@@ -119,7 +135,10 @@ def test_batches_reach_the_same_alerts_as_checking_each_client(personas):
     assert alert_state() == expected
     assert counts["disengagement"] == 6
     evidence = Alert.objects.get(client__full_name="New Reason").evidence[-1]
-    assert evidence["reasons"][0]["rule"] == "missed_sessions" and evidence["settings"]["missed_threshold"] == 2
+    assert (
+        evidence["reasons"][0]["rule"] == "missed_sessions"
+        and evidence["settings"]["missed_threshold"] == 2
+    )
     # A second run adds nothing: no new alert, no new evidence.
     check_all(NOW, batch_size=5)
     assert alert_state() == expected
@@ -132,7 +151,9 @@ def test_settings_are_read_per_clinic(personas):
     ms.save()
     check_all(NOW, batch_size=3)
     flagged = set(
-        Alert.objects.filter(kind="disengagement", status="open").values_list("client__full_name", flat=True)
+        Alert.objects.filter(kind="disengagement", status="open").values_list(
+            "client__full_name", flat=True
+        )
     )
     assert "New Reason" in flagged and "Missed Twice" not in flagged  # 2 misses are below 3 now
     assert clients

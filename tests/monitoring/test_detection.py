@@ -76,7 +76,9 @@ def test_noise_does_not_alert(personas):
     assert not Alert.objects.filter(client=c).exists()
 
 
-def test_a_dip_never_repaired_escalates_to_the_therapist_without_supervision_consent(personas, settings, django_capture_on_commit_callbacks):
+def test_a_dip_never_repaired_escalates_to_the_therapist_without_supervision_consent(
+    personas, settings, django_capture_on_commit_callbacks
+):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     c = personas.client
     series(c, [5, 5, 5, 2, 2.5, 2.5])
@@ -96,7 +98,9 @@ def test_a_dip_never_repaired_escalates_to_the_therapist_without_supervision_con
     assert unrepaired.evidence[-1]["escalated_to"] == "therapist"
 
 
-def test_unrepaired_rupture_goes_to_the_supervisor_only_with_consent(client, personas, settings, django_capture_on_commit_callbacks):
+def test_unrepaired_rupture_goes_to_the_supervisor_only_with_consent(
+    client, personas, settings, django_capture_on_commit_callbacks
+):
     from django.core import mail
     from django.urls import reverse
 
@@ -175,8 +179,12 @@ def test_task_not_working_said_twice_opens_an_episode_with_its_alert(client, per
     series(c, [5, 5, 5])
     goal = make_goal(personas, "Sleep better")
     task = Task.objects.create(
-        clinic=c.clinic, client=c, goal=goal, description="Wind down at ten",
-        rationale="A routine helps sleep", created_by=personas.therapist,
+        clinic=c.clinic,
+        client=c,
+        goal=goal,
+        description="Wind down at ten",
+        rationale="A routine helps sleep",
+        created_by=personas.therapist,
     )
     sign_in(client, personas.client_user)
     url = reverse("task_mine_update", args=[task.pk])

@@ -30,14 +30,18 @@ def safety_alerts(clinic, therapist, size, hours_ago, tag=""):
         c = make_client(clinic, f"Safe {tag}{i}", f"safe{tag}{size}.{i}@client.test", [therapist])
         alert, _ = Alert.raise_for(c, "safety", "PHQ-9 item 9", {})
         out.append(alert)
-    Alert.objects.filter(pk__in=[a.pk for a in out]).update(created_at=NOW - dt.timedelta(hours=hours_ago))
+    Alert.objects.filter(pk__in=[a.pk for a in out]).update(
+        created_at=NOW - dt.timedelta(hours=hours_ago)
+    )
     return out
 
 
 def test_batches_escalate_each_overdue_alert_once_with_its_clinics_time(personas):
     make_staff(personas.other_clinic, Role.SUPERVISOR, "Sam South", "sam@south.test")
     north = safety_alerts(personas.clinic, personas.therapist, 3, hours_ago=5)
-    south = safety_alerts(personas.other_clinic, personas.foreign_therapist, 2, hours_ago=5, tag="s")
+    south = safety_alerts(
+        personas.other_clinic, personas.foreign_therapist, 2, hours_ago=5, tag="s"
+    )
     fresh = safety_alerts(personas.clinic, personas.therapist, 1, hours_ago=1, tag="f")
     acknowledged = safety_alerts(personas.clinic, personas.therapist, 1, hours_ago=9, tag="a")[0]
     acknowledged.acknowledge(personas.therapist, "Phoned; safe.")
@@ -54,11 +58,15 @@ def test_batches_escalate_each_overdue_alert_once_with_its_clinics_time(personas
     assert escalate_overdue(NOW, batch_size=2) == 0 and len(mail.outbox) == 3  # never twice
     assert escalate_overdue(NOW + dt.timedelta(hours=1, minutes=1)) == 2
     assert [m.to for m in mail.outbox[3:]] == [["sam@south.test"]] * 2
-    assert not Alert.objects.filter(pk__in=[fresh[0].pk, acknowledged.pk], escalated_at__isnull=False).exists()
+    assert not Alert.objects.filter(
+        pk__in=[fresh[0].pk, acknowledged.pk], escalated_at__isnull=False
+    ).exists()
     events = AuditEvent.objects.filter(record_type="safety_alert", action="send")
-    assert sorted(events.values_list("note", flat=True)) == ["escalated to 1 supervisor(s)/admin(s)"] * 2 + [
-        "escalated to 2 supervisor(s)/admin(s)"
-    ] * 3
+    assert (
+        sorted(events.values_list("note", flat=True))
+        == ["escalated to 1 supervisor(s)/admin(s)"] * 2
+        + ["escalated to 2 supervisor(s)/admin(s)"] * 3
+    )
     assert {e.client_id for e in events} == {a.client_id for a in north + south}
     assert verify_chain() == []
 
@@ -72,7 +80,9 @@ def test_the_deferred_single_escalation_shares_the_batch_path(personas):
 
 def escalation_queries(personas, size):
     with transaction.atomic():
-        therapist = make_staff(personas.other_clinic, Role.THERAPIST, f"E {size}", f"e{size}@south.test")
+        therapist = make_staff(
+            personas.other_clinic, Role.THERAPIST, f"E {size}", f"e{size}@south.test"
+        )
         make_staff(personas.other_clinic, Role.SUPERVISOR, f"S {size}", f"s{size}@south.test")
         MeasureSettings.for_clinic(personas.other_clinic)
         safety_alerts(personas.other_clinic, therapist, size, hours_ago=5, tag="q")

@@ -87,7 +87,9 @@ def _on_call(clinic, sms: bool = True) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_item9_tells_the_therapist_and_on_call_at_once_without_clinical_content(client, personas, provider):
+def test_item9_tells_the_therapist_and_on_call_at_once_without_clinical_content(
+    client, personas, provider
+):
     _on_call(personas.clinic)
     submit_item9(client, personas)
     alert = Alert.objects.get(kind="safety")
@@ -98,7 +100,13 @@ def test_item9_tells_the_therapist_and_on_call_at_once_without_clinical_content(
         assert m.subject == "Alliance: a safety alert needs attention now"
         assert "http://127.0.0.1:8000/alerts/" in m.body
         text = m.subject + m.body
-        for secret in (*SECRETS, str(personas.client.pk), personas.client.pseudonym, "item 9", "PHQ"):
+        for secret in (
+            *SECRETS,
+            str(personas.client.pk),
+            personas.client.pseudonym,
+            "item 9",
+            "PHQ",
+        ):
             assert secret not in text
     (sms,) = provider.requests
     assert sms["path"] == "/2010-04-01/Accounts/AC_test/Messages.json"
@@ -106,7 +114,11 @@ def test_item9_tells_the_therapist_and_on_call_at_once_without_clinical_content(
     assert sms["form"]["To"] == ["+12065550199"] and sms["form"]["From"] == ["+12065550100"]
     assert "safety alert" in sms["form"]["Body"][0] and "Cleo" not in sms["form"]["Body"][0]
     rows = {(n.channel, n.role, n.status, n.attempts) for n in SafetyNotice.objects.all()}
-    assert rows == {("email", "therapist", "sent", 1), ("email", "on-call", "sent", 1), ("sms", "on-call", "sent", 1)}
+    assert rows == {
+        ("email", "therapist", "sent", 1),
+        ("email", "on-call", "sent", 1),
+        ("sms", "on-call", "sent", 1),
+    }
     assert all(n.alert_id == alert.pk for n in SafetyNotice.objects.all())
     # Idempotent: a second positive item 9 joins the open alert and sends nothing new, and a
     # second run of a delivered notice's task sends nothing either.
@@ -120,13 +132,19 @@ def test_item9_tells_the_therapist_and_on_call_at_once_without_clinical_content(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_concern_tells_the_treating_therapist(personas):
-    raise_concern(personas.client, personas.client_user, "not_working", "The homework feels pointless.")
+    raise_concern(
+        personas.client, personas.client_user, "not_working", "The homework feels pointless."
+    )
     run_worker()
     (m,) = mail.outbox
     assert m.to == ["tess@north.test"] and m.subject == "Alliance: a client raised a concern"
     assert "homework" not in m.body and "Cleo" not in m.body
     notice = SafetyNotice.objects.get()
-    assert (notice.source, notice.status, notice.recipient) == ("concern", "sent", personas.therapist)
+    assert (notice.source, notice.status, notice.recipient) == (
+        "concern",
+        "sent",
+        personas.therapist,
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,8 +156,16 @@ def test_sms_failures_are_retried_with_back_off_then_shown_to_the_admin(client, 
     submit_item9(client, personas)
     run_worker()
     sms = SafetyNotice.objects.get(channel="sms")
-    assert (sms.status, sms.attempts, sms.last_error) == ("retrying", 1, "provider answered HTTP 500 (code 20500)")
-    assert dt.timedelta(seconds=50) < sms.next_attempt_at - sms.last_attempt_at <= dt.timedelta(minutes=1)
+    assert (sms.status, sms.attempts, sms.last_error) == (
+        "retrying",
+        1,
+        "provider answered HTTP 500 (code 20500)",
+    )
+    assert (
+        dt.timedelta(seconds=50)
+        < sms.next_attempt_at - sms.last_attempt_at
+        <= dt.timedelta(minutes=1)
+    )
     retry = DBTaskResult.objects.filter(status="READY", args_kwargs__args=[str(sms.pk)]).get()
     assert retry.run_after == sms.next_attempt_at
     run_worker()  # not due yet: nothing is tried early
@@ -147,8 +173,12 @@ def test_sms_failures_are_retried_with_back_off_then_shown_to_the_admin(client, 
     # The remaining attempts fail too; each schedules the next with a longer gap.
     gaps = []
     for _ in range(4):
-        SafetyNotice.objects.filter(pk=sms.pk).update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
-        DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now() - dt.timedelta(seconds=1))
+        SafetyNotice.objects.filter(pk=sms.pk).update(
+            next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
+        )
+        DBTaskResult.objects.filter(status="READY").update(
+            run_after=timezone.now() - dt.timedelta(seconds=1)
+        )
         run_worker()
         sms.refresh_from_db()
         if sms.next_attempt_at:
@@ -176,18 +206,41 @@ def test_safety_notices_page_is_for_the_clinic_admin_and_validates(client, perso
         sign_in(client, user)
         assert client.get(reverse("safety_notices")).status_code in (403, 404)
     sign_in(client, personas.admin)
-    r = client.post(reverse("safety_notices"), {"form": "settings", "on_call_email": "", "sms_enabled": "on", "on_call_sms": ""})
-    assert r.status_code == 400 and "Enter the on-call number to switch SMS on." in r.content.decode()
-    r = client.post(reverse("safety_notices"), {"form": "settings", "on_call_email": "duty@north.test", "on_call_sms": "555-0199"})
+    r = client.post(
+        reverse("safety_notices"),
+        {"form": "settings", "on_call_email": "", "sms_enabled": "on", "on_call_sms": ""},
+    )
+    assert (
+        r.status_code == 400 and "Enter the on-call number to switch SMS on." in r.content.decode()
+    )
+    r = client.post(
+        reverse("safety_notices"),
+        {"form": "settings", "on_call_email": "duty@north.test", "on_call_sms": "555-0199"},
+    )
     assert r.status_code == 400 and "international form" in r.content.decode()
     s = MonitoringSettings.for_clinic(personas.clinic)
     assert (s.on_call_email, s.sms_enabled, s.on_call_sms) == ("", False, "")
-    r = client.post(reverse("safety_notices"), {"form": "settings", "on_call_email": "duty@north.test", "sms_enabled": "on", "on_call_sms": "+12065550199"})
+    r = client.post(
+        reverse("safety_notices"),
+        {
+            "form": "settings",
+            "on_call_email": "duty@north.test",
+            "sms_enabled": "on",
+            "on_call_sms": "+12065550199",
+        },
+    )
     assert r.status_code == 302
     s = MonitoringSettings.for_clinic(personas.clinic)
-    assert (s.on_call_email, s.sms_enabled, s.on_call_sms) == ("duty@north.test", True, "+12065550199")
+    assert (s.on_call_email, s.sms_enabled, s.on_call_sms) == (
+        "duty@north.test",
+        True,
+        "+12065550199",
+    )
     # Another clinic's notice cannot be resent from here.
-    r = client.post(reverse("safety_notices"), {"form": "resend", "notice": "00000000-0000-0000-0000-000000000000"})
+    r = client.post(
+        reverse("safety_notices"),
+        {"form": "resend", "notice": "00000000-0000-0000-0000-000000000000"},
+    )
     assert r.status_code == 404
 
 

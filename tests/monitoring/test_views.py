@@ -19,6 +19,7 @@ from tests.monitoring.helpers import phq9, rate, series, session
 
 pytestmark = pytest.mark.django_db
 
+
 @pytest.fixture
 def dip(personas):
     MonitoringSettings.objects.create(clinic=personas.clinic, long_gap_days=0)

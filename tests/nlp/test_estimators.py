@@ -115,7 +115,9 @@ def test_reliability_reads_the_cross_validation_stored_with_the_artifact(records
     assert {"behaviour", "talk_type", "question_type", "reflection_type"} <= set(heads)
     meta = TranscriptModel.load(shipped).metadata_["cv"]["heads"]["talk_type"]
     assert heads["talk_type"]["macro_f1"] == pytest.approx(meta["macro_f1_mean"])
-    assert dict(heads["talk_type"]["classes"])["sustain"] == pytest.approx(meta["per_class_f1_mean"]["sustain"])
+    assert dict(heads["talk_type"]["classes"])["sustain"] == pytest.approx(
+        meta["per_class_f1_mean"]["sustain"]
+    )
     assert heads["behaviour"]["folds"] == 5
     # An artifact saved without cross-validation, an unknown version or a path trick: nothing.
     model = training.default_model(0).fit(training.contexts(records), training.labels(records))

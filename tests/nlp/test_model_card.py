@@ -21,7 +21,10 @@ def test_committed_model_card_is_generated_from_the_artifact_metadata():
     for head, rep in meta["cv"]["heads"].items():
         if rep.get("target"):
             verdict = "met" if rep["macro_f1_mean"] >= rep["target"] else "NOT met"
-            assert f"{rep['macro_f1_mean']:.3f} ± {rep['macro_f1_sd']:.3f} | {rep['target']:.2f} | {verdict} |" in committed, head
+            assert (
+                f"{rep['macro_f1_mean']:.3f} ± {rep['macro_f1_sd']:.3f} | {rep['target']:.2f} | {verdict} |"
+                in committed
+            ), head
 
 
 def test_accuracy_from_a_confusion_matrix():

@@ -129,8 +129,12 @@ def test_change_talk_share_needs_enough_expected_change_or_sustain_talk():
     # one change-coded answer among neutral ones: the old share read 100 %
     def client(talk, change, neutral, sustain):
         probs = {"change": change, "neutral": neutral, "sustain": sustain}
-        return {"speaker": "client", "text": "ok", "talk_type": talk,
-                "probabilities": {"talk_type": probs}}
+        return {
+            "speaker": "client",
+            "text": "ok",
+            "talk_type": talk,
+            "probabilities": {"talk_type": probs},
+        }
 
     few = [client("change", 0.5, 0.4, 0.1)] + [client("neutral", 0.1, 0.85, 0.05)] * 5
     assert expected_counts(few)["change"] + expected_counts(few)["sustain"] < 3

@@ -208,8 +208,11 @@ def test_shipped_artifact_carries_the_measured_widening():
 
     widening = widening_from_metadata(load_model().metadata_)
     assert set(widening) == {
-        "reflection_to_question", "percent_complex_reflections", "percent_open_questions",
-        "change_talk_share"}
+        "reflection_to_question",
+        "percent_complex_reflections",
+        "percent_open_questions",
+        "change_talk_share",
+    }
     assert all(v >= 1.0 for v in widening.values())
 
 
@@ -222,22 +225,64 @@ def test_train_with_extra_rows_uses_them_in_training_only(tmp_path):
     data.mkdir()
     shutil.copy(TINY, data / "AnnoMI-full.csv")
     extra = tmp_path / "corrections.csv"
-    cols = ["transcript_id", "video_url", "utterance_id", "interlocutor", "utterance_text",
-            "main_therapist_behaviour", "reflection_subtype", "question_subtype", "client_talk_type"]
+    cols = [
+        "transcript_id",
+        "video_url",
+        "utterance_id",
+        "interlocutor",
+        "utterance_text",
+        "main_therapist_behaviour",
+        "reflection_subtype",
+        "question_subtype",
+        "client_talk_type",
+    ]
     with extra.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=cols)
         w.writeheader()
-        w.writerow({"transcript_id": "c1", "video_url": "alliance:c1", "utterance_id": 0,
-                    "interlocutor": "therapist", "utterance_text": "What brings you in today?",
-                    "main_therapist_behaviour": "question", "question_subtype": "open"})
-        w.writerow({"transcript_id": "c1", "video_url": "alliance:c1", "utterance_id": 1,
-                    "interlocutor": "client", "utterance_text": "",
-                    "client_talk_type": "sustain"})
+        w.writerow(
+            {
+                "transcript_id": "c1",
+                "video_url": "alliance:c1",
+                "utterance_id": 0,
+                "interlocutor": "therapist",
+                "utterance_text": "What brings you in today?",
+                "main_therapist_behaviour": "question",
+                "question_subtype": "open",
+            }
+        )
+        w.writerow(
+            {
+                "transcript_id": "c1",
+                "video_url": "alliance:c1",
+                "utterance_id": 1,
+                "interlocutor": "client",
+                "utterance_text": "",
+                "client_talk_type": "sustain",
+            }
+        )
     out, err = io.StringIO(), io.StringIO()
-    code = nlp_main(["train", "--data", str(data), "--out", str(tmp_path / "model"), "--folds", "2",
-                     "--version", "0.0.1", "--extra", str(extra)], stdout=out, stderr=err)
+    code = nlp_main(
+        [
+            "train",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "model"),
+            "--folds",
+            "2",
+            "--version",
+            "0.0.1",
+            "--extra",
+            str(extra),
+        ],
+        stdout=out,
+        stderr=err,
+    )
     assert code == 0, err.getvalue()
-    assert "corrections.csv: 1 labelled rows with text; 1 labelled rows without text left out" in out.getvalue()
+    assert (
+        "corrections.csv: 1 labelled rows with text; 1 labelled rows without text left out"
+        in out.getvalue()
+    )
     meta = json.loads((tmp_path / "model" / "model-0.0.1.json").read_text())
     assert meta["training_data"]["extra_rows"] == 1
     # the CV figures are on the AnnoMI transcripts only
@@ -253,31 +298,75 @@ def test_evaluate_corrections_scores_held_out_sessions_with_and_without_them(tmp
     data.mkdir()
     shutil.copy(TINY, data / "AnnoMI-full.csv")
     extra = tmp_path / "corrections.csv"
-    cols = ["transcript_id", "video_url", "utterance_id", "interlocutor", "utterance_text",
-            "main_therapist_behaviour", "reflection_subtype", "question_subtype", "client_talk_type"]
+    cols = [
+        "transcript_id",
+        "video_url",
+        "utterance_id",
+        "interlocutor",
+        "utterance_text",
+        "main_therapist_behaviour",
+        "reflection_subtype",
+        "question_subtype",
+        "client_talk_type",
+    ]
     with extra.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=cols)
         w.writeheader()
         for t in ("c1", "c2", "c3"):
-            w.writerow({"transcript_id": t, "video_url": f"alliance:{t}", "utterance_id": 0,
-                        "interlocutor": "therapist", "utterance_text": "How did the week go?",
-                        "main_therapist_behaviour": "question", "question_subtype": "open"})
-            w.writerow({"transcript_id": t, "video_url": f"alliance:{t}", "utterance_id": 1,
-                        "interlocutor": "client", "utterance_text": "I won't stop, it's fine.",
-                        "client_talk_type": "sustain"})
+            w.writerow(
+                {
+                    "transcript_id": t,
+                    "video_url": f"alliance:{t}",
+                    "utterance_id": 0,
+                    "interlocutor": "therapist",
+                    "utterance_text": "How did the week go?",
+                    "main_therapist_behaviour": "question",
+                    "question_subtype": "open",
+                }
+            )
+            w.writerow(
+                {
+                    "transcript_id": t,
+                    "video_url": f"alliance:{t}",
+                    "utterance_id": 1,
+                    "interlocutor": "client",
+                    "utterance_text": "I won't stop, it's fine.",
+                    "client_talk_type": "sustain",
+                }
+            )
     out, err = io.StringIO(), io.StringIO()
-    code = nlp_main(["evaluate", "--corrections", str(extra), "--data", str(data), "--folds", "3",
-                     "--format", "json"], stdout=out, stderr=err)
+    code = nlp_main(
+        [
+            "evaluate",
+            "--corrections",
+            str(extra),
+            "--data",
+            str(data),
+            "--folds",
+            "3",
+            "--format",
+            "json",
+        ],
+        stdout=out,
+        stderr=err,
+    )
     assert code == 0, err.getvalue()
     report = json.loads(out.getvalue())
     assert report["transcripts"] == 3 and report["folds"] == 3
     beh = report["heads"]["behaviour"]
     assert beh["labelled_turns"] == 3
     assert 0.0 <= beh["accuracy_without"] <= 1.0 and beh["helped"] == (
-        beh["accuracy_with"] > beh["accuracy_without"])
+        beh["accuracy_with"] > beh["accuracy_without"]
+    )
     one = tmp_path / "one.csv"
     one.write_text("\n".join(extra.read_text().splitlines()[:3]) + "\n")
     err = io.StringIO()
-    assert nlp_main(["evaluate", "--corrections", str(one), "--data", str(data)],
-                    stdout=io.StringIO(), stderr=err) == 2
+    assert (
+        nlp_main(
+            ["evaluate", "--corrections", str(one), "--data", str(data)],
+            stdout=io.StringIO(),
+            stderr=err,
+        )
+        == 2
+    )
     assert "at least 2 transcripts" in err.getvalue()

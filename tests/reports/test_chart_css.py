@@ -22,7 +22,11 @@ def _rules_for_the_line() -> list[tuple[str, str]]:
             last = selector.split()[-1] if selector.split() else ""
             element = re.match(r"^[a-z]+", last)
             classes = set(re.findall(r"\.([\w-]+)", last))
-            if classes and classes <= LINE_CLASSES and (element is None or element.group() == "polyline"):
+            if (
+                classes
+                and classes <= LINE_CLASSES
+                and (element is None or element.group() == "polyline")
+            ):
                 found.append((selector.strip(), body))
     return found
 
@@ -32,10 +36,14 @@ def test_no_rule_fills_a_chart_line():
     assert rules, "the chart's line rules were not found"
     for selector, body in rules:
         fill = re.search(r"(?<![-\w])fill\s*:\s*([^;]+)", body)
-        assert fill is None or fill.group(1).strip() == "none", f"{selector} fills the line: {fill.group(1)}"
+        assert fill is None or fill.group(1).strip() == "none", (
+            f"{selector} fills the line: {fill.group(1)}"
+        )
 
 
 def test_the_line_rule_says_fill_none():
     assert any(
-        re.search(r"(?<![-\w])fill\s*:\s*none", body) for selector, body in _rules_for_the_line() if ".line" in selector
+        re.search(r"(?<![-\w])fill\s*:\s*none", body)
+        for selector, body in _rules_for_the_line()
+        if ".line" in selector
     )

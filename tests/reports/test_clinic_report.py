@@ -172,7 +172,9 @@ def test_report_page_csv_and_print_for_admin_and_supervisor(client, personas, cl
         assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
         assert b"Alerts per rule" in pdf.content and b"reliable improvement" in pdf.content.lower()
         assert b"Case 0" not in pdf.content
-        assert b".00" not in pdf.content.split(b"Alerts per rule")[1].split(b"Correlation")[0]  # counts
+        assert (
+            b".00" not in pdf.content.split(b"Alerts per rule")[1].split(b"Correlation")[0]
+        )  # counts
     for name in ("therapist", "colleague", "client", "foreign_therapist"):
         sign_in(client, personas.all()[name])
         assert client.get(reverse("clinic_report")).status_code == 404

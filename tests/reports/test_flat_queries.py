@@ -39,7 +39,15 @@ SERIES = [
     [4.5, 5.0, 4.0, 4.5, 5.5],
 ]
 # PHQ-9 first/middle/latest per client (cycled); None: no middle score.
-PHQ9 = [(20, 14, 8), (15, None, 12), (12, 8, 4), (8, 12, 16), (22, None, 14), (4, None, 3), (18, 10, 6)]
+PHQ9 = [
+    (20, 14, 8),
+    (15, None, 12),
+    (12, 8, 4),
+    (8, 12, 16),
+    (22, None, 14),
+    (4, None, 3),
+    (18, 10, 6),
+]
 
 
 def at(day_offset: int) -> dt.datetime:
@@ -57,7 +65,9 @@ def add_clients(personas, therapists, start: int, n: int) -> list:
     for i in range(start, start + n):
         primary = therapists[i % len(therapists)]
         others = [t for t in therapists if t != primary][: i % 2]
-        c = make_client(personas.clinic, f"Flat {i:03d}", f"flat{i}@client.test", [primary, *others])
+        c = make_client(
+            personas.clinic, f"Flat {i:03d}", f"flat{i}@client.test", [primary, *others]
+        )
         offset = (i * 11) % 200
         ep = episode(c, at(offset).date())
         first, middle, latest = PHQ9[i % len(PHQ9)]
@@ -74,11 +84,17 @@ def add_clients(personas, therapists, start: int, n: int) -> list:
             score(c, "sac_client", v, at(offset + 7 * (n_s - 1)), number=n_s, answers=answers)
         if i % len(SERIES) == 4:  # a second rating for session 2: the first one counts
             score(c, "sac_client", 1.0, at(offset + 8), number=2)
-        schedule = CheckInSchedule.objects.create(clinic=c.clinic, client=c, start_date=at(0).date())
+        schedule = CheckInSchedule.objects.create(
+            clinic=c.clinic, client=c, start_date=at(0).date()
+        )
         for k in range(4):
             status = ["completed", "missed", "completed", "due"][(i + k) % 4]
             CheckIn.objects.create(
-                clinic=c.clinic, client=c, schedule=schedule, due_at=at(offset + 7 * k), status=status
+                clinic=c.clinic,
+                client=c,
+                schedule=schedule,
+                due_at=at(offset + 7 * k),
+                status=status,
             )
         kind = ["safety", "not_on_track", "rupture", "disengagement", "unrepaired_rupture"][i % 5]
         Alert.objects.create(
@@ -112,7 +128,9 @@ def team(personas):
 def _figures(personas, therapists) -> dict[str, list[list[str]]]:
     out = {}
     for granularity, n in (("quarter", 4), ("month", 6)):
-        report = compute.build_report(personas.clinic, granularity=granularity, n_periods=n, today=TODAY)
+        report = compute.build_report(
+            personas.clinic, granularity=granularity, n_periods=n, today=TODAY
+        )
         out[f"clinic/{granularity}"] = compute.csv_rows(report, "clinic")
         for t in therapists:
             mine = compute.build_report(
@@ -137,7 +155,9 @@ def test_figures_are_unchanged(personas, team):
         assert figures[key] == expected[key], key
     # The snapshot is not empty of meaning: shown cells, suppressed cells and a correlation.
     clinic_rows = figures["clinic/quarter"]
-    assert any(r[-1] == "no" and r[3] for r in clinic_rows) and any(r[-1] == "yes" for r in clinic_rows)
+    assert any(r[-1] == "no" and r[3] for r in clinic_rows) and any(
+        r[-1] == "yes" for r in clinic_rows
+    )
     assert any(r[1] == "alliance_outcome_r" and r[3] for r in clinic_rows)
 
 
@@ -197,7 +217,11 @@ def test_supervisor_sections_show_each_supervisees_figures(client, personas, tea
     sign_in(client, personas.supervisor)
     response = client.get(reverse("clinic_report"))
     sections = response.context["therapist_sections"]
-    assert [s["therapist"].full_name for s in sections] == ["Aaron Able", "Tess Therapist", "Zed Zenith"]
+    assert [s["therapist"].full_name for s in sections] == [
+        "Aaron Able",
+        "Tess Therapist",
+        "Zed Zenith",
+    ]
     for s in sections:
         direct = compute.build_report(personas.clinic, clients=compute.clients_of(s["therapist"]))
         assert compute.csv_rows(s["report"], "x") == compute.csv_rows(direct, "x")

@@ -62,7 +62,9 @@ def add_clients(personas, therapists, start: int, n: int) -> None:
                 status="snoozed" if i % 5 == 4 else "open",
             )
         if i % 4 == 0:  # a second, closed alert: not counted
-            Alert.objects.create(clinic=c.clinic, client=c, kind="not_on_track", reason="r", status="closed")
+            Alert.objects.create(
+                clinic=c.clinic, client=c, kind="not_on_track", reason="r", status="closed"
+            )
         if i % 2 == 0:
             grant(c, "supervision", primary)
         if i % 3 != 2:

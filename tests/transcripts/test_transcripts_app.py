@@ -21,7 +21,12 @@ def _upload(client, personas, name="zoom.vtt", content=None, **extra):
     data = content if content is not None else (FIXTURES / name).read_bytes()
     return client.post(
         reverse("transcript_upload", args=[personas.client.pk]),
-        {"session": "new", "session_date": "2026-11-20", "file": SimpleUploadedFile(name, data), **extra},
+        {
+            "session": "new",
+            "session_date": "2026-11-20",
+            "file": SimpleUploadedFile(name, data),
+            **extra,
+        },
     )
 
 
@@ -58,7 +63,10 @@ def test_a_future_session_date_is_refused(client, personas):
     assert not Transcript.objects.exists() and not TherapySession.objects.exists()
     # A booked session that has not happened yet is not offered either.
     booked = TherapySession.objects.create(
-        clinic=personas.clinic, client=personas.client, therapist=personas.therapist, number=1,
+        clinic=personas.clinic,
+        client=personas.client,
+        therapist=personas.therapist,
+        number=1,
         scheduled_at=timezone.now() + dt.timedelta(days=3),
     )
     page = client.get(reverse("transcript_upload", args=[personas.client.pk])).content.decode()
@@ -70,7 +78,9 @@ def test_a_future_session_date_is_refused(client, personas):
 def test_a_pdf_gets_a_clear_message_not_an_encoding_error(client, personas):
     grant(personas.client, "recording", personas.therapist)
     sign_in(client, personas.therapist)
-    response = _upload(client, personas, name="session.pdf", content=b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj")
+    response = _upload(
+        client, personas, name="session.pdf", content=b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj"
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert "this is a PDF file, not a transcript" in body and "(.vtt)" in body
@@ -80,18 +90,27 @@ def test_a_pdf_gets_a_clear_message_not_an_encoding_error(client, personas):
 
 def test_only_the_care_team_can_upload(client, personas):
     grant(personas.client, "recording", personas.therapist)
-    for outsider in (personas.colleague, personas.foreign_therapist, personas.admin, personas.client_user):
+    for outsider in (
+        personas.colleague,
+        personas.foreign_therapist,
+        personas.admin,
+        personas.client_user,
+    ):
         sign_in(client, outsider)
         assert _upload(client, personas).status_code == 404
     assert not Transcript.objects.exists()
 
 
-def test_upload_confirm_analyse_and_read_feedback(client, transactional_db, personas, django_capture_on_commit_callbacks):
+def test_upload_confirm_analyse_and_read_feedback(
+    client, transactional_db, personas, django_capture_on_commit_callbacks
+):
     grant(personas.client, "recording", personas.therapist)
     sign_in(client, personas.therapist)
     response = _upload(client, personas)
     transcript = Transcript.objects.get()
-    assert response["Location"] == reverse("transcript_speakers", args=[personas.client.pk, transcript.pk])
+    assert response["Location"] == reverse(
+        "transcript_speakers", args=[personas.client.pk, transcript.pk]
+    )
     # Encrypted at rest.
     with connection.cursor() as cursor:
         cursor.execute("SELECT text FROM transcripts_transcript")
@@ -117,20 +136,26 @@ def test_upload_confirm_analyse_and_read_feedback(client, transactional_db, pers
     done = client.get(feedback_url, HTTP_HX_REQUEST="true")
     assert done.status_code == 204 and done["HX-Refresh"] == "true"
     html = client.get(feedback_url).content.decode()
-    assert "Listening skills" in html and "not an evaluation" in html and "The session, coded" in html
+    assert (
+        "Listening skills" in html and "not an evaluation" in html and "The session, coded" in html
+    )
     # How reliable each code is, from the shipped artifact's own cross-validation figures.
     from alliance.nlp.model import load_model
 
     behaviour_f1 = load_model().metadata_["cv"]["heads"]["behaviour"]["macro_f1_mean"]
     assert "How reliable are these codes?" in html and f"{behaviour_f1:.2f}" in html
-    assert AuditEvent.objects.filter(client=personas.client, record_type="transcript_feedback").exists()
+    assert AuditEvent.objects.filter(
+        client=personas.client, record_type="transcript_feedback"
+    ).exists()
     # Private to the therapist who uploaded it.
     personas.client.care_team.create(clinic=personas.clinic, therapist=personas.colleague)
     sign_in(client, personas.colleague)
     assert client.get(feedback_url).status_code == 404
 
 
-def test_clinic_can_keep_only_the_metrics(client, transactional_db, personas, django_capture_on_commit_callbacks):
+def test_clinic_can_keep_only_the_metrics(
+    client, transactional_db, personas, django_capture_on_commit_callbacks
+):
     TranscriptSettings.objects.create(clinic=personas.clinic, delete_text_after_analysis=True)
     grant(personas.client, "recording", personas.therapist)
     sign_in(client, personas.therapist)
@@ -138,12 +163,17 @@ def test_clinic_can_keep_only_the_metrics(client, transactional_db, personas, dj
     transcript = Transcript.objects.get()
     name = next(n for n, r in transcript.speaker_roles().items() if r == "therapist")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("transcript_speakers", args=[personas.client.pk, transcript.pk]), {"therapist": name})
+        client.post(
+            reverse("transcript_speakers", args=[personas.client.pk, transcript.pk]),
+            {"therapist": name},
+        )
     run_worker()
     transcript.refresh_from_db()
     assert transcript.status == "done" and transcript.text == "" and transcript.analysis == ""
     assert transcript.text_deleted_at is not None and transcript.metrics["counts"]
-    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    html = client.get(
+        reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])
+    ).content.decode()
     assert "only the numbers above are kept" in html
 
 
@@ -158,7 +188,9 @@ def test_demo_has_two_really_analysed_sessions(client, db):
         markers += sum(len(u["markers"]) for u in transcript.analysis_data()["utterances"])
         # The feedback page renders for the therapist who uploaded it, markers included.
         sign_in(client, transcript.uploaded_by)
-        page = client.get(reverse("transcript_feedback", args=[transcript.client_id, transcript.pk]))
+        page = client.get(
+            reverse("transcript_feedback", args=[transcript.client_id, transcript.pk])
+        )
         assert page.status_code == 200 and "The session, coded" in page.content.decode()
     assert markers > 0
 
@@ -170,19 +202,37 @@ def test_client_page_shows_the_listening_trend_over_sessions(client, personas):
 
     grant(personas.client, "recording", personas.therapist)
     for n, (rq, open_pct) in enumerate([(0.5, 30.0), (1.0, 45.0), (1.6, 60.0)], start=1):
-        session = TherapySession.objects.create(clinic=personas.clinic, client=personas.client, therapist=personas.therapist, number=n, scheduled_at=timezone.now())
+        session = TherapySession.objects.create(
+            clinic=personas.clinic,
+            client=personas.client,
+            therapist=personas.therapist,
+            number=n,
+            scheduled_at=timezone.now(),
+        )
         Transcript.objects.create(
-            clinic=personas.clinic, client=personas.client, session=session, uploaded_by=personas.therapist,
-            filename=f"s{n}.vtt", file_format="vtt", status="done",
-            metrics={"reflection_to_question": {"value": rq}, "percent_complex_reflections": {"value": 40.0},
-                     "percent_open_questions": {"value": open_pct}, "talk_share": {"by_words": {"therapist": 40.0}},
-                     "change_sustain": {"change_talk_share": 60.0}, "rupture_moments": [],
-                     "counts": {"judgmental": 0, "validations": 0, "affirmations": 0, "summaries": 0}},
+            clinic=personas.clinic,
+            client=personas.client,
+            session=session,
+            uploaded_by=personas.therapist,
+            filename=f"s{n}.vtt",
+            file_format="vtt",
+            status="done",
+            metrics={
+                "reflection_to_question": {"value": rq},
+                "percent_complex_reflections": {"value": 40.0},
+                "percent_open_questions": {"value": open_pct},
+                "talk_share": {"by_words": {"therapist": 40.0}},
+                "change_sustain": {"change_talk_share": 60.0},
+                "rupture_moments": [],
+                "counts": {"judgmental": 0, "validations": 0, "affirmations": 0, "summaries": 0},
+            },
         )
     sign_in(client, personas.therapist)
     html = client.get(reverse("client_detail", args=[personas.client.pk])).content.decode()
     assert "over 3 analysed sessions" in html
-    row = re.search(r"Reflections per question</th><td>0.5</td><td>1.6</td><td>[\d.]+</td><td>(\w+)</td>", html)
+    row = re.search(
+        r"Reflections per question</th><td>0.5</td><td>1.6</td><td>[\d.]+</td><td>(\w+)</td>", html
+    )
     assert row and row.group(1) == "improving"
 
 
@@ -193,18 +243,41 @@ def test_feedback_on_a_numbers_only_analysis_shows_dashes_not_blanks(client, per
 
     from alliance.clients.models import TherapySession
 
-    session = TherapySession.objects.create(clinic=personas.clinic, client=personas.client,
-                                            therapist=personas.therapist, number=1, scheduled_at=timezone.now())
+    session = TherapySession.objects.create(
+        clinic=personas.clinic,
+        client=personas.client,
+        therapist=personas.therapist,
+        number=1,
+        scheduled_at=timezone.now(),
+    )
     transcript = Transcript.objects.create(
-        clinic=personas.clinic, client=personas.client, session=session, uploaded_by=personas.therapist,
-        filename="old.vtt", file_format="vtt", status="done", model_version="0.9",
-        metrics={"reflection_to_question": {"value": 1.8, "fair": 1.0, "good": 2.0, "level": "fair"}},
+        clinic=personas.clinic,
+        client=personas.client,
+        session=session,
+        uploaded_by=personas.therapist,
+        filename="old.vtt",
+        file_format="vtt",
+        status="done",
+        model_version="0.9",
+        metrics={
+            "reflection_to_question": {"value": 1.8, "fair": 1.0, "good": 2.0, "level": "fair"}
+        },
     )
     sign_in(client, personas.therapist)
-    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
-    facts = re.sub(r"\s+", " ", html[html.index('class="facts"'):html.index("Thresholds:")])
-    assert "<dd>—</dd>" in facts and "<dd>%</dd>" not in facts and "· ·" not in facts and "<dd>0</dd>" not in facts
-    assert "Only the numbers of this analysis were kept" in html and "No reflections were found" not in html
+    html = client.get(
+        reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])
+    ).content.decode()
+    facts = re.sub(r"\s+", " ", html[html.index('class="facts"') : html.index("Thresholds:")])
+    assert (
+        "<dd>—</dd>" in facts
+        and "<dd>%</dd>" not in facts
+        and "· ·" not in facts
+        and "<dd>0</dd>" not in facts
+    )
+    assert (
+        "Only the numbers of this analysis were kept" in html
+        and "No reflections were found" not in html
+    )
 
 
 def test_demo_numbers_only_transcripts_carry_whole_summaries(db):
@@ -214,7 +287,12 @@ def test_demo_numbers_only_transcripts_carry_whole_summaries(db):
     numbers_only = Transcript.objects.filter(model_version="demo")
     assert numbers_only.exists()
     for t in numbers_only:
-        assert t.text_deleted_at and {"talk_share", "counts", "change_sustain", "rupture_moments"} <= set(t.metrics)
+        assert t.text_deleted_at and {
+            "talk_share",
+            "counts",
+            "change_sustain",
+            "rupture_moments",
+        } <= set(t.metrics)
 
 
 RUPTURE_SESSION = b"""Therapist: How did the breathing exercise go this week?
@@ -232,12 +310,17 @@ def test_feedback_lists_rupture_moments_linked_to_the_turn_and_the_timeline(
     _upload(client, personas, name="session.txt", content=RUPTURE_SESSION)
     transcript = Transcript.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("transcript_speakers", args=[personas.client.pk, transcript.pk]), {"therapist": "Therapist"})
+        client.post(
+            reverse("transcript_speakers", args=[personas.client.pk, transcript.pk]),
+            {"therapist": "Therapist"},
+        )
     run_worker()
     transcript.refresh_from_db()
     moments = transcript.metrics["rupture_moments"]
     assert transcript.status == "done" and [m["index"] for m in moments] == [1]
-    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    html = client.get(
+        reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])
+    ).content.decode()
     assert "confrontation at turn 2" in html and 'href="#turn-1"' in html and 'id="turn-1"' in html
     assert reverse("alliance_timeline", args=[personas.client.pk]) in html
 
@@ -249,29 +332,53 @@ def test_admin_sets_text_deletion_and_can_clear_earlier_transcripts(client, pers
     url = reverse("transcripts_clinic_settings")
     assert_persona_matrix(client, personas, url, ADMIN_ONLY)
     session = TherapySession.objects.create(
-        clinic=personas.clinic, client=personas.client, therapist=personas.therapist, number=1,
+        clinic=personas.clinic,
+        client=personas.client,
+        therapist=personas.therapist,
+        number=1,
         scheduled_at="2026-11-20T10:00:00Z",
     )
-    common = {"clinic": personas.clinic, "client": personas.client, "session": session, "uploaded_by": personas.therapist, "filename": "s.txt", "file_format": "plain"}
-    done = Transcript.objects.create(**common, text="Therapist: hello", analysis="{}", status="done", metrics={"counts": {}})
+    common = {
+        "clinic": personas.clinic,
+        "client": personas.client,
+        "session": session,
+        "uploaded_by": personas.therapist,
+        "filename": "s.txt",
+        "file_format": "plain",
+    }
+    done = Transcript.objects.create(
+        **common, text="Therapist: hello", analysis="{}", status="done", metrics={"counts": {}}
+    )
     waiting = Transcript.objects.create(**common, text="Therapist: hi", status="needs_roles")
     sign_in(client, personas.admin)
     # Clearing earlier transcripts without turning deletion on: refused, nothing changes.
     bad = client.post(url, {"apply_to_existing": "on"})
     assert bad.status_code == 400 and "nothing was changed" in bad.content.decode()
     done.refresh_from_db()
-    assert done.text == "Therapist: hello" and not TranscriptSettings.for_clinic(personas.clinic).delete_text_after_analysis
+    assert (
+        done.text == "Therapist: hello"
+        and not TranscriptSettings.for_clinic(personas.clinic).delete_text_after_analysis
+    )
     # Turning it on alone keeps what was analysed before.
     client.post(url, {"delete_text_after_analysis": "on"})
     done.refresh_from_db()
     assert TranscriptSettings.for_clinic(personas.clinic).delete_text_after_analysis and done.text
-    r = client.post(url, {"delete_text_after_analysis": "on", "apply_to_existing": "on"}, follow=True)
+    r = client.post(
+        url, {"delete_text_after_analysis": "on", "apply_to_existing": "on"}, follow=True
+    )
     assert "The text of 1 earlier transcript was deleted" in r.content.decode()
     done.refresh_from_db()
     waiting.refresh_from_db()
-    assert done.text == "" and done.analysis == "" and done.text_deleted_at and done.metrics == {"counts": {}}
+    assert (
+        done.text == ""
+        and done.analysis == ""
+        and done.text_deleted_at
+        and done.metrics == {"counts": {}}
+    )
     assert waiting.text == "Therapist: hi"  # not analysed yet: the worker applies the setting later
-    assert AuditEvent.objects.filter(record_type="clinic_settings", note__contains="1 cleared").exists()
+    assert AuditEvent.objects.filter(
+        record_type="clinic_settings", note__contains="1 cleared"
+    ).exists()
 
 
 def _analysed(personas, name, number=1):
@@ -285,24 +392,39 @@ def _analysed(personas, name, number=1):
 
     text = (FIXTURES / name).read_text(encoding="utf-8")
     result = analyze_text(text, name)
-    session = TherapySession.objects.create(clinic=personas.clinic, client=personas.client,
-                                            therapist=personas.therapist, number=number, scheduled_at=timezone.now())
+    session = TherapySession.objects.create(
+        clinic=personas.clinic,
+        client=personas.client,
+        therapist=personas.therapist,
+        number=number,
+        scheduled_at=timezone.now(),
+    )
     return Transcript.objects.create(
-        clinic=personas.clinic, client=personas.client, session=session, uploaded_by=personas.therapist,
-        filename=name, file_format="txt", status="done", model_version=result["model_version"], text=text,
-        analysis=json.dumps(result), metrics=metrics_without_text(result["summary"]),
+        clinic=personas.clinic,
+        client=personas.client,
+        session=session,
+        uploaded_by=personas.therapist,
+        filename=name,
+        file_format="txt",
+        status="done",
+        model_version=result["model_version"],
+        text=text,
+        analysis=json.dumps(result),
+        metrics=metrics_without_text(result["summary"]),
     )
 
 
 def _measure_row(html, key):
     start = html.index(f'id="measure-{key}"')
-    return re.sub(r"\s+", " ", html[start:html.index("</tr>", start)])
+    return re.sub(r"\s+", " ", html[start : html.index("</tr>", start)])
 
 
 def test_feedback_shows_each_value_with_its_interval_on_the_threshold_scale(client, personas):
     transcript = _analysed(personas, "long_session.txt")
     sign_in(client, personas.therapist)
-    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    html = client.get(
+        reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])
+    ).content.decode()
     for key in ("reflection_to_question", "percent_complex_reflections", "percent_open_questions"):
         m = transcript.metrics[key]
         row = _measure_row(html, key)
@@ -322,7 +444,9 @@ def test_feedback_shows_each_value_with_its_interval_on_the_threshold_scale(clie
 def test_feedback_says_why_a_short_transcript_is_not_rated(client, personas):
     transcript = _analysed(personas, "zoom.vtt")
     sign_in(client, personas.therapist)
-    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    html = client.get(
+        reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])
+    ).content.decode()
     row = _measure_row(html, "percent_complex_reflections")
     assert "not available" in row and "at least 10 are needed to judge this measure" in row
     assert '<rect class="interval"' not in row
@@ -348,23 +472,33 @@ def test_therapist_corrects_a_code_and_the_summary_is_recomputed(client, persona
     assert transcript.model_analysis()["utterances"][target["index"]]["behaviour"] == "question"
     shown = transcript.analysis_data()["utterances"][target["index"]]
     assert shown["behaviour"] == "reflection" and shown["corrected"] is True
-    html = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])).content.decode()
+    html = client.get(
+        reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])
+    ).content.decode()
     assert "You corrected 1 code in this session" in html and "corrected by you" in html
     assert AuditEvent.objects.filter(record_type="transcript_feedback", action="update").exists()
     # the stored corrections are encrypted at rest
     with connection.cursor() as cursor:
-        cursor.execute("SELECT corrections FROM transcripts_transcript WHERE id = %s", [transcript.pk.hex if connection.vendor == "sqlite" else str(transcript.pk)])
+        cursor.execute(
+            "SELECT corrections FROM transcripts_transcript WHERE id = %s",
+            [transcript.pk.hex if connection.vendor == "sqlite" else str(transcript.pk)],
+        )
         raw = cursor.fetchone()[0]
     assert "reflection/complex" not in raw
 
 
 def test_a_bad_correction_says_why_and_changes_nothing(client, personas):
     transcript = _analysed(personas, "long_session.txt")
-    client_turn = next(u for u in transcript.model_analysis()["utterances"] if u["speaker"] == "client")
+    client_turn = next(
+        u for u in transcript.model_analysis()["utterances"] if u["speaker"] == "client"
+    )
     sign_in(client, personas.therapist)
     url = reverse("transcript_correct", args=[personas.client.pk, transcript.pk])
     for data, message in (
-        ({"index": client_turn["index"], "code": "question/open"}, "is not a code for a client turn"),
+        (
+            {"index": client_turn["index"], "code": "question/open"},
+            "is not a code for a client turn",
+        ),
         ({"index": 999, "code": "change"}, "there is no utterance 999"),
         ({"index": "x", "code": "change"}, "the utterance number is missing or not a number"),
     ):
@@ -379,7 +513,13 @@ def test_only_the_uploading_therapist_can_correct(client, personas):
     from tests.conftest import make_staff
 
     transcript = _analysed(personas, "long_session.txt")
-    other = make_staff(personas.clinic, Role.THERAPIST, "Other Therapist", "other@x.test", "another long password here")
+    other = make_staff(
+        personas.clinic,
+        Role.THERAPIST,
+        "Other Therapist",
+        "other@x.test",
+        "another long password here",
+    )
     personas.client.care_team.create(clinic=personas.clinic, therapist=other)
     sign_in(client, other)
     url = reverse("transcript_correct", args=[personas.client.pk, transcript.pk])
@@ -393,10 +533,14 @@ def test_admin_exports_corrections_as_training_rows_without_text_unless_opted_in
     import io
 
     transcript = _analysed(personas, "long_session.txt")
-    question = next(u for u in transcript.model_analysis()["utterances"] if u["behaviour"] == "question")
+    question = next(
+        u for u in transcript.model_analysis()["utterances"] if u["behaviour"] == "question"
+    )
     sign_in(client, personas.therapist)
-    client.post(reverse("transcript_correct", args=[personas.client.pk, transcript.pk]),
-                {"index": question["index"], "code": "reflection/simple"})
+    client.post(
+        reverse("transcript_correct", args=[personas.client.pk, transcript.pk]),
+        {"index": question["index"], "code": "reflection/simple"},
+    )
     # a therapist cannot export
     assert client.get(reverse("transcripts_corrections_export")).status_code in (403, 404)
 
@@ -414,6 +558,12 @@ def test_admin_exports_corrections_as_training_rows_without_text_unless_opted_in
     assert all(r["utterance_text"] == "" for r in rows)
     assert AuditEvent.objects.filter(action="export", record_type="transcript_feedback").exists()
 
-    TranscriptSettings.objects.update_or_create(clinic=personas.clinic, defaults={"export_text_with_corrections": True})
-    rows = list(csv.DictReader(io.StringIO(client.get(reverse("transcripts_corrections_export")).content.decode())))
+    TranscriptSettings.objects.update_or_create(
+        clinic=personas.clinic, defaults={"export_text_with_corrections": True}
+    )
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(reverse("transcripts_corrections_export")).content.decode())
+        )
+    )
     assert rows[question["index"]]["utterance_text"] == question["text"]

@@ -50,6 +50,9 @@ class MFAAdapter(DefaultMFAAdapter):
         return crypto.decrypt(encrypted_text)
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
-        if authenticator.type == Authenticator.Type.TOTP and authenticator.user.membership is not None:
+        if (
+            authenticator.type == Authenticator.Type.TOTP
+            and authenticator.user.membership is not None
+        ):
             return False
         return True

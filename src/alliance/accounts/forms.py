@@ -54,7 +54,11 @@ class ClinicSettingsForm(forms.ModelForm):
 
 
 def _zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name and not name.startswith("Etc/")]
+    return [
+        (name, name)
+        for name in sorted(zoneinfo.available_timezones())
+        if "/" in name and not name.startswith("Etc/")
+    ]
 
 
 class MyTimeZoneForm(forms.Form):
@@ -83,7 +87,10 @@ class AuditSearchForm(forms.Form):
         from alliance.core.models import AuditAction
 
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["action"]).choices = [("", "Any action"), *AuditAction.choices]
+        cast(forms.ChoiceField, self.fields["action"]).choices = [
+            ("", "Any action"),
+            *AuditAction.choices,
+        ]
 
     def clean(self):
         data = super().clean()

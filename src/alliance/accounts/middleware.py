@@ -34,7 +34,9 @@ class StaffMFARequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request: HttpRequest, view_func: object, *args: object) -> HttpResponse | None:
+    def process_view(
+        self, request: HttpRequest, view_func: object, *args: object
+    ) -> HttpResponse | None:
         user = request.user
         if not user.is_authenticated or user.membership is None:
             return None

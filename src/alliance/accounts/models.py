@@ -109,7 +109,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def role(self) -> str | None:
-        """"admin", "supervisor", "therapist", "client" or None."""
+        """ "admin", "supervisor", "therapist", "client" or None."""
         membership = self.membership
         if membership is not None:
             return membership.role

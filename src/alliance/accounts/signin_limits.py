@@ -94,7 +94,10 @@ def clear_link_failures(owner: str) -> None:
 def may_send_link(email: str, ip: str | None) -> bool:
     """Count one request for a link; False once the address or the email asked too often."""
     allowed = True
-    if ip is not None and _bump(_key("link-request-ip", ip), REQUEST_WINDOW_SECONDS) > LINK_REQUESTS_PER_IP:
+    if (
+        ip is not None
+        and _bump(_key("link-request-ip", ip), REQUEST_WINDOW_SECONDS) > LINK_REQUESTS_PER_IP
+    ):
         allowed = False
     if _bump(_key("link-request-email", email), REQUEST_WINDOW_SECONDS) > LINK_REQUESTS_PER_EMAIL:
         allowed = False

@@ -131,7 +131,9 @@ def my_settings(request: HttpRequest) -> HttpResponse:
     """A staff member's own time zone (every page, email and PDF they get uses it)."""
     membership = staff_membership(request)
     form = MyTimeZoneForm(
-        request.POST or None, initial={"time_zone": membership.time_zone}, clinic_zone=membership.clinic.time_zone
+        request.POST or None,
+        initial={"time_zone": membership.time_zone},
+        clinic_zone=membership.clinic.time_zone,
     )
     if request.method == "POST" and form.is_valid():
         membership.time_zone = form.cleaned_data["time_zone"]
@@ -152,7 +154,9 @@ def tour(request: HttpRequest) -> HttpResponse:
     # Back to the page the tour was dismissed on (the form does not echo the page's own path,
     # so pages for different records stay byte-identical apart from their content).
     back = request.POST.get("next") or request.headers.get("Referer", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         back = reverse("caseload")
     return redirect(back)
 
@@ -163,8 +167,10 @@ def tour(request: HttpRequest) -> HttpResponse:
 @staff(Role.ADMIN)
 def clinic_home(request: HttpRequest) -> HttpResponse:
     clinic = staff_membership(request).clinic
-    members = Membership.objects.filter(clinic=clinic).select_related("user").order_by(
-        "role", "user__full_name"
+    members = (
+        Membership.objects.filter(clinic=clinic)
+        .select_related("user")
+        .order_by("role", "user__full_name")
     )
     clients = (
         ClientRecord.objects.in_clinic_directory(signed_in_user(request))

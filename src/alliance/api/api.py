@@ -35,7 +35,9 @@ class AllianceAPI(NinjaAPI):
     not signed in, 404 for an id that names no record you may read (tests/api/test_api_fuzz.py
     checks every answer against it)."""
 
-    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict | None = None
+    ):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = {
             "title": "Error",
@@ -171,7 +173,11 @@ class MeasuresOut(Schema):
     outcomes: list[OutcomeOut]
 
 
-@api.get("/clients/{client_id}/measures", response=MeasuresOut, summary="Scores and outcomes of one client")
+@api.get(
+    "/clients/{client_id}/measures",
+    response=MeasuresOut,
+    summary="Scores and outcomes of one client",
+)
 def client_measures(request, client_id: uuid.UUID):
     from alliance.measures.models import OutcomeResult, Response
 
@@ -199,7 +205,9 @@ def client_measures(request, client_id: uuid.UUID):
             "not_on_track": o.not_on_track,
             "settings": o.settings,
         }
-        for o in OutcomeResult.objects.filter(client=client).select_related("episode").order_by("episode__started")
+        for o in OutcomeResult.objects.filter(client=client)
+        .select_related("episode")
+        .order_by("episode__started")
     ]
     return {"responses": responses, "outcomes": outcomes}
 

@@ -12,13 +12,49 @@ class CheckinsConfig(AppConfig):
         from alliance.checkins import bridge, panels
         from alliance.measures.models import Response
 
-        post_save.connect(bridge.complete_on_response, sender=Response, dispatch_uid="checkins-complete-on-response")
+        post_save.connect(
+            bridge.complete_on_response,
+            sender=Response,
+            dispatch_uid="checkins-complete-on-response",
+        )
         from alliance.clients.panels import CLIENT, STAFF, Panel, register
         from alliance.core.audit import register_record_type
 
         register_record_type("check_in", "your check-ins")
         register_record_type("concern", "your concerns")
-        register(Panel("check-ins", "checkins/_staff_panel.html", panels.staff_panel, order=15, audience=STAFF))
-        register(Panel("coming-up", "checkins/_client_due.html", panels.client_due, order=5, audience=CLIENT))
-        register(Panel("concerns", "checkins/_client_concerns.html", panels.client_concerns, order=30, audience=CLIENT))
-        register(Panel("access", "checkins/_client_access.html", panels.client_access, order=90, audience=CLIENT))
+        register(
+            Panel(
+                "check-ins",
+                "checkins/_staff_panel.html",
+                panels.staff_panel,
+                order=15,
+                audience=STAFF,
+            )
+        )
+        register(
+            Panel(
+                "coming-up",
+                "checkins/_client_due.html",
+                panels.client_due,
+                order=5,
+                audience=CLIENT,
+            )
+        )
+        register(
+            Panel(
+                "concerns",
+                "checkins/_client_concerns.html",
+                panels.client_concerns,
+                order=30,
+                audience=CLIENT,
+            )
+        )
+        register(
+            Panel(
+                "access",
+                "checkins/_client_access.html",
+                panels.client_access,
+                order=90,
+                audience=CLIENT,
+            )
+        )

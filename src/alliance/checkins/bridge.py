@@ -39,7 +39,10 @@ def open_due_instrument_administrations(client: Any, now: datetime | None = None
         ).exists()
         if not exists:
             Administration.objects.create(
-                clinic=client.clinic, client=client, instrument_id=item.instrument, due_at=item.due_at
+                clinic=client.clinic,
+                client=client,
+                instrument_id=item.instrument,
+                due_at=item.due_at,
             )
             made += 1
     return made

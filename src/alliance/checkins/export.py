@@ -39,9 +39,7 @@ from alliance.measures import registry, scoring
 from alliance.measures.models import Response
 
 # Same wording as the site footer (base.html).
-ABOUT_SCORES = (
-    "Scores and feedback shown in Alliance support conversation; they are not a diagnosis or a risk assessment."
-)
+ABOUT_SCORES = "Scores and feedback shown in Alliance support conversation; they are not a diagnosis or a risk assessment."
 # Same wording as the page a client sees after answering PHQ-9 item 9 above 0 (measures/done.html).
 CRISIS_LEAD = (
     "You said you have had thoughts of being better off dead or of hurting yourself. "
@@ -86,7 +84,11 @@ def _answer_words(value: Any, option: Any) -> str:
         return "Yes" if value else "No"
     if option is not None and option.text:
         # "Several days (1)"; options that already start with their number ("0 — Not at all") as they are.
-        return option.text if option.text.startswith(str(option.value)) else f"{option.text} ({option.value})"
+        return (
+            option.text
+            if option.text.startswith(str(option.value))
+            else f"{option.text} ({option.value})"
+        )
     return str(_number(value))
 
 
@@ -95,7 +97,11 @@ def _item_answers(response: Response, inst: registry.Instrument) -> list[dict[st
     show_text = inst.item_texts_licensed
     rows = []
     for item in inst.items:
-        raw = response.do_differently if item.type == "text" else (response.answers or {}).get(item.id)
+        raw = (
+            response.do_differently
+            if item.type == "text"
+            else (response.answers or {}).get(item.id)
+        )
         if raw in (None, ""):
             continue
         try:
@@ -104,7 +110,9 @@ def _item_answers(response: Response, inst: registry.Instrument) -> list[dict[st
             value = raw
         if value in (None, ""):
             continue
-        option = item.option_for_value(value) if item.answer_options and type(value) is int else None
+        option = (
+            item.option_for_value(value) if item.answer_options and type(value) is int else None
+        )
         row: dict[str, Any] = {"number": item.number}
         if show_text and item.text:
             row["question"] = item.text
@@ -115,19 +123,37 @@ def _item_answers(response: Response, inst: registry.Instrument) -> list[dict[st
 
 def _questionnaires(client: ClientRecord) -> list[dict[str, Any]]:
     out = []
-    responses = Response.objects.filter(client=client).select_related("entered_by").order_by("completed_at")
+    responses = (
+        Response.objects.filter(client=client).select_related("entered_by").order_by("completed_at")
+    )
     for r in responses:
         try:
             inst = registry.load(r.instrument_id)
-        except registry.UnknownInstrumentError:  # no longer shipped: the stored score, no item answers
-            out.append({"questionnaire": r.instrument_id, "full_name": r.instrument_id, "date": _dt(r.completed_at),
-                        "entered_by": str(r.get_source_display()), "session": r.session_number,
-                        "total": _number(r.total), "score_range": "", "severity": r.severity, "notes": [],
-                        "answers": []})
+        except (
+            registry.UnknownInstrumentError
+        ):  # no longer shipped: the stored score, no item answers
+            out.append(
+                {
+                    "questionnaire": r.instrument_id,
+                    "full_name": r.instrument_id,
+                    "date": _dt(r.completed_at),
+                    "entered_by": str(r.get_source_display()),
+                    "session": r.session_number,
+                    "total": _number(r.total),
+                    "score_range": "",
+                    "severity": r.severity,
+                    "notes": [],
+                    "answers": [],
+                }
+            )
             continue
         if inst.respondent != "client":
             continue  # the therapist's own rating (sac_therapist): see the module docstring
-        who = r.entered_by.full_name if r.entered_by and r.source not in (r.Source.FORM, r.Source.LINK) else ""
+        who = (
+            r.entered_by.full_name
+            if r.entered_by and r.source not in (r.Source.FORM, r.Source.LINK)
+            else ""
+        )
         entered = SOURCE_WORDS.get(r.source) or str(r.get_source_display())
         row: dict[str, Any] = {
             "questionnaire": inst.short_name,
@@ -146,8 +172,11 @@ def _questionnaires(client: ClientRecord) -> list[dict[str, Any]]:
         if not inst.item_texts_licensed and row["answers"]:
             row["about_the_questions"] = LICENSED_TEXTS_NOTE
         if r.item9_positive:
-            row["support_now"] = {"message": CRISIS_LEAD, "crisis_resources": client.clinic.crisis_resources,
-                                  "note": CRISIS_NOTE}
+            row["support_now"] = {
+                "message": CRISIS_LEAD,
+                "crisis_resources": client.clinic.crisis_resources,
+                "note": CRISIS_NOTE,
+            }
         out.append(row)
     return out
 
@@ -155,27 +184,65 @@ def _questionnaires(client: ClientRecord) -> list[dict[str, Any]]:
 def client_data(client: ClientRecord) -> dict[str, Any]:
     goals = []
     for g in Goal.objects.for_client(client).prefetch_related("ratings", "changes"):
-        goals.append({
-            "id": str(g.pk), "wording": g.wording, "status": g.get_status_display(), "reason": g.status_reason,
-            "proposed_by": g.proposed_by_side, "created": _dt(g.created_at),
-            "client_agreed": _dt(g.client_agreed_at), "therapist_agreed": _dt(g.therapist_agreed_at),
-            "levels": {f"{level:+d}": words for level, _label, words in g.levels()},
-            "importance": g.importance, "difficulty": g.difficulty, "weight": g.weight,
-            "your_rank": g.client_rank, "therapist_rank": g.therapist_rank,
-            "ratings": [{"date": r.rated_on.isoformat(), "by": r.rater, "level": r.level} for r in g.ratings.all()],
-            "changes": [{"proposed_by": c.side, "status": c.get_status_display(), "when": _dt(c.created_at),
-                         "wording": c.after.get("wording", ""), "note": c.note} for c in g.changes.all()],
-        })
-    tasks = [{
-        "goal": str(t.goal_id), "task": t.description, "why_this_helps": t.rationale, "status": t.get_status_display(),
-        "progress": t.progress,
-        "updates": [{"when": _dt(u.created_at), "progress": u.progress, "not_working": u.not_working, "note": u.note}
-                    for u in t.updates.all()],
-    } for t in Task.objects.filter(client=client)]
+        goals.append(
+            {
+                "id": str(g.pk),
+                "wording": g.wording,
+                "status": g.get_status_display(),
+                "reason": g.status_reason,
+                "proposed_by": g.proposed_by_side,
+                "created": _dt(g.created_at),
+                "client_agreed": _dt(g.client_agreed_at),
+                "therapist_agreed": _dt(g.therapist_agreed_at),
+                "levels": {f"{level:+d}": words for level, _label, words in g.levels()},
+                "importance": g.importance,
+                "difficulty": g.difficulty,
+                "weight": g.weight,
+                "your_rank": g.client_rank,
+                "therapist_rank": g.therapist_rank,
+                "ratings": [
+                    {"date": r.rated_on.isoformat(), "by": r.rater, "level": r.level}
+                    for r in g.ratings.all()
+                ],
+                "changes": [
+                    {
+                        "proposed_by": c.side,
+                        "status": c.get_status_display(),
+                        "when": _dt(c.created_at),
+                        "wording": c.after.get("wording", ""),
+                        "note": c.note,
+                    }
+                    for c in g.changes.all()
+                ],
+            }
+        )
+    tasks = [
+        {
+            "goal": str(t.goal_id),
+            "task": t.description,
+            "why_this_helps": t.rationale,
+            "status": t.get_status_display(),
+            "progress": t.progress,
+            "updates": [
+                {
+                    "when": _dt(u.created_at),
+                    "progress": u.progress,
+                    "not_working": u.not_working,
+                    "note": u.note,
+                }
+                for u in t.updates.all()
+            ],
+        }
+        for t in Task.objects.filter(client=client)
+    ]
     check_ins = []
     for c in CheckIn.objects.filter(client=client).select_related("schedule").order_by("due_at"):
-        row = {"due": _dt(c.due_at), "what": str(c.schedule), "status": c.get_status_display(),
-               "completed": _dt(c.completed_at)}
+        row = {
+            "due": _dt(c.due_at),
+            "what": str(c.schedule),
+            "status": c.get_status_display(),
+            "completed": _dt(c.completed_at),
+        }
         response = getattr(c, "response", None) if c.status == CheckIn.Status.COMPLETED else None
         if response is not None:
             row.update({"mood": response.mood, "anything_to_know": response.note})
@@ -183,29 +250,61 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
     consents = []
     for kind, label in ConsentKind.choices:
         for consent in client.consents.filter(kind=kind).select_related("text"):
-            consents.append({"consent": label, "granted": consent.granted, "recorded": _dt(consent.recorded_at),
-                             "withdrawn": _dt(consent.withdrawn_at), "text_version": consent.text.version})
+            consents.append(
+                {
+                    "consent": label,
+                    "granted": consent.granted,
+                    "recorded": _dt(consent.recorded_at),
+                    "withdrawn": _dt(consent.withdrawn_at),
+                    "text_version": consent.text.version,
+                }
+            )
     return {
         "exported_at": timezone.now().isoformat(),
-        "you": {"name": client.full_name, "preferred_name": client.preferred_name, "time_zone": client.time_zone,
-                "status": client.get_status_display(), "clinic": client.clinic.name},
+        "you": {
+            "name": client.full_name,
+            "preferred_name": client.preferred_name,
+            "time_zone": client.time_zone,
+            "status": client.get_status_display(),
+            "clinic": client.clinic.name,
+        },
         "crisis_line": client.clinic.crisis_line,
         "care_team": [m.therapist.full_name for m in client.care_team.select_related("therapist")],
-        "sessions": [{"number": s.number, "date": _dt(s.scheduled_at), "status": s.get_status_display()}
-                     for s in TherapySession.objects.filter(client=client).order_by("number")],
+        "sessions": [
+            {"number": s.number, "date": _dt(s.scheduled_at), "status": s.get_status_display()}
+            for s in TherapySession.objects.filter(client=client).order_by("number")
+        ],
         "consents": consents,
         "goals": goals,
-        "goal_attainment": [{"date": p.rated_on.isoformat(), "rated_by": p.rater, "t_score": p.t_score,
-                             "goals_rated": p.n_goals} for p in gas_history(client)],
+        "goal_attainment": [
+            {
+                "date": p.rated_on.isoformat(),
+                "rated_by": p.rater,
+                "t_score": p.t_score,
+                "goals_rated": p.n_goals,
+            }
+            for p in gas_history(client)
+        ],
         "tasks": tasks,
-        "check_in_schedules": [str(s) for s in CheckInSchedule.objects.filter(client=client, active=True)],
+        "check_in_schedules": [
+            str(s) for s in CheckInSchedule.objects.filter(client=client, active=True)
+        ],
         "check_ins": check_ins,
         "about_scores": ABOUT_SCORES,
         "questionnaires": _questionnaires(client),
-        "concerns": [{"raised": _dt(c.raised_at), "about": c.get_topic_display(), "detail": c.detail,
-                      "read_by_therapist": _dt(c.acknowledged_at)} for c in Concern.objects.filter(client=client)],
-        "who_accessed_your_record": [{"when": _dt(e.at), "what": e.plain_words}
-                                     for e in AuditEvent.objects.filter(client=client).order_by("-at")[:1000]],
+        "concerns": [
+            {
+                "raised": _dt(c.raised_at),
+                "about": c.get_topic_display(),
+                "detail": c.detail,
+                "read_by_therapist": _dt(c.acknowledged_at),
+            }
+            for c in Concern.objects.filter(client=client)
+        ],
+        "who_accessed_your_record": [
+            {"when": _dt(e.at), "what": e.plain_words}
+            for e in AuditEvent.objects.filter(client=client).order_by("-at")[:1000]
+        ],
     }
 
 
@@ -221,7 +320,10 @@ YOU_LABELS = {
 
 def you_facts(data: dict[str, Any]) -> list[tuple[str, str]]:
     """The "you" section as (label, value) pairs in reading order, for the page and the PDF."""
-    return [(YOU_LABELS.get(key, key.replace("_", " ").capitalize()), str(value or "—")) for key, value in data["you"].items()]
+    return [
+        (YOU_LABELS.get(key, key.replace("_", " ").capitalize()), str(value or "—"))
+        for key, value in data["you"].items()
+    ]
 
 
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")

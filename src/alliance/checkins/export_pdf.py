@@ -39,11 +39,20 @@ class _Story:
         self.h3 = styles["Heading3"]
         self.normal = styles["Normal"]
         self.small = ParagraphStyle("small", parent=styles["Normal"], fontSize=9, leading=11)
-        self.muted = ParagraphStyle("muted", parent=self.small, textColor=colors.HexColor("#444444"))
-        self.bullet = ParagraphStyle("bullet", parent=styles["Normal"], leftIndent=10, bulletIndent=0)
+        self.muted = ParagraphStyle(
+            "muted", parent=self.small, textColor=colors.HexColor("#444444")
+        )
+        self.bullet = ParagraphStyle(
+            "bullet", parent=styles["Normal"], leftIndent=10, bulletIndent=0
+        )
         self.crisis = ParagraphStyle(
-            "crisis", parent=styles["Normal"], borderColor=colors.black, borderWidth=1, borderPadding=4,
-            spaceBefore=4, spaceAfter=6,
+            "crisis",
+            parent=styles["Normal"],
+            borderColor=colors.black,
+            borderWidth=1,
+            borderPadding=4,
+            spaceBefore=4,
+            spaceAfter=6,
         )
         self.items: list[Any] = []
 
@@ -94,7 +103,10 @@ def _questionnaire(s: _Story, q: dict[str, Any]) -> None:
         total += f" (possible range {q['score_range']})"
     if q["severity"]:
         total += f", {q['severity']}"
-    facts = [f"<b>Questionnaire</b>: {_text(q['full_name'])}", f"<b>Entered by</b>: {_text(q['entered_by'])}"]
+    facts = [
+        f"<b>Questionnaire</b>: {_text(q['full_name'])}",
+        f"<b>Entered by</b>: {_text(q['entered_by'])}",
+    ]
     if q["session"]:
         facts.append(f"<b>Session</b>: {_text(q['session'])}")
     facts.append(f"<b>Score</b>: {_text(total)}")
@@ -115,7 +127,11 @@ def _questionnaire(s: _Story, q: dict[str, Any]) -> None:
     if q["answers"]:
         if "about_the_questions" in q:
             s.para(_text(q["about_the_questions"]), s.muted)
-            s.table(["#", "Your answer"], [[a["number"], a["answer"]] for a in q["answers"]], [12 * mm, 80 * mm])
+            s.table(
+                ["#", "Your answer"],
+                [[a["number"], a["answer"]] for a in q["answers"]],
+                [12 * mm, 80 * mm],
+            )
         else:
             s.table(
                 ["#", "Question", "Your answer"],
@@ -123,7 +139,10 @@ def _questionnaire(s: _Story, q: dict[str, Any]) -> None:
                 [10 * mm, 105 * mm, 60 * mm],
             )
     else:
-        s.para(_text("Only the total was recorded; there are no answers to individual questions."), s.muted)
+        s.para(
+            _text("Only the total was recorded; there are no answers to individual questions."),
+            s.muted,
+        )
     s.items.append(Spacer(1, 3 * mm))
 
 
@@ -132,12 +151,22 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
     uncompressed, invariant page streams (so tests can read the text)."""
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm,
-        title=f"{TITLE} — {data['you']['name']}", pageCompression=1 if compress else 0, invariant=0 if compress else 1,
+        buffer,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=f"{TITLE} — {data['you']['name']}",
+        pageCompression=1 if compress else 0,
+        invariant=0 if compress else 1,
     )
     s = _Story(data["you"].get("time_zone") or "UTC")
     s.para(_text(TITLE), s.title)
-    s.para(_text(f"Made on {s.when(data['exported_at'])} ({s.tz.key}). {data['about_scores']}"), s.normal)
+    s.para(
+        _text(f"Made on {s.when(data['exported_at'])} ({s.tz.key}). {data['about_scores']}"),
+        s.normal,
+    )
     s.para(
         _text(f"In crisis? {data['crisis_line']} Messages here are not watched in real time."),
         s.small,
@@ -147,12 +176,22 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
     s.bullets(_facts(data), "")
 
     s.heading("Your sessions")
-    s.bullets([_text(f"Session {x['number']}, {s.when(x['date'])}: {x['status']}") for x in data["sessions"]], "No sessions.")
+    s.bullets(
+        [
+            _text(f"Session {x['number']}, {s.when(x['date'])}: {x['status']}")
+            for x in data["sessions"]
+        ],
+        "No sessions.",
+    )
 
     s.heading("Consents")
     consents = []
     for c in data["consents"]:
-        state = f"withdrawn {s.when(c['withdrawn'])}" if c["withdrawn"] else (f"given {s.when(c['recorded'])}" if c["granted"] else "not given")
+        state = (
+            f"withdrawn {s.when(c['withdrawn'])}"
+            if c["withdrawn"]
+            else (f"given {s.when(c['recorded'])}" if c["granted"] else "not given")
+        )
         consents.append(_text(f"{c['consent']}: {state} (text version {c['text_version']})"))
     s.bullets(consents, "None recorded.")
 
@@ -165,18 +204,31 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
         lines = [_text(status)]
         lines += [_text(f"{level}: {words}") for level, words in g["levels"].items() if words]
         if g["ratings"]:
-            lines.append(_text("Ratings: " + "; ".join(f"{r['date']} ({r['by']}) {r['level']:+d}" for r in g["ratings"])))
+            lines.append(
+                _text(
+                    "Ratings: "
+                    + "; ".join(f"{r['date']} ({r['by']}) {r['level']:+d}" for r in g["ratings"])
+                )
+            )
         s.bullets(lines, "")
 
     s.heading("Goal attainment over time")
     s.bullets(
-        [_text(f"{p['date']}, rated by {p['rated_by']}: T-score {p['t_score']}") for p in data["goal_attainment"]],
+        [
+            _text(f"{p['date']}, rated by {p['rated_by']}: T-score {p['t_score']}")
+            for p in data["goal_attainment"]
+        ],
         "No ratings.",
     )
 
     s.heading("Tasks")
     s.bullets(
-        [_text(f"{t['task']} — why it helps: {t['why_this_helps']} ({t['status']}, {t['progress']}%)") for t in data["tasks"]],
+        [
+            _text(
+                f"{t['task']} — why it helps: {t['why_this_helps']} ({t['status']}, {t['progress']}%)"
+            )
+            for t in data["tasks"]
+        ],
         "No tasks.",
     )
 
@@ -210,7 +262,10 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
     s.bullets(concerns, "None.")
 
     s.heading("Who accessed your record")
-    s.bullets([_text(f"{s.when(e['when'])}: {e['what']}") for e in data["who_accessed_your_record"]], "Nobody yet.")
+    s.bullets(
+        [_text(f"{s.when(e['when'])}: {e['what']}") for e in data["who_accessed_your_record"]],
+        "Nobody yet.",
+    )
 
     doc.build(s.items)
     return buffer.getvalue()

@@ -22,8 +22,12 @@ class CheckInPlan(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    client = models.OneToOneField("clients.ClientRecord", on_delete=models.CASCADE, related_name="check_in_plan")
-    quiet_start = models.TimeField(default=time(21, 0), help_text="No reminders from this local time...")
+    client = models.OneToOneField(
+        "clients.ClientRecord", on_delete=models.CASCADE, related_name="check_in_plan"
+    )
+    quiet_start = models.TimeField(
+        default=time(21, 0), help_text="No reminders from this local time..."
+    )
     quiet_end = models.TimeField(default=time(8, 0), help_text="...until this local time.")
     max_reminders = models.PositiveSmallIntegerField(default=3)
     reminder_gap_hours = models.PositiveSmallIntegerField(default=24)
@@ -60,9 +64,13 @@ class CheckInSchedule(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("clients.ClientRecord", on_delete=models.CASCADE, related_name="check_in_schedules")
+    client = models.ForeignKey(
+        "clients.ClientRecord", on_delete=models.CASCADE, related_name="check_in_schedules"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MOOD)
-    instrument = models.CharField(max_length=40, blank=True, help_text='Instrument id, e.g. "phq9".')
+    instrument = models.CharField(
+        max_length=40, blank=True, help_text='Instrument id, e.g. "phq9".'
+    )
     cadence = models.CharField(max_length=20, choices=Cadence.choices, default=Cadence.WEEKLY)
     start_date = models.DateField(help_text="The first due day, in the client's time zone.")
     due_time = models.TimeField(default=time(18, 0), help_text="Local time of day it falls due.")
@@ -87,8 +95,12 @@ class CheckIn(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("clients.ClientRecord", on_delete=models.CASCADE, related_name="check_ins")
-    schedule = models.ForeignKey(CheckInSchedule, on_delete=models.CASCADE, related_name="check_ins")
+    client = models.ForeignKey(
+        "clients.ClientRecord", on_delete=models.CASCADE, related_name="check_ins"
+    )
+    schedule = models.ForeignKey(
+        CheckInSchedule, on_delete=models.CASCADE, related_name="check_ins"
+    )
     due_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DUE)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
@@ -99,7 +111,11 @@ class CheckIn(models.Model):
 
     class Meta:
         ordering = ["-due_at"]
-        constraints = [models.UniqueConstraint(fields=["schedule", "due_at"], name="check_in_once_per_due_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "due_at"], name="check_in_once_per_due_time"
+            )
+        ]
         indexes = [
             models.Index(fields=["status", "due_at"]),
             # The cycle and the clinic's reports read one clinic's due (or missed) check-ins.
@@ -127,7 +143,8 @@ class CheckInResponse(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(mood__isnull=True) | models.Q(mood__gte=0, mood__lte=10), name="mood_0_to_10"
+                condition=models.Q(mood__isnull=True) | models.Q(mood__gte=0, mood__lte=10),
+                name="mood_0_to_10",
             )
         ]
 
@@ -177,8 +194,12 @@ class Concern(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("clients.ClientRecord", on_delete=models.CASCADE, related_name="concerns")
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(
+        "clients.ClientRecord", on_delete=models.CASCADE, related_name="concerns"
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     topic = models.CharField(max_length=20, choices=Topic.choices)
     detail = EncryptedTextField(blank=True)
     raised_at = models.DateTimeField(default=timezone.now)
@@ -187,7 +208,11 @@ class Concern(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     rupture_episode = models.ForeignKey(
-        "monitoring.RuptureEpisode", null=True, blank=True, on_delete=models.SET_NULL, related_name="concerns"
+        "monitoring.RuptureEpisode",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="concerns",
     )
     alert_id = models.UUIDField(null=True, blank=True)
 

@@ -22,19 +22,27 @@ def staff_panel(request: HttpRequest, client: Any) -> dict[str, Any]:
         "client": client,
         "open_concerns": list(concerns.filter(acknowledged_at__isnull=True)),
         "acknowledged": concerns.filter(acknowledged_at__isnull=False).count(),
-        "missed": list(CheckIn.objects.filter(client=client, status=CheckIn.Status.MISSED, due_at__gte=since)),
+        "missed": list(
+            CheckIn.objects.filter(client=client, status=CheckIn.Status.MISSED, due_at__gte=since)
+        ),
         "streak": len(missed_streak(client)),
         "recent": CheckIn.objects.filter(client=client, status=CheckIn.Status.COMPLETED)
-        .select_related("response").order_by("-completed_at").first(),
+        .select_related("response")
+        .order_by("-completed_at")
+        .first(),
     }
 
 
 def client_due(request: HttpRequest, client: Any) -> dict[str, Any]:
     now = timezone.now()
-    return {"next_session": next_session_at(client, now), "due": list(
-        CheckIn.objects.filter(client=client, status=CheckIn.Status.DUE, due_at__lte=now)
-        .select_related("schedule").order_by("due_at")
-    )}
+    return {
+        "next_session": next_session_at(client, now),
+        "due": list(
+            CheckIn.objects.filter(client=client, status=CheckIn.Status.DUE, due_at__lte=now)
+            .select_related("schedule")
+            .order_by("due_at")
+        ),
+    }
 
 
 def next_session_at(client: Any, now: Any) -> Any:

@@ -136,7 +136,10 @@ def _plans_for(clients: dict[Any, Any]) -> dict[Any, CheckInPlan]:
     missing = [client_id for client_id in clients if client_id not in plans]
     if missing:
         CheckInPlan.objects.bulk_create(
-            [CheckInPlan(client_id=client_id, clinic_id=clients[client_id]) for client_id in missing],
+            [
+                CheckInPlan(client_id=client_id, clinic_id=clients[client_id])
+                for client_id in missing
+            ],
             ignore_conflicts=True,  # a concurrent cycle made it first
         )
         plans.update({p.client_id: p for p in CheckInPlan.objects.filter(client_id__in=missing)})
@@ -176,7 +179,9 @@ def create_due_check_ins(now: datetime, batch_size: int = BATCH_SIZE) -> int:
         consented = _treatment_consented({s.client_id for s in schedules})
         reachable = [s for s in schedules if _may_contact(s.client, consented)]
         plans = _plans_for({s.client_id: s.client.clinic_id for s in reachable})
-        after_session = [s.client_id for s in reachable if s.cadence == CheckInSchedule.Cadence.AFTER_SESSION]
+        after_session = [
+            s.client_id for s in reachable if s.cadence == CheckInSchedule.Cadence.AFTER_SESSION
+        ]
         sessions_ended = _sessions_ended_by(now, after_session) if after_session else {}
         wanted: dict[tuple[Any, datetime], CheckIn] = {}
         for schedule in reachable:
@@ -235,7 +240,11 @@ def _clinics_with_due(now: datetime) -> list[Any]:
 
 
 def _each_due_batch(
-    clinic_id: Any, now: datetime, batch_size: int, work: Callable[[list[CheckIn]], T], *related: str
+    clinic_id: Any,
+    now: datetime,
+    batch_size: int,
+    work: Callable[[list[CheckIn]], T],
+    *related: str,
 ) -> list[T]:
     """Run ``work`` on the clinic's due check-ins, ``batch_size`` at a time, each batch locked
     in its own transaction (rows another worker holds are skipped: that worker handles them).
@@ -279,7 +288,9 @@ def send_due_reminders(now: datetime, batch_size: int = BATCH_SIZE) -> int:
             "client__clinic",
             "client__user",
         )
-        for check_in, token in (pair for part in claimed for pair in part):  # after the claims committed
+        for check_in, token in (
+            pair for part in claimed for pair in part
+        ):  # after the claims committed
             send_reminder_email(check_in, token)
             sent += 1
     return sent
@@ -297,7 +308,9 @@ def _claim_reminders(batch: list[CheckIn], now: datetime) -> list[tuple[CheckIn,
             continue
         if now >= check_in.due_at + timedelta(hours=plan.window_hours):
             continue
-        if check_in.last_reminded_at and now - check_in.last_reminded_at < timedelta(hours=plan.reminder_gap_hours):
+        if check_in.last_reminded_at and now - check_in.last_reminded_at < timedelta(
+            hours=plan.reminder_gap_hours
+        ):
             continue
         if in_quiet_hours(now, plan, client_zone(client)):
             continue
@@ -350,7 +363,9 @@ def mark_missed(now: datetime, batch_size: int = BATCH_SIZE) -> int:
     missed = 0
     for clinic_id in _clinics_with_due(now):
         tell: list[tuple[Any, int]] = []
-        missed += sum(_each_due_batch(clinic_id, now, batch_size, partial(_miss, now=now, tell=tell)))
+        missed += sum(
+            _each_due_batch(clinic_id, now, batch_size, partial(_miss, now=now, tell=tell))
+        )
         _tell_care_teams(tell)  # after the batches committed
     return missed
 
@@ -362,10 +377,14 @@ def _miss(batch: list[CheckIn], now: datetime, tell: list[tuple[Any, int]]) -> i
     over = [c for c in batch if now >= c.due_at + timedelta(hours=plans[c.client_id].window_hours)]
     if not over:
         return 0
-    missed = CheckIn.objects.filter(pk__in=[c.pk for c in over]).update(status=CheckIn.Status.MISSED, missed_at=now)
+    missed = CheckIn.objects.filter(pk__in=[c.pk for c in over]).update(
+        status=CheckIn.Status.MISSED, missed_at=now
+    )
     heads = []
     for client_id, streak in _missed_streaks({c.client_id for c in over}).items():
-        if len(streak) >= plans[client_id].notify_after_misses and not any(told for _, told in streak):
+        if len(streak) >= plans[client_id].notify_after_misses and not any(
+            told for _, told in streak
+        ):
             heads.append(streak[0][0])
             tell.append((client_id, len(streak)))
     if heads:
@@ -399,8 +418,12 @@ def _tell_care_teams(tell: list[tuple[Any, int]]) -> None:
     if not tell:
         return
     teams: dict[Any, list[str]] = {}
-    members = CareTeamMember.objects.filter(client_id__in=[c for c, _ in tell], therapist__is_active=True)
-    for client_id, email in members.order_by("-is_primary", "added_at").values_list("client_id", "therapist__email"):
+    members = CareTeamMember.objects.filter(
+        client_id__in=[c for c, _ in tell], therapist__is_active=True
+    )
+    for client_id, email in members.order_by("-is_primary", "added_at").values_list(
+        "client_id", "therapist__email"
+    ):
         teams.setdefault(client_id, []).append(email)
     for client_id, count in tell:
         _send_misses_email(client_id, count, teams.get(client_id, []))
@@ -409,7 +432,9 @@ def _tell_care_teams(tell: list[tuple[Any, int]]) -> None:
 def missed_streak(client: ClientRecord) -> list[CheckIn]:
     """The client's most recent missed check-ins, back to the last one they completed."""
     streak = []
-    for check_in in CheckIn.objects.filter(client=client).exclude(status=CheckIn.Status.DUE).order_by("-due_at"):
+    for check_in in (
+        CheckIn.objects.filter(client=client).exclude(status=CheckIn.Status.DUE).order_by("-due_at")
+    ):
         if check_in.status != CheckIn.Status.MISSED:
             break
         streak.append(check_in)
@@ -418,7 +443,11 @@ def missed_streak(client: ClientRecord) -> list[CheckIn]:
 
 def tell_therapists_about_misses(client: ClientRecord, count: int) -> int:
     """Email the care team; the message names no client and links into the app."""
-    recipients = [m.therapist.email for m in client.care_team.select_related("therapist") if m.therapist.is_active]
+    recipients = [
+        m.therapist.email
+        for m in client.care_team.select_related("therapist")
+        if m.therapist.is_active
+    ]
     return _send_misses_email(client.pk, count, recipients)
 
 
@@ -464,16 +493,19 @@ def due_for_client(client: ClientRecord, now: datetime) -> list[DueItem]:
     The measures app calls this to learn which instruments to offer (``kind == "instrument"``),
     and calls ``complete_instrument_check_in`` once the administration is stored.
     """
-    rows = CheckIn.objects.filter(client=client, status=CheckIn.Status.DUE, due_at__lte=now).select_related("schedule")
+    rows = CheckIn.objects.filter(
+        client=client, status=CheckIn.Status.DUE, due_at__lte=now
+    ).select_related("schedule")
     return [
-        DueItem(str(c.pk), c.schedule.kind, c.schedule.instrument, c.due_at) for c in rows.order_by("due_at")
+        DueItem(str(c.pk), c.schedule.kind, c.schedule.instrument, c.due_at)
+        for c in rows.order_by("due_at")
     ]
 
 
 def complete_instrument_check_in(check_in_id: str, when: datetime) -> bool:
     """Mark an instrument check-in done (called by measures); False when it was not open."""
     return bool(
-        CheckIn.objects.filter(pk=check_in_id, status__in=[CheckIn.Status.DUE, CheckIn.Status.MISSED]).update(
-            status=CheckIn.Status.COMPLETED, completed_at=when
-        )
+        CheckIn.objects.filter(
+            pk=check_in_id, status__in=[CheckIn.Status.DUE, CheckIn.Status.MISSED]
+        ).update(status=CheckIn.Status.COMPLETED, completed_at=when)
     )

@@ -28,19 +28,28 @@ CLINICAL = tuple(CLINICAL_ROLES)
 class CheckInForm(forms.Form):
     mood = forms.TypedChoiceField(
         label="How has your mood been, from 0 (very low) to 10 (very good)?",
-        choices=[(i, str(i)) for i in range(11)], coerce=int, widget=forms.RadioSelect,
+        choices=[(i, str(i)) for i in range(11)],
+        coerce=int,
+        widget=forms.RadioSelect,
     )
     note = forms.CharField(
-        label="Anything you want your therapist to know? (optional)", required=False, max_length=2000,
+        label="Anything you want your therapist to know? (optional)",
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     key = forms.UUIDField(widget=forms.HiddenInput)
 
 
 class ConcernForm(forms.Form):
-    topic = forms.ChoiceField(label="What is it about?", choices=Concern.Topic.choices, widget=forms.RadioSelect)
+    topic = forms.ChoiceField(
+        label="What is it about?", choices=Concern.Topic.choices, widget=forms.RadioSelect
+    )
     detail = forms.CharField(
-        label="Tell us more (optional)", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+        label="Tell us more (optional)",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 
@@ -48,7 +57,10 @@ class ScheduleForm(forms.ModelForm):
     class Meta:
         model = CheckInSchedule
         fields = ["kind", "instrument", "cadence", "start_date", "due_time"]
-        widgets = {"start_date": forms.DateInput(attrs={"type": "date"}), "due_time": forms.TimeInput(attrs={"type": "time"})}
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "due_time": forms.TimeInput(attrs={"type": "time"}),
+        }
 
     def clean(self):  # noqa: ANN201
         data = super().clean()
@@ -69,7 +81,13 @@ class PlanForm(forms.ModelForm):
 
     class Meta:
         model = CheckInPlan
-        fields = ["quiet_start", "quiet_end", "max_reminders", "notify_after_misses", "window_hours"]
+        fields = [
+            "quiet_start",
+            "quiet_end",
+            "max_reminders",
+            "notify_after_misses",
+            "window_hours",
+        ]
         widgets = {
             "quiet_start": forms.TimeInput(attrs={"type": "time"}),
             "quiet_end": forms.TimeInput(attrs={"type": "time"}),
@@ -89,10 +107,16 @@ def _answer(request: HttpRequest, check_in: CheckIn, via: str, extra: dict) -> H
     form = CheckInForm(request.POST or None, initial={"key": uuid.uuid4()})
     if request.method == "POST" and form.is_valid():
         stored = submit_check_in(
-            check_in, mood=form.cleaned_data["mood"], note=form.cleaned_data["note"], key=form.cleaned_data["key"], via=via
+            check_in,
+            mood=form.cleaned_data["mood"],
+            note=form.cleaned_data["note"],
+            key=form.cleaned_data["key"],
+            via=via,
         )
         return _done_redirect(request, stored)
-    return render(request, "checkins/check_in_form.html", {"form": form, "check_in": check_in, **extra})
+    return render(
+        request, "checkins/check_in_form.html", {"form": form, "check_in": check_in, **extra}
+    )
 
 
 DONE_KEY = "checkins.done"
@@ -132,22 +156,37 @@ def check_in_link(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and not link.check_in.is_instrument:
         form = CheckInForm(request.POST)
         if not form.is_valid():
-            return render(request, "checkins/check_in_form.html", {"form": form, "check_in": link.check_in, "token": token})
+            return render(
+                request,
+                "checkins/check_in_form.html",
+                {"form": form, "check_in": link.check_in, "token": token},
+            )
         claimed = CheckInLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now)
         if not claimed:
             return render(request, "checkins/link_invalid.html", {"reason": "used"}, status=410)
         stored = submit_check_in(
-            link.check_in, mood=form.cleaned_data["mood"], note=form.cleaned_data["note"],
-            key=form.cleaned_data["key"], via="link",
+            link.check_in,
+            mood=form.cleaned_data["mood"],
+            note=form.cleaned_data["note"],
+            key=form.cleaned_data["key"],
+            via="link",
         )
         return _done_redirect(request, stored)
-    return _answer(request, link.check_in, "link", {"token": token, "greeting": client.display_name})
+    return _answer(
+        request, link.check_in, "link", {"token": token, "greeting": client.display_name}
+    )
 
 
 @client_only
 def my_check_in(request: HttpRequest, check_in_id: uuid.UUID) -> HttpResponse:
-    client = client_or_404(request, signed_in_user(request).client_record.pk, record_type="check_in", action="view")
-    check_in = CheckIn.objects.filter(pk=check_in_id, client=client).select_related("schedule", "client").first()
+    client = client_or_404(
+        request, signed_in_user(request).client_record.pk, record_type="check_in", action="view"
+    )
+    check_in = (
+        CheckIn.objects.filter(pk=check_in_id, client=client)
+        .select_related("schedule", "client")
+        .first()
+    )
     if check_in is None:
         raise Http404
     if check_in.status == CheckIn.Status.MISSED:
@@ -161,36 +200,52 @@ def my_check_in(request: HttpRequest, check_in_id: uuid.UUID) -> HttpResponse:
 
 def readers(client: ClientRecord) -> list[str]:
     """Who can read a concern: the care team (and an admin only under audited emergency access)."""
-    return [f"{m.therapist.full_name} (your {'therapist' if m.is_primary else 'care team'})"
-            for m in client.care_team.select_related("therapist")]
+    return [
+        f"{m.therapist.full_name} (your {'therapist' if m.is_primary else 'care team'})"
+        for m in client.care_team.select_related("therapist")
+    ]
 
 
 @client_only
 def my_concerns(request: HttpRequest) -> HttpResponse:
     client = client_or_404(
-        request, signed_in_user(request).client_record.pk, record_type="concern",
+        request,
+        signed_in_user(request).client_record.pk,
+        record_type="concern",
         action="" if request.method == "POST" else "view",
     )
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         topic, detail = form.cleaned_data["topic"], form.cleaned_data["detail"]
         mine = Concern.objects.filter(client=client, raised_by=signed_in_user(request))
-        if recent_duplicate(mine, {"topic": topic, "detail": detail}, time_field="raised_at") is not None:
+        if (
+            recent_duplicate(mine, {"topic": topic, "detail": detail}, time_field="raised_at")
+            is not None
+        ):
             messages.info(request, "This concern was already sent; your therapist gets it once.")
             return redirect("concerns_mine")
         raise_concern(client, request.user, topic, detail)
         audit.record_request(request, "create", "concern", client=client)
-        messages.success(request, "Thank you. Your concern was sent. You will see here when your therapist has read it.")
+        messages.success(
+            request,
+            "Thank you. Your concern was sent. You will see here when your therapist has read it.",
+        )
         return redirect("concerns_mine")
     return render(
         request,
         "checkins/my_concerns.html",
-        {"form": form, "concerns": Concern.objects.filter(client=client), "readers": readers(client)},
+        {
+            "form": form,
+            "concerns": Concern.objects.filter(client=client),
+            "readers": readers(client),
+        },
     )
 
 
 @staff(*CLINICAL)
-def concern_acknowledge(request: HttpRequest, client_id: uuid.UUID, concern_id: uuid.UUID) -> HttpResponse:
+def concern_acknowledge(
+    request: HttpRequest, client_id: uuid.UUID, concern_id: uuid.UUID
+) -> HttpResponse:
     client = client_or_404(request, client_id, record_type="concern", action="")
     if not client.care_team.filter(therapist=signed_in_user(request)).exists():
         raise Http404
@@ -209,12 +264,16 @@ def concern_acknowledge(request: HttpRequest, client_id: uuid.UUID, concern_id: 
 @staff(*CLINICAL)
 def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     writing = request.method == "POST"
-    client = client_or_404(request, client_id, record_type="check_in", action="" if writing else "view")
+    client = client_or_404(
+        request, client_id, record_type="check_in", action="" if writing else "view"
+    )
     if writing and not client.care_team.filter(therapist=signed_in_user(request)).exists():
         raise Http404
     plan = CheckInPlan.for_client(client)
-    schedule_form = ScheduleForm(request.POST if request.POST.get("form") == "schedule" else None,
-                                 initial={"start_date": timezone.localdate()})
+    schedule_form = ScheduleForm(
+        request.POST if request.POST.get("form") == "schedule" else None,
+        initial={"start_date": timezone.localdate()},
+    )
     booked = TherapySession.next_for(client)
     plan_form = PlanForm(
         request.POST if request.POST.get("form") == "plan" else None,
@@ -245,8 +304,12 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         if request.POST.get("form") == "stop":
             # No "schedule" in the form: pk=None matches nothing (Django reads it as IS NULL),
             # which django-stubs does not allow for a non-null field.
-            CheckInSchedule.objects.filter(client=client, pk=request.POST.get("schedule")).update(active=False)  # type: ignore[misc]
-            audit.record_request(request, "update", "check_in", client=client, note="schedule stopped")
+            CheckInSchedule.objects.filter(client=client, pk=request.POST.get("schedule")).update(
+                active=False
+            )  # type: ignore[misc]
+            audit.record_request(
+                request, "update", "check_in", client=client, note="schedule stopped"
+            )
             return redirect("check_ins_staff", client_id=client.pk)
     return render(
         request,
@@ -267,18 +330,26 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 
 @client_only
 def my_data_json(request: HttpRequest) -> HttpResponse:
-    client = client_or_404(request, signed_in_user(request).client_record.pk, record_type="export", action="export")
-    response = JsonResponse(client_data(client), json_dumps_params={"indent": 2, "ensure_ascii": False})
+    client = client_or_404(
+        request, signed_in_user(request).client_record.pk, record_type="export", action="export"
+    )
+    response = JsonResponse(
+        client_data(client), json_dumps_params={"indent": 2, "ensure_ascii": False}
+    )
     response["Content-Disposition"] = 'attachment; filename="my-alliance-data.json"'
     return response
 
 
 @client_only
 def my_data_summary(request: HttpRequest) -> HttpResponse:
-    client = client_or_404(request, signed_in_user(request).client_record.pk, record_type="export", action="export")
+    client = client_or_404(
+        request, signed_in_user(request).client_record.pk, record_type="export", action="export"
+    )
     data = client_data(client)
     data = readable(data, client_zone(data))  # times as the client reads them; JSON keeps ISO
-    response = render(request, "checkins/my_data_summary.html", {"data": data, "you_facts": you_facts(data)})
+    response = render(
+        request, "checkins/my_data_summary.html", {"data": data, "you_facts": you_facts(data)}
+    )
     if request.GET.get("download"):
         response["Content-Disposition"] = 'attachment; filename="my-alliance-summary.html"'
     return response
@@ -286,7 +357,9 @@ def my_data_summary(request: HttpRequest) -> HttpResponse:
 
 @client_only
 def my_data_pdf(request: HttpRequest) -> HttpResponse:
-    client = client_or_404(request, signed_in_user(request).client_record.pk, record_type="export", action="export")
+    client = client_or_404(
+        request, signed_in_user(request).client_record.pk, record_type="export", action="export"
+    )
     response = HttpResponse(render_pdf(client_data(client)), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="my-alliance-data.pdf"'
     return response

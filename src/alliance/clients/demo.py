@@ -19,11 +19,41 @@ from alliance.core import audit
 from alliance.core.seeding import DemoContext
 
 FIRST = [
-    "Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gale", "Harper",
-    "Indigo", "Jordan", "Kai", "Lane", "Morgan", "Noor", "Oakley", "Parker",
-    "Quinn", "Reese", "Sage", "Tatum", "Umber", "Vale", "Wren", "Yael",
+    "Avery",
+    "Blake",
+    "Casey",
+    "Devon",
+    "Emery",
+    "Finley",
+    "Gale",
+    "Harper",
+    "Indigo",
+    "Jordan",
+    "Kai",
+    "Lane",
+    "Morgan",
+    "Noor",
+    "Oakley",
+    "Parker",
+    "Quinn",
+    "Reese",
+    "Sage",
+    "Tatum",
+    "Umber",
+    "Vale",
+    "Wren",
+    "Yael",
 ]
-LAST = ["Sampleton", "Exampleby", "Fictitia", "Mockridge", "Testwood", "Demoville", "Placeholt", "Pretendi"]
+LAST = [
+    "Sampleton",
+    "Exampleby",
+    "Fictitia",
+    "Mockridge",
+    "Testwood",
+    "Demoville",
+    "Placeholt",
+    "Pretendi",
+]
 
 
 def seed(ctx: DemoContext) -> None:
@@ -39,14 +69,22 @@ def seed(ctx: DemoContext) -> None:
             user=user,
             full_name=f"{first} {last}",
             preferred_name=first if index % 3 else "",
-            time_zone=rng.choice(["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London"]),
-            status=ClientRecord.Status.DISCHARGED if index in (22, 23) else ClientRecord.Status.ACTIVE,
+            time_zone=rng.choice(
+                ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London"]
+            ),
+            status=ClientRecord.Status.DISCHARGED
+            if index in (22, 23)
+            else ClientRecord.Status.ACTIVE,
         )
         # Each therapist carries eight clients; the supervisor co-treats two.
         primary = ctx.therapists[index % len(ctx.therapists)]
-        CareTeamMember.objects.create(clinic=ctx.clinic, client=client, therapist=primary, is_primary=True)
+        CareTeamMember.objects.create(
+            clinic=ctx.clinic, client=client, therapist=primary, is_primary=True
+        )
         if index in (4, 9):
-            CareTeamMember.objects.create(clinic=ctx.clinic, client=client, therapist=ctx.supervisor)
+            CareTeamMember.objects.create(
+                clinic=ctx.clinic, client=client, therapist=ctx.supervisor
+            )
         started = now - timedelta(days=rng.randint(20, 200))
         grants = {
             ConsentKind.TREATMENT: True,
@@ -70,11 +108,25 @@ def seed(ctx: DemoContext) -> None:
                 consent.withdrawn_at = started + timedelta(days=30)
                 consent.withdrawn_by = user
                 consent.save()
-        audit.record(clinic=ctx.clinic, actor=ctx.admin, action="create", record_type="client_record", client=client)
-        audit.record(clinic=ctx.clinic, actor=primary, action="view", record_type="client_record", client=client)
+        audit.record(
+            clinic=ctx.clinic,
+            actor=ctx.admin,
+            action="create",
+            record_type="client_record",
+            client=client,
+        )
+        audit.record(
+            clinic=ctx.clinic,
+            actor=primary,
+            action="view",
+            record_type="client_record",
+            client=client,
+        )
         ctx.clients.append(client)
         if index == 0:
-            ctx.logins.append(("client", client.full_name, email, "sign-in link printed to this console"))
+            ctx.logins.append(
+                ("client", client.full_name, email, "sign-in link printed to this console")
+            )
     # One past emergency access, visible to the care team and the client.
     target = ctx.clients[5]
     BreakGlassAccess.objects.create(
@@ -85,4 +137,10 @@ def seed(ctx: DemoContext) -> None:
         started_at=now - timedelta(days=12),
         expires_at=now - timedelta(days=12) + timedelta(hours=1),
     )
-    audit.record(clinic=ctx.clinic, actor=ctx.admin, action="break_glass", record_type="break_glass", client=target)
+    audit.record(
+        clinic=ctx.clinic,
+        actor=ctx.admin,
+        action="break_glass",
+        record_type="break_glass",
+        client=target,
+    )

@@ -161,7 +161,9 @@ class ConsentText(models.Model):
 
             if kind not in TEXTS:
                 raise cls.DoesNotExist(f"No consent text is published for {kind!r}.")
-            text, _ = cls.objects.get_or_create(kind=kind, version=1, defaults={"body": TEXTS[kind]})
+            text, _ = cls.objects.get_or_create(
+                kind=kind, version=1, defaults={"body": TEXTS[kind]}
+            )
         return text
 
 
@@ -243,7 +245,9 @@ class TherapySession(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="therapy_sessions")
+    client = models.ForeignKey(
+        ClientRecord, on_delete=models.CASCADE, related_name="therapy_sessions"
+    )
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="therapy_sessions"
     )
@@ -257,11 +261,15 @@ class TherapySession(models.Model):
     class Meta:
         ordering = ["client", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["client", "number"], name="therapy_session_number_unique")
+            models.UniqueConstraint(
+                fields=["client", "number"], name="therapy_session_number_unique"
+            )
         ]
         # A client's sessions by status and time: disengagement, the caseload, next session.
         indexes = [
-            models.Index(fields=["client", "status", "scheduled_at"], name="session_client_status_time")
+            models.Index(
+                fields=["client", "status", "scheduled_at"], name="session_client_status_time"
+            )
         ]
 
     def __str__(self) -> str:
@@ -273,7 +281,9 @@ class TherapySession(models.Model):
         return (last or 0) + 1
 
     @classmethod
-    def next_for(cls, client: ClientRecord, now: dt.datetime | None = None) -> TherapySession | None:
+    def next_for(
+        cls, client: ClientRecord, now: dt.datetime | None = None
+    ) -> TherapySession | None:
         return cls.objects.filter(client=client).upcoming(now).first()
 
     @classmethod

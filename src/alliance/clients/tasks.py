@@ -38,6 +38,13 @@ def notify_break_glass(access_id: str) -> int:
         # One email each, with the times in that therapist's own zone.
         zone = zone_for(therapist)
         with timezone.override(zone):
-            body = render_to_string("clients/email/break_glass.txt", {"access": access, "zone": str(zone)})
-        send_mail("Emergency access was opened to a client on your caseload", body, None, [therapist.email])
+            body = render_to_string(
+                "clients/email/break_glass.txt", {"access": access, "zone": str(zone)}
+            )
+        send_mail(
+            "Emergency access was opened to a client on your caseload",
+            body,
+            None,
+            [therapist.email],
+        )
     return len(recipients)

@@ -82,11 +82,9 @@ def consent_rows(client: ClientRecord) -> list[dict[str, Any]]:
 def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
     client = client_or_404(request, client_id)
     panels = panels_for(request, client, STAFF)
-    break_glass = (
-        BreakGlassAccess.objects.filter(
-            client=client, started_at__gte=timezone.now() - timedelta(days=90)
-        ).select_related("user")
-    )
+    break_glass = BreakGlassAccess.objects.filter(
+        client=client, started_at__gte=timezone.now() - timedelta(days=90)
+    ).select_related("user")
     return render(
         request,
         "clients/client_detail.html",
@@ -97,7 +95,10 @@ def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
             "break_glass": break_glass,
             "is_care_team": client.care_team.filter(therapist=signed_in_user(request)).exists(),
             "panels": panels,
-            "sections": [(p["name"], SECTION_TITLES.get(p["name"], p["name"].replace("-", " ").capitalize())) for p in panels],
+            "sections": [
+                (p["name"], SECTION_TITLES.get(p["name"], p["name"].replace("-", " ").capitalize()))
+                for p in panels
+            ],
         },
     )
 
@@ -127,7 +128,11 @@ def _change_consent(request: HttpRequest, client: ClientRecord, kind: str, grant
             current.save(update_fields=["withdrawn_at", "withdrawn_by"])
             outcome = f"Consent to {label} withdrawn."
         audit.record_request(
-            request, "update", "consent", client=client, note=f"{kind}: {'granted' if granted else 'withdrawn'}"
+            request,
+            "update",
+            "consent",
+            client=client,
+            note=f"{kind}: {'granted' if granted else 'withdrawn'}",
         )
     return outcome
 
@@ -144,7 +149,10 @@ def client_consent_change(request: HttpRequest, client_id: str) -> HttpResponse:
         messages.error(request, "That consent change was not understood; nothing was changed.")
     else:
         messages.success(
-            request, _change_consent(request, client, form.cleaned_data["kind"], form.cleaned_data["granted"])
+            request,
+            _change_consent(
+                request, client, form.cleaned_data["kind"], form.cleaned_data["granted"]
+            ),
         )
     return redirect("client_detail", client_id=client.pk)
 
@@ -232,7 +240,9 @@ def break_glass(request: HttpRequest, client_id: str) -> HttpResponse:
 # --- The client's own pages -----------------------------------------------------------------
 
 
-def own_record(request: HttpRequest, record_type: str = "client_record", action: str = "view") -> ClientRecord:
+def own_record(
+    request: HttpRequest, record_type: str = "client_record", action: str = "view"
+) -> ClientRecord:
     return client_or_404(
         request, signed_in_user(request).client_record.pk, record_type=record_type, action=action
     )
@@ -268,7 +278,9 @@ def client_access_log(request: HttpRequest) -> HttpResponse:
 
 @client_only
 def client_consents(request: HttpRequest) -> HttpResponse:
-    client = own_record(request, record_type="consent", action="" if request.method == "POST" else "view")
+    client = own_record(
+        request, record_type="consent", action="" if request.method == "POST" else "view"
+    )
     if request.method == "POST":
         form = ConsentChangeForm(request.POST)
         if not form.is_valid():
@@ -276,7 +288,9 @@ def client_consents(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _change_consent(request, client, form.cleaned_data["kind"], form.cleaned_data["granted"]),
+                _change_consent(
+                    request, client, form.cleaned_data["kind"], form.cleaned_data["granted"]
+                ),
             )
         return redirect("client_consents")
     texts = {t.kind: t for t in ConsentText.objects.order_by("kind", "version")}

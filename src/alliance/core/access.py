@@ -156,7 +156,9 @@ class DenyByDefaultMiddleware:
             and user.is_authenticated
             and request.resolver_match is not None
         ):
-            access_refused.send(sender=DenyByDefaultMiddleware, request=request, status=response.status_code)
+            access_refused.send(
+                sender=DenyByDefaultMiddleware, request=request, status=response.status_code
+            )
         return response
 
     def process_view(
@@ -164,7 +166,10 @@ class DenyByDefaultMiddleware:
     ) -> HttpResponse | None:
         rule = rule_for(view_func)
         if rule is None:
-            logger.error("Refused a view without an access rule: %s", getattr(view_func, "__qualname__", view_func))
+            logger.error(
+                "Refused a view without an access rule: %s",
+                getattr(view_func, "__qualname__", view_func),
+            )
             raise Http404
         module = getattr(view_func, "__module__", "") or ""
         if module.startswith("allauth.") and request.user.is_authenticated:

@@ -74,7 +74,11 @@ def record(
             seq=(last["seq"] + 1) if last else 1,
             actor=actor,
             actor_name=(actor.full_name or actor.email) if actor else "",
-            actor_role=actor_role if actor_role is not None else (actor.role or "") if actor else "",
+            actor_role=actor_role
+            if actor_role is not None
+            else (actor.role or "")
+            if actor
+            else "",
             client=client,
             record_type=record_type,
             action=action,
@@ -87,7 +91,9 @@ def record(
     return event
 
 
-def record_system(clinic_id: uuid.UUID | str, entries: list[tuple[uuid.UUID | str | None, str, str, str]]) -> int:
+def record_system(
+    clinic_id: uuid.UUID | str, entries: list[tuple[uuid.UUID | str | None, str, str, str]]
+) -> int:
     """Append entries by the system (no actor) to one clinic's hash chain, with one lock, one
     read of the chain's end and one INSERT: for background jobs that act on many records.
 
@@ -102,7 +108,12 @@ def record_system(clinic_id: uuid.UUID | str, entries: list[tuple[uuid.UUID | st
         return 0
     with transaction.atomic():
         Clinic.objects.select_for_update().filter(pk=clinic_id).values_list("pk").first()
-        last = AuditEvent.objects.filter(clinic_id=clinic_id).order_by("-seq").values("seq", "hash").first()
+        last = (
+            AuditEvent.objects.filter(clinic_id=clinic_id)
+            .order_by("-seq")
+            .values("seq", "hash")
+            .first()
+        )
         seq, prev_hash = (last["seq"], last["hash"]) if last else (0, AuditEvent.GENESIS)
         events = []
         for client_id, action, record_type, note in entries:
@@ -154,7 +165,9 @@ class ChainBreak:
     reason: str
 
 
-def verify_chain(clinic_id: uuid.UUID | str | None = None, using: str = "default") -> list[ChainBreak]:
+def verify_chain(
+    clinic_id: uuid.UUID | str | None = None, using: str = "default"
+) -> list[ChainBreak]:
     """Recompute every clinic's chain; return the first break of each broken chain.
 
     ``using`` names the database alias: a restore checks a backup before swapping it in.

@@ -146,7 +146,9 @@ def migration_state(applied: set[tuple[str, str]]) -> tuple[list[str], list[str]
 
 def _refuse_unknown_migrations(applied: set[tuple[str, str]]) -> list[str]:
     if not applied:
-        raise BackupError(f"restore refused: this backup holds no Alliance database. {NOTHING_CHANGED}")
+        raise BackupError(
+            f"restore refused: this backup holds no Alliance database. {NOTHING_CHANGED}"
+        )
     unknown, pending = migration_state(applied)
     if unknown:
         raise BackupError(
@@ -161,7 +163,9 @@ def backup(target: Path | str, *, overwrite: bool = False, alias: str = "default
     """Write a backup of the database to ``target`` (a file, or a folder to name one in)."""
     vendor = connections[alias].vendor
     if vendor not in {"sqlite", "postgresql"}:
-        raise BackupError(f"backup refused: {vendor} databases are not supported; see docs/backup.md")
+        raise BackupError(
+            f"backup refused: {vendor} databases are not supported; see docs/backup.md"
+        )
     target = Path(target).expanduser()
     if target.is_dir():
         target = target / f"alliance-{_stamp()}.{'sqlite3' if vendor == 'sqlite' else 'dump'}"
@@ -330,10 +334,14 @@ def _stage_and_check(source: Path, staged: Path, alias: str, force: bool) -> Res
                     raise BackupError(
                         f"restore refused: the backup is damaged (quick_check: {problem}). {NOTHING_CHANGED}"
                     )
-                tables = {r[0] for r in dest.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                tables = {
+                    r[0] for r in dest.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                }
                 applied: set[tuple[str, str]] = set()
                 if "django_migrations" in tables:
-                    applied = {(a, n) for a, n in dest.execute("SELECT app, name FROM django_migrations")}
+                    applied = {
+                        (a, n) for a, n in dest.execute("SELECT app, name FROM django_migrations")
+                    }
                 pending = _refuse_unknown_migrations(applied)
                 keys = KeyCheck()
                 _sample_sqlite(dest, tables, keys)
@@ -346,7 +354,9 @@ def _stage_and_check(source: Path, staged: Path, alias: str, force: bool) -> Res
         finally:
             src.close()
     except sqlite3.DatabaseError as exc:
-        raise BackupError(f"restore refused: cannot read the backup ({exc}). {NOTHING_CHANGED}") from None
+        raise BackupError(
+            f"restore refused: cannot read the backup ({exc}). {NOTHING_CHANGED}"
+        ) from None
     entries, breaks = _audit_of_file(staged, alias)
     if breaks and not force:
         raise BackupError(
@@ -392,7 +402,9 @@ def _audit_of_file(staged: Path, alias: str) -> tuple[int | None, list[str]]:
     settings_dict = copy.deepcopy(connections[alias].settings_dict)
     settings_dict["NAME"] = str(staged)
     # The staged file is renamed as one file: its -wal must be gone, so nothing changes its mode.
-    settings_dict["OPTIONS"] = {k: v for k, v in settings_dict.get("OPTIONS", {}).items() if k != "init_command"}
+    settings_dict["OPTIONS"] = {
+        k: v for k, v in settings_dict.get("OPTIONS", {}).items() if k != "init_command"
+    }
     connections.settings[CHECK_ALIAS] = settings_dict
     try:
         breaks = [_describe_break(b) for b in verify_chain(using=CHECK_ALIAS)]
@@ -450,14 +462,23 @@ def pg_environment(alias: str = "default") -> dict[str, str]:
     """libpq variables for the pg_* tools: the password is never on the command line."""
     settings_dict = connections[alias].settings_dict
     env = dict(os.environ)
-    for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"),
-                     ("PASSWORD", "PGPASSWORD"), ("NAME", "PGDATABASE")):
+    for key, var in (
+        ("HOST", "PGHOST"),
+        ("PORT", "PGPORT"),
+        ("USER", "PGUSER"),
+        ("PASSWORD", "PGPASSWORD"),
+        ("NAME", "PGDATABASE"),
+    ):
         value = settings_dict.get(key)
         if value:
             env[var] = str(value)
     options = settings_dict.get("OPTIONS", {})
-    for key, var in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT"),
-                     ("sslcert", "PGSSLCERT"), ("sslkey", "PGSSLKEY")):
+    for key, var in (
+        ("sslmode", "PGSSLMODE"),
+        ("sslrootcert", "PGSSLROOTCERT"),
+        ("sslcert", "PGSSLCERT"),
+        ("sslkey", "PGSSLKEY"),
+    ):
         if options.get(key):
             env[var] = str(options[key])
     return env
@@ -473,19 +494,25 @@ def _run_tool(cmd: list[str], env: dict[str, str], what: str) -> subprocess.Comp
 
 def _pg_dump(alias: str, partial: Path) -> None:
     env = pg_environment(alias)
-    _run_tool([_pg_tool("pg_dump"), "--format=custom", "--file", str(partial)], env, "pg_dump failed")
+    _run_tool(
+        [_pg_tool("pg_dump"), "--format=custom", "--file", str(partial)], env, "pg_dump failed"
+    )
     listing = _run_tool([_pg_tool("pg_restore"), "--list", str(partial)], env, "backup failed")
     if "django_migrations" not in listing.stdout:
         raise BackupError("backup failed: the dump holds no Alliance tables")
 
 
-def _copy_rows(archive: Path, table: str, env: dict[str, str], limit: int) -> Iterator[dict[str, str | None]]:
+def _copy_rows(
+    archive: Path, table: str, env: dict[str, str], limit: int
+) -> Iterator[dict[str, str | None]]:
     """The first ``limit`` rows of ``table`` in a custom-format archive, as column -> text.
 
     Read from pg_restore's COPY output, so the archive is checked without restoring it.
     """
     cmd = [_pg_tool("pg_restore"), "--data-only", "--table", table, "--file", "-", str(archive)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     assert proc.stdout is not None
     try:
         columns: list[str] | None = None
@@ -528,8 +555,11 @@ def _copy_unescape(text: str) -> str | None:
 
 
 def _archive_tables(archive: Path, env: dict[str, str]) -> set[str]:
-    listing = _run_tool([_pg_tool("pg_restore"), "--list", str(archive)], env,
-                        f"restore refused: {archive} is not a pg_dump custom-format archive")
+    listing = _run_tool(
+        [_pg_tool("pg_restore"), "--list", str(archive)],
+        env,
+        f"restore refused: {archive} is not a pg_dump custom-format archive",
+    )
     tables = set()
     for line in listing.stdout.splitlines():
         # "215; 0 16390 TABLE DATA public goals_goal postgres"
@@ -552,7 +582,10 @@ def _pg_restore(source: Path, alias: str, force: bool) -> RestoreResult:
     tables = _archive_tables(source, env)
     applied: set[tuple[str, str]] = set()
     if "django_migrations" in tables:
-        applied = {(r["app"] or "", r["name"] or "") for r in _copy_rows(source, "django_migrations", env, 10**6)}
+        applied = {
+            (r["app"] or "", r["name"] or "")
+            for r in _copy_rows(source, "django_migrations", env, 10**6)
+        }
     pending = _refuse_unknown_migrations(applied)
     keys = KeyCheck()
     for table, column in _grouped(encrypted_columns()):
@@ -572,7 +605,9 @@ def _pg_restore(source: Path, alias: str, force: bool) -> RestoreResult:
         # --clean drops only what the archive holds: tables of the newer migrations would stay,
         # and `migrate` would then fail on them. An empty database has none.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")
+            cursor.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+            )
             if cursor.fetchone()[0]:
                 raise BackupError(
                     f"restore refused: the backup predates {len(pending)} migrations of this Alliance; "
@@ -595,8 +630,17 @@ def _pg_restore(source: Path, alias: str, force: bool) -> RestoreResult:
     connection.close()
     # One transaction: if any statement fails, the database is left as it was.
     _run_tool(
-        [_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-         "--exit-on-error", "--dbname", env.get("PGDATABASE", ""), str(source)],
+        [
+            _pg_tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--exit-on-error",
+            "--dbname",
+            env.get("PGDATABASE", ""),
+            str(source),
+        ],
         env,
         f"restore failed, nothing was changed: pg_restore ({source})",
     )

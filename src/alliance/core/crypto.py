@@ -50,9 +50,7 @@ def decrypt(stored: str) -> str:
     try:
         return fernet().decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
     except InvalidToken:
-        raise DecryptionError(
-            "no key in FIELD_ENCRYPTION_KEYS can decrypt this value"
-        ) from None
+        raise DecryptionError("no key in FIELD_ENCRYPTION_KEYS can decrypt this value") from None
 
 
 def rotate(stored: str) -> str:

@@ -82,6 +82,8 @@ class ReplicaRouter:
             return True
         return None
 
-    def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: Any) -> bool | None:
+    def allow_migrate(
+        self, db: str, app_label: str, model_name: str | None = None, **hints: Any
+    ) -> bool | None:
         # The replica follows the primary through PostgreSQL replication, never through migrate.
         return db == DEFAULT_DB_ALIAS

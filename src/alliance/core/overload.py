@@ -43,7 +43,7 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 _HTML = (
-    b"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    b'<!doctype html><html lang="en"><head><meta charset="utf-8">'
     b"<title>Busy: please try again</title></head><body>"
     b"<h1>Alliance is busy right now</h1>"
     b"<p>Too many people are using it at this moment. Nothing was saved from this request. "
@@ -150,11 +150,15 @@ class ConcurrencyLimiter:
                 return
         self._free.release()
 
-    def _refuse(self, environ: dict[str, Any], start_response: StartResponse, reason: str) -> list[bytes]:
+    def _refuse(
+        self, environ: dict[str, Any], start_response: StartResponse, reason: str
+    ) -> list[bytes]:
         wants_json = environ.get("PATH_INFO", "").startswith("/api/") or "json" in environ.get(
             "HTTP_ACCEPT", ""
         )
-        body, content_type = (_JSON, "application/json") if wants_json else (_HTML, "text/html; charset=utf-8")
+        body, content_type = (
+            (_JSON, "application/json") if wants_json else (_HTML, "text/html; charset=utf-8")
+        )
         start_response(
             "503 Service Unavailable",
             [
@@ -193,7 +197,9 @@ class ConcurrencyLimiter:
         # Counts only: no path, no client, nothing about the request.
         logger.warning(
             "overloaded: refused %d request(s) with 503 (%s; %d slots in this process)",
-            count, reason, self.slots,
+            count,
+            reason,
+            self.slots,
         )
 
 

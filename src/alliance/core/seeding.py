@@ -68,7 +68,9 @@ def _after_their_dependencies(found: list[tuple[str, Any]]) -> list[tuple[str, A
                 done.append(waiting.pop(i))
                 break
         else:
-            raise RuntimeError("Demo seeders wait on each other: " + ", ".join(n for n, _m in waiting))
+            raise RuntimeError(
+                "Demo seeders wait on each other: " + ", ".join(n for n, _m in waiting)
+            )
     return done
 
 

@@ -153,8 +153,8 @@ class SheddingWorker(ThreadWorker):
                     self._stall_reported = True
                     self.log.error(
                         "a request has run longer than %d s: stopping this worker's heartbeat "
-                        "so the master replaces it", self.request_timeout,
+                        "so the master replaces it",
+                        self.request_timeout,
                     )
                 return
         super().notify()
-

@@ -53,7 +53,9 @@ class TwilioCompatibleBackend(BaseSmsBackend):
             except ValueError:
                 detail = {}
             code = detail.get("code", "") if isinstance(detail, dict) else ""
-            raise SmsDeliveryError(f"provider answered HTTP {exc.code}" + (f" (code {code})" if code else "")) from None
+            raise SmsDeliveryError(
+                f"provider answered HTTP {exc.code}" + (f" (code {code})" if code else "")
+            ) from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise SmsDeliveryError(f"provider not reachable: {type(reason).__name__}") from None

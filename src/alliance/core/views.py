@@ -48,4 +48,6 @@ def ready(request: HttpRequest) -> JsonResponse:
     """Readiness for a load balancer: 200 when every check passes, else 503; no session, no write."""
     checks = readiness.check()
     ok = all(c["ok"] for c in checks.values())
-    return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503
+    )

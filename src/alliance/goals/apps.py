@@ -13,5 +13,15 @@ class GoalsConfig(AppConfig):
 
         register_record_type("goal", "your goals")
         register_record_type("task", "your tasks")
-        register(Panel("goals", "goals/_staff_panel.html", panels.staff_panel, order=20, audience=STAFF))
-        register(Panel("my-goals", "goals/_client_goals.html", panels.client_panel, order=20, audience=CLIENT))
+        register(
+            Panel("goals", "goals/_staff_panel.html", panels.staff_panel, order=20, audience=STAFF)
+        )
+        register(
+            Panel(
+                "my-goals",
+                "goals/_client_goals.html",
+                panels.client_panel,
+                order=20,
+                audience=CLIENT,
+            )
+        )

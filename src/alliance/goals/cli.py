@@ -1,6 +1,6 @@
 """``alliance gas``: Kiresuk-Sherman T-score from goal levels and weights, for researchers.
 
-    alliance gas --levels 0,1,-1 --weights 2,1,3 [--rho 0.3] [--format text|json]
+alliance gas --levels 0,1,-1 --weights 2,1,3 [--rho 0.3] [--format text|json]
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ def _numbers(text: str, what: str, cast: type) -> list:
         try:
             values.append(cast(part))
         except ValueError:
-            raise UsageError(f"--{what}: goal {n}: {part!r} is not a {'whole ' if cast is int else ''}number") from None
+            raise UsageError(
+                f"--{what}: goal {n}: {part!r} is not a {'whole ' if cast is int else ''}number"
+            ) from None
     return values
 
 
@@ -29,7 +31,11 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(argv):
-        if argv[i] in ("--levels", "--weights") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+        if (
+            argv[i] in ("--levels", "--weights")
+            and i + 1 < len(argv)
+            and argv[i + 1].startswith("-")
+        ):
             out.append(f"{argv[i]}={argv[i + 1]}")
             i += 2
         else:
@@ -47,7 +53,9 @@ def _gas_main(argv: list[str], stdout: IO[str], stderr: IO[str]) -> int:
     )
     p.add_argument("--levels", required=True, help="comma-separated levels, each -2..2")
     p.add_argument("--weights", help="comma-separated positive weights (default: all 1)")
-    p.add_argument("--rho", type=float, default=DEFAULT_RHO, help="assumed correlation between goals (0.3)")
+    p.add_argument(
+        "--rho", type=float, default=DEFAULT_RHO, help="assumed correlation between goals (0.3)"
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     args = p.parse_args(_join_negative_values(argv))
     levels = _numbers(args.levels, "levels", int)

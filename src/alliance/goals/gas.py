@@ -23,7 +23,12 @@ def goal_weight(importance: float, difficulty: float) -> float:
     """Weight of a goal = importance x difficulty (issue 5; as in Turner-Stokes 2009, who rates each
     0-3). Both must be positive here: a zero weight would silently drop the goal from the score."""
     for name, value in (("importance", importance), ("difficulty", difficulty)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
             raise GasError(f"{name} {value!r} must be a positive number")
     return float(importance) * float(difficulty)
 

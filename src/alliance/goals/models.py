@@ -57,7 +57,9 @@ class GoalQuerySet(models.QuerySet["Goal"]):
         return self.filter(client=client, clinic_id=client.clinic_id)
 
     def current(self) -> GoalQuerySet:
-        return self.filter(status__in=[Goal.Status.PROPOSED, Goal.Status.ACTIVE, Goal.Status.PAUSED])
+        return self.filter(
+            status__in=[Goal.Status.PROPOSED, Goal.Status.ACTIVE, Goal.Status.PAUSED]
+        )
 
 
 class Goal(models.Model):
@@ -72,7 +74,9 @@ class Goal(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("clients.ClientRecord", on_delete=models.CASCADE, related_name="goals")
+    client = models.ForeignKey(
+        "clients.ClientRecord", on_delete=models.CASCADE, related_name="goals"
+    )
     wording = EncryptedTextField(help_text="The goal in the client's own words.")
     level_m2 = EncryptedTextField(blank=True)
     level_m1 = EncryptedTextField(blank=True)
@@ -83,7 +87,9 @@ class Goal(models.Model):
     difficulty = models.PositiveSmallIntegerField(default=2)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROPOSED)
     status_reason = EncryptedTextField(blank=True)
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     proposed_by_side = models.CharField(max_length=10, choices=SIDES)
     client_agreed_at = models.DateTimeField(null=True, blank=True)
     client_agreed_by = models.ForeignKey(
@@ -142,7 +148,11 @@ class Goal(models.Model):
         return self.changes.filter(status=GoalChange.Status.PENDING).first()
 
     def snapshot(self) -> dict[str, Any]:
-        data = {"wording": self.wording, "importance": self.importance, "difficulty": self.difficulty}
+        data = {
+            "wording": self.wording,
+            "importance": self.importance,
+            "difficulty": self.difficulty,
+        }
         data.update({name: getattr(self, name) for name in LEVEL_FIELDS})
         return data
 
@@ -150,7 +160,9 @@ class Goal(models.Model):
     @classmethod
     def propose(cls, client: ClientRecord, by: User, side: str, **fields: Any) -> Goal:
         now = timezone.now()
-        goal = cls(clinic=client.clinic, client=client, proposed_by=by, proposed_by_side=side, **fields)
+        goal = cls(
+            clinic=client.clinic, client=client, proposed_by=by, proposed_by_side=side, **fields
+        )
         setattr(goal, f"{side}_agreed_at", now)
         setattr(goal, f"{side}_agreed_by", by)
         goal.save()
@@ -160,9 +172,9 @@ class Goal(models.Model):
         """Agree to a proposed goal as it stands at ``expected_version``; both agreed -> active."""
         now = timezone.now()
         with transaction.atomic():
-            updated = Goal.objects.filter(pk=self.pk, version=expected_version, status=self.Status.PROPOSED).update(
-                **{f"{side}_agreed_at": now, f"{side}_agreed_by": by}
-            )
+            updated = Goal.objects.filter(
+                pk=self.pk, version=expected_version, status=self.Status.PROPOSED
+            ).update(**{f"{side}_agreed_at": now, f"{side}_agreed_by": by})
             if not updated:
                 raise GoalConflict(Goal.objects.get(pk=self.pk))
             self.refresh_from_db()
@@ -171,7 +183,9 @@ class Goal(models.Model):
                 self.activated_at = now
                 self.save(update_fields=["status", "activated_at"])
 
-    def edit(self, by: User, side: str, expected_version: int, note: str = "", **fields: Any) -> GoalChange:
+    def edit(
+        self, by: User, side: str, expected_version: int, note: str = "", **fields: Any
+    ) -> GoalChange:
         """Change the wording, levels or weights.
 
         A proposed goal changes at once and then waits for the other side again; an agreed goal
@@ -179,7 +193,9 @@ class Goal(models.Model):
         on, so a second edit made from an older form is caught and shown side by side.
         """
         with transaction.atomic():
-            updated = Goal.objects.filter(pk=self.pk, version=expected_version).update(version=F("version") + 1)
+            updated = Goal.objects.filter(pk=self.pk, version=expected_version).update(
+                version=F("version") + 1
+            )
             if not updated:
                 raise GoalConflict(Goal.objects.get(pk=self.pk))
             self.refresh_from_db()
@@ -191,8 +207,13 @@ class Goal(models.Model):
             # django-stubs checks create() keywords against the model fields only, while
             # GoalChange.__init__ also takes before/after.
             change = GoalChange.objects.create(  # type: ignore[misc]
-                clinic_id=self.clinic_id, goal=self, proposed_by=by, side=side, note=note,
-                before=self.snapshot(), after={**self.snapshot(), **fields},
+                clinic_id=self.clinic_id,
+                goal=self,
+                proposed_by=by,
+                side=side,
+                note=note,
+                before=self.snapshot(),
+                after={**self.snapshot(), **fields},
             )
             if self.status == self.Status.PROPOSED:
                 for name, value in fields.items():
@@ -212,7 +233,9 @@ class Goal(models.Model):
         """Pause, resume, mark achieved or drop, with the reason in words."""
         self.status = status
         self.status_reason = reason
-        self.closed_at = timezone.now() if status in (self.Status.ACHIEVED, self.Status.DROPPED) else None
+        self.closed_at = (
+            timezone.now() if status in (self.Status.ACHIEVED, self.Status.DROPPED) else None
+        )
         self.version += 1
         self.save(update_fields=["status", "status_reason", "closed_at", "version"])
 
@@ -230,7 +253,9 @@ class GoalChange(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="changes")
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     side = models.CharField(max_length=10, choices=SIDES)
     note = EncryptedTextField(blank=True)
     # Wording and level words are clinical free text; the snapshots are stored encrypted as JSON.
@@ -246,7 +271,9 @@ class GoalChange(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
-    def __init__(self, *args: Any, before: dict | None = None, after: dict | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, before: dict | None = None, after: dict | None = None, **kwargs: Any
+    ) -> None:
         import json
 
         super().__init__(*args, **kwargs)
@@ -290,7 +317,9 @@ class GasRating(models.Model):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="ratings")
     rater = models.CharField(max_length=10, choices=SIDES)
-    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     level = models.SmallIntegerField(choices=[(k, f"{k:+d}: {v}") for k, v in LEVEL_LABELS.items()])
     rated_on = models.DateField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -298,8 +327,12 @@ class GasRating(models.Model):
     class Meta:
         ordering = ["rated_on"]
         constraints = [
-            models.UniqueConstraint(fields=["goal", "rater", "rated_on"], name="gas_rating_once_per_day"),
-            models.CheckConstraint(condition=models.Q(level__gte=-2, level__lte=2), name="gas_level_range"),
+            models.UniqueConstraint(
+                fields=["goal", "rater", "rated_on"], name="gas_rating_once_per_day"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=-2, level__lte=2), name="gas_level_range"
+            ),
         ]
 
 
@@ -314,7 +347,9 @@ class GasPoint:
 def gas_history(client: ClientRecord) -> list[GasPoint]:
     """Kiresuk-Sherman T-score per rating date and rater, over the goals rated that day."""
     grouped: dict[tuple[Any, str], list[tuple[int, float]]] = {}
-    ratings = GasRating.objects.filter(goal__client=client).select_related("goal").order_by("rated_on")
+    ratings = (
+        GasRating.objects.filter(goal__client=client).select_related("goal").order_by("rated_on")
+    )
     for r in ratings:
         grouped.setdefault((r.rated_on, r.rater), []).append((r.level, r.goal.weight))
     points = []
@@ -329,17 +364,23 @@ class RankDisagreement(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("clients.ClientRecord", on_delete=models.CASCADE, related_name="rank_disagreements")
+    client = models.ForeignKey(
+        "clients.ClientRecord", on_delete=models.CASCADE, related_name="rank_disagreements"
+    )
     detail = models.CharField(max_length=200, help_text="Which goals, by rank; no goal text.")
     opened_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    alert_id = models.UUIDField(null=True, blank=True, help_text="The monitoring alert raised for it.")
+    alert_id = models.UUIDField(
+        null=True, blank=True, help_text="The monitoring alert raised for it."
+    )
 
     class Meta:
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["client"], condition=models.Q(resolved_at__isnull=True), name="one_open_rank_disagreement"
+                fields=["client"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_rank_disagreement",
             )
         ]
 
@@ -376,7 +417,9 @@ def check_rank_agreement(client: ClientRecord) -> RankDisagreement | None:
         return open_one
     item = RankDisagreement.objects.create(clinic=client.clinic, client=client, detail=detail)
     alert_id = raise_alert(
-        client, kind="disagreement", reason=f"Client and therapist rank the goals differently ({detail})",
+        client,
+        kind="disagreement",
+        reason=f"Client and therapist rank the goals differently ({detail})",
         evidence={"source": "goal_ranking", "detail": detail, "severity": "low"},
         rules=["goal_ranking"],
     )
@@ -396,13 +439,19 @@ class Task(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("clients.ClientRecord", on_delete=models.CASCADE, related_name="goal_tasks")
+    client = models.ForeignKey(
+        "clients.ClientRecord", on_delete=models.CASCADE, related_name="goal_tasks"
+    )
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="tasks")
     description = EncryptedTextField()
     rationale = EncryptedTextField(help_text="Why this helps, in plain words.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done, as the client sees it.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    progress = models.PositiveSmallIntegerField(
+        default=0, help_text="Per cent done, as the client sees it."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -440,7 +489,9 @@ class TaskUpdate(models.Model):
     not_working = models.BooleanField(default=False)
     note = EncryptedTextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    seen_at = models.DateTimeField(null=True, blank=True, help_text="When the therapist saw it in session.")
+    seen_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the therapist saw it in session."
+    )
 
     class Meta:
         ordering = ["-created_at"]

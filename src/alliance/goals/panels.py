@@ -18,7 +18,11 @@ def _latest(history: list, rater: str) -> Any:
 def staff_panel(request: HttpRequest, client: Any) -> dict[str, Any]:
     goals = list(Goal.objects.for_client(client).current().prefetch_related("tasks"))
     history = gas_history(client)
-    signals = [t for t in Task.objects.filter(client=client).select_related("goal") if t.unseen_not_working().exists()]
+    signals = [
+        t
+        for t in Task.objects.filter(client=client).select_related("goal")
+        if t.unseen_not_working().exists()
+    ]
     return {
         "client": client,
         "goals": goals,
@@ -26,7 +30,9 @@ def staff_panel(request: HttpRequest, client: Any) -> dict[str, Any]:
         "chart": gas_chart(history),
         "latest_client": _latest(history, "client"),
         "latest_therapist": _latest(history, "therapist"),
-        "disagreement": RankDisagreement.objects.filter(client=client, resolved_at__isnull=True).first(),
+        "disagreement": RankDisagreement.objects.filter(
+            client=client, resolved_at__isnull=True
+        ).first(),
         "signals": signals,
     }
 

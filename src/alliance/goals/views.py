@@ -56,7 +56,9 @@ def _staff_client(request: HttpRequest, client_id: object, action: str = "view")
 
 
 def _own_client(request: HttpRequest, action: str = "view") -> ClientRecord:
-    return client_or_404(request, signed_in_user(request).client_record.pk, record_type="goal", action=action)
+    return client_or_404(
+        request, signed_in_user(request).client_record.pk, record_type="goal", action=action
+    )
 
 
 def _goal(client: ClientRecord, goal_id: uuid.UUID) -> Goal:
@@ -76,9 +78,15 @@ def _int(value: object) -> int | None:
 # --- bodies shared by both sides ---------------------------------------------------------
 
 
-def _page(request: HttpRequest, client: ClientRecord, side: str, form: GoalForm | None = None) -> HttpResponse:
+def _page(
+    request: HttpRequest, client: ClientRecord, side: str, form: GoalForm | None = None
+) -> HttpResponse:
     goals = list(Goal.objects.for_client(client).prefetch_related("tasks", "changes"))
-    current = [g for g in goals if g.status in (Goal.Status.PROPOSED, Goal.Status.ACTIVE, Goal.Status.PAUSED)]
+    current = [
+        g
+        for g in goals
+        if g.status in (Goal.Status.PROPOSED, Goal.Status.ACTIVE, Goal.Status.PAUSED)
+    ]
     for g in current:
         g.my_rank = getattr(g, f"{side}_rank")
         g.can_agree = g.status == Goal.Status.PROPOSED and not g.agreed_by(side)
@@ -98,7 +106,9 @@ def _page(request: HttpRequest, client: ClientRecord, side: str, form: GoalForm 
             "today": timezone.localdate(),
             "history": history,
             "chart": gas_chart(history),
-            "disagreement": RankDisagreement.objects.filter(client=client, resolved_at__isnull=True).first(),
+            "disagreement": RankDisagreement.objects.filter(
+                client=client, resolved_at__isnull=True
+            ).first(),
             "rank_field": f"{side}_rank",
         },
     )
@@ -109,7 +119,9 @@ def _create(request: HttpRequest, client: ClientRecord, side: str) -> HttpRespon
     if not form.is_valid():
         return _page(request, client, side, form)
     fields = form.goal_fields()
-    same = Goal.objects.filter(client=client, proposed_by=signed_in_user(request), status=Goal.Status.PROPOSED)
+    same = Goal.objects.filter(
+        client=client, proposed_by=signed_in_user(request), status=Goal.Status.PROPOSED
+    )
     if recent_duplicate(same, fields) is not None:  # double submit: the goal is already proposed
         messages.info(request, "This goal was already proposed; it is saved once.")
         return redirect(base_url(client, side))
@@ -120,7 +132,9 @@ def _create(request: HttpRequest, client: ClientRecord, side: str) -> HttpRespon
     return redirect(base_url(client, side))
 
 
-def _edit(request: HttpRequest, client: ClientRecord, side: str, goal_id: uuid.UUID) -> HttpResponse:
+def _edit(
+    request: HttpRequest, client: ClientRecord, side: str, goal_id: uuid.UUID
+) -> HttpResponse:
     goal = _goal(client, goal_id)
     conflict = None
     if request.method == "POST":
@@ -128,8 +142,11 @@ def _edit(request: HttpRequest, client: ClientRecord, side: str, goal_id: uuid.U
         if form.is_valid():
             try:
                 change = goal.edit(
-                    signed_in_user(request), side, form.cleaned_data["version"] or 0,
-                    note=form.cleaned_data["note"], **form.goal_fields(),
+                    signed_in_user(request),
+                    side,
+                    form.cleaned_data["version"] or 0,
+                    note=form.cleaned_data["note"],
+                    **form.goal_fields(),
                 )
             except GoalConflict as exc:
                 # No lost update: show what is saved now beside what this person typed, and ask.
@@ -138,37 +155,60 @@ def _edit(request: HttpRequest, client: ClientRecord, side: str, goal_id: uuid.U
             else:
                 audit.record_request(request, "update", "goal", client=client)
                 if change.status == GoalChange.Status.PENDING:
-                    messages.success(request, "Change proposed. The goal changes once the other side agrees.")
+                    messages.success(
+                        request, "Change proposed. The goal changes once the other side agrees."
+                    )
                 else:
-                    messages.success(request, "Goal changed. It now waits for the other side to agree again.")
+                    messages.success(
+                        request, "Goal changed. It now waits for the other side to agree again."
+                    )
                 return redirect(base_url(client, side))
     else:
         form = GoalForm(initial={**goal.snapshot(), "version": goal.version})
     return render(
         request,
         "goals/goal_edit.html",
-        {"client": client, "goal": goal, "form": form, "conflict": conflict, "base": base_url(client, side), "side": side},
+        {
+            "client": client,
+            "goal": goal,
+            "form": form,
+            "conflict": conflict,
+            "base": base_url(client, side),
+            "side": side,
+        },
         status=409 if conflict else 200,
     )
 
 
-def _agree(request: HttpRequest, client: ClientRecord, side: str, goal_id: uuid.UUID) -> HttpResponse:
+def _agree(
+    request: HttpRequest, client: ClientRecord, side: str, goal_id: uuid.UUID
+) -> HttpResponse:
     goal = _goal(client, goal_id)
     if request.method == "POST":
         try:
             goal.agree(signed_in_user(request), side, _int(request.POST.get("version")) or 0)
         except GoalConflict:
-            messages.warning(request, "The goal changed since you opened this page. Please read it again before agreeing.")
+            messages.warning(
+                request,
+                "The goal changed since you opened this page. Please read it again before agreeing.",
+            )
         else:
             audit.record_request(request, "update", "goal", client=client, note="agreed")
             messages.success(
-                request, "Goal agreed by both of you: it is active." if goal.status == Goal.Status.ACTIVE else "Agreement recorded."
+                request,
+                "Goal agreed by both of you: it is active."
+                if goal.status == Goal.Status.ACTIVE
+                else "Agreement recorded.",
             )
     return redirect(base_url(client, side))
 
 
-def _decide(request: HttpRequest, client: ClientRecord, side: str, change_id: uuid.UUID) -> HttpResponse:
-    change = GoalChange.objects.filter(pk=change_id, goal__client=client).select_related("goal").first()
+def _decide(
+    request: HttpRequest, client: ClientRecord, side: str, change_id: uuid.UUID
+) -> HttpResponse:
+    change = (
+        GoalChange.objects.filter(pk=change_id, goal__client=client).select_related("goal").first()
+    )
     if change is None:
         raise Http404
     if request.method == "POST":
@@ -178,8 +218,17 @@ def _decide(request: HttpRequest, client: ClientRecord, side: str, change_id: uu
         except GoalConflict:
             messages.warning(request, "That change was already decided or replaced.")
         else:
-            audit.record_request(request, "update", "goal", client=client, note="change accepted" if accept else "change declined")
-            messages.success(request, "Change accepted." if accept else "Change declined; the goal stays as it was.")
+            audit.record_request(
+                request,
+                "update",
+                "goal",
+                client=client,
+                note="change accepted" if accept else "change declined",
+            )
+            messages.success(
+                request,
+                "Change accepted." if accept else "Change declined; the goal stays as it was.",
+            )
     return redirect(base_url(client, side))
 
 
@@ -189,7 +238,10 @@ def _rank(request: HttpRequest, client: ClientRecord, side: str) -> HttpResponse
         ranks = {g.pk: _int(request.POST.get(f"rank_{g.pk}")) for g in active}
         values = [r for r in ranks.values() if r is not None]
         if len(values) != len(active) or sorted(values) != list(range(1, len(active) + 1)):
-            messages.error(request, f"Give each goal a different rank from 1 to {len(active)}; nothing was saved.")
+            messages.error(
+                request,
+                f"Give each goal a different rank from 1 to {len(active)}; nothing was saved.",
+            )
             return redirect(base_url(client, side))
         for goal in active:
             setattr(goal, f"{side}_rank", ranks[goal.pk])
@@ -200,7 +252,11 @@ def _rank(request: HttpRequest, client: ClientRecord, side: str) -> HttpResponse
             request,
             "Ranking saved. You and your "
             + ("client" if side == THERAPIST else "therapist")
-            + (" rank the goals differently: worth talking about next session." if item else " agree on the order."),
+            + (
+                " rank the goals differently: worth talking about next session."
+                if item
+                else " agree on the order."
+            ),
         )
     return redirect(base_url(client, side))
 
@@ -221,28 +277,42 @@ def _rate(request: HttpRequest, client: ClientRecord, side: str) -> HttpResponse
                 if level is None or level not in (-2, -1, 0, 1, 2):
                     continue
                 GasRating.objects.update_or_create(
-                    goal=goal, rater=side, rated_on=rated_on,
-                    defaults={"clinic_id": client.clinic_id, "level": level, "rated_by": request.user},
+                    goal=goal,
+                    rater=side,
+                    rated_on=rated_on,
+                    defaults={
+                        "clinic_id": client.clinic_id,
+                        "level": level,
+                        "rated_by": request.user,
+                    },
                 )
                 saved += 1
         if saved:
-            audit.record_request(request, "create", "goal", client=client, note=f"GAS rating {rated_on}")
+            audit.record_request(
+                request, "create", "goal", client=client, note=f"GAS rating {rated_on}"
+            )
             messages.success(request, f"Rating saved for {saved} goal{'s' if saved != 1 else ''}.")
         else:
             messages.error(request, "Choose a level for at least one goal.")
     return redirect(base_url(client, side))
 
 
-def _status(request: HttpRequest, client: ClientRecord, side: str, goal_id: uuid.UUID) -> HttpResponse:
+def _status(
+    request: HttpRequest, client: ClientRecord, side: str, goal_id: uuid.UUID
+) -> HttpResponse:
     goal = _goal(client, goal_id)
     if request.method == "POST":
         form = StatusForm(request.POST)
         if form.is_valid() and goal.status != Goal.Status.PROPOSED:
             goal.close(form.cleaned_data["status"], form.cleaned_data["reason"])
-            audit.record_request(request, "update", "goal", client=client, note=f"status {goal.status}")
+            audit.record_request(
+                request, "update", "goal", client=client, note=f"status {goal.status}"
+            )
             messages.success(request, f"Goal is now: {goal.get_status_display().lower()}.")
         else:
-            messages.error(request, "Say why, and choose what happens to the goal; nothing was changed.")
+            messages.error(
+                request, "Say why, and choose what happens to the goal; nothing was changed."
+            )
     return redirect(base_url(client, side))
 
 
@@ -263,17 +333,23 @@ def staff_goal_edit(request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.UU
 
 
 @staff(*CLINICAL)
-def staff_goal_agree(request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.UUID) -> HttpResponse:
+def staff_goal_agree(
+    request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.UUID
+) -> HttpResponse:
     return _agree(request, _staff_client(request, client_id, ""), THERAPIST, goal_id)
 
 
 @staff(*CLINICAL)
-def staff_goal_status(request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.UUID) -> HttpResponse:
+def staff_goal_status(
+    request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.UUID
+) -> HttpResponse:
     return _status(request, _staff_client(request, client_id, ""), THERAPIST, goal_id)
 
 
 @staff(*CLINICAL)
-def staff_change_decide(request: HttpRequest, client_id: uuid.UUID, change_id: uuid.UUID) -> HttpResponse:
+def staff_change_decide(
+    request: HttpRequest, client_id: uuid.UUID, change_id: uuid.UUID
+) -> HttpResponse:
     return _decide(request, _staff_client(request, client_id, ""), THERAPIST, change_id)
 
 
@@ -288,7 +364,9 @@ def staff_goals_rate(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
 
 
 @staff(*CLINICAL)
-def staff_task_create(request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.UUID) -> HttpResponse:
+def staff_task_create(
+    request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.UUID
+) -> HttpResponse:
     client = _staff_client(request, client_id, "")
     goal = _goal(client, goal_id)
     if request.method == "POST":
@@ -299,7 +377,11 @@ def staff_task_create(request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.
             messages.info(request, "This task was already added; it is saved once.")
         elif form.is_valid():
             Task.objects.create(
-                clinic=client.clinic, client=client, goal=goal, created_by=signed_in_user(request), **form.cleaned_data
+                clinic=client.clinic,
+                client=client,
+                goal=goal,
+                created_by=signed_in_user(request),
+                **form.cleaned_data,
             )
             audit.record_request(request, "create", "task", client=client)
             messages.success(request, "Task added.")
@@ -335,7 +417,9 @@ def my_goals(request: HttpRequest) -> HttpResponse:
 
 @client_only
 def my_goal_edit(request: HttpRequest, goal_id: uuid.UUID) -> HttpResponse:
-    return _edit(request, _own_client(request, "" if request.method == "POST" else "view"), CLIENT, goal_id)
+    return _edit(
+        request, _own_client(request, "" if request.method == "POST" else "view"), CLIENT, goal_id
+    )
 
 
 @client_only
@@ -372,17 +456,24 @@ def my_task_update(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         form = TaskUpdateForm(request.POST)
-        if form.is_valid() and (form.cleaned_data["progress"] is not None or form.cleaned_data["not_working"]):
+        if form.is_valid() and (
+            form.cleaned_data["progress"] is not None or form.cleaned_data["not_working"]
+        ):
             data = form.cleaned_data
             with transaction.atomic():
-                task = Task.objects.select_for_update().get(pk=task.pk)  # one double submit at a time
+                task = Task.objects.select_for_update().get(
+                    pk=task.pk
+                )  # one double submit at a time
                 merged = _merge_into_recent_update(task, data)
                 if merged == "same":
                     messages.info(request, "We already have that. Your therapist will see it.")
                     return redirect("goals_mine")
                 if merged is None:
                     TaskUpdate.objects.create(
-                        clinic=client.clinic, task=task, progress=data["progress"], not_working=data["not_working"],
+                        clinic=client.clinic,
+                        task=task,
+                        progress=data["progress"],
+                        not_working=data["not_working"],
                         note=data["note"],
                     )
                 if data["progress"] is not None:
@@ -394,16 +485,21 @@ def my_task_update(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
             if count >= NOT_WORKING_RUPTURE_SIGNAL:
                 hooks.task_not_working(task, count)
             if data["not_working"]:
-                messages.success(request, "Thank you for saying so. Your therapist will see this and talk it through with you.")
+                messages.success(
+                    request,
+                    "Thank you for saying so. Your therapist will see this and talk it through with you.",
+                )
             else:
                 messages.success(request, "Progress saved.")
         else:
-            messages.error(request, "Enter how far along you are, or tick 'This isn't working for me'.")
+            messages.error(
+                request, "Enter how far along you are, or tick 'This isn't working for me'."
+            )
     return redirect("goals_mine")
 
 
 def _merge_into_recent_update(task: Task, data: dict) -> str | None:
-    """"same" when the latest update (within the window) already says exactly this; "merged"
+    """ "same" when the latest update (within the window) already says exactly this; "merged"
     when this "not working" update was folded into a recent one; None to store a new update.
 
     A second update this soon is a double submit or an afterthought, not a second "this isn't
@@ -412,7 +508,11 @@ def _merge_into_recent_update(task: Task, data: dict) -> str | None:
     last = task.updates.order_by("-created_at").first()
     if last is None or timezone.now() - last.created_at >= DOUBLE_SUBMIT_WINDOW:
         return None
-    if (last.progress, last.not_working, last.note) == (data["progress"], data["not_working"], data["note"]):
+    if (last.progress, last.not_working, last.note) == (
+        data["progress"],
+        data["not_working"],
+        data["note"],
+    ):
         return "same"
     if not (data["not_working"] and last.not_working):
         return None
@@ -426,5 +526,8 @@ def _merge_into_recent_update(task: Task, data: dict) -> str | None:
 
 def task_signals(client: ClientRecord) -> list[Task]:
     """Tasks with "this isn't working" notes the therapist has not yet gone through."""
-    return [t for t in Task.objects.filter(client=client).select_related("goal") if t.unseen_not_working().exists()]
-
+    return [
+        t
+        for t in Task.objects.filter(client=client).select_related("goal")
+        if t.unseen_not_working().exists()
+    ]

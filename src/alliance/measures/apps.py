@@ -23,11 +23,16 @@ class MeasuresConfig(AppConfig):
         }.items():
             register_record_type(name, words)
         panels.register(
-            panels.Panel("measures", "measures/_staff_panel.html", measure_panels.staff_context, order=20)
+            panels.Panel(
+                "measures", "measures/_staff_panel.html", measure_panels.staff_context, order=20
+            )
         )
         panels.register(
             panels.Panel(
-                "measures", "measures/_client_panel.html", measure_panels.client_context, order=10,
+                "measures",
+                "measures/_client_panel.html",
+                measure_panels.client_context,
+                order=10,
                 audience=panels.CLIENT,
             )
         )

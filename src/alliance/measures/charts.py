@@ -105,21 +105,33 @@ def build_chart(
                 "item9": r.item9_positive,
             }
         )
-    chart.path = " ".join(f"{'M' if i == 0 else 'L'}{p['x']},{p['y']}" for i, p in enumerate(chart.points))
+    chart.path = " ".join(
+        f"{'M' if i == 0 else 'L'}{p['x']},{p['y']}" for i, p in enumerate(chart.points)
+    )
     if reliable_change:
         if inst.cutoff is not None:
             chart.lines.append(
-                {"y": y(inst.cutoff.value), "css": "ref-line cutoff-line", "label": f"cut-off {inst.cutoff.value:g}"}
+                {
+                    "y": y(inst.cutoff.value),
+                    "css": "ref-line cutoff-line",
+                    "label": f"cut-off {inst.cutoff.value:g}",
+                }
             )
         if baseline - reliable_change >= lo:
             chart.lines.append(
-                {"y": y(baseline - reliable_change), "css": "ref-line rc-line",
-                 "label": f"reliable improvement ≤ {baseline - reliable_change:g}"}
+                {
+                    "y": y(baseline - reliable_change),
+                    "css": "ref-line rc-line",
+                    "label": f"reliable improvement ≤ {baseline - reliable_change:g}",
+                }
             )
         if baseline + reliable_change <= hi:
             chart.lines.append(
-                {"y": y(baseline + reliable_change), "css": "ref-line rc-line",
-                 "label": f"reliable deterioration ≥ {baseline + reliable_change:g}"}
+                {
+                    "y": y(baseline + reliable_change),
+                    "css": "ref-line rc-line",
+                    "label": f"reliable deterioration ≥ {baseline + reliable_change:g}",
+                }
             )
     if expected is not None and n >= 2:
         edges = [(p["x"], expected.at(p["session"])) for p in chart.points]

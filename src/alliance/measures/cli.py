@@ -85,7 +85,9 @@ def _parser(stdout: IO[str], stderr: IO[str]) -> OneLineArgumentParser:
     )
     p.add_argument("instrument", help="instrument id: " + ", ".join(instrument_ids()))
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--answers", help="comma-separated answers in item order; leave one empty for missing")
+    source.add_argument(
+        "--answers", help="comma-separated answers in item order; leave one empty for missing"
+    )
     source.add_argument("--file", help="CSV, one row per administration, columns item1..itemN")
     p.add_argument("--out", help="write the scored CSV here instead of stdout (with --file)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output of --answers")
@@ -131,7 +133,9 @@ def _score_main(argv: list[str], stdout: IO[str], stderr: IO[str]) -> int:
     reader = csv.DictReader(io.StringIO(text))
     columns = [c.strip() for c in reader.fieldnames or []]
     if not columns:
-        raise UsageError(f"{args.file}: empty file, expected a header with item1..item{len(instrument.scored_items)}")
+        raise UsageError(
+            f"{args.file}: empty file, expected a header with item1..item{len(instrument.scored_items)}"
+        )
     item_ids = [i.id for i in instrument.scored_items]
     missing_columns = [c for c in item_ids if c not in columns]
     if missing_columns:
@@ -139,7 +143,9 @@ def _score_main(argv: list[str], stdout: IO[str], stderr: IO[str]) -> int:
     added = ["total", "severity", "flags"] + (["item9_positive"] if instrument.safety else [])
     clash = [c for c in added if c in columns]
     if clash:
-        raise UsageError(f"{args.file}: column(s) {', '.join(clash)} would be overwritten; rename them")
+        raise UsageError(
+            f"{args.file}: column(s) {', '.join(clash)} would be overwritten; rename them"
+        )
     known_extra = {i.id for i in instrument.items if not i.scored}
     rows_out: list[dict[str, Any]] = []
     for line, raw in enumerate(reader, start=2):
@@ -166,7 +172,9 @@ def _score_main(argv: list[str], stdout: IO[str], stderr: IO[str]) -> int:
         out["severity"] = result.severity or ""
         out["flags"] = ";".join(result.flags)
         if instrument.safety:
-            out["item9_positive"] = "" if result.item9_positive is None else str(result.item9_positive).lower()
+            out["item9_positive"] = (
+                "" if result.item9_positive is None else str(result.item9_positive).lower()
+            )
         rows_out.append(out)
 
     buffer = io.StringIO()

@@ -55,7 +55,9 @@ def seed(ctx: DemoContext) -> None:
             last = n == len(totals) - 1
             answers = answers_for(instrument_id, total, item9 if last else 0)
             result = scoring.score(instrument_id, answers)
-            when = now - dt.timedelta(days=14 * (len(totals) - 1 - n) + 2, hours=ctx.rng.randint(0, 8))
+            when = now - dt.timedelta(
+                days=14 * (len(totals) - 1 - n) + 2, hours=ctx.rng.randint(0, 8)
+            )
             recorded = record_response(
                 client=client,
                 instrument_id=instrument_id,
@@ -68,7 +70,8 @@ def seed(ctx: DemoContext) -> None:
             if recorded.safety_alert is not None and index == 9:
                 therapist = client.care_team.first().therapist
                 recorded.safety_alert.acknowledge(
-                    therapist, "Phoned the client the same day; reviewed the safety plan; next session brought forward."
+                    therapist,
+                    "Phoned the client the same day; reviewed the safety plan; next session brought forward.",
                 )
     # A recurring PHQ-9 for the demo client, with one waiting to be answered.
     first = ctx.clients[0]

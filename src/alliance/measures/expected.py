@@ -117,7 +117,11 @@ class ExpectedBand:
 
 
 def from_rules(
-    instrument_id: str, intake: float, reliable_change: float, response_fraction: float = 0.5, by_session: int = 6
+    instrument_id: str,
+    intake: float,
+    reliable_change: float,
+    response_fraction: float = 0.5,
+    by_session: int = 6,
 ) -> ExpectedBand:
     inst = registry.load(instrument_id)
     better = max(intake * response_fraction, 1.5 * reliable_change)
@@ -174,7 +178,9 @@ class ClinicReference:
         )
 
 
-def fit_clinic(instrument_id: str, episodes: Iterable[Sequence[tuple[int, float]]]) -> ClinicReference:
+def fit_clinic(
+    instrument_id: str, episodes: Iterable[Sequence[tuple[int, float]]]
+) -> ClinicReference:
     """Fit the clinic's curves from ended episodes, each an ordered list of (session, score).
 
     For every episode with an intake above 0 and a later score: the change from intake as a
@@ -225,7 +231,10 @@ def for_clinic(clinic: Any, instrument_id: str) -> ClinicReference:
         return cached
     rows = (
         Response.objects.filter(
-            clinic=clinic, instrument_id=instrument_id, total__isnull=False, episode__ended__isnull=False
+            clinic=clinic,
+            instrument_id=instrument_id,
+            total__isnull=False,
+            episode__ended__isnull=False,
         )
         .order_by("episode_id", "completed_at")
         .values_list("episode_id", "session_number", "total")

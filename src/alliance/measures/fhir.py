@@ -59,14 +59,20 @@ def _own_code(instrument: Instrument, code: str) -> dict[str, Any]:
 
 def _item_code(instrument: Instrument, item: Item) -> dict[str, Any]:
     if item.loinc:
-        return {"system": LOINC_SYSTEM, "code": item.loinc, **({"display": item.text} if item.text else {})}
+        return {
+            "system": LOINC_SYSTEM,
+            "code": item.loinc,
+            **({"display": item.text} if item.text else {}),
+        }
     return _own_code(instrument, item.id)
 
 
 def _authored(authored: dt.datetime | dt.date | str) -> str:
     if isinstance(authored, dt.datetime):
         if authored.tzinfo is None:
-            raise ValueError("authored must be timezone-aware (FHIR dateTime with a time needs an offset)")
+            raise ValueError(
+                "authored must be timezone-aware (FHIR dateTime with a time needs an offset)"
+            )
         return authored.isoformat()
     if isinstance(authored, dt.date):
         return authored.isoformat()
@@ -97,7 +103,9 @@ def response_to_fhir(
     """A Bundle (type ``collection``) with the QuestionnaireResponse and its Observations."""
     instrument = resolve(instrument)
     if not _FHIR_ID_RE.match(response_id) or len(response_id) > 50:
-        raise ValueError(f"response_id {response_id!r}: use letters, digits, '-' or '.', at most 50")
+        raise ValueError(
+            f"response_id {response_id!r}: use letters, digits, '-' or '.', at most 50"
+        )
     values = parse_answers(instrument, answers)
     if score_result is None:
         score_result = score(instrument, answers)
@@ -151,7 +159,9 @@ def response_to_fhir(
             obs_value = None
         qr_items.append(qi)
         if obs_value is not None:
-            member_refs.append({"reference": observation(item.id, _item_code(instrument, item), obs_value)})
+            member_refs.append(
+                {"reference": observation(item.id, _item_code(instrument, item), obs_value)}
+            )
 
     if score_result.total is not None:
         qr_items.append(
@@ -166,7 +176,9 @@ def response_to_fhir(
             if instrument.loinc_total
             else _own_code(instrument, TOTAL_LINK_ID)
         )
-        member_refs.append({"reference": observation(TOTAL_LINK_ID, total_code, _score_value(score_result.total))})
+        member_refs.append(
+            {"reference": observation(TOTAL_LINK_ID, total_code, _score_value(score_result.total))}
+        )
 
     panel_code = (
         {"system": LOINC_SYSTEM, "code": instrument.loinc_panel, "display": instrument.name}
@@ -228,12 +240,14 @@ def _instrument_for(canonical: str | None) -> Instrument:
         raise FhirImportError(f"{where}: missing; cannot tell which instrument was answered")
     base = canonical.split("|", 1)[0]
     if base.startswith(QUESTIONNAIRE_URL_PREFIX):
-        iid = base[len(QUESTIONNAIRE_URL_PREFIX):]
+        iid = base[len(QUESTIONNAIRE_URL_PREFIX) :]
         if iid in instrument_ids():
             return load(iid)
     # Other systems point at the LOINC panel (e.g. http://loinc.org/q/44249-1).
     for instrument in all_instruments():
-        if instrument.loinc_panel and re.search(rf"(^|[/:]){re.escape(instrument.loinc_panel)}$", base):
+        if instrument.loinc_panel and re.search(
+            rf"(^|[/:]){re.escape(instrument.loinc_panel)}$", base
+        ):
             return instrument
     raise FhirImportError(f"{where}: {canonical!r} is not a known instrument")
 
@@ -289,13 +303,18 @@ def fhir_to_response(bundle_or_qr: dict[str, Any]) -> tuple[str, dict[str, Answe
 
     status = qr.get("status")
     if status not in ("completed", "amended"):
-        raise FhirImportError(f"QuestionnaireResponse.status: {status!r} is not completed or amended")
+        raise FhirImportError(
+            f"QuestionnaireResponse.status: {status!r} is not completed or amended"
+        )
     instrument = _instrument_for(qr.get("questionnaire"))
     name = instrument.short_name
     answers: dict[str, Answer] = {}
     for path, qi in _flatten(qr.get("item") or [], "QuestionnaireResponse"):
         link_id = qi.get("linkId", "")
-        if link_id in (TOTAL_LINK_ID, STEM_LINK_ID) or link_id.lstrip("/") == instrument.loinc_total:
+        if (
+            link_id in (TOTAL_LINK_ID, STEM_LINK_ID)
+            or link_id.lstrip("/") == instrument.loinc_total
+        ):
             continue  # the total is recomputed from the items, never trusted from outside
         item = _match_item(instrument, link_id)
         if item is None:
@@ -306,7 +325,9 @@ def fhir_to_response(bundle_or_qr: dict[str, Any]) -> tuple[str, dict[str, Answe
         if not given:
             continue  # unanswered: scoring handles missing items
         if len(given) > 1:
-            raise FhirImportError(f"{path}.answer: {name} item {item.number} takes one answer, got {len(given)}")
+            raise FhirImportError(
+                f"{path}.answer: {name} item {item.number} takes one answer, got {len(given)}"
+            )
         answer = given[0]
         apath = f"{path}.answer[0]"
         label = f"{name} item {item.number}"
@@ -315,7 +336,9 @@ def fhir_to_response(bundle_or_qr: dict[str, Any]) -> tuple[str, dict[str, Answe
                 code = answer["valueCoding"].get("code")
                 option = item.option_for_code(code) if code is not None else None
                 if option is None:
-                    raise FhirImportError(f"{apath}.valueCoding.code: {code!r} is not an answer of {label}")
+                    raise FhirImportError(
+                        f"{apath}.valueCoding.code: {code!r} is not an answer of {label}"
+                    )
                 answers[item.id] = option.value
             elif "valueInteger" in answer:
                 if answer["valueInteger"] not in item.allowed_values:

@@ -60,13 +60,17 @@ class MeasureSettings(models.Model):
     )
     reliable_change_phq9 = models.FloatField(default=6, help_text="Jacobson & Truax 1991.")
     reliable_change_gad7 = models.FloatField(default=4, help_text="Jacobson & Truax 1991.")
-    response_fraction = models.FloatField(default=0.5, help_text="Response: at least this reduction.")
+    response_fraction = models.FloatField(
+        default=0.5, help_text="Response: at least this reduction."
+    )
     remission_below_phq9 = models.FloatField(default=5, help_text="Kroenke et al. 2001.")
     no_improvement_by_session = models.PositiveSmallIntegerField(
-        default=6, help_text="Not on track without reliable improvement by this session (design choice)."
+        default=6,
+        help_text="Not on track without reliable improvement by this session (design choice).",
     )
     use_schueller_checkpoints = models.BooleanField(
-        default=True, help_text="PHQ-9 ≥ 17 at week 4, ≥ 13 at week 9, ≥ 9 at week 14 (Schueller et al. 2015)."
+        default=True,
+        help_text="PHQ-9 ≥ 17 at week 4, ≥ 13 at week 9, ≥ 9 at week 14 (Schueller et al. 2015).",
     )
     link_valid_hours = models.PositiveSmallIntegerField(
         default=72, help_text="How long a single-use questionnaire link stays valid."
@@ -103,12 +107,16 @@ class ClinicInstrumentTexts(models.Model):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
     instrument_id = models.CharField(max_length=30)
     definition = models.JSONField(help_text="Instrument.to_dict() with the imported texts.")
-    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     imported_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["clinic", "instrument_id"], name="one_text_set_per_instrument")
+            models.UniqueConstraint(
+                fields=["clinic", "instrument_id"], name="one_text_set_per_instrument"
+            )
         ]
 
 
@@ -129,7 +137,9 @@ class EpisodeOfCare(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("clients.ClientRecord", on_delete=models.PROTECT, related_name="episodes")
+    client = models.ForeignKey(
+        "clients.ClientRecord", on_delete=models.PROTECT, related_name="episodes"
+    )
     started = models.DateField()
     ended = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -158,10 +168,14 @@ class Assignment(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("clients.ClientRecord", on_delete=models.PROTECT, related_name="measure_assignments")
+    client = models.ForeignKey(
+        "clients.ClientRecord", on_delete=models.PROTECT, related_name="measure_assignments"
+    )
     instrument_id = models.CharField(max_length=30)
     every_days = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: once.")
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     active = models.BooleanField(default=True)
     next_due_at = models.DateTimeField(null=True, blank=True)
@@ -181,7 +195,11 @@ class Assignment(models.Model):
         if self.administrations.filter(status__in=Administration.OPEN).exists():
             return None
         adm = Administration.objects.create(
-            clinic=self.clinic, client=self.client, assignment=self, instrument_id=self.instrument_id, due_at=self.next_due_at
+            clinic=self.clinic,
+            client=self.client,
+            assignment=self,
+            instrument_id=self.instrument_id,
+            due_at=self.next_due_at,
         )
         if self.every_days:
             self.next_due_at = self.next_due_at + dt.timedelta(days=self.every_days)
@@ -209,7 +227,9 @@ class Administration(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("clients.ClientRecord", on_delete=models.PROTECT, related_name="administrations")
+    client = models.ForeignKey(
+        "clients.ClientRecord", on_delete=models.PROTECT, related_name="administrations"
+    )
     assignment = models.ForeignKey(
         Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="administrations"
     )
@@ -219,7 +239,9 @@ class Administration(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    partial_answers = models.JSONField(default=dict, blank=True, help_text="Saved while the client answers.")
+    partial_answers = models.JSONField(
+        default=dict, blank=True, help_text="Saved while the client answers."
+    )
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
@@ -238,8 +260,12 @@ class AccessLink(SingleUseLink):
     """An expiring, single-use link to one administration. Only the token's hash is stored."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    administration = models.ForeignKey(Administration, on_delete=models.CASCADE, related_name="links")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    administration = models.ForeignKey(
+        Administration, on_delete=models.CASCADE, related_name="links"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
 
     @classmethod
     def issue(cls, administration: Administration, by: Any, hours: int) -> tuple[AccessLink, str]:
@@ -269,11 +295,15 @@ class Response(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("clients.ClientRecord", on_delete=models.PROTECT, related_name="measure_responses")
+    client = models.ForeignKey(
+        "clients.ClientRecord", on_delete=models.PROTECT, related_name="measure_responses"
+    )
     administration = models.OneToOneField(
         Administration, null=True, blank=True, on_delete=models.PROTECT, related_name="response"
     )
-    episode = models.ForeignKey(EpisodeOfCare, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses")
+    episode = models.ForeignKey(
+        EpisodeOfCare, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+    )
     instrument_id = models.CharField(max_length=30)
     source = models.CharField(max_length=10, choices=Source.choices)
     answers = models.JSONField(default=dict, blank=True)
@@ -311,7 +341,9 @@ class OutcomeResult(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("clients.ClientRecord", on_delete=models.PROTECT, related_name="outcomes")
+    client = models.ForeignKey(
+        "clients.ClientRecord", on_delete=models.PROTECT, related_name="outcomes"
+    )
     episode = models.ForeignKey(EpisodeOfCare, on_delete=models.CASCADE, related_name="outcomes")
     instrument_id = models.CharField(max_length=30)
     computed_at = models.DateTimeField(default=timezone.now)
@@ -325,5 +357,7 @@ class OutcomeResult(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["episode", "instrument_id"], name="one_outcome_per_episode_instrument")
+            models.UniqueConstraint(
+                fields=["episode", "instrument_id"], name="one_outcome_per_episode_instrument"
+            )
         ]

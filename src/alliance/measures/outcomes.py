@@ -30,11 +30,17 @@ class OutcomeSettings:
     instrument: str = "phq9"
     reliable_change: float | None = None  # Jacobson & Truax 1991; default 6 (PHQ-9) / 4 (GAD-7)
     response_fraction: float = 0.5  # response: >= 50% reduction from the first score
-    remission_below: float | None = None  # Kroenke 2001: PHQ-9 < 5; None for GAD-7 (no reference value)
+    remission_below: float | None = (
+        None  # Kroenke 2001: PHQ-9 < 5; None for GAD-7 (no reference value)
+    )
     recovery_cutoff: float | None = None  # clinical cut-off, default the instrument's (10)
-    no_improvement_by_session: int | None = 6  # design choice: not on track without reliable improvement by then
+    no_improvement_by_session: int | None = (
+        6  # design choice: not on track without reliable improvement by then
+    )
     schueller_checkpoints: tuple[tuple[int, int], ...] | None = None  # default PHQ-9 cut-points
-    checkpoint_window_days: int = 7  # a score counts for week w when taken within w*7 +/- this many days
+    checkpoint_window_days: int = (
+        7  # a score counts for week w when taken within w*7 +/- this many days
+    )
 
     def resolved(self) -> OutcomeSettings:
         instrument = load(self.instrument)
@@ -161,10 +167,14 @@ def classify(
     result.reliable_improvement = -change >= rc
     result.reliable_deterioration = change >= rc
     # Response: >= 50% reduction from the first score (clinical reference, Change over treatment).
-    result.response = first.score > 0 and (first.score - latest.score) / first.score >= settings.response_fraction
+    result.response = (
+        first.score > 0 and (first.score - latest.score) / first.score >= settings.response_fraction
+    )
     # Remission: PHQ-9 < 5 (Kroenke et al. 2001). Only meaningful for someone who started at or above it.
     if settings.remission_below is not None:
-        result.remission = first.score >= settings.remission_below and latest.score < settings.remission_below
+        result.remission = (
+            first.score >= settings.remission_below and latest.score < settings.remission_below
+        )
     # Recovery (Jacobson & Truax 1991: reliable and clinically significant): reliable
     # improvement, started at or above the cut-off, latest below it.
     if settings.recovery_cutoff is not None:

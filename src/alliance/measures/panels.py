@@ -22,7 +22,9 @@ from alliance.measures.models import (
 def _due_administrations(client: Any) -> list[Administration]:
     from alliance.checkins.bridge import open_due_instrument_administrations
 
-    for assignment in client.measure_assignments.filter(active=True, next_due_at__lte=timezone.now()):
+    for assignment in client.measure_assignments.filter(
+        active=True, next_due_at__lte=timezone.now()
+    ):
         assignment.create_due_administration()
     open_due_instrument_administrations(client)
     return list(client.administrations.filter(status__in=Administration.OPEN).order_by("due_at"))
@@ -34,7 +36,11 @@ def staff_context(request: HttpRequest, client: Any) -> dict[str, Any]:
     episode = client.episodes.order_by("-started").first()
     charts = []
     for iid in OUTCOME_INSTRUMENTS:
-        in_episode = [r for r in responses if r.instrument_id == iid and (episode is None or r.episode_id == episode.pk)]
+        in_episode = [
+            r
+            for r in responses
+            if r.instrument_id == iid and (episode is None or r.episode_id == episode.pk)
+        ]
         outcome_settings = settings.outcome_settings(iid).resolved()
         rc = outcome_settings.reliable_change
         intake = next((r.total for r in in_episode if r.total is not None), None)
@@ -52,7 +58,9 @@ def staff_context(request: HttpRequest, client: Any) -> dict[str, Any]:
         if chart:
             charts.append(chart)
     outcomes = list(
-        OutcomeResult.objects.filter(client=client).select_related("episode").order_by("-episode__started", "instrument_id")
+        OutcomeResult.objects.filter(client=client)
+        .select_related("episode")
+        .order_by("-episode__started", "instrument_id")
     )
     for o in outcomes:
         o.instrument_name = registry.load(o.instrument_id).short_name  # type: ignore[attr-defined]

@@ -264,7 +264,9 @@ def instrument_from_dict(data: dict[str, Any]) -> Instrument:
         raise InstrumentDefinitionError("instrument definition must be a JSON object")
     iid = _require(data, "id", "instrument")
     if not isinstance(iid, str) or not _ID_RE.match(iid):
-        raise InstrumentDefinitionError(f"instrument.id: {iid!r} must be lower-case letters, digits or _")
+        raise InstrumentDefinitionError(
+            f"instrument.id: {iid!r} must be lower-case letters, digits or _"
+        )
     where = iid
     answer_sets = data.get("answer_sets") or {}
     items: list[Item] = []
@@ -305,7 +307,9 @@ def instrument_from_dict(data: dict[str, Any]) -> Instrument:
                 raise InstrumentDefinitionError(f"{iw}: a decimal item needs min < max")
         is_scored = bool(raw.get("scored", True))
         if is_scored and itype not in ("ordinal", "decimal"):
-            raise InstrumentDefinitionError(f"{iw}.scored: only ordinal or decimal items can be scored")
+            raise InstrumentDefinitionError(
+                f"{iw}.scored: only ordinal or decimal items can be scored"
+            )
         items.append(
             Item(
                 id=item_id,
@@ -325,7 +329,9 @@ def instrument_from_dict(data: dict[str, Any]) -> Instrument:
         )
     scored = [i for i in items if i.scored]
     if not scored:
-        raise InstrumentDefinitionError(f"{where}.items: an instrument needs at least one scored item")
+        raise InstrumentDefinitionError(
+            f"{where}.items: an instrument needs at least one scored item"
+        )
 
     sc = _require(data, "scoring", where)
     scoring = Scoring(
@@ -348,7 +354,9 @@ def instrument_from_dict(data: dict[str, Any]) -> Instrument:
     elif scoring.method == "mean":
         lo, hi = min(mins), max(maxs)
     else:
-        raise InstrumentDefinitionError(f"{where}.scoring.method: {scoring.method!r} is not sum or mean")
+        raise InstrumentDefinitionError(
+            f"{where}.scoring.method: {scoring.method!r} is not sum or mean"
+        )
     if (lo, hi) != (scoring.min, scoring.max):
         raise InstrumentDefinitionError(
             f"{where}.scoring: range {scoring.min}-{scoring.max} does not match the items ({lo}-{hi})"
@@ -357,10 +365,14 @@ def instrument_from_dict(data: dict[str, Any]) -> Instrument:
     bands = tuple(Band(b["min"], b["max"], b["label"]) for b in data.get("bands") or [])
     if bands:
         if bands[0].min != scoring.min or bands[-1].max != scoring.max:
-            raise InstrumentDefinitionError(f"{where}.bands: must cover {scoring.min}-{scoring.max}")
+            raise InstrumentDefinitionError(
+                f"{where}.bands: must cover {scoring.min}-{scoring.max}"
+            )
         for a, b in zip(bands, bands[1:], strict=False):
             if b.min != a.max + 1 and b.min != a.max:
-                raise InstrumentDefinitionError(f"{where}.bands: gap or overlap between {a.label!r} and {b.label!r}")
+                raise InstrumentDefinitionError(
+                    f"{where}.bands: gap or overlap between {a.label!r} and {b.label!r}"
+                )
 
     cutoff = None
     if data.get("cutoff"):
@@ -579,7 +591,10 @@ def to_fhir_questionnaire(instrument: Instrument | str) -> dict[str, Any]:
         "resourceType": "Questionnaire",
         "id": _fhir_id(instrument.id),
         "extension": [
-            {"url": SCORING_EXTENSION_URL, "valueString": json.dumps(scoring_blob, ensure_ascii=False)}
+            {
+                "url": SCORING_EXTENSION_URL,
+                "valueString": json.dumps(scoring_blob, ensure_ascii=False),
+            }
         ],
         "url": questionnaire_url(instrument),
         "identifier": [{"system": INSTRUMENT_IDENTIFIER_SYSTEM, "value": instrument.id}],
@@ -594,7 +609,9 @@ def to_fhir_questionnaire(instrument: Instrument | str) -> dict[str, Any]:
     if instrument.attribution:
         q["copyright"] = instrument.attribution
     if instrument.loinc_panel:
-        q["code"] = [{"system": LOINC_SYSTEM, "code": instrument.loinc_panel, "display": instrument.name}]
+        q["code"] = [
+            {"system": LOINC_SYSTEM, "code": instrument.loinc_panel, "display": instrument.name}
+        ]
     fhir_items: list[dict[str, Any]] = []
     if instrument.stem:
         fhir_items.append({"linkId": STEM_LINK_ID, "type": "display", "text": instrument.stem})
@@ -622,9 +639,13 @@ def to_fhir_questionnaire(instrument: Instrument | str) -> dict[str, Any]:
             fi["type"] = item.type  # boolean, text
         if not item.scored:
             # Unscored items (e.g. the PHQ-9 difficulty question) are flagged so a re-import keeps them out of totals.
-            fi.setdefault("extension", []).append({"url": SCORING_EXTENSION_URL, "valueString": "unscored"})
+            fi.setdefault("extension", []).append(
+                {"url": SCORING_EXTENSION_URL, "valueString": "unscored"}
+            )
         if item.reverse:
-            fi.setdefault("extension", []).append({"url": SCORING_EXTENSION_URL, "valueString": "reverse"})
+            fi.setdefault("extension", []).append(
+                {"url": SCORING_EXTENSION_URL, "valueString": "reverse"}
+            )
         if item.subscale:
             fi.setdefault("extension", []).append(
                 {"url": SCORING_EXTENSION_URL, "valueString": f"subscale:{item.subscale}"}
@@ -654,14 +675,17 @@ def from_fhir_questionnaire(questionnaire: dict[str, Any]) -> Instrument:
     try:
         Questionnaire.model_validate(questionnaire)
     except Exception as exc:  # pydantic.ValidationError; message names the field
-        raise InstrumentDefinitionError(f"Questionnaire is not valid FHIR R4B: {_first_error(exc)}") from None
+        raise InstrumentDefinitionError(
+            f"Questionnaire is not valid FHIR R4B: {_first_error(exc)}"
+        ) from None
 
     iid = None
     for ident in questionnaire.get("identifier") or []:
         if ident.get("system") == INSTRUMENT_IDENTIFIER_SYSTEM:
             iid = ident.get("value")
     panel = next(
-        (c.get("code") for c in questionnaire.get("code") or [] if c.get("system") == LOINC_SYSTEM), None
+        (c.get("code") for c in questionnaire.get("code") or [] if c.get("system") == LOINC_SYSTEM),
+        None,
     )
     base: Instrument | None = None
     if iid and iid in instrument_ids():
@@ -669,7 +693,11 @@ def from_fhir_questionnaire(questionnaire: dict[str, Any]) -> Instrument:
     elif panel:
         base = next((i for i in all_instruments() if i.loinc_panel == panel), None)
     if iid is None:
-        iid = base.id if base else re.sub(r"[^a-z0-9_]", "_", (questionnaire.get("id") or "imported").lower())
+        iid = (
+            base.id
+            if base
+            else re.sub(r"[^a-z0-9_]", "_", (questionnaire.get("id") or "imported").lower())
+        )
 
     blob_values = _ext_values(questionnaire, SCORING_EXTENSION_URL)
     blob: dict[str, Any] = json.loads(blob_values[0]) if blob_values else {}
@@ -693,12 +721,17 @@ def from_fhir_questionnaire(questionnaire: dict[str, Any]) -> Instrument:
             "scored": "unscored" not in flags,
             "reverse": "reverse" in flags,
         }
-        sub = next((f.split(":", 1)[1] for f in flags if isinstance(f, str) and f.startswith("subscale:")), None)
+        sub = next(
+            (f.split(":", 1)[1] for f in flags if isinstance(f, str) and f.startswith("subscale:")),
+            None,
+        )
         if sub:
             entry["subscale"] = sub
         if fi.get("text"):
             entry["text"] = fi["text"]
-        loinc = next((c["code"] for c in fi.get("code") or [] if c.get("system") == LOINC_SYSTEM), None)
+        loinc = next(
+            (c["code"] for c in fi.get("code") or [] if c.get("system") == LOINC_SYSTEM), None
+        )
         if loinc:
             entry["loinc"] = loinc
         ftype = fi.get("type")
@@ -706,7 +739,9 @@ def from_fhir_questionnaire(questionnaire: dict[str, Any]) -> Instrument:
             answers = []
             for oi, opt in enumerate(fi.get("answerOption") or []):
                 coding = opt.get("valueCoding") or {}
-                ordinals = _ext_values(coding, ORDINAL_VALUE_URL) or _ext_values(opt, ORDINAL_VALUE_URL)
+                ordinals = _ext_values(coding, ORDINAL_VALUE_URL) or _ext_values(
+                    opt, ORDINAL_VALUE_URL
+                )
                 if not ordinals:
                     raise InstrumentDefinitionError(
                         f"Questionnaire.item[{index}].answerOption[{oi}]: no ordinalValue extension, so the answer cannot be scored"
@@ -716,7 +751,10 @@ def from_fhir_questionnaire(questionnaire: dict[str, Any]) -> Instrument:
                     raise InstrumentDefinitionError(
                         f"Questionnaire.item[{index}].answerOption[{oi}]: ordinal value {value} is not a whole number"
                     )
-                a: dict[str, Any] = {"value": int(value), "text": coding.get("display") or str(int(value))}
+                a: dict[str, Any] = {
+                    "value": int(value),
+                    "text": coding.get("display") or str(int(value)),
+                }
                 if coding.get("system") == LOINC_SYSTEM:
                     a["code"] = coding.get("code")
                 answers.append(a)
@@ -730,7 +768,9 @@ def from_fhir_questionnaire(questionnaire: dict[str, Any]) -> Instrument:
         elif ftype in ("boolean", "text", "string"):
             entry.update(type="boolean" if ftype == "boolean" else "text", scored=False)
         else:
-            raise InstrumentDefinitionError(f"Questionnaire.item[{index}].type: {ftype!r} is not supported")
+            raise InstrumentDefinitionError(
+                f"Questionnaire.item[{index}].type: {ftype!r} is not supported"
+            )
         items.append(entry)
 
     data: dict[str, Any] = {

@@ -91,7 +91,9 @@ def _allowed(item: Item) -> str:
     return "yes or no" if item.type == "boolean" else "text"
 
 
-def parse_answer(instrument: Instrument, item: Item, raw: Answer) -> int | float | str | bool | None:
+def parse_answer(
+    instrument: Instrument, item: Item, raw: Answer
+) -> int | float | str | bool | None:
     """One answer as its typed value; None for missing. ScoringError names item and range."""
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return None
@@ -108,34 +110,48 @@ def parse_answer(instrument: Instrument, item: Item, raw: Answer) -> int | float
             return False
         raise ScoringError(f"{label}: {raw!r} is not yes or no", item.id, item.number)
     if isinstance(raw, bool):  # bool is an int in Python; True is not an answer of 1
-        raise ScoringError(f"{label}: {raw!r} is not a number (allowed {_allowed(item)})", item.id, item.number)
+        raise ScoringError(
+            f"{label}: {raw!r} is not a number (allowed {_allowed(item)})", item.id, item.number
+        )
     value: float
     if isinstance(raw, str):
         try:
             value = float(raw.strip())
         except ValueError:
             raise ScoringError(
-                f"{label}: {raw.strip()!r} is not a number (allowed {_allowed(item)})", item.id, item.number
+                f"{label}: {raw.strip()!r} is not a number (allowed {_allowed(item)})",
+                item.id,
+                item.number,
             ) from None
     elif isinstance(raw, int | float):
         value = raw
     else:
-        raise ScoringError(f"{label}: {raw!r} is not a number (allowed {_allowed(item)})", item.id, item.number)
+        raise ScoringError(
+            f"{label}: {raw!r} is not a number (allowed {_allowed(item)})", item.id, item.number
+        )
     if math.isnan(value) or math.isinf(value):
-        raise ScoringError(f"{label}: {raw!r} is not a number (allowed {_allowed(item)})", item.id, item.number)
+        raise ScoringError(
+            f"{label}: {raw!r} is not a number (allowed {_allowed(item)})", item.id, item.number
+        )
     if item.type == "ordinal":
         if value != int(value):
             raise ScoringError(
-                f"{label}: {raw!r} is not a whole number (allowed {_allowed(item)})", item.id, item.number
+                f"{label}: {raw!r} is not a whole number (allowed {_allowed(item)})",
+                item.id,
+                item.number,
             )
         if int(value) not in item.allowed_values:
             raise ScoringError(
-                f"{label}: {int(value)} is out of range (allowed {_allowed(item)})", item.id, item.number
+                f"{label}: {int(value)} is out of range (allowed {_allowed(item)})",
+                item.id,
+                item.number,
             )
         return int(value)
     assert item.min is not None and item.max is not None
     if not item.min <= value <= item.max:
-        raise ScoringError(f"{label}: {value:g} is out of range (allowed {_allowed(item)})", item.id, item.number)
+        raise ScoringError(
+            f"{label}: {value:g} is out of range (allowed {_allowed(item)})", item.id, item.number
+        )
     return value
 
 
@@ -337,8 +353,14 @@ def score_total_only(instrument_id: str | Instrument, total: float) -> ScoreResu
     if isinstance(total, bool) or not isinstance(total, int | float) or math.isnan(total):
         raise ScoringError(f"{instrument.short_name} total {total!r} is not a number")
     if not lo <= total <= hi:
-        raise ScoringError(f"{instrument.short_name} total {total:g} is out of range (allowed {lo:g}-{hi:g})")
-    if instrument.scoring.method == "sum" and not instrument.scoring.decimals and total != int(total):
+        raise ScoringError(
+            f"{instrument.short_name} total {total:g} is out of range (allowed {lo:g}-{hi:g})"
+        )
+    if (
+        instrument.scoring.method == "sum"
+        and not instrument.scoring.decimals
+        and total != int(total)
+    ):
         raise ScoringError(f"{instrument.short_name} total {total!r} is not a whole number")
     flags: list[str] = []
     messages: list[str] = []

@@ -43,7 +43,14 @@ class Recorded:
     safety_alert: Any = None
 
 
-def _audit(client: Any, actor: Any, request: HttpRequest | None, action: str, record_type: str, note: str = "") -> None:
+def _audit(
+    client: Any,
+    actor: Any,
+    request: HttpRequest | None,
+    action: str,
+    record_type: str,
+    note: str = "",
+) -> None:
     audit.record(
         clinic=client.clinic,
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -99,14 +106,23 @@ def record_response(
             do_differently=do_differently,
             session_number=session_number,
             completed_at=completed_at,
-            entered_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+            entered_by=actor
+            if actor is not None and getattr(actor, "is_authenticated", False)
+            else None,
         )
         if administration is not None:
             administration.status = Administration.Status.COMPLETED
             administration.completed_at = completed_at
             administration.partial_answers = {}
             administration.save(update_fields=["status", "completed_at", "partial_answers"])
-        _audit(client, actor, request, "create", record_type_for(instrument_id), note=f"source={source}")
+        _audit(
+            client,
+            actor,
+            request,
+            "create",
+            record_type_for(instrument_id),
+            note=f"source={source}",
+        )
         safety = None
         if result.item9_positive:
             safety = raise_safety_alert(response)
@@ -136,7 +152,12 @@ def raise_safety_alert(response: Response) -> Any:
         AlertKind.SAFETY,
         "PHQ-9 item 9 (thoughts of being better off dead or of self-harm) was answered above 0"
         f"{f' ({item9})' if item9 is not None else ''}. Contact the client and record what was done.",
-        {"response": str(response.pk), "instrument": "phq9", "item9": item9, "total": response.total},
+        {
+            "response": str(response.pk),
+            "instrument": "phq9",
+            "item9": item9,
+            "total": response.total,
+        },
     )
     audit.record(
         clinic=response.clinic,
@@ -162,12 +183,13 @@ def update_outcome(episode: EpisodeOfCare, instrument_id: str) -> OutcomeResult:
     from alliance.monitoring.models import Alert, AlertKind
 
     responses = list(
-        Response.objects.filter(episode=episode, instrument_id=instrument_id, total__isnull=False).order_by(
-            "completed_at"
-        )
+        Response.objects.filter(
+            episode=episode, instrument_id=instrument_id, total__isnull=False
+        ).order_by("completed_at")
     )
     points = [
-        (r.session_number or n, timezone.localdate(r.completed_at), r.total) for n, r in enumerate(responses, start=1)
+        (r.session_number or n, timezone.localdate(r.completed_at), r.total)
+        for n, r in enumerate(responses, start=1)
     ]
     settings = MeasureSettings.for_clinic(episode.clinic).outcome_settings(instrument_id)
     c = classify(points, settings)
@@ -192,6 +214,10 @@ def update_outcome(episode: EpisodeOfCare, instrument_id: str) -> OutcomeResult:
             episode.client,
             AlertKind.NOT_ON_TRACK,
             c.reason[:300],
-            {"instrument": instrument_id, "episode": str(episode.pk), "reasons": c.not_on_track_reasons},
+            {
+                "instrument": instrument_id,
+                "episode": str(episode.pk),
+                "reasons": c.not_on_track_reasons,
+            },
         )
     return outcome

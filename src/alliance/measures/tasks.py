@@ -13,7 +13,9 @@ from alliance.core.models import IdempotencyKey
 
 
 @task(takes_context=True)
-def email_questionnaire_link(context: TaskContext, administration_id: str, issued_by_id: str) -> int:
+def email_questionnaire_link(
+    context: TaskContext, administration_id: str, issued_by_id: str
+) -> int:
     """Issue a single-use link to one open questionnaire and email it to the client.
 
     The link is made here, in the worker, so the token never sits in the task queue: the database
@@ -28,7 +30,11 @@ def email_questionnaire_link(context: TaskContext, administration_id: str, issue
     from alliance.accounts.models import User
     from alliance.measures.models import AccessLink, Administration, MeasureSettings
 
-    adm = Administration.objects.select_related("client__user", "clinic").filter(pk=administration_id).first()
+    adm = (
+        Administration.objects.select_related("client__user", "clinic")
+        .filter(pk=administration_id)
+        .first()
+    )
     if adm is None or not adm.is_open:
         return 0
     user = adm.client.user

@@ -59,12 +59,18 @@ def _care_team_client(request: HttpRequest, client_id: Any, **kwargs: Any) -> Cl
     return client
 
 
-def _care_team_administration(request: HttpRequest, administration_id: Any) -> tuple[Administration, ClientRecord]:
+def _care_team_administration(
+    request: HttpRequest, administration_id: Any
+) -> tuple[Administration, ClientRecord]:
     """An administration of this clinic whose client the signed-in clinician treats, else 404."""
-    adm = Administration.objects.filter(pk=administration_id, clinic=staff_membership(request).clinic).first()
+    adm = Administration.objects.filter(
+        pk=administration_id, clinic=staff_membership(request).clinic
+    ).first()
     if adm is None:
         raise Http404
-    return adm, _care_team_client(request, adm.client_id, record_type="measure_assignment", action="")
+    return adm, _care_team_client(
+        request, adm.client_id, record_type="measure_assignment", action=""
+    )
 
 
 # --- Clinician: assign, paper entry, episodes, links -----------------------------------------
@@ -92,7 +98,10 @@ def assign(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     every_days: int | None = None
     if every:
         if not every.isdigit() or not 1 <= int(every) <= 365:
-            messages.error(request, "Repeat every 1 to 365 days, or leave it empty for once; nothing was assigned.")
+            messages.error(
+                request,
+                "Repeat every 1 to 365 days, or leave it empty for once; nothing was assigned.",
+            )
             return redirect("client_detail", client_id=client.pk)
         every_days = int(every)
     with transaction.atomic():
@@ -105,9 +114,14 @@ def assign(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             next_due_at=timezone.now(),
         )
         assignment.create_due_administration()
-        audit.record_request(request, "create", "measure_assignment", client=client, note=instrument_id)
+        audit.record_request(
+            request, "create", "measure_assignment", client=client, note=instrument_id
+        )
     how = f"every {every_days} days" if every_days else "once"
-    messages.success(request, f"{inst.short_name} assigned ({how}). {client.display_name} will see it in their area.")
+    messages.success(
+        request,
+        f"{inst.short_name} assigned ({how}). {client.display_name} will see it in their area.",
+    )
     return redirect("client_detail", client_id=client.pk)
 
 
@@ -117,7 +131,9 @@ def issue_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpRespon
     """A single-use link the clinician can send to the client; shown once, stored hashed."""
     adm, client = _care_team_administration(request, administration_id)
     if not adm.is_open:
-        messages.error(request, "That questionnaire is already completed or cancelled; no link was made.")
+        messages.error(
+            request, "That questionnaire is already completed or cancelled; no link was made."
+        )
         return redirect("client_detail", client_id=client.pk)
     hours = MeasureSettings.for_clinic(client.clinic).link_valid_hours
     link, token = AccessLink.issue(adm, request.user, hours)
@@ -146,7 +162,9 @@ def email_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpRespon
 
     adm, client = _care_team_administration(request, administration_id)
     if not adm.is_open:
-        messages.error(request, "That questionnaire is already completed or cancelled; no link was made.")
+        messages.error(
+            request, "That questionnaire is already completed or cancelled; no link was made."
+        )
         return redirect("client_detail", client_id=client.pk)
     user = client.user
     if user is None or not user.email or not user.is_active:
@@ -157,10 +175,16 @@ def email_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpRespon
         )
         return redirect("client_detail", client_id=client.pk)
     if not cache.add(f"measures:email-link:{adm.pk}", "sent", timeout=EMAIL_LINK_GAP_SECONDS):
-        messages.info(request, "A link to this questionnaire was emailed a moment ago; nothing more was sent.")
+        messages.info(
+            request, "A link to this questionnaire was emailed a moment ago; nothing more was sent."
+        )
         return redirect("client_detail", client_id=client.pk)
-    audit.record_request(request, "create", "measure_link", client=client, note=f"{adm.instrument_id} by email")
-    transaction.on_commit(lambda: tasks.email_questionnaire_link.enqueue(str(adm.pk), str(request.user.pk)))
+    audit.record_request(
+        request, "create", "measure_link", client=client, note=f"{adm.instrument_id} by email"
+    )
+    transaction.on_commit(
+        lambda: tasks.email_questionnaire_link.enqueue(str(adm.pk), str(request.user.pk))
+    )
     messages.success(
         request,
         f"A single-use link to the {adm.instrument.short_name} will be emailed to {client.display_name} shortly.",
@@ -206,12 +230,20 @@ def paper_entry(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 request=request,
                 completed_at=when,
             )
-            messages.success(request, f"{registry.load(instrument_id).short_name} total {total:g} recorded.")
+            messages.success(
+                request, f"{registry.load(instrument_id).short_name} total {total:g} recorded."
+            )
             return redirect("client_detail", client_id=client.pk)
     return render(
         request,
         "measures/paper_entry.html",
-        {"client": client, "choices": choices, "error": error, "post": request.POST, "today": timezone.localdate()},
+        {
+            "client": client,
+            "choices": choices,
+            "error": error,
+            "post": request.POST,
+            "today": timezone.localdate(),
+        },
         status=400 if error else 200,
     )
 
@@ -236,7 +268,9 @@ def episode_change(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 current.ended = today - dt.timedelta(days=1) if current.started < today else today
                 current.save(update_fields=["ended"])
             EpisodeOfCare.objects.create(clinic=client.clinic, client=client, started=today)
-            messages.success(request, "A new episode of care starts today; outcomes count from its first score.")
+            messages.success(
+                request, "A new episode of care starts today; outcomes count from its first score."
+            )
         audit.record_request(request, "update", "episode_of_care", client=client)
     return redirect("client_detail", client_id=client.pk)
 
@@ -244,11 +278,20 @@ def episode_change(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 # --- Clinician: one response, FHIR export and import ------------------------------------------
 
 
-def _response_or_404(request: HttpRequest, response_id: uuid.UUID, action: str) -> tuple[Response, ClientRecord]:
-    response = Response.objects.filter(pk=response_id, clinic=staff_membership(request).clinic).first()
+def _response_or_404(
+    request: HttpRequest, response_id: uuid.UUID, action: str
+) -> tuple[Response, ClientRecord]:
+    response = Response.objects.filter(
+        pk=response_id, clinic=staff_membership(request).clinic
+    ).first()
     if response is None:
         raise Http404
-    client = client_or_404(request, response.client_id, record_type=record_type_for(response.instrument_id), action=action)
+    client = client_or_404(
+        request,
+        response.client_id,
+        record_type=record_type_for(response.instrument_id),
+        action=action,
+    )
     return response, client
 
 
@@ -263,7 +306,9 @@ def response_detail(request: HttpRequest, response_id: uuid.UUID) -> HttpRespons
         value = response.do_differently if item.type == "text" else response.answers.get(item.id)
         if value in (None, ""):
             continue
-        option = item.option_for_value(value) if item.answer_options and isinstance(value, int) else None
+        option = (
+            item.option_for_value(value) if item.answer_options and isinstance(value, int) else None
+        )
         rows.append({"item": item, "value": value, "option": option})
     return render(
         request,
@@ -292,7 +337,9 @@ def fhir_export(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
     )
     out = JsonResponse(bundle, json_dumps_params={"indent": 2})
     out["Content-Type"] = "application/fhir+json"
-    out["Content-Disposition"] = f'attachment; filename="{response.instrument_id}-{response.pk}.fhir.json"'
+    out["Content-Disposition"] = (
+        f'attachment; filename="{response.instrument_id}-{response.pk}.fhir.json"'
+    )
     return out
 
 
@@ -336,14 +383,23 @@ def fhir_import(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             )
             messages.success(request, f"{registry.load(instrument_id).short_name} imported.")
             return redirect("client_detail", client_id=client.pk)
-    return render(request, "measures/fhir_import.html", {"client": client, "error": error}, status=400 if error else 200)
+    return render(
+        request,
+        "measures/fhir_import.html",
+        {"client": client, "error": error},
+        status=400 if error else 200,
+    )
 
 
 def _authored(data: dict[str, Any]) -> dt.datetime | None:
     qr = data
     if data.get("resourceType") == "Bundle":
         qr = next(
-            (e["resource"] for e in data.get("entry", []) if e.get("resource", {}).get("resourceType") == "QuestionnaireResponse"),
+            (
+                e["resource"]
+                for e in data.get("entry", [])
+                if e.get("resource", {}).get("resourceType") == "QuestionnaireResponse"
+            ),
             {},
         )
     raw = qr.get("authored")
@@ -388,7 +444,9 @@ def clinic_measure_settings(request: HttpRequest) -> HttpResponse:
                 setattr(obj, name, value)
             obj.save()
             audit.record_request(request, "update", "clinic_settings", note="measures")
-            messages.success(request, "Measure settings saved. New results use them; each result keeps its own.")
+            messages.success(
+                request, "Measure settings saved. New results use them; each result keeps its own."
+            )
             return redirect("measures_clinic_settings")
     elif request.method == "POST" and request.POST.get("form") == "texts":
         instrument_id = request.POST.get("instrument", "")
@@ -397,23 +455,41 @@ def clinic_measure_settings(request: HttpRequest) -> HttpResponse:
             if upload is None:
                 raise registry.ItemTextImportError("Choose a CSV or JSON file.")
             inst = registry.import_item_texts(instrument_id, upload.read().decode("utf-8"))
-        except (registry.ItemTextImportError, registry.UnknownInstrumentError, UnicodeDecodeError) as exc:
+        except (
+            registry.ItemTextImportError,
+            registry.UnknownInstrumentError,
+            UnicodeDecodeError,
+        ) as exc:
             errors.append(str(exc))
         else:
             ClinicInstrumentTexts.objects.update_or_create(
                 clinic=clinic,
                 instrument_id=instrument_id,
-                defaults={"definition": inst.to_dict(), "imported_by": request.user, "imported_at": timezone.now()},
+                defaults={
+                    "definition": inst.to_dict(),
+                    "imported_by": request.user,
+                    "imported_at": timezone.now(),
+                },
             )
-            audit.record_request(request, "update", "clinic_settings", note=f"item texts {instrument_id}")
+            audit.record_request(
+                request, "update", "clinic_settings", note=f"item texts {instrument_id}"
+            )
             messages.success(request, f"Item texts for {inst.short_name} imported for this clinic.")
             return redirect("measures_clinic_settings")
     unlicensed = [i for i in registry.all_instruments() if not i.item_texts_licensed]
-    imported = set(ClinicInstrumentTexts.objects.filter(clinic=clinic).values_list("instrument_id", flat=True))
+    imported = set(
+        ClinicInstrumentTexts.objects.filter(clinic=clinic).values_list("instrument_id", flat=True)
+    )
     return render(
         request,
         "measures/clinic_settings.html",
-        {"settings": obj, "errors": errors, "unlicensed": unlicensed, "imported": imported, "fields": SETTINGS_FIELDS},
+        {
+            "settings": obj,
+            "errors": errors,
+            "unlicensed": unlicensed,
+            "imported": imported,
+            "fields": SETTINGS_FIELDS,
+        },
         status=400 if errors else 200,
     )
 
@@ -447,8 +523,10 @@ def _collect(inst: Any, post: Any) -> dict[str, Any]:
 
 def _progress(inst: Any, answers: dict[str, Any]) -> dict[str, int]:
     scored = [i.id for i in inst.scored_items]
-    return {"answered": sum(1 for i in scored if answers.get(i) not in (None, "")), "total": len(scored)}
-
+    return {
+        "answered": sum(1 for i in scored if answers.get(i) not in (None, "")),
+        "total": len(scored),
+    }
 
 
 def _below_scoring_minimum(inst: Any, result: scoring.ScoreResult) -> str:
@@ -473,7 +551,9 @@ def _missing_key(result: scoring.ScoreResult) -> str:
 
 def _missing_confirmed(request: HttpRequest, result: scoring.ScoreResult) -> bool:
     # The confirmation names the exact unanswered items, so a changed set of answers asks again.
-    return request.POST.get("action") == "send_anyway" and request.POST.get("missing_seen") == _missing_key(result)
+    return request.POST.get("action") == "send_anyway" and request.POST.get(
+        "missing_seen"
+    ) == _missing_key(result)
 
 
 def _missing_confirmation(inst: Any, result: scoring.ScoreResult) -> dict[str, Any]:
@@ -488,7 +568,9 @@ def _missing_confirmation(inst: Any, result: scoring.ScoreResult) -> dict[str, A
     }
 
 
-def _answer_form(request: HttpRequest, adm: Administration, *, save_url: str, via_link: AccessLink | None) -> HttpResponse:
+def _answer_form(
+    request: HttpRequest, adm: Administration, *, save_url: str, via_link: AccessLink | None
+) -> HttpResponse:
     inst = adm.instrument
     client = adm.client
     if adm.started_at is None:
@@ -579,14 +661,22 @@ def _save_partial_hx(request: HttpRequest, adm: Administration) -> HttpResponse:
             clean[item.id] = posted[item.id]
     adm.partial_answers = clean
     adm.save(update_fields=["partial_answers"])
-    return render(request, "measures/_progress_partial.html", {"progress": _progress(inst, clean), "saved": True})
+    return render(
+        request,
+        "measures/_progress_partial.html",
+        {"progress": _progress(inst, clean), "saved": True},
+    )
 
 
 def _own_administration(request: HttpRequest, administration_id: uuid.UUID) -> Administration:
     client = client_or_404(
         request, signed_in_user(request).client_record.pk, record_type="measure_response", action=""
     )
-    adm = Administration.objects.select_related("client", "clinic").filter(pk=administration_id, client=client).first()
+    adm = (
+        Administration.objects.select_related("client", "clinic")
+        .filter(pk=administration_id, client=client)
+        .first()
+    )
     if adm is None:
         raise Http404
     return adm
@@ -599,9 +689,14 @@ def answer(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
         return redirect("measures_done", administration_id=adm.pk)
     if adm.status == Administration.Status.CANCELLED:
         return render(
-            request, "measures/link_invalid.html", {"why": "cancelled", "crisis_line": adm.clinic.crisis_line}, status=410
+            request,
+            "measures/link_invalid.html",
+            {"why": "cancelled", "crisis_line": adm.clinic.crisis_line},
+            status=410,
         )
-    return _answer_form(request, adm, save_url=reverse("measures_answer_save_hx", args=[adm.pk]), via_link=None)
+    return _answer_form(
+        request, adm, save_url=reverse("measures_answer_save_hx", args=[adm.pk]), via_link=None
+    )
 
 
 @client_only
@@ -645,7 +740,9 @@ def _link_or_page(request: HttpRequest, token: str) -> AccessLink | HttpResponse
         why = "cancelled"
     else:
         return link
-    return render(request, "measures/link_invalid.html", {"why": why, "crisis_line": crisis_line}, status=410)
+    return render(
+        request, "measures/link_invalid.html", {"why": why, "crisis_line": crisis_line}, status=410
+    )
 
 
 @public
@@ -668,11 +765,19 @@ def link_answer(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET" and not request.session.get(f"measures_link_seen_{found.pk}"):
         request.session[f"measures_link_seen_{found.pk}"] = True
         audit.record(
-            clinic=found.clinic, actor=None, actor_role="client (by link)", action="view",
-            record_type="measure_link", client=found.administration.client, request=request,
+            clinic=found.clinic,
+            actor=None,
+            actor_role="client (by link)",
+            action="view",
+            record_type="measure_link",
+            client=found.administration.client,
+            request=request,
         )
     return _answer_form(
-        request, found.administration, save_url=reverse("measures_link_save_hx", args=[token]), via_link=found
+        request,
+        found.administration,
+        save_url=reverse("measures_link_save_hx", args=[token]),
+        via_link=found,
     )
 
 

@@ -20,11 +20,17 @@ class MonitoringConfig(AppConfig):
         register_record_type("alliance_timeline", "how your sessions went (your alliance timeline)")
         register_record_type("rupture_episode", "a note on a difficult patch in your sessions")
         panels.register(
-            panels.Panel("summary", "monitoring/_client_summary_panel.html", client_summary_panel, order=-10)
+            panels.Panel(
+                "summary", "monitoring/_client_summary_panel.html", client_summary_panel, order=-10
+            )
         )
         panels.register(
-            panels.Panel("alerts", "monitoring/_client_alerts_panel.html", client_alerts_panel, order=0)
+            panels.Panel(
+                "alerts", "monitoring/_client_alerts_panel.html", client_alerts_panel, order=0
+            )
         )
         panels.register(
-            panels.Panel("alliance", "monitoring/_client_alliance_panel.html", client_alliance_panel, order=5)
+            panels.Panel(
+                "alliance", "monitoring/_client_alliance_panel.html", client_alliance_panel, order=5
+            )
         )

@@ -78,7 +78,9 @@ class Sparkline:
     values: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, label: str, values: list[float], lo: float, hi: float, decimals: int = 0) -> Sparkline | None:
+    def of(
+        cls, label: str, values: list[float], lo: float, hi: float, decimals: int = 0
+    ) -> Sparkline | None:
         values = values[-SPARK_POINTS:]
         if not values:
             return None
@@ -135,8 +137,13 @@ class CaseloadRow:
             return None
         session = scores[-1][2]
         better, mid, worse = self.expected.at(session)
-        return {"session": session, "better": fmt_score(better), "mid": fmt_score(mid), "worse": fmt_score(worse),
-                "label": self.expected.label}
+        return {
+            "session": session,
+            "better": fmt_score(better),
+            "mid": fmt_score(mid),
+            "worse": fmt_score(worse),
+            "label": self.expected.label,
+        }
 
     @property
     def gad7_text(self) -> str:
@@ -202,7 +209,11 @@ class CaseloadRow:
     @property
     def alliance_spark(self) -> Sparkline | None:
         return Sparkline.of(
-            "Client's alliance rating (0–6)", [s[0] for s in self.series["sac_client"].scores], 0, 6, 1
+            "Client's alliance rating (0–6)",
+            [s[0] for s in self.series["sac_client"].scores],
+            0,
+            6,
+            1,
         )
 
     @property
@@ -235,7 +246,10 @@ def _status(row: CaseloadRow, rc: dict[str, float], band: Any) -> tuple[str, str
     for the client's PHQ-9 intake, or None."""
     kinds = {a.kind for a in row.open_alerts}
     if AlertKind.SAFETY in kinds:
-        return "safety", "A safety alert is open: PHQ-9 item 9 was answered above 0. Contact the client and record what was done."
+        return (
+            "safety",
+            "A safety alert is open: PHQ-9 item 9 was answered above 0. Contact the client and record what was done.",
+        )
     for iid, name in (("phq9", "PHQ-9"), ("gad7", "GAD-7")):
         s = row.series[iid]
         if len(s.episode_scores) >= 2 and s.intake is not None:
@@ -246,7 +260,10 @@ def _status(row: CaseloadRow, rc: dict[str, float], band: Any) -> tuple[str, str
                     f"up {fmt_score(latest - s.intake)} from {fmt_score(s.intake)} (reliable change is {fmt_score(rc[iid])})."
                 )
     if AlertKind.UNREPAIRED_RUPTURE in kinds:
-        return "off_track", "A rupture in the alliance was not repaired within the clinic's repair window."
+        return (
+            "off_track",
+            "A rupture in the alliance was not repaired within the clinic's repair window.",
+        )
     phq = row.series["phq9"]
     band_reason = ""
     if band is not None and phq.episode_scores:
@@ -267,9 +284,14 @@ def _status(row: CaseloadRow, rc: dict[str, float], band: Any) -> tuple[str, str
     if len(phq.episode_scores) < 2:
         n = len(phq.episode_scores)
         return "too_early", (
-            "No PHQ-9 score in this episode yet." if n == 0 else "One PHQ-9 score in this episode so far: change needs two."
+            "No PHQ-9 score in this episode yet."
+            if n == 0
+            else "One PHQ-9 score in this episode so far: change needs two."
         )
-    return "on_track", "No safety alert, no reliable worsening, and the outcome rules and the expected range raise nothing."
+    return (
+        "on_track",
+        "No safety alert, no reliable worsening, and the outcome rules and the expected range raise nothing.",
+    )
 
 
 def caseload_rows(user: Any, now: dt.datetime | None = None, only: Any = None) -> list[CaseloadRow]:
@@ -316,15 +338,21 @@ def caseload_rows(user: Any, now: dt.datetime | None = None, only: Any = None) -
     if not rows:
         return []
     for alert in (
-        Alert.objects.filter(client_id__in=list(rows)).needing_attention().order_by("severity", "created_at")
+        Alert.objects.filter(client_id__in=list(rows))
+        .needing_attention()
+        .order_by("severity", "created_at")
     ):
         rows[alert.client_id].alerts.append(alert)
     scores = (
         Response.objects.filter(
-            client_id__in=list(rows), instrument_id__in=("phq9", "gad7", "sac_client"), total__isnull=False
+            client_id__in=list(rows),
+            instrument_id__in=("phq9", "gad7", "sac_client"),
+            total__isnull=False,
         )
         .order_by("completed_at")
-        .values_list("client_id", "instrument_id", "total", "severity", "session_number", "episode__ended")
+        .values_list(
+            "client_id", "instrument_id", "total", "severity", "session_number", "episode__ended"
+        )
     )
     for client_id, iid, total, severity, session, ended in scores:
         if total is None:  # filtered out above; keeps the type checker honest

@@ -39,15 +39,30 @@ def _parser(stdout: IO[str], stderr: IO[str]) -> OneLineArgumentParser:
         stdout=stdout,
         stderr=stderr,
     )
-    p.add_argument("--file", required=True, help="CSV with client_id,session,score[,reported_rupture][,concern]")
-    p.add_argument("--k", type=float, default=d.k, help="SDs below the client's baseline (2 strict, 1 lenient)")
-    p.add_argument("--min-baseline", type=int, default=d.min_baseline, help="previous sessions needed")
+    p.add_argument(
+        "--file",
+        required=True,
+        help="CSV with client_id,session,score[,reported_rupture][,concern]",
+    )
+    p.add_argument(
+        "--k", type=float, default=d.k, help="SDs below the client's baseline (2 strict, 1 lenient)"
+    )
+    p.add_argument(
+        "--min-baseline", type=int, default=d.min_baseline, help="previous sessions needed"
+    )
     p.add_argument("--baseline-window", type=int, default=d.baseline_window)
     p.add_argument("--scale-min", type=float, default=d.scale_min)
     p.add_argument("--scale-max", type=float, default=d.scale_max)
-    p.add_argument("--repair-window", type=int, default=d.repair_window, help="sessions allowed for repair")
+    p.add_argument(
+        "--repair-window", type=int, default=d.repair_window, help="sessions allowed for repair"
+    )
     p.add_argument("--cutoff", type=float, default=None, help="also flag scores below this value")
-    p.add_argument("--drop", type=float, default=None, help="also flag a fall of this much from the previous session")
+    p.add_argument(
+        "--drop",
+        type=float,
+        default=None,
+        help="also flag a fall of this much from the previous session",
+    )
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     return p
 
@@ -68,7 +83,9 @@ def read_series(path: str, settings: RuptureSettings) -> dict[str, list[SessionR
     columns = [c.strip() for c in reader.fieldnames or []]
     missing = [c for c in ("client_id", "session", "score") if c not in columns]
     if missing:
-        raise UsageError(f"{path}: missing column(s) {', '.join(missing)} (need client_id,session,score)")
+        raise UsageError(
+            f"{path}: missing column(s) {', '.join(missing)} (need client_id,session,score)"
+        )
     series: dict[str, list[SessionRating]] = {}
     seen: dict[tuple[str, int], int] = {}
     for line, raw in enumerate(reader, start=2):
@@ -129,12 +146,21 @@ def _ruptures_main(argv: list[str], stdout: IO[str], stderr: IO[str]) -> int:
     reports: list[dict[str, Any]] = []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["client_id", "start_session", "lowest_session", "end_session", "status", "rule"])
+    writer.writerow(
+        ["client_id", "start_session", "lowest_session", "end_session", "status", "rule"]
+    )
     for client, ratings in series.items():
         report = detect_ruptures(ratings, settings)
         for e in report.episodes:
             writer.writerow(
-                [client, e.start_session, e.lowest_session, "" if e.end_session is None else e.end_session, e.status, e.rule]
+                [
+                    client,
+                    e.start_session,
+                    e.lowest_session,
+                    "" if e.end_session is None else e.end_session,
+                    e.status,
+                    e.rule,
+                ]
             )
         if report.low_information and args.format == "csv":
             stderr.write(f"note: client {client}: {report.low_information_reason}\n")
@@ -142,7 +168,9 @@ def _ruptures_main(argv: list[str], stdout: IO[str], stderr: IO[str]) -> int:
         entry.pop("settings")
         reports.append(entry)
     if args.format == "json":
-        stdout.write(json.dumps({"settings": settings.to_dict(), "clients": reports}, indent=2) + "\n")
+        stdout.write(
+            json.dumps({"settings": settings.to_dict(), "clients": reports}, indent=2) + "\n"
+        )
     else:
         stdout.write(out.getvalue())
     return EXIT_OK

@@ -196,7 +196,9 @@ def _task_signals(client: ClientRecord, rows: dict[int, SessionAlliance]) -> set
     number = _between_sessions(rows)
     seen: dict[Any, int] = {}
     out: set[int] = set()
-    updates = TaskUpdate.objects.filter(task__client=client, not_working=True).order_by("created_at")
+    updates = TaskUpdate.objects.filter(task__client=client, not_working=True).order_by(
+        "created_at"
+    )
     for task_id, when in updates.values_list("task_id", "created_at"):
         seen[task_id] = seen.get(task_id, 0) + 1
         if seen[task_id] >= NOT_WORKING_RUPTURE_SIGNAL:
@@ -446,7 +448,9 @@ def disengagement_reasons(
         rows = by_session if by_session is not None else alliance_by_session(client)
         return [(n, r.client) for n, r in rows.items() if r.client is not None]
 
-    return reasons_from(ms, now, sessions, _check_in_rows([client.pk], now).get(client.pk, []), early_ratings)
+    return reasons_from(
+        ms, now, sessions, _check_in_rows([client.pk], now).get(client.pk, []), early_ratings
+    )
 
 
 def reasons_from(
@@ -509,7 +513,9 @@ def reasons_from(
 CHECK_IN_WEEKS = dt.timedelta(days=28)
 
 
-def _check_in_rows(client_ids: list[Any], now: dt.datetime) -> dict[Any, list[tuple[dt.datetime, str]]]:
+def _check_in_rows(
+    client_ids: list[Any], now: dt.datetime
+) -> dict[Any, list[tuple[dt.datetime, str]]]:
     """(due_at, status) of each client's completed and missed check-ins in the last 8 weeks."""
     try:
         CheckIn = apps.get_model("checkins", "CheckIn")
@@ -560,7 +566,9 @@ def _disengagement_text(reasons: list[DisengagementReason]) -> str:
     return "Possible disengagement: " + "; ".join(r.words for r in reasons) + "."
 
 
-def _disengagement_evidence(reasons: list[DisengagementReason], ms: MonitoringSettings) -> dict[str, Any]:
+def _disengagement_evidence(
+    reasons: list[DisengagementReason], ms: MonitoringSettings
+) -> dict[str, Any]:
     return {
         "reasons": [{"rule": r.rule, "words": r.words, **r.data} for r in reasons],
         "settings": ms.disengagement_settings(),
@@ -673,13 +681,17 @@ def _check_batch(
     ratings: dict[Any, list[_Rating]] = {}
     if any(ms.cutoff is not None and ms.early_sessions for ms in settings_by_clinic.values()):
         ratings_rows = (
-            Response.objects.filter(client_id__in=ids, instrument_id=CLIENT_SAC, total__isnull=False)
+            Response.objects.filter(
+                client_id__in=ids, instrument_id=CLIENT_SAC, total__isnull=False
+            )
             .order_by("client_id", "completed_at")
             .values_list("client_id", "session_number", "completed_at", "total")
         )
         for client_id, session_number, completed_at, total in ratings_rows:
             # ``or 0.0`` only satisfies the type: the filter leaves out ratings without a total.
-            ratings.setdefault(client_id, []).append(_Rating(session_number, completed_at, total or 0.0))
+            ratings.setdefault(client_id, []).append(
+                _Rating(session_number, completed_at, total or 0.0)
+            )
     open_alerts = {
         a.client_id: a
         for a in Alert.objects.select_for_update().filter(
@@ -721,7 +733,10 @@ def _check_batch(
         to_update.append(open_alert)
     if to_close:
         Alert.objects.filter(pk__in=to_close, status__in=OPEN_STATUSES).update(
-            status=Alert.Status.CLOSED, closed_at=stamp, close_reason=CLOSED_NO_SIGNAL, updated_at=stamp
+            status=Alert.Status.CLOSED,
+            closed_at=stamp,
+            close_reason=CLOSED_NO_SIGNAL,
+            updated_at=stamp,
         )
     if to_update:
         Alert.objects.bulk_update(to_update, ["evidence", "reason", "updated_at", "rules"])
@@ -731,7 +746,9 @@ def _check_batch(
 
 
 def _create_alerts(
-    clients: list[ClientRecord], new: dict[Any, tuple[str, dict[str, Any], list[str]]], stamp: dt.datetime
+    clients: list[ClientRecord],
+    new: dict[Any, tuple[str, dict[str, Any], list[str]]],
+    stamp: dt.datetime,
 ) -> None:
     """One INSERT for the batch's new alerts; when another writer opened one of them meanwhile
     (the one-open-alert constraint), each goes through ``Alert.raise_for``, which attaches."""

@@ -153,7 +153,9 @@ class Alert(models.Model):
             # The overdue-escalation check: open safety alerts not escalated yet.
             models.Index(
                 fields=["created_at"],
-                condition=models.Q(kind="safety", escalated_at__isnull=True, status__in=OPEN_STATUSES),
+                condition=models.Q(
+                    kind="safety", escalated_at__isnull=True, status__in=OPEN_STATUSES
+                ),
                 name="alert_safety_unescalated",
             ),
         ]
@@ -417,7 +419,12 @@ class MonitoringSettings(models.Model):
     on_call_sms = models.CharField(
         max_length=20,
         blank=True,
-        validators=[RegexValidator(r"^\+[1-9][0-9]{6,14}$", "Enter the number in international form, e.g. +12065550100.")],
+        validators=[
+            RegexValidator(
+                r"^\+[1-9][0-9]{6,14}$",
+                "Enter the number in international form, e.g. +12065550100.",
+            )
+        ],
         help_text="On-call mobile number in international form (+ and country code).",
     )
 
@@ -629,7 +636,8 @@ class SafetyNotice(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "source_id", "channel", "address"], name="one_notice_per_source_and_recipient"
+                fields=["source", "source_id", "channel", "address"],
+                name="one_notice_per_source_and_recipient",
             )
         ]
         indexes = [models.Index(fields=["clinic", "status", "created_at"])]

@@ -68,7 +68,12 @@ def notify(client: Any, source: str, source_id: Any, alert: Any = None) -> list[
                     source_id=source_id,
                     channel=channel,
                     address=address,
-                    defaults={"clinic": client.clinic, "alert": alert, "recipient": user, "role": role},
+                    defaults={
+                        "clinic": client.clinic,
+                        "alert": alert,
+                        "recipient": user,
+                        "role": role,
+                    },
                 )
         except IntegrityError:  # a concurrent writer recorded it first
             continue
@@ -107,7 +112,11 @@ def _send(notice: SafetyNotice) -> None:
         return
     from sms import send_sms
 
-    words = "a safety alert" if notice.source == SafetyNotice.Source.SAFETY else "a concern from a client"
+    words = (
+        "a safety alert"
+        if notice.source == SafetyNotice.Source.SAFETY
+        else "a concern from a client"
+    )
     send_sms(
         f"Alliance ({notice.clinic.name}): {words} needs attention now. Sign in: {site_url()}/alerts/",
         None,
@@ -142,14 +151,18 @@ def deliver_safety_notice(notice_id: str) -> str:
             _send(notice)
         except Exception as exc:
             # The exception type only: provider messages can echo the recipient or the body.
-            notice.last_error = (str(exc) if exc.__class__.__name__ == "SmsDeliveryError" else type(exc).__name__)[:200]
+            notice.last_error = (
+                str(exc) if exc.__class__.__name__ == "SmsDeliveryError" else type(exc).__name__
+            )[:200]
             if notice.attempts >= MAX_ATTEMPTS:
                 notice.status = SafetyNotice.Status.FAILED
                 notice.next_attempt_at = None
             else:
                 notice.status = SafetyNotice.Status.RETRYING
                 notice.next_attempt_at = now + RETRY_AFTER[notice.attempts - 1]
-            logger.warning("Safety notice delivery failed (attempt %s of %s).", notice.attempts, MAX_ATTEMPTS)
+            logger.warning(
+                "Safety notice delivery failed (attempt %s of %s).", notice.attempts, MAX_ATTEMPTS
+            )
         else:
             notice.status = SafetyNotice.Status.SENT
             notice.sent_at = now
@@ -161,7 +174,9 @@ def deliver_safety_notice(notice_id: str) -> str:
                 actor=None,
                 actor_role="system",
                 action="send",
-                record_type="safety_alert" if notice.source == SafetyNotice.Source.SAFETY else "concern",
+                record_type="safety_alert"
+                if notice.source == SafetyNotice.Source.SAFETY
+                else "concern",
                 client=client,
                 note=f"immediate notice to {notice.role} by {notice.channel}",
             )

@@ -34,11 +34,15 @@ class RuptureSettings:
 
     k: float = 2.0  # Gumz et al. 2012: 2 SD strict; use 1.0 for the lenient rule
     min_baseline: int = 3  # previous rated sessions needed before the k*SD rule runs
-    baseline_window: int = 5  # most recent non-rupture sessions forming the baseline (design choice)
+    baseline_window: int = (
+        5  # most recent non-rupture sessions forming the baseline (design choice)
+    )
     sd_floor_fraction: float = 0.10  # SD floored at 10% of the scale range, so a flat series
     # (SD 0) does not turn every small wobble into a rupture
     cutoff: float | None = None  # rupture when a score is below this (the instrument's cut-off)
-    drop_from_previous: float | None = None  # rupture when a score falls this much from the last one
+    drop_from_previous: float | None = (
+        None  # rupture when a score falls this much from the last one
+    )
     repair_window: int = 3  # sessions after the start within which a return counts as repair
     # Repair = back to baseline mean - repair_tolerance_sd * SD, or to the score before the dip
     # less the same tolerance, whichever is lower (design choice).
@@ -169,7 +173,7 @@ def detect_ruptures(
 
     for r in ratings:
         fired: list[str] = []
-        base = baseline_pool[-settings.baseline_window:]
+        base = baseline_pool[-settings.baseline_window :]
         mean = sd = threshold = None
         if len(base) >= settings.min_baseline:
             mean = statistics.fmean(base)
@@ -242,7 +246,9 @@ def detect_ruptures(
             if previous_score is not None:
                 # The score before the dip, with the same tolerance (one SD, or the SD floor when
                 # there is no baseline yet): a single rating is too noisy a target to hit exactly.
-                candidates.append(previous_score - settings.repair_tolerance_sd * (sd or settings.sd_floor))
+                candidates.append(
+                    previous_score - settings.repair_tolerance_sd * (sd or settings.sd_floor)
+                )
             target = min(candidates) if candidates else None
             if settings.cutoff is not None:
                 # A score still below the cut-off has not returned to an acceptable level, whatever
@@ -278,8 +284,12 @@ def detect_ruptures(
 
     scored = [r.score for r in ratings if r.score is not None]
     low, reason = _low_information(scored, settings)
-    return RuptureReport(episodes=episodes, low_information=low, low_information_reason=reason,
-                         settings=settings.to_dict())
+    return RuptureReport(
+        episodes=episodes,
+        low_information=low,
+        low_information_reason=reason,
+        settings=settings.to_dict(),
+    )
 
 
 def _explain(

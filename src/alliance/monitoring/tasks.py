@@ -36,7 +36,9 @@ def schedule_escalation(alert_id: str, run_after: dt.datetime) -> None:
     try:
         escalate_alert.using(run_after=run_after).enqueue(alert_id)
     except Exception:  # a backend without deferred tasks; check_overdue_alerts covers it
-        logger.info("Deferred escalation not supported by this task backend; relying on the periodic check.")
+        logger.info(
+            "Deferred escalation not supported by this task backend; relying on the periodic check."
+        )
 
 
 # Alerts per batch of the overdue check: each batch costs a fixed number of queries.
@@ -54,7 +56,9 @@ def _escalation_hours(cache: dict[Any, int], clinic_ids: set[Any]) -> dict[Any, 
         ):
             cache[clinic_id] = hours
         for clinic_id in missing - cache.keys():  # a clinic that never saved its settings
-            cache[clinic_id] = MeasureSettings.objects.get_or_create(clinic_id=clinic_id)[0].escalation_hours
+            cache[clinic_id] = MeasureSettings.objects.get_or_create(clinic_id=clinic_id)[
+                0
+            ].escalation_hours
     return cache
 
 
@@ -75,9 +79,16 @@ def _escalate(alert_ids: list[Any], now: dt.datetime, hours: dict[Any, int]) -> 
             a
             for a in Alert.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("clinic")
-            .filter(pk__in=alert_ids, kind=AlertKind.SAFETY, status__in=OPEN_STATUSES, escalated_at__isnull=True)
+            .filter(
+                pk__in=alert_ids,
+                kind=AlertKind.SAFETY,
+                status__in=OPEN_STATUSES,
+                escalated_at__isnull=True,
+            )
             .order_by("pk")
-            if a.created_at + dt.timedelta(hours=_escalation_hours(hours, {a.clinic_id})[a.clinic_id]) <= now
+            if a.created_at
+            + dt.timedelta(hours=_escalation_hours(hours, {a.clinic_id})[a.clinic_id])
+            <= now
         ]
         if not alerts:
             return {}
@@ -95,7 +106,12 @@ def _escalate(alert_ids: list[Any], now: dt.datetime, hours: dict[Any, int]) -> 
             a.escalated_at = now
             count = len(recipients.get(a.clinic_id, ()))
             by_clinic.setdefault(a.clinic_id, []).append(
-                (a.client_id, "send", "safety_alert", f"escalated to {count} supervisor(s)/admin(s)")
+                (
+                    a.client_id,
+                    "send",
+                    "safety_alert",
+                    f"escalated to {count} supervisor(s)/admin(s)",
+                )
             )
         for clinic_id, entries in by_clinic.items():
             audit.record_system(clinic_id, entries)
@@ -133,7 +149,9 @@ def escalate_overdue(now: dt.datetime | None = None, batch_size: int = BATCH_SIZ
     count = 0
     last_pk = None
     while True:
-        rows = Alert.objects.filter(kind=AlertKind.SAFETY, status__in=OPEN_STATUSES, escalated_at__isnull=True)
+        rows = Alert.objects.filter(
+            kind=AlertKind.SAFETY, status__in=OPEN_STATUSES, escalated_at__isnull=True
+        )
         if last_pk is not None:
             rows = rows.filter(pk__gt=last_pk)
         batch = list(rows.order_by("pk").values_list("pk", "clinic_id", "created_at")[:batch_size])
@@ -141,7 +159,11 @@ def escalate_overdue(now: dt.datetime | None = None, batch_size: int = BATCH_SIZ
             return count
         last_pk = batch[-1][0]
         _escalation_hours(hours, {clinic_id for _, clinic_id, _ in batch})
-        overdue = [pk for pk, clinic_id, created in batch if created + dt.timedelta(hours=hours[clinic_id]) <= now]
+        overdue = [
+            pk
+            for pk, clinic_id, created in batch
+            if created + dt.timedelta(hours=hours[clinic_id]) <= now
+        ]
         if overdue:
             count += len(_escalate(overdue, now, hours))
         if len(batch) < batch_size:
@@ -176,7 +198,11 @@ def notify_unrepaired_rupture(alert_id: str) -> int:
     from alliance.monitoring.models import Alert
 
     alert = Alert.objects.select_related("clinic", "client").filter(pk=alert_id).first()
-    if alert is None or alert.escalated_to != "supervisor" or not alert.client.has_consent("supervision"):
+    if (
+        alert is None
+        or alert.escalated_to != "supervisor"
+        or not alert.client.has_consent("supervision")
+    ):
         return 0
     therapists = list(alert.client.care_team.values_list("therapist_id", flat=True))
     recipients: set[str] = set()

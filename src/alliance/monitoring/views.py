@@ -151,7 +151,9 @@ def alert_snooze(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
         else:
             try:
                 with transaction.atomic():
-                    alert.snooze(signed_in_user(request), timezone.now() + dt.timedelta(days=days), reason)
+                    alert.snooze(
+                        signed_in_user(request), timezone.now() + dt.timedelta(days=days), reason
+                    )
                     audit.record_request(
                         request, "update", "alert", client=client, note=f"snoozed {days} day(s)"
                     )
@@ -284,7 +286,9 @@ def alliance_timeline(request: HttpRequest, client_id: uuid.UUID) -> HttpRespons
 def _episode_or_404(
     request: HttpRequest, episode_id: uuid.UUID, action: str
 ) -> tuple[RuptureEpisode, ClientRecord]:
-    episode = RuptureEpisode.objects.filter(pk=episode_id, clinic=staff_membership(request).clinic).first()
+    episode = RuptureEpisode.objects.filter(
+        pk=episode_id, clinic=staff_membership(request).clinic
+    ).first()
     if episode is None:
         raise Http404
     client = client_or_404(request, episode.client_id, record_type="rupture_episode", action=action)
@@ -429,9 +433,9 @@ def usefulness_report(request: HttpRequest) -> HttpResponse:
     rows: dict[str, dict[str, int]] = defaultdict(
         lambda: {"raised": 0, "useful": 0, "not_useful": 0, "unmarked": 0}
     )
-    alerts = Alert.objects.filter(clinic=staff_membership(request).clinic, created_at__gte=since).values_list(
-        "kind", "rules", "useful"
-    )
+    alerts = Alert.objects.filter(
+        clinic=staff_membership(request).clinic, created_at__gte=since
+    ).values_list("kind", "rules", "useful")
     for kind, rules, useful in alerts:
         for rule in rules or [kind]:
             row = rows[rule]
@@ -533,12 +537,16 @@ def safety_notices(request: HttpRequest) -> HttpResponse:
 
     clinic = staff_membership(request).clinic
     obj = MonitoringSettings.for_clinic(clinic)
-    form = SafetyNoticeSettingsForm(request.POST if request.POST.get("form") == "settings" else None, instance=obj)
+    form = SafetyNoticeSettingsForm(
+        request.POST if request.POST.get("form") == "settings" else None, instance=obj
+    )
     if request.method == "POST":
         if request.POST.get("form") == "settings" and form.is_valid():
             form.save()
             audit.record_request(request, "update", "clinic_settings", note="safety notices")
-            messages.success(request, "Safety notice settings saved. New alerts and concerns use them.")
+            messages.success(
+                request, "Safety notice settings saved. New alerts and concerns use them."
+            )
             return redirect("safety_notices")
         if request.POST.get("form") == "resend":
             try:
@@ -552,7 +560,9 @@ def safety_notices(request: HttpRequest) -> HttpResponse:
                 messages.error(request, "Only a notice that failed can be sent again.")
             else:
                 notices.send_again(notice)
-                audit.record_request(request, "update", "clinic_settings", note="safety notice sent again")
+                audit.record_request(
+                    request, "update", "clinic_settings", note="safety notice sent again"
+                )
                 messages.success(request, "The notice will be sent again by the worker.")
             return redirect("safety_notices")
     since = timezone.now() - dt.timedelta(days=30)
@@ -583,6 +593,8 @@ def client_summary_panel(request: HttpRequest, client: ClientRecord) -> dict[str
     if not rows:
         return None
     goals = list(
-        Goal.objects.filter(client=client, status__in=(Goal.Status.ACTIVE, Goal.Status.PROPOSED)).order_by("created_at")
+        Goal.objects.filter(
+            client=client, status__in=(Goal.Status.ACTIVE, Goal.Status.PROPOSED)
+        ).order_by("created_at")
     )
     return {"row": rows[0], "client": client, "goals": goals}

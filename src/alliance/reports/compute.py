@@ -90,7 +90,9 @@ class ClinicData:
 
     clinic: Any
     client_ids: list[Any]  # every client of the clinic, in the clinic's client order
-    phq9: list[tuple[Any, Any, int | None, dt.datetime, float | None]]  # client, episode, session, at, total
+    phq9: list[
+        tuple[Any, Any, int | None, dt.datetime, float | None]
+    ]  # client, episode, session, at, total
     alliance: dict[Any, list[alliance_data.AlliancePoint]]  # client -> series
     alliance_rows: dict[Any, list[tuple[dt.datetime, float]]]  # client -> (at, total), time order
     check_ins: list[tuple[dt.datetime, str, Any]] | None  # due at, status, client
@@ -327,7 +329,9 @@ def build_report(
         for kind, acknowledged_at, useful, client_id, created in data.alerts:
             if client_id not in wanted or not bucket(created):
                 continue
-            row = rows.setdefault(kind, {"n": 0, "acted": 0, "rated": 0, "useful": 0, "clients": set()})
+            row = rows.setdefault(
+                kind, {"n": 0, "acted": 0, "rated": 0, "useful": 0, "clients": set()}
+            )
             row["n"] += 1
             row["acted"] += 1 if acknowledged_at is not None else 0
             if useful is not None:

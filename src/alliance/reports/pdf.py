@@ -63,20 +63,32 @@ def render_pdf(report: Report, clinic_name: str, sections: list[dict[str, Any]])
     """``sections``: per-therapist reports already filtered by who may see them."""
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
-        topMargin=15 * mm, bottomMargin=15 * mm, title=f"Clinic outcomes — {clinic_name}",
+        buffer,
+        pagesize=landscape(A4),
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=f"Clinic outcomes — {clinic_name}",
     )
     styles = getSampleStyleSheet()
     story: list[Any] = [
         Paragraph(f"Clinic outcomes — {clinic_name}", styles["Title"]),
-        Paragraph(f"Generated {timezone.localtime():%Y-%m-%d %H:%M} ({timezone.get_current_timezone_name()}). " + NOTE.format(n=MIN_CELL), styles["Normal"]),
+        Paragraph(
+            f"Generated {timezone.localtime():%Y-%m-%d %H:%M} ({timezone.get_current_timezone_name()}). "
+            + NOTE.format(n=MIN_CELL),
+            styles["Normal"],
+        ),
         Spacer(1, 6 * mm),
         _table(["Measure", *report.periods], _period_rows(report)),
         Spacer(1, 6 * mm),
         Paragraph("Alerts per rule", styles["Heading2"]),
         _table(
             ["Rule", "Alerts", "Acknowledged with what was done", "Marked useful (of those rated)"],
-            [[a["label"], a["count"].display, a["acted_on"].display, a["useful"].display] for a in report.alerts],
+            [
+                [a["label"], a["count"].display, a["acted_on"].display, a["useful"].display]
+                for a in report.alerts
+            ],
         ),
         Spacer(1, 6 * mm),
         Paragraph(

@@ -24,7 +24,9 @@ def _num(x: float) -> str:
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
 
 
-def _measure(client: Any, iid: str, responses: list[Any], settings: MeasureSettings) -> dict[str, Any] | None:
+def _measure(
+    client: Any, iid: str, responses: list[Any], settings: MeasureSettings
+) -> dict[str, Any] | None:
     scored = [r for r in responses if r.instrument_id == iid and r.total is not None]
     if not scored:
         return None
@@ -64,7 +66,12 @@ def _measure(client: Any, iid: str, responses: list[Any], settings: MeasureSetti
                 words += f" That is within the range of no reliable change (±{_num(rc)} points)."
     else:
         words += ", the only score in this period."
-    return {"instrument": inst, "words": words, "chart": chart, "expected": chart.expected_words if chart else ""}
+    return {
+        "instrument": inst,
+        "words": words,
+        "chart": chart,
+        "expected": chart.expected_words if chart else "",
+    }
 
 
 def build(client: Any, generated_by: Any, start: dt.date, end: dt.date) -> dict[str, Any]:
@@ -76,16 +83,28 @@ def build(client: Any, generated_by: Any, start: dt.date, end: dt.date) -> dict[
     since = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
     responses = list(
-        Response.objects.filter(client=client, completed_at__gte=since, completed_at__lt=until).order_by("completed_at")
+        Response.objects.filter(
+            client=client, completed_at__gte=since, completed_at__lt=until
+        ).order_by("completed_at")
     )
     settings = MeasureSettings.for_clinic(client.clinic)
-    measures = [m for m in (_measure(client, iid, responses, settings) for iid in OUTCOME_INSTRUMENTS) if m]
+    measures = [
+        m for m in (_measure(client, iid, responses, settings) for iid in OUTCOME_INSTRUMENTS) if m
+    ]
 
-    ratings = [(r, float(r.total)) for r in responses if r.instrument_id == "sac_client" and r.total is not None]
+    ratings = [
+        (r, float(r.total))
+        for r in responses
+        if r.instrument_id == "sac_client" and r.total is not None
+    ]
     alliance: dict[str, Any] = {"rows": [], "words": ""}
     if ratings:
         rows = [
-            {"session": r.session_number or i + 1, "date": timezone.localdate(r.completed_at), "rating": f"{total:.1f}"}
+            {
+                "session": r.session_number or i + 1,
+                "date": timezone.localdate(r.completed_at),
+                "rating": f"{total:.1f}",
+            }
             for i, (r, total) in enumerate(ratings)
         ]
         mean = sum(total for _r, total in ratings) / len(ratings)
@@ -101,9 +120,15 @@ def build(client: Any, generated_by: Any, start: dt.date, end: dt.date) -> dict[
 
     goals = []
     latest: dict[tuple[Any, str], int] = {}
-    for rating in GasRating.objects.filter(goal__client=client, rated_on__lte=end).order_by("rated_on"):
+    for rating in GasRating.objects.filter(goal__client=client, rated_on__lte=end).order_by(
+        "rated_on"
+    ):
         latest[(rating.goal_id, rating.rater)] = rating.level
-    for goal in Goal.objects.filter(client=client).exclude(status=Goal.Status.DROPPED).order_by("created_at"):
+    for goal in (
+        Goal.objects.filter(client=client)
+        .exclude(status=Goal.Status.DROPPED)
+        .order_by("created_at")
+    ):
         goals.append(
             {
                 "wording": goal.wording,

@@ -45,45 +45,114 @@ def _chart(chart: Any) -> Drawing:
 
     width = (chart.plot_right - chart.plot_left) * SCALE
     for i, band in enumerate(chart.bands):
-        d.add(Rect(chart.plot_left * SCALE, y(band["y"] + band["height"]), width, band["height"] * SCALE,
-                   fillColor=colors.HexColor("#f4f6f8" if i % 2 == 0 else "#e4e8ee"), strokeColor=colors.HexColor("#c5ccd6"),
-                   strokeWidth=0.3))
-        d.add(String(chart.plot_right * SCALE + 3, y(band["label_y"]), _latin(f"{band['label']} ({band['range']})"),
-                     fontSize=6.5))
+        d.add(
+            Rect(
+                chart.plot_left * SCALE,
+                y(band["y"] + band["height"]),
+                width,
+                band["height"] * SCALE,
+                fillColor=colors.HexColor("#f4f6f8" if i % 2 == 0 else "#e4e8ee"),
+                strokeColor=colors.HexColor("#c5ccd6"),
+                strokeWidth=0.3,
+            )
+        )
+        d.add(
+            String(
+                chart.plot_right * SCALE + 3,
+                y(band["label_y"]),
+                _latin(f"{band['label']} ({band['range']})"),
+                fontSize=6.5,
+            )
+        )
     if chart.expected_band:
         pts = _points(chart.expected_band)
-        d.add(Polygon([v * SCALE if i % 2 == 0 else y(v) for i, v in enumerate(pts)],
-                      fillColor=colors.Color(0.18, 0.49, 0.31, alpha=0.2), strokeColor=colors.HexColor("#2e7d4f"),
-                      strokeWidth=0.5))
+        d.add(
+            Polygon(
+                [v * SCALE if i % 2 == 0 else y(v) for i, v in enumerate(pts)],
+                fillColor=colors.Color(0.18, 0.49, 0.31, alpha=0.2),
+                strokeColor=colors.HexColor("#2e7d4f"),
+                strokeWidth=0.5,
+            )
+        )
         line = _points(chart.expected_path)
-        d.add(PolyLine([v * SCALE if i % 2 == 0 else y(v) for i, v in enumerate(line)],
-                       strokeColor=colors.HexColor("#2e7d4f"), strokeWidth=1, strokeDashArray=[4, 3]))
+        d.add(
+            PolyLine(
+                [v * SCALE if i % 2 == 0 else y(v) for i, v in enumerate(line)],
+                strokeColor=colors.HexColor("#2e7d4f"),
+                strokeWidth=1,
+                strokeDashArray=[4, 3],
+            )
+        )
     for ref in chart.lines:
-        d.add(Line(chart.plot_left * SCALE, y(ref["y"]), chart.plot_right * SCALE, y(ref["y"]),
-                   strokeColor=colors.HexColor("#5b6472"), strokeWidth=0.6, strokeDashArray=[2, 2]))
-        d.add(String(chart.plot_left * SCALE + 3, y(ref["y"]) + 2, _latin(ref["label"]), fontSize=6))
+        d.add(
+            Line(
+                chart.plot_left * SCALE,
+                y(ref["y"]),
+                chart.plot_right * SCALE,
+                y(ref["y"]),
+                strokeColor=colors.HexColor("#5b6472"),
+                strokeWidth=0.6,
+                strokeDashArray=[2, 2],
+            )
+        )
+        d.add(
+            String(chart.plot_left * SCALE + 3, y(ref["y"]) + 2, _latin(ref["label"]), fontSize=6)
+        )
     for t in chart.y_ticks:
-        d.add(String(chart.plot_left * SCALE - 4, y(t["y"]) - 2, str(t["value"]), fontSize=6.5, textAnchor="end"))
+        d.add(
+            String(
+                chart.plot_left * SCALE - 4,
+                y(t["y"]) - 2,
+                str(t["value"]),
+                fontSize=6.5,
+                textAnchor="end",
+            )
+        )
     path = _points(chart.path)
     if len(path) >= 4:
-        d.add(PolyLine([v * SCALE if i % 2 == 0 else y(v) for i, v in enumerate(path)],
-                       strokeColor=colors.black, strokeWidth=1.2))
+        d.add(
+            PolyLine(
+                [v * SCALE if i % 2 == 0 else y(v) for i, v in enumerate(path)],
+                strokeColor=colors.black,
+                strokeWidth=1.2,
+            )
+        )
     for p in chart.points:
-        d.add(Circle(p["x"] * SCALE, y(p["y"]), 2.5, fillColor=colors.black, strokeColor=colors.white))
-        d.add(String(p["x"] * SCALE, y(p["y"]) + 5, str(p["total"]), fontSize=7, textAnchor="middle"))
-        d.add(String(p["x"] * SCALE, y(chart.plot_bottom) - 9, f"S{p['session']}", fontSize=6, textAnchor="middle"))
+        d.add(
+            Circle(p["x"] * SCALE, y(p["y"]), 2.5, fillColor=colors.black, strokeColor=colors.white)
+        )
+        d.add(
+            String(p["x"] * SCALE, y(p["y"]) + 5, str(p["total"]), fontSize=7, textAnchor="middle")
+        )
+        d.add(
+            String(
+                p["x"] * SCALE,
+                y(chart.plot_bottom) - 9,
+                f"S{p['session']}",
+                fontSize=6,
+                textAnchor="middle",
+            )
+        )
     return d
 
 
 def _table(header: list[str], rows: list[list[str]]) -> Table:
-    table = Table([[_latin(c) for c in header], *[[_latin(c) for c in r] for r in rows]], repeatRows=1, hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
-        ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
+    table = Table(
+        [[_latin(c) for c in header], *[[_latin(c) for c in r] for r in rows]],
+        repeatRows=1,
+        hAlign="LEFT",
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
+                ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     return table
 
 
@@ -93,10 +162,13 @@ def render_progress_pdf(report: dict[str, Any]) -> bytes:
     story: list[Any] = [
         Paragraph(_p(report["clinic"].name), styles["Heading4"]),
         Paragraph(_p(f"Progress report: {report['client'].full_name}"), h1),
-        Paragraph(_p(
-            f"From {report['start']:%-d %B %Y} to {report['end']:%-d %B %Y}. Generated by "
-            f"{report['generated_by'].full_name} on {report['generated_at']:%-d %B %Y, %H:%M}."
-        ), normal),
+        Paragraph(
+            _p(
+                f"From {report['start']:%-d %B %Y} to {report['end']:%-d %B %Y}. Generated by "
+                f"{report['generated_by'].full_name} on {report['generated_at']:%-d %B %Y, %H:%M}."
+            ),
+            normal,
+        ),
         Paragraph("How things have been going", h2),
     ]
     for m in report["measures"]:
@@ -113,8 +185,13 @@ def render_progress_pdf(report: dict[str, Any]) -> bytes:
         story += [
             Paragraph(_p(alliance["words"]), normal),
             Spacer(1, 2 * mm),
-            _table(["Session", "Date", "Rating (0-6)"],
-                   [[str(r["session"]), f"{r['date']:%-d %b %Y}", r["rating"]] for r in alliance["rows"]]),
+            _table(
+                ["Session", "Date", "Rating (0-6)"],
+                [
+                    [str(r["session"]), f"{r['date']:%-d %b %Y}", r["rating"]]
+                    for r in alliance["rows"]
+                ],
+            ),
         ]
     else:
         story.append(Paragraph("No session ratings in this period.", normal))
@@ -126,21 +203,46 @@ def render_progress_pdf(report: dict[str, Any]) -> bytes:
         def level(v: int | None) -> str:
             return "-" if v is None else f"{v:+d}" if v else "0"
 
-        story += [Spacer(1, 2 * mm), _table(
-            ["Goal", "Status", "Client's level", "Therapist's level"],
-            [[g["wording"], g["status"], level(g["client_level"]), level(g["therapist_level"])] for g in report["goals"]],
-        ), Paragraph("Levels run from -2 (much less than expected) through 0 (the expected outcome) to +2.", styles["Italic"])]
+        story += [
+            Spacer(1, 2 * mm),
+            _table(
+                ["Goal", "Status", "Client's level", "Therapist's level"],
+                [
+                    [
+                        g["wording"],
+                        g["status"],
+                        level(g["client_level"]),
+                        level(g["therapist_level"]),
+                    ]
+                    for g in report["goals"]
+                ],
+            ),
+            Paragraph(
+                "Levels run from -2 (much less than expected) through 0 (the expected outcome) to +2.",
+                styles["Italic"],
+            ),
+        ]
     else:
         story.append(Paragraph("No goals yet.", normal))
     story += [
         Paragraph("Check-ins between sessions", h2),
         Paragraph(_p(report["check_ins"]["words"]), normal),
         Spacer(1, 4 * mm),
-        Paragraph("Scores support a conversation; they are not a diagnosis or a risk assessment.", styles["Italic"]),
+        Paragraph(
+            "Scores support a conversation; they are not a diagnosis or a risk assessment.",
+            styles["Italic"],
+        ),
     ]
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=16 * mm, title=_latin(f"Progress report: {report['client'].full_name}"),
-                            author=_latin(report["clinic"].name))
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=_latin(f"Progress report: {report['client'].full_name}"),
+        author=_latin(report["clinic"].name),
+    )
     doc.build(story)
     return buffer.getvalue()

@@ -102,7 +102,9 @@ def _clinic_data(clinic: Any, granularity: str, n: int) -> compute.ClinicData:
     """One read of the clinic's rows for every report on a page (the clinic's, each
     therapist's): the page's query count does not grow with clients or supervisees."""
     periods = compute.recent_periods(timezone.localdate(), n, granularity)
-    return compute.ClinicData.load(clinic, alerts_since=compute.period_start(periods[0], granularity))
+    return compute.ClinicData.load(
+        clinic, alerts_since=compute.period_start(periods[0], granularity)
+    )
 
 
 def _therapist_sections(
@@ -169,7 +171,8 @@ def clinic_report_pdf(request: HttpRequest) -> HttpResponse:
     audit.record_request(request, "export", "clinic_report", note="pdf")
     clinic = staff_membership(request).clinic
     response = HttpResponse(
-        render_pdf(context["report"], clinic.name, context["therapist_sections"]), content_type="application/pdf"
+        render_pdf(context["report"], clinic.name, context["therapist_sections"]),
+        content_type="application/pdf",
     )
     response["Content-Disposition"] = 'attachment; filename="clinic-outcomes.pdf"'
     return response
@@ -262,9 +265,17 @@ def _report_range(request: HttpRequest, client: Any) -> tuple[Any, Any, str]:
         if request.GET.get("to"):
             end = dt.date.fromisoformat(request.GET["to"])
     except ValueError:
-        return (episode.started if episode else today - dt.timedelta(days=90)), today, "Dates must look like 2026-03-31."
+        return (
+            (episode.started if episode else today - dt.timedelta(days=90)),
+            today,
+            "Dates must look like 2026-03-31.",
+        )
     if start > end:
-        return (episode.started if episode else today - dt.timedelta(days=90)), today, "The start date must come before the end date."
+        return (
+            (episode.started if episode else today - dt.timedelta(days=90)),
+            today,
+            "The start date must come before the end date.",
+        )
     return start, end, error
 
 
@@ -274,10 +285,17 @@ def progress_report(request: HttpRequest, client_id: str) -> HttpResponse:
     from alliance.clients.scoping import client_or_404
     from alliance.reports import progress
 
-    client = client_or_404(request, client_id, record_type="progress_report", action="export", note="print")
+    client = client_or_404(
+        request, client_id, record_type="progress_report", action="export", note="print"
+    )
     start, end, error = _report_range(request, client)
     context = progress.build(client, signed_in_user(request), start, end)
-    return render(request, "reports/progress_report.html", {**context, "error": error}, status=400 if error else 200)
+    return render(
+        request,
+        "reports/progress_report.html",
+        {**context, "error": error},
+        status=400 if error else 200,
+    )
 
 
 @staff(Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN)
@@ -286,11 +304,17 @@ def progress_report_pdf(request: HttpRequest, client_id: str) -> HttpResponse:
     from alliance.reports import progress
     from alliance.reports.progress_pdf import render_progress_pdf
 
-    client = client_or_404(request, client_id, record_type="progress_report", action="export", note="pdf")
+    client = client_or_404(
+        request, client_id, record_type="progress_report", action="export", note="pdf"
+    )
     start, end, error = _report_range(request, client)
     if error:
         return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(render_progress_pdf(progress.build(client, signed_in_user(request), start, end)),
-                            content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="progress-{start:%Y%m%d}-{end:%Y%m%d}.pdf"'
+    response = HttpResponse(
+        render_progress_pdf(progress.build(client, signed_in_user(request), start, end)),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="progress-{start:%Y%m%d}-{end:%Y%m%d}.pdf"'
+    )
     return response

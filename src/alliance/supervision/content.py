@@ -103,7 +103,12 @@ def build(item: SharedItem, identifiable: bool) -> dict[str, Any]:
         if item.kind == ShareKind.RUPTURE_EPISODE:
             start = (item.params or {}).get("start_session")
             episode = next(
-                (e for e in alliance.ruptures(points, item.client.clinic) if e["start_session"] == start), None
+                (
+                    e
+                    for e in alliance.ruptures(points, item.client.clinic)
+                    if e["start_session"] == start
+                ),
+                None,
             )
             if episode is None:
                 out["missing"] = True

@@ -149,7 +149,11 @@ def skill_trends(
         return {"available": False}
     clinic = therapist.membership.clinic
     rows = list(_done_transcripts(Transcript.objects.filter(clinic=clinic, uploaded_by=therapist)))
-    clinic_rows = list(_done_transcripts(Transcript.objects.filter(clinic=clinic))) if clinic_context else None
+    clinic_rows = (
+        list(_done_transcripts(Transcript.objects.filter(clinic=clinic)))
+        if clinic_context
+        else None
+    )
     return _trends(rows, clinic_rows, _month_labels(now or timezone.now(), months))
 
 
@@ -178,9 +182,7 @@ def _done_transcripts(transcripts: Any) -> Any:
     )
 
 
-def _trends(
-    rows: list[Any], clinic_rows: list[Any] | None, labels: list[str]
-) -> dict[str, Any]:
+def _trends(rows: list[Any], clinic_rows: list[Any] | None, labels: list[str]) -> dict[str, Any]:
     values = _monthly(rows, labels)
     clinic_values = _monthly(clinic_rows, labels) if clinic_rows is not None else None
     metrics = []

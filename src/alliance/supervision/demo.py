@@ -77,25 +77,46 @@ def _metrics(rq: float, cr: float, oq: float) -> dict[str, Any]:
     ):
         th = THRESHOLDS[key]
         level = "good" if value >= th["good"] else "fair" if value >= th["fair"] else "below fair"
-        out[key] = {"value": value, "fair": th["fair"], "good": th["good"], "level": level,
-                    "source": th["source"]}
+        out[key] = {
+            "value": value,
+            "fair": th["fair"],
+            "good": th["good"],
+            "level": level,
+            "source": th["source"],
+        }
     questions = 20
     reflections = round(rq * questions)
     complex_ = round(reflections * cr / 100)
     open_ = round(questions * oq / 100)
-    out["talk_share"] = {"by_words": {"therapist": round(62 - 8 * rq, 1), "client": round(38 + 8 * rq, 1)},
-                         "by_time": None}
+    out["talk_share"] = {
+        "by_words": {"therapist": round(62 - 8 * rq, 1), "client": round(38 + 8 * rq, 1)},
+        "by_time": None,
+    }
     out["counts"] = {
-        "reflections": reflections, "simple_reflections": reflections - complex_,
-        "complex_reflections": complex_, "questions": questions, "open_questions": open_,
-        "closed_questions": questions - open_, "therapist_input": 6, "other": 9,
-        "change_talk": 5 + reflections // 4, "neutral_talk": 30, "sustain_talk": 4,
-        "summaries": 1 + reflections // 10, "validations": 2, "normalising": 1, "affirmations": 2,
-        "judgmental": 0, "directive": 1, "repair": 0,
+        "reflections": reflections,
+        "simple_reflections": reflections - complex_,
+        "complex_reflections": complex_,
+        "questions": questions,
+        "open_questions": open_,
+        "closed_questions": questions - open_,
+        "therapist_input": 6,
+        "other": 9,
+        "change_talk": 5 + reflections // 4,
+        "neutral_talk": 30,
+        "sustain_talk": 4,
+        "summaries": 1 + reflections // 10,
+        "validations": 2,
+        "normalising": 1,
+        "affirmations": 2,
+        "judgmental": 0,
+        "directive": 1,
+        "repair": 0,
     }
     change, sustain = out["counts"]["change_talk"], out["counts"]["sustain_talk"]
-    out["change_sustain"] = {"ratio": round(change / sustain, 2),
-                             "change_talk_share": round(100 * change / (change + sustain), 2)}
+    out["change_sustain"] = {
+        "ratio": round(change / sustain, 2),
+        "change_talk_share": round(100 * change / (change + sustain), 2),
+    }
     out["rupture_moments"] = []
     out["turns"] = {"therapist": 60, "client": 58}
     return out

@@ -34,9 +34,9 @@ class JournalEntryForm(forms.Form):
 
     def __init__(self, *args: Any, sessions: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["session"]).choices = [("", "Not linked to a session")] + [
-            (str(s.pk), f"Session {s.number} ({s.scheduled_at:%Y-%m-%d})") for s in sessions
-        ]
+        cast(forms.ChoiceField, self.fields["session"]).choices = [
+            ("", "Not linked to a session")
+        ] + [(str(s.pk), f"Session {s.number} ({s.scheduled_at:%Y-%m-%d})") for s in sessions]
         for value, label in Reaction.choices:
             self.fields[f"tag_{value}"] = forms.IntegerField(
                 label=f"{label} (0–10, leave empty if not felt)",

@@ -59,7 +59,10 @@ def _own_entry(request: HttpRequest, entry_id: Any) -> JournalEntry:
         .first()
     )
     # The author must still be on the client's care team.
-    if entry is None or not entry.client.care_team.filter(therapist=signed_in_user(request)).exists():
+    if (
+        entry is None
+        or not entry.client.care_team.filter(therapist=signed_in_user(request)).exists()
+    ):
         raise Http404
     return entry
 
@@ -167,7 +170,10 @@ def _validate_target(
         )
         return {} if ok else None
     if kind == ShareKind.RUPTURE_EPISODE:
-        starts = {e["start_session"] for e in alliance.ruptures(alliance.alliance_series(client), client.clinic)}
+        starts = {
+            e["start_session"]
+            for e in alliance.ruptures(alliance.alliance_series(client), client.clinic)
+        }
         return {"start_session": int(start)} if start in starts else None
     return {}
 
@@ -351,7 +357,9 @@ def item_unshare(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
 
 @staff(*CLINICAL)
 def my_shared(request: HttpRequest) -> HttpResponse:
-    items = SharedItem.objects.filter(therapist=signed_in_user(request)).select_related("client", "supervisor")
+    items = SharedItem.objects.filter(therapist=signed_in_user(request)).select_related(
+        "client", "supervisor"
+    )
     return render(request, "supervision/my_shared.html", {"items": items})
 
 
@@ -359,11 +367,7 @@ def my_shared(request: HttpRequest) -> HttpResponse:
 
 
 def _agenda_items(supervisor: Any) -> Any:
-    return (
-        SharedItem.objects.visible_to(supervisor)
-        .filter(supervisor=supervisor)
-        .unresolved()
-    )
+    return SharedItem.objects.visible_to(supervisor).filter(supervisor=supervisor).unresolved()
 
 
 def _agenda_rows(supervisor: Any) -> list[dict[str, Any]]:

@@ -41,16 +41,23 @@ class TranscriptUploadForm(forms.Form):
         day = data.get("session_date")
         if data.get("session") == "new" and day and day > timezone.localdate():
             # A transcript records a session that has happened; "today" is the uploader's day.
-            self.add_error("session_date", f"{day:%-d %B %Y} is in the future; give the date the session took place.")
+            self.add_error(
+                "session_date",
+                f"{day:%-d %B %Y} is in the future; give the date the session took place.",
+            )
         return data
 
 
 class SpeakerForm(forms.Form):
-    therapist = forms.ChoiceField(widget=forms.RadioSelect, label="Which speaker is you, the therapist?")
+    therapist = forms.ChoiceField(
+        widget=forms.RadioSelect, label="Which speaker is you, the therapist?"
+    )
 
     def __init__(self, *args, speakers, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["therapist"]).choices = [(name, name) for name in speakers]
+        cast(forms.ChoiceField, self.fields["therapist"]).choices = [
+            (name, name) for name in speakers
+        ]
 
 
 class TranscriptSettingsForm(forms.Form):

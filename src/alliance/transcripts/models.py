@@ -18,7 +18,9 @@ from alliance.nlp.analyze import apply_corrections, widening_for_version
 class TranscriptSettings(models.Model):
     """Per-clinic transcript policy."""
 
-    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    clinic = models.OneToOneField(
+        Clinic, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
     delete_text_after_analysis = models.BooleanField(
         default=False,
         help_text="Delete the transcript text once it is analysed, keeping only the metrics.",
@@ -47,8 +49,12 @@ class Transcript(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="transcripts")
-    session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="transcripts")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(
+        TherapySession, on_delete=models.CASCADE, related_name="transcripts"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     filename = models.CharField(max_length=200)
     file_format = models.CharField(max_length=20)
     text = EncryptedTextField(blank=True)

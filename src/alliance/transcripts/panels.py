@@ -16,8 +16,14 @@ def staff_panel(request: HttpRequest, client: Any) -> dict[str, Any] | None:
 
     if not client.care_team.filter(therapist=request.user).exists():
         return None
-    mine = Transcript.objects.filter(client=client, uploaded_by=signed_in_user(request)).select_related("session")
-    analysed = [t.metrics for t in mine.filter(status=Transcript.Status.DONE).order_by("session__number") if t.metrics]
+    mine = Transcript.objects.filter(
+        client=client, uploaded_by=signed_in_user(request)
+    ).select_related("session")
+    analysed = [
+        t.metrics
+        for t in mine.filter(status=Transcript.Status.DONE).order_by("session__number")
+        if t.metrics
+    ]
     labels = {
         "reflection_to_question": "Reflections per question",
         "percent_complex_reflections": "Complex reflections (%)",
@@ -27,9 +33,7 @@ def staff_panel(request: HttpRequest, client: Any) -> dict[str, Any] | None:
     rows = []
     if len(analysed) >= 2:
         metrics = trend(analysed)["metrics"]
-        rows = [
-            {"label": label, **metrics[key]} for key, label in labels.items() if key in metrics
-        ]
+        rows = [{"label": label, **metrics[key]} for key, label in labels.items() if key in metrics]
     return {
         "client": client,
         "transcripts": mine[:10],

@@ -28,7 +28,9 @@ def analyse_transcript(transcript_id: str) -> str:
         return transcript.status  # a repeated task must not analyse twice
     still_queued = Transcript.objects.filter(pk=transcript.pk, status=Transcript.Status.QUEUED)
     try:
-        result = analyze_text(transcript.text, transcript.filename, therapist=transcript.therapist_speaker)
+        result = analyze_text(
+            transcript.text, transcript.filename, therapist=transcript.therapist_speaker
+        )
     except ValueError as exc:  # TranscriptError is a ValueError; its message names a line, no text
         still_queued.update(status=Transcript.Status.FAILED, error=str(exc)[:300])
         logger.warning("Transcript analysis failed (%s)", type(exc).__name__)

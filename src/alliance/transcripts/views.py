@@ -37,7 +37,9 @@ CLINICAL = tuple(CLINICAL_ROLES)
 
 def _own_transcript(request: HttpRequest, client: ClientRecord, transcript_id: str) -> Transcript:
     """Feedback is private to the therapist who uploaded it."""
-    transcript = Transcript.objects.filter(pk=transcript_id, client=client, uploaded_by=signed_in_user(request)).first()
+    transcript = Transcript.objects.filter(
+        pk=transcript_id, client=client, uploaded_by=signed_in_user(request)
+    ).first()
     if transcript is None:
         raise Http404
     return transcript
@@ -51,8 +53,12 @@ def upload(request: HttpRequest, client_id: str) -> HttpResponse:
     if not client.has_consent("recording"):
         return render(request, "transcripts/no_consent.html", {"client": client}, status=409)
     # Only sessions that have taken place (up to the end of the uploader's today) can have a transcript.
-    tomorrow = datetime.combine(timezone.localdate() + timedelta(days=1), time(0, 0), timezone.get_current_timezone())
-    sessions = TherapySession.objects.filter(client=client, scheduled_at__lt=tomorrow).order_by("-number")
+    tomorrow = datetime.combine(
+        timezone.localdate() + timedelta(days=1), time(0, 0), timezone.get_current_timezone()
+    )
+    sessions = TherapySession.objects.filter(client=client, scheduled_at__lt=tomorrow).order_by(
+        "-number"
+    )
     form = TranscriptUploadForm(request.POST or None, request.FILES or None, sessions=sessions)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
@@ -65,10 +71,17 @@ def upload(request: HttpRequest, client_id: str) -> HttpResponse:
             with transaction.atomic():
                 session: TherapySession | None
                 if form.cleaned_data["session"] == "new":
-                    when = datetime.combine(form.cleaned_data["session_date"], time(12, 0), timezone.get_current_timezone())
+                    when = datetime.combine(
+                        form.cleaned_data["session_date"],
+                        time(12, 0),
+                        timezone.get_current_timezone(),
+                    )
                     session = TherapySession.objects.create(
-                        clinic=client.clinic, client=client, therapist=signed_in_user(request),
-                        number=TherapySession.next_number(client), scheduled_at=when,
+                        clinic=client.clinic,
+                        client=client,
+                        therapist=signed_in_user(request),
+                        number=TherapySession.next_number(client),
+                        scheduled_at=when,
                         status=TherapySession.Status.ATTENDED,
                     )
                 else:
@@ -76,8 +89,12 @@ def upload(request: HttpRequest, client_id: str) -> HttpResponse:
                     if session is None:
                         raise Http404
                 transcript = Transcript.objects.create(
-                    clinic=client.clinic, client=client, session=session, uploaded_by=signed_in_user(request),
-                    filename=upload_file.name[:200], file_format=parsed.format,
+                    clinic=client.clinic,
+                    client=client,
+                    session=session,
+                    uploaded_by=signed_in_user(request),
+                    filename=upload_file.name[:200],
+                    file_format=parsed.format,
                     text=text,
                     speakers=json.dumps(guess_roles(parsed)),
                 )
@@ -97,13 +114,19 @@ def speakers(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRe
     form = SpeakerForm(request.POST or None, speakers=list(roles), initial={"therapist": guessed})
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            updated = Transcript.objects.filter(pk=transcript.pk, status=Transcript.Status.NEEDS_ROLES).update(
+            updated = Transcript.objects.filter(
+                pk=transcript.pk, status=Transcript.Status.NEEDS_ROLES
+            ).update(
                 therapist_speaker=form.cleaned_data["therapist"], status=Transcript.Status.QUEUED
             )
             if updated:  # a double submit enqueues once
                 transaction.on_commit(lambda: _enqueue_analysis(transcript.pk))
         return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
-    return render(request, "transcripts/speakers.html", {"client": client, "transcript": transcript, "form": form})
+    return render(
+        request,
+        "transcripts/speakers.html",
+        {"client": client, "transcript": transcript, "form": form},
+    )
 
 
 def _enqueue_analysis(transcript_id: uuid.UUID) -> None:
@@ -165,7 +188,10 @@ def _feedback_context(transcript: Transcript) -> dict[str, object]:
     utterances = data["utterances"] if data else []
     reflections = sorted(
         (u for u in utterances if u["behaviour"] == "reflection"),
-        key=lambda u: (u["reflection_type"] == "complex", u["confidence"].get("reflection_type", 0)),
+        key=lambda u: (
+            u["reflection_type"] == "complex",
+            u["confidence"].get("reflection_type", 0),
+        ),
         reverse=True,
     )[:3]
     closed = [u for u in utterances if u["question_type"] == "closed"][:5]
@@ -195,7 +221,9 @@ def feedback(request: HtmxHttpRequest, client_id: str, transcript_id: str) -> Ht
     client = client_or_404(request, client_id, record_type="transcript_feedback")
     transcript = _own_transcript(request, client, transcript_id)
     context = {"client": client, **_feedback_context(transcript)}
-    if request.htmx and transcript.status == Transcript.Status.QUEUED:  # still waiting: keep polling
+    if (
+        request.htmx and transcript.status == Transcript.Status.QUEUED
+    ):  # still waiting: keep polling
         return render(request, "transcripts/_status_partial.html", context)
     if request.htmx:  # finished while the page was open: load the full page
         response = HttpResponse(status=204)
@@ -213,15 +241,24 @@ def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRes
         return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
     model_result = transcript.model_analysis()
     if transcript.status != Transcript.Status.DONE or model_result is None:
-        messages.error(request, "Only an analysed transcript whose text is kept can be corrected. Nothing was changed.")
+        messages.error(
+            request,
+            "Only an analysed transcript whose text is kept can be corrected. Nothing was changed.",
+        )
         return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
     code = request.POST.get("code", "")
     try:
         index = int(request.POST.get("index", ""))
         check_correction(model_result, index, code)
     except ValueError as exc:
-        message = str(exc) if "invalid literal" not in str(exc) else "the utterance number is missing or not a number"
-        messages.error(request, f"That correction could not be saved: {message}. Nothing was changed.")
+        message = (
+            str(exc)
+            if "invalid literal" not in str(exc)
+            else "the utterance number is missing or not a number"
+        )
+        messages.error(
+            request, f"That correction could not be saved: {message}. Nothing was changed."
+        )
         return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
     with transaction.atomic():
         locked = Transcript.objects.select_for_update().get(pk=transcript.pk)
@@ -231,9 +268,13 @@ def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRes
         corrected = locked.analysis_data() or {}
         locked.metrics = metrics_without_text(corrected["summary"])
         locked.save(update_fields=["corrections", "metrics"])
-        audit.record_request(request, "update", "transcript_feedback", client=client, note="code corrected")
+        audit.record_request(
+            request, "update", "transcript_feedback", client=client, note="code corrected"
+        )
     messages.success(request, f"Turn {index + 1} corrected; the summary was recomputed.")
-    return redirect(reverse("transcript_feedback", args=[client.pk, transcript.pk]) + f"#turn-{index}")
+    return redirect(
+        reverse("transcript_feedback", args=[client.pk, transcript.pk]) + f"#turn-{index}"
+    )
 
 
 @staff(Role.ADMIN)
@@ -241,10 +282,13 @@ def clinic_transcript_settings(request: HttpRequest) -> HttpResponse:
     """Clinic admin: whether transcript text is kept after analysis (and clearing earlier ones)."""
     clinic = staff_membership(request).clinic
     obj = TranscriptSettings.for_clinic(clinic)
-    form = TranscriptSettingsForm(request.POST or None, initial={
-        "delete_text_after_analysis": obj.delete_text_after_analysis,
-        "export_text_with_corrections": obj.export_text_with_corrections,
-    })
+    form = TranscriptSettingsForm(
+        request.POST or None,
+        initial={
+            "delete_text_after_analysis": obj.delete_text_after_analysis,
+            "export_text_with_corrections": obj.export_text_with_corrections,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         cleared = 0
         with transaction.atomic():
@@ -255,17 +299,41 @@ def clinic_transcript_settings(request: HttpRequest) -> HttpResponse:
                 cleared = Transcript.objects.filter(
                     clinic=clinic, status=Transcript.Status.DONE, text_deleted_at__isnull=True
                 ).update(text="", analysis="", text_deleted_at=timezone.now())
-            note = "transcripts: delete text" if obj.delete_text_after_analysis else "transcripts: keep text"
-            audit.record_request(request, "update", "clinic_settings", note=f"{note}; {cleared} cleared")
-        done = " The text of {} earlier transcript{} was deleted.".format(cleared, "" if cleared == 1 else "s") if cleared else ""
+            note = (
+                "transcripts: delete text"
+                if obj.delete_text_after_analysis
+                else "transcripts: keep text"
+            )
+            audit.record_request(
+                request, "update", "clinic_settings", note=f"{note}; {cleared} cleared"
+            )
+        done = (
+            " The text of {} earlier transcript{} was deleted.".format(
+                cleared, "" if cleared == 1 else "s"
+            )
+            if cleared
+            else ""
+        )
         messages.success(request, "Transcript settings saved." + done)
         return redirect("transcripts_clinic_settings")
-    return render(request, "transcripts/clinic_settings.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "transcripts/clinic_settings.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 EXPORT_COLUMNS = [
-    "transcript_id", "video_url", "utterance_id", "interlocutor", "utterance_text",
-    "main_therapist_behaviour", "reflection_subtype", "question_subtype", "client_talk_type",
+    "transcript_id",
+    "video_url",
+    "utterance_id",
+    "interlocutor",
+    "utterance_text",
+    "main_therapist_behaviour",
+    "reflection_subtype",
+    "question_subtype",
+    "client_talk_type",
     "model_code",
 ]
 
@@ -289,7 +357,9 @@ def corrections_export(request: HttpRequest) -> HttpResponse:
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
     rows = 0
-    for t in Transcript.objects.filter(clinic=clinic, status=Transcript.Status.DONE).exclude(corrections=""):
+    for t in Transcript.objects.filter(clinic=clinic, status=Transcript.Status.DONE).exclude(
+        corrections=""
+    ):
         model_result = t.model_analysis()
         if model_result is None:
             continue
@@ -301,21 +371,27 @@ def corrections_export(request: HttpRequest) -> HttpResponse:
         for u in model_result["utterances"]:
             code = corrections.get(str(u["index"]))
             fields = CORRECTIONS[u["speaker"]][code] if code else {}
-            writer.writerow({
-                "transcript_id": str(t.pk),
-                "video_url": f"alliance:{t.pk}",
-                "utterance_id": u["index"],
-                "interlocutor": u["speaker"],
-                "utterance_text": u["text"] if with_text else "",
-                "main_therapist_behaviour": fields.get("behaviour", ""),
-                "reflection_subtype": fields.get("reflection_type", ""),
-                "question_subtype": fields.get("question_type", ""),
-                "client_talk_type": fields.get("talk_type", ""),
-                "model_code": current_code(u),
-            })
+            writer.writerow(
+                {
+                    "transcript_id": str(t.pk),
+                    "video_url": f"alliance:{t.pk}",
+                    "utterance_id": u["index"],
+                    "interlocutor": u["speaker"],
+                    "utterance_text": u["text"] if with_text else "",
+                    "main_therapist_behaviour": fields.get("behaviour", ""),
+                    "reflection_subtype": fields.get("reflection_type", ""),
+                    "question_subtype": fields.get("question_type", ""),
+                    "client_talk_type": fields.get("talk_type", ""),
+                    "model_code": current_code(u),
+                }
+            )
             rows += bool(code)
-    audit.record_request(request, "export", "transcript_feedback",
-                         note=f"corrections export: {rows} corrections, {'with' if with_text else 'without'} text")
+    audit.record_request(
+        request,
+        "export",
+        "transcript_feedback",
+        note=f"corrections export: {rows} corrections, {'with' if with_text else 'without'} text",
+    )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="transcript-corrections.csv"'
     return response

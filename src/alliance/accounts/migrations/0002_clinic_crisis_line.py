@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='clinic',
-            name='crisis_line',
-            field=models.CharField(default='Call or text 988, or call 911 in an emergency.', help_text="One line on every client page, questionnaire page and reminder email (after “In crisis?”). Use the numbers of your clients' country.", max_length=200),
+            model_name="clinic",
+            name="crisis_line",
+            field=models.CharField(
+                default="Call or text 988, or call 911 in an emergency.",
+                help_text="One line on every client page, questionnaire page and reminder email (after “In crisis?”). Use the numbers of your clients' country.",
+                max_length=200,
+            ),
         ),
     ]

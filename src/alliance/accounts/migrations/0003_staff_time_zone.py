@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_clinic_crisis_line'),
+        ("accounts", "0002_clinic_crisis_line"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='membership',
-            name='time_zone',
-            field=models.CharField(blank=True, help_text="The zone this person reads times in; empty: the clinic's time zone.", max_length=64),
+            model_name="membership",
+            name="time_zone",
+            field=models.CharField(
+                blank=True,
+                help_text="The zone this person reads times in; empty: the clinic's time zone.",
+                max_length=64,
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_staff_time_zone'),
+        ("accounts", "0003_staff_time_zone"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='membership',
-            name='tour_dismissed_at',
+            model_name="membership",
+            name="tour_dismissed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

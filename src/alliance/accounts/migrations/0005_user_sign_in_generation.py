@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_first_sign_in_tour'),
+        ("accounts", "0004_first_sign_in_tour"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='sign_in_generation',
+            model_name="user",
+            name="sign_in_generation",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
     ]

@@ -12,129 +12,357 @@ import alliance.core.fields
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('clients', '0003_therapy_session'),
+        ("accounts", "0001_initial"),
+        ("clients", "0003_therapy_session"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CheckIn',
+            name="CheckIn",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('due_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('due', 'Due'), ('completed', 'Done'), ('missed', 'Missed')], default='due', max_length=10)),
-                ('reminders_sent', models.PositiveSmallIntegerField(default=0)),
-                ('last_reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('missed_at', models.DateTimeField(blank=True, null=True)),
-                ('therapist_told_at', models.DateTimeField(blank=True, null=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='check_ins', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("due_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("due", "Due"), ("completed", "Done"), ("missed", "Missed")],
+                        default="due",
+                        max_length=10,
+                    ),
+                ),
+                ("reminders_sent", models.PositiveSmallIntegerField(default=0)),
+                ("last_reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("missed_at", models.DateTimeField(blank=True, null=True)),
+                ("therapist_told_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="check_ins",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-due_at'],
+                "ordering": ["-due_at"],
             },
         ),
         migrations.CreateModel(
-            name='CheckInLink',
+            name="CheckInLink",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('check_in', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='checkins.checkin')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "check_in",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="checkins.checkin",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CheckInPlan',
+            name="CheckInPlan",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('quiet_start', models.TimeField(default=datetime.time(21, 0), help_text='No reminders from this local time...')),
-                ('quiet_end', models.TimeField(default=datetime.time(8, 0), help_text='...until this local time.')),
-                ('max_reminders', models.PositiveSmallIntegerField(default=3)),
-                ('reminder_gap_hours', models.PositiveSmallIntegerField(default=24)),
-                ('window_hours', models.PositiveSmallIntegerField(default=72, help_text='A check-in not done this long after it was due is missed.')),
-                ('notify_after_misses', models.PositiveSmallIntegerField(default=2)),
-                ('next_session_at', models.DateTimeField(blank=True, null=True)),
-                ('client', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='check_in_plan', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "quiet_start",
+                    models.TimeField(
+                        default=datetime.time(21, 0),
+                        help_text="No reminders from this local time...",
+                    ),
+                ),
+                (
+                    "quiet_end",
+                    models.TimeField(
+                        default=datetime.time(8, 0), help_text="...until this local time."
+                    ),
+                ),
+                ("max_reminders", models.PositiveSmallIntegerField(default=3)),
+                ("reminder_gap_hours", models.PositiveSmallIntegerField(default=24)),
+                (
+                    "window_hours",
+                    models.PositiveSmallIntegerField(
+                        default=72,
+                        help_text="A check-in not done this long after it was due is missed.",
+                    ),
+                ),
+                ("notify_after_misses", models.PositiveSmallIntegerField(default=2)),
+                ("next_session_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "client",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="check_in_plan",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CheckInSchedule',
+            name="CheckInSchedule",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('mood', 'Mood (0-10) and anything you want your therapist to know'), ('instrument', 'Questionnaire')], default='mood', max_length=20)),
-                ('instrument', models.CharField(blank=True, help_text='Instrument id, e.g. "phq9".', max_length=40)),
-                ('cadence', models.CharField(choices=[('daily', 'Every day'), ('weekly', 'Every week'), ('fortnightly', 'Every 2 weeks'), ('monthly', 'Every 4 weeks'), ('after_session', 'After each session')], default='weekly', max_length=20)),
-                ('start_date', models.DateField(help_text="The first due day, in the client's time zone.")),
-                ('due_time', models.TimeField(default=datetime.time(18, 0), help_text='Local time of day it falls due.')),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='check_in_schedules', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("mood", "Mood (0-10) and anything you want your therapist to know"),
+                            ("instrument", "Questionnaire"),
+                        ],
+                        default="mood",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.CharField(
+                        blank=True, help_text='Instrument id, e.g. "phq9".', max_length=40
+                    ),
+                ),
+                (
+                    "cadence",
+                    models.CharField(
+                        choices=[
+                            ("daily", "Every day"),
+                            ("weekly", "Every week"),
+                            ("fortnightly", "Every 2 weeks"),
+                            ("monthly", "Every 4 weeks"),
+                            ("after_session", "After each session"),
+                        ],
+                        default="weekly",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "start_date",
+                    models.DateField(help_text="The first due day, in the client's time zone."),
+                ),
+                (
+                    "due_time",
+                    models.TimeField(
+                        default=datetime.time(18, 0), help_text="Local time of day it falls due."
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="check_in_schedules",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.AddField(
-            model_name='checkin',
-            name='schedule',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='check_ins', to='checkins.checkinschedule'),
+            model_name="checkin",
+            name="schedule",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="check_ins",
+                to="checkins.checkinschedule",
+            ),
         ),
         migrations.CreateModel(
-            name='Concern',
+            name="Concern",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('topic', models.CharField(choices=[('not_working', "Something about our sessions isn't working"), ('not_heard', "I don't feel heard or understood"), ('goals', "We're not working on what matters to me"), ('tasks', "The tasks between sessions don't suit me"), ('other', 'Something else')], max_length=20)),
-                ('detail', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('raised_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('rupture_episode_id', models.UUIDField(blank=True, help_text='Set by the rupture work (issue 4).', null=True)),
-                ('alert_id', models.UUIDField(blank=True, null=True)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='concerns', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
-                ('raised_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "topic",
+                    models.CharField(
+                        choices=[
+                            ("not_working", "Something about our sessions isn't working"),
+                            ("not_heard", "I don't feel heard or understood"),
+                            ("goals", "We're not working on what matters to me"),
+                            ("tasks", "The tasks between sessions don't suit me"),
+                            ("other", "Something else"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("detail", alliance.core.fields.EncryptedTextField(blank=True)),
+                ("raised_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "rupture_episode_id",
+                    models.UUIDField(
+                        blank=True, help_text="Set by the rupture work (issue 4).", null=True
+                    ),
+                ),
+                ("alert_id", models.UUIDField(blank=True, null=True)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="concerns",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "raised_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-raised_at'],
+                "ordering": ["-raised_at"],
             },
         ),
         migrations.CreateModel(
-            name='CheckInResponse',
+            name="CheckInResponse",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('mood', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('note', alliance.core.fields.EncryptedTextField(blank=True, help_text='Anything you want your therapist to know?')),
-                ('idempotency_key', models.UUIDField(unique=True)),
-                ('via', models.CharField(default='home', max_length=10)),
-                ('submitted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('check_in', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='response', to='checkins.checkin')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("mood", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "note",
+                    alliance.core.fields.EncryptedTextField(
+                        blank=True, help_text="Anything you want your therapist to know?"
+                    ),
+                ),
+                ("idempotency_key", models.UUIDField(unique=True)),
+                ("via", models.CharField(default="home", max_length=10)),
+                ("submitted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "check_in",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="response",
+                        to="checkins.checkin",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('mood__isnull', True), models.Q(('mood__gte', 0), ('mood__lte', 10)), _connector='OR'), name='mood_0_to_10')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("mood__isnull", True),
+                            models.Q(("mood__gte", 0), ("mood__lte", 10)),
+                            _connector="OR",
+                        ),
+                        name="mood_0_to_10",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='checkin',
-            index=models.Index(fields=['status', 'due_at'], name='checkins_ch_status_dd98b2_idx'),
+            model_name="checkin",
+            index=models.Index(fields=["status", "due_at"], name="checkins_ch_status_dd98b2_idx"),
         ),
         migrations.AddConstraint(
-            model_name='checkin',
-            constraint=models.UniqueConstraint(fields=('schedule', 'due_at'), name='check_in_once_per_due_time'),
+            model_name="checkin",
+            constraint=models.UniqueConstraint(
+                fields=("schedule", "due_at"), name="check_in_once_per_due_time"
+            ),
         ),
         migrations.AddIndex(
-            model_name='concern',
-            index=models.Index(fields=['client', 'acknowledged_at'], name='checkins_co_client__c0279b_idx'),
+            model_name="concern",
+            index=models.Index(
+                fields=["client", "acknowledged_at"], name="checkins_co_client__c0279b_idx"
+            ),
         ),
     ]

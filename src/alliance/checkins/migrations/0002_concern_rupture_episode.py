@@ -11,7 +11,6 @@ def forget_alert_ids(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("checkins", "0001_initial"),
         ("monitoring", "0002_episodes_settings_snooze_usefulness"),

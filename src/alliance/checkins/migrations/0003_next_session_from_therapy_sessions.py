@@ -19,7 +19,9 @@ def plan_times_to_sessions(apps, schema_editor):
         if last is not None and last.scheduled_at >= plan.next_session_at:
             continue
         member = (
-            CareTeamMember.objects.filter(client_id=plan.client_id).order_by("-is_primary", "added_at").first()
+            CareTeamMember.objects.filter(client_id=plan.client_id)
+            .order_by("-is_primary", "added_at")
+            .first()
         )
         if member is None:
             continue

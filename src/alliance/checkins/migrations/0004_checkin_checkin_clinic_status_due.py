@@ -4,16 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_clinic_crisis_line'),
-        ('checkins', '0003_next_session_from_therapy_sessions'),
-        ('clients', '0004_therapysession_session_client_status_time'),
+        ("accounts", "0002_clinic_crisis_line"),
+        ("checkins", "0003_next_session_from_therapy_sessions"),
+        ("clients", "0004_therapysession_session_client_status_time"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='checkin',
-            index=models.Index(fields=['clinic', 'status', 'due_at'], name='checkin_clinic_status_due'),
+            model_name="checkin",
+            index=models.Index(
+                fields=["clinic", "status", "due_at"], name="checkin_clinic_status_due"
+            ),
         ),
     ]

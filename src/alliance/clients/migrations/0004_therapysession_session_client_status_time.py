@@ -5,16 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_clinic_crisis_line'),
-        ('clients', '0003_therapy_session'),
+        ("accounts", "0002_clinic_crisis_line"),
+        ("clients", "0003_therapy_session"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='therapysession',
-            index=models.Index(fields=['client', 'status', 'scheduled_at'], name='session_client_status_time'),
+            model_name="therapysession",
+            index=models.Index(
+                fields=["client", "status", "scheduled_at"], name="session_client_status_time"
+            ),
         ),
     ]

@@ -9,38 +9,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('clients', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("clients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('seq', models.PositiveBigIntegerField()),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor_name', models.CharField(blank=True, max_length=200)),
-                ('actor_role', models.CharField(blank=True, max_length=20)),
-                ('record_type', models.CharField(max_length=50)),
-                ('action', models.CharField(choices=[('view', 'viewed'), ('create', 'created'), ('update', 'changed'), ('delete', 'deleted'), ('export', 'exported'), ('break_glass', 'opened emergency access to'), ('acknowledge', 'acknowledged'), ('send', 'sent')], max_length=20)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, help_text='Structured, non-clinical detail only.', max_length=200)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('client', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField()),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("actor_name", models.CharField(blank=True, max_length=200)),
+                ("actor_role", models.CharField(blank=True, max_length=20)),
+                ("record_type", models.CharField(max_length=50)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "viewed"),
+                            ("create", "created"),
+                            ("update", "changed"),
+                            ("delete", "deleted"),
+                            ("export", "exported"),
+                            ("break_glass", "opened emergency access to"),
+                            ("acknowledge", "acknowledged"),
+                            ("send", "sent"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True,
+                        help_text="Structured, non-clinical detail only.",
+                        max_length=200,
+                    ),
+                ),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-seq'],
-                'indexes': [models.Index(fields=['clinic', 'client', '-at'], name='core_audite_clinic__c9d763_idx')],
-                'constraints': [models.UniqueConstraint(fields=('clinic', 'seq'), name='audit_seq_unique_per_clinic')],
+                "ordering": ["-at", "-seq"],
+                "indexes": [
+                    models.Index(
+                        fields=["clinic", "client", "-at"], name="core_audite_clinic__c9d763_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("clinic", "seq"), name="audit_seq_unique_per_clinic"
+                    )
+                ],
             },
         ),
     ]

@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_worker_heartbeat_idempotency_key'),
+        ("core", "0002_worker_heartbeat_idempotency_key"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('view', 'viewed'), ('create', 'created'), ('update', 'changed'), ('delete', 'deleted'), ('export', 'exported'), ('break_glass', 'opened emergency access to'), ('acknowledge', 'acknowledged'), ('send', 'sent'), ('denied', 'was refused access to')], max_length=20),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("view", "viewed"),
+                    ("create", "created"),
+                    ("update", "changed"),
+                    ("delete", "deleted"),
+                    ("export", "exported"),
+                    ("break_glass", "opened emergency access to"),
+                    ("acknowledge", "acknowledged"),
+                    ("send", "sent"),
+                    ("denied", "was refused access to"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

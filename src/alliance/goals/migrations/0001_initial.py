@@ -11,148 +11,420 @@ import alliance.core.fields
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('clients', '0003_therapy_session'),
+        ("accounts", "0001_initial"),
+        ("clients", "0003_therapy_session"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Goal',
+            name="Goal",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('wording', alliance.core.fields.EncryptedTextField(help_text="The goal in the client's own words.")),
-                ('level_m2', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('level_m1', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('level_0', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('level_p1', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('level_p2', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('importance', models.PositiveSmallIntegerField(default=2)),
-                ('difficulty', models.PositiveSmallIntegerField(default=2)),
-                ('status', models.CharField(choices=[('proposed', 'Waiting for agreement'), ('active', 'Active'), ('paused', 'Paused'), ('achieved', 'Achieved'), ('dropped', 'Dropped')], default='proposed', max_length=20)),
-                ('status_reason', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('proposed_by_side', models.CharField(choices=[('client', 'Client'), ('therapist', 'Therapist')], max_length=10)),
-                ('client_agreed_at', models.DateTimeField(blank=True, null=True)),
-                ('therapist_agreed_at', models.DateTimeField(blank=True, null=True)),
-                ('client_rank', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('therapist_rank', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='goals', to='clients.clientrecord')),
-                ('client_agreed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
-                ('proposed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('therapist_agreed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "wording",
+                    alliance.core.fields.EncryptedTextField(
+                        help_text="The goal in the client's own words."
+                    ),
+                ),
+                ("level_m2", alliance.core.fields.EncryptedTextField(blank=True)),
+                ("level_m1", alliance.core.fields.EncryptedTextField(blank=True)),
+                ("level_0", alliance.core.fields.EncryptedTextField(blank=True)),
+                ("level_p1", alliance.core.fields.EncryptedTextField(blank=True)),
+                ("level_p2", alliance.core.fields.EncryptedTextField(blank=True)),
+                ("importance", models.PositiveSmallIntegerField(default=2)),
+                ("difficulty", models.PositiveSmallIntegerField(default=2)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Waiting for agreement"),
+                            ("active", "Active"),
+                            ("paused", "Paused"),
+                            ("achieved", "Achieved"),
+                            ("dropped", "Dropped"),
+                        ],
+                        default="proposed",
+                        max_length=20,
+                    ),
+                ),
+                ("status_reason", alliance.core.fields.EncryptedTextField(blank=True)),
+                (
+                    "proposed_by_side",
+                    models.CharField(
+                        choices=[("client", "Client"), ("therapist", "Therapist")], max_length=10
+                    ),
+                ),
+                ("client_agreed_at", models.DateTimeField(blank=True, null=True)),
+                ("therapist_agreed_at", models.DateTimeField(blank=True, null=True)),
+                ("client_rank", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("therapist_rank", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="goals",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "client_agreed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "therapist_agreed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='GasRating',
+            name="GasRating",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('rater', models.CharField(choices=[('client', 'Client'), ('therapist', 'Therapist')], max_length=10)),
-                ('level', models.SmallIntegerField(choices=[(-2, '-2: Much less than expected'), (-1, '-1: Somewhat less than expected'), (0, '+0: The expected outcome'), (1, '+1: Somewhat more than expected'), (2, '+2: Much more than expected')])),
-                ('rated_on', models.DateField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
-                ('rated_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('goal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ratings', to='goals.goal')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "rater",
+                    models.CharField(
+                        choices=[("client", "Client"), ("therapist", "Therapist")], max_length=10
+                    ),
+                ),
+                (
+                    "level",
+                    models.SmallIntegerField(
+                        choices=[
+                            (-2, "-2: Much less than expected"),
+                            (-1, "-1: Somewhat less than expected"),
+                            (0, "+0: The expected outcome"),
+                            (1, "+1: Somewhat more than expected"),
+                            (2, "+2: Much more than expected"),
+                        ]
+                    ),
+                ),
+                ("rated_on", models.DateField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "rated_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ratings",
+                        to="goals.goal",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rated_on'],
+                "ordering": ["rated_on"],
             },
         ),
         migrations.CreateModel(
-            name='GoalChange',
+            name="GoalChange",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('side', models.CharField(choices=[('client', 'Client'), ('therapist', 'Therapist')], max_length=10)),
-                ('note', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('before_json', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('after_json', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for the other side'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('applied', 'Applied (goal was not yet agreed)'), ('superseded', 'Replaced by a later change')], default='pending', max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('goal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='goals.goal')),
-                ('proposed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "side",
+                    models.CharField(
+                        choices=[("client", "Client"), ("therapist", "Therapist")], max_length=10
+                    ),
+                ),
+                ("note", alliance.core.fields.EncryptedTextField(blank=True)),
+                ("before_json", alliance.core.fields.EncryptedTextField(blank=True)),
+                ("after_json", alliance.core.fields.EncryptedTextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for the other side"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("applied", "Applied (goal was not yet agreed)"),
+                            ("superseded", "Replaced by a later change"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="changes",
+                        to="goals.goal",
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='RankDisagreement',
+            name="RankDisagreement",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('detail', models.CharField(help_text='Which goals, by rank; no goal text.', max_length=200)),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('alert_id', models.UUIDField(blank=True, help_text='The monitoring alert raised for it.', null=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rank_disagreements', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "detail",
+                    models.CharField(
+                        help_text="Which goals, by rank; no goal text.", max_length=200
+                    ),
+                ),
+                ("opened_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "alert_id",
+                    models.UUIDField(
+                        blank=True, help_text="The monitoring alert raised for it.", null=True
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rank_disagreements",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at'],
+                "ordering": ["-opened_at"],
             },
         ),
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('description', alliance.core.fields.EncryptedTextField()),
-                ('rationale', alliance.core.fields.EncryptedTextField(help_text='Why this helps, in plain words.')),
-                ('status', models.CharField(choices=[('open', 'To do'), ('done', 'Done'), ('stopped', 'Stopped')], default='open', max_length=10)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='Per cent done, as the client sees it.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='goal_tasks', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('goal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='goals.goal')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("description", alliance.core.fields.EncryptedTextField()),
+                (
+                    "rationale",
+                    alliance.core.fields.EncryptedTextField(
+                        help_text="Why this helps, in plain words."
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "To do"), ("done", "Done"), ("stopped", "Stopped")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Per cent done, as the client sees it."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="goal_tasks",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="goals.goal",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='TaskUpdate',
+            name="TaskUpdate",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('progress', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('not_working', models.BooleanField(default=False)),
-                ('note', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('seen_at', models.DateTimeField(blank=True, help_text='When the therapist saw it in session.', null=True)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='updates', to='goals.task')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("not_working", models.BooleanField(default=False)),
+                ("note", alliance.core.fields.EncryptedTextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "seen_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When the therapist saw it in session.", null=True
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="updates",
+                        to="goals.task",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='goal',
-            index=models.Index(fields=['client', 'status'], name='goals_goal_client__f1c5af_idx'),
+            model_name="goal",
+            index=models.Index(fields=["client", "status"], name="goals_goal_client__f1c5af_idx"),
         ),
         migrations.AddConstraint(
-            model_name='gasrating',
-            constraint=models.UniqueConstraint(fields=('goal', 'rater', 'rated_on'), name='gas_rating_once_per_day'),
+            model_name="gasrating",
+            constraint=models.UniqueConstraint(
+                fields=("goal", "rater", "rated_on"), name="gas_rating_once_per_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='gasrating',
-            constraint=models.CheckConstraint(condition=models.Q(('level__gte', -2), ('level__lte', 2)), name='gas_level_range'),
+            model_name="gasrating",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("level__gte", -2), ("level__lte", 2)), name="gas_level_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rankdisagreement',
-            constraint=models.UniqueConstraint(condition=models.Q(('resolved_at__isnull', True)), fields=('client',), name='one_open_rank_disagreement'),
+            model_name="rankdisagreement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("resolved_at__isnull", True)),
+                fields=("client",),
+                name="one_open_rank_disagreement",
+            ),
         ),
     ]

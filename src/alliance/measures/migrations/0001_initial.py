@@ -11,158 +11,450 @@ import alliance.core.fields
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('clients', '0002_consent_texts'),
+        ("accounts", "0001_initial"),
+        ("clients", "0002_consent_texts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Administration',
+            name="Administration",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('instrument_id', models.CharField(max_length=30)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for the client'), ('in_progress', 'Started'), ('completed', 'Completed'), ('cancelled', 'Cancelled')], default='pending', max_length=20)),
-                ('due_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('partial_answers', models.JSONField(blank=True, default=dict, help_text='Saved while the client answers.')),
-                ('idempotency_key', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='administrations', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("instrument_id", models.CharField(max_length=30)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for the client"),
+                            ("in_progress", "Started"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("due_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "partial_answers",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Saved while the client answers."
+                    ),
+                ),
+                (
+                    "idempotency_key",
+                    models.UUIDField(default=uuid.uuid4, editable=False, unique=True),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="administrations",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_at'],
+                "ordering": ["due_at"],
             },
         ),
         migrations.CreateModel(
-            name='AccessLink',
+            name="AccessLink",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('administration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='measures.administration')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "administration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="measures.administration",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('instrument_id', models.CharField(max_length=30)),
-                ('every_days', models.PositiveSmallIntegerField(blank=True, help_text='Empty: once.', null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('active', models.BooleanField(default=True)),
-                ('next_due_at', models.DateTimeField(blank=True, null=True)),
-                ('assigned_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='measure_assignments', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("instrument_id", models.CharField(max_length=30)),
+                (
+                    "every_days",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="Empty: once.", null=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("active", models.BooleanField(default=True)),
+                ("next_due_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assigned_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="measure_assignments",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='administration',
-            name='assignment',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='administrations', to='measures.assignment'),
+            model_name="administration",
+            name="assignment",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="administrations",
+                to="measures.assignment",
+            ),
         ),
         migrations.CreateModel(
-            name='EpisodeOfCare',
+            name="EpisodeOfCare",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('started', models.DateField()),
-                ('ended', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='episodes', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("started", models.DateField()),
+                ("ended", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="episodes",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started'],
+                "ordering": ["-started"],
             },
         ),
         migrations.CreateModel(
-            name='MeasureSettings',
+            name="MeasureSettings",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('escalation_hours', models.PositiveSmallIntegerField(default=4, help_text='A safety alert nobody acknowledged after this many hours is emailed to the supervisors and clinic admins.')),
-                ('reliable_change_phq9', models.FloatField(default=6, help_text='Jacobson & Truax 1991.')),
-                ('reliable_change_gad7', models.FloatField(default=4, help_text='Jacobson & Truax 1991.')),
-                ('response_fraction', models.FloatField(default=0.5, help_text='Response: at least this reduction.')),
-                ('remission_below_phq9', models.FloatField(default=5, help_text='Kroenke et al. 2001.')),
-                ('no_improvement_by_session', models.PositiveSmallIntegerField(default=6, help_text='Not on track without reliable improvement by this session (design choice).')),
-                ('use_schueller_checkpoints', models.BooleanField(default=True, help_text='PHQ-9 ≥ 17 at week 4, ≥ 13 at week 9, ≥ 9 at week 14 (Schueller et al. 2015).')),
-                ('link_valid_hours', models.PositiveSmallIntegerField(default=72, help_text='How long a single-use questionnaire link stays valid.')),
-                ('clinic', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='measure_settings', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "escalation_hours",
+                    models.PositiveSmallIntegerField(
+                        default=4,
+                        help_text="A safety alert nobody acknowledged after this many hours is emailed to the supervisors and clinic admins.",
+                    ),
+                ),
+                (
+                    "reliable_change_phq9",
+                    models.FloatField(default=6, help_text="Jacobson & Truax 1991."),
+                ),
+                (
+                    "reliable_change_gad7",
+                    models.FloatField(default=4, help_text="Jacobson & Truax 1991."),
+                ),
+                (
+                    "response_fraction",
+                    models.FloatField(default=0.5, help_text="Response: at least this reduction."),
+                ),
+                (
+                    "remission_below_phq9",
+                    models.FloatField(default=5, help_text="Kroenke et al. 2001."),
+                ),
+                (
+                    "no_improvement_by_session",
+                    models.PositiveSmallIntegerField(
+                        default=6,
+                        help_text="Not on track without reliable improvement by this session (design choice).",
+                    ),
+                ),
+                (
+                    "use_schueller_checkpoints",
+                    models.BooleanField(
+                        default=True,
+                        help_text="PHQ-9 ≥ 17 at week 4, ≥ 13 at week 9, ≥ 9 at week 14 (Schueller et al. 2015).",
+                    ),
+                ),
+                (
+                    "link_valid_hours",
+                    models.PositiveSmallIntegerField(
+                        default=72,
+                        help_text="How long a single-use questionnaire link stays valid.",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="measure_settings",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ClinicInstrumentTexts',
+            name="ClinicInstrumentTexts",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('instrument_id', models.CharField(max_length=30)),
-                ('definition', models.JSONField(help_text='Instrument.to_dict() with the imported texts.')),
-                ('imported_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.clinic')),
-                ('imported_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("instrument_id", models.CharField(max_length=30)),
+                (
+                    "definition",
+                    models.JSONField(help_text="Instrument.to_dict() with the imported texts."),
+                ),
+                ("imported_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('clinic', 'instrument_id'), name='one_text_set_per_instrument')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("clinic", "instrument_id"), name="one_text_set_per_instrument"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OutcomeResult',
+            name="OutcomeResult",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('instrument_id', models.CharField(max_length=30)),
-                ('computed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('n_scores', models.PositiveSmallIntegerField(default=0)),
-                ('statuses', models.JSONField(default=list)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('not_on_track', models.BooleanField(default=False)),
-                ('not_on_track_reasons', models.JSONField(default=list)),
-                ('next_step', models.CharField(blank=True, max_length=300)),
-                ('settings', models.JSONField(default=dict, help_text='The thresholds used for this result.')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='outcomes', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
-                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outcomes', to='measures.episodeofcare')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("instrument_id", models.CharField(max_length=30)),
+                ("computed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("n_scores", models.PositiveSmallIntegerField(default=0)),
+                ("statuses", models.JSONField(default=list)),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                ("not_on_track", models.BooleanField(default=False)),
+                ("not_on_track_reasons", models.JSONField(default=list)),
+                ("next_step", models.CharField(blank=True, max_length=300)),
+                (
+                    "settings",
+                    models.JSONField(
+                        default=dict, help_text="The thresholds used for this result."
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="outcomes",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outcomes",
+                        to="measures.episodeofcare",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('episode', 'instrument_id'), name='one_outcome_per_episode_instrument')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("episode", "instrument_id"),
+                        name="one_outcome_per_episode_instrument",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Response',
+            name="Response",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('instrument_id', models.CharField(max_length=30)),
-                ('source', models.CharField(choices=[('form', 'Client area'), ('link', 'Single-use link'), ('paper', 'Entered from paper (total only)'), ('fhir', 'Imported (FHIR)')], max_length=10)),
-                ('answers', models.JSONField(blank=True, default=dict)),
-                ('total', models.FloatField(blank=True, null=True)),
-                ('severity', models.CharField(blank=True, max_length=40)),
-                ('flags', models.JSONField(blank=True, default=list)),
-                ('result', models.JSONField(default=dict, help_text='ScoreResult.to_dict()')),
-                ('item9_positive', models.BooleanField(default=False)),
-                ('do_differently', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('session_number', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('administration', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='response', to='measures.administration')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='measure_responses', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
-                ('entered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('episode', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='responses', to='measures.episodeofcare')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("instrument_id", models.CharField(max_length=30)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("form", "Client area"),
+                            ("link", "Single-use link"),
+                            ("paper", "Entered from paper (total only)"),
+                            ("fhir", "Imported (FHIR)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("answers", models.JSONField(blank=True, default=dict)),
+                ("total", models.FloatField(blank=True, null=True)),
+                ("severity", models.CharField(blank=True, max_length=40)),
+                ("flags", models.JSONField(blank=True, default=list)),
+                ("result", models.JSONField(default=dict, help_text="ScoreResult.to_dict()")),
+                ("item9_positive", models.BooleanField(default=False)),
+                ("do_differently", alliance.core.fields.EncryptedTextField(blank=True)),
+                ("session_number", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "administration",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="response",
+                        to="measures.administration",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="measure_responses",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="responses",
+                        to="measures.episodeofcare",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['completed_at'],
-                'indexes': [models.Index(fields=['client', 'instrument_id', 'completed_at'], name='measures_re_client__9edef4_idx')],
+                "ordering": ["completed_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["client", "instrument_id", "completed_at"],
+                        name="measures_re_client__9edef4_idx",
+                    )
+                ],
             },
         ),
     ]

@@ -11,39 +11,107 @@ import alliance.core.fields
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('clients', '0002_consent_texts'),
+        ("accounts", "0001_initial"),
+        ("clients", "0002_consent_texts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('safety', 'Safety: PHQ-9 item 9 answered above 0'), ('not_on_track', 'Not on track'), ('rupture', 'Possible alliance rupture'), ('unrepaired_rupture', 'Unrepaired rupture'), ('disengagement', 'Disengagement'), ('disagreement', 'Client and therapist disagree')], max_length=30)),
-                ('severity', models.PositiveSmallIntegerField(default=100)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('acknowledged', 'Acknowledged'), ('snoozed', 'Snoozed'), ('closed', 'Closed')], default='open', max_length=20)),
-                ('reason', models.CharField(help_text='Why, in words; no client free text.', max_length=300)),
-                ('evidence', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('action_taken', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('snoozed_until', models.DateTimeField(blank=True, null=True)),
-                ('escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("safety", "Safety: PHQ-9 item 9 answered above 0"),
+                            ("not_on_track", "Not on track"),
+                            ("rupture", "Possible alliance rupture"),
+                            ("unrepaired_rupture", "Unrepaired rupture"),
+                            ("disengagement", "Disengagement"),
+                            ("disagreement", "Client and therapist disagree"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("severity", models.PositiveSmallIntegerField(default=100)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("acknowledged", "Acknowledged"),
+                            ("snoozed", "Snoozed"),
+                            ("closed", "Closed"),
+                        ],
+                        default="open",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        help_text="Why, in words; no client free text.", max_length=300
+                    ),
+                ),
+                ("evidence", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("action_taken", alliance.core.fields.EncryptedTextField(blank=True)),
+                ("snoozed_until", models.DateTimeField(blank=True, null=True)),
+                ("escalated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['severity', 'created_at'],
-                'indexes': [models.Index(fields=['clinic', 'status', 'severity'], name='monitoring__clinic__128be2_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ('open', 'snoozed'))), fields=('client', 'kind'), name='one_open_alert_per_client_and_kind')],
+                "ordering": ["severity", "created_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["clinic", "status", "severity"],
+                        name="monitoring__clinic__128be2_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status__in", ("open", "snoozed"))),
+                        fields=("client", "kind"),
+                        name="one_open_alert_per_client_and_kind",
+                    )
+                ],
             },
         ),
     ]

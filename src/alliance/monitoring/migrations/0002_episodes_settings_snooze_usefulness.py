@@ -11,111 +11,307 @@ import alliance.core.fields
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('clients', '0003_therapy_session'),
-        ('monitoring', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("clients", "0003_therapy_session"),
+        ("monitoring", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='alert',
-            name='close_reason',
+            model_name="alert",
+            name="close_reason",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='alert',
-            name='closed_at',
+            model_name="alert",
+            name="closed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='alert',
-            name='escalated_to',
-            field=models.CharField(blank=True, help_text='"supervisor" or "therapist" (unrepaired ruptures).', max_length=20),
+            model_name="alert",
+            name="escalated_to",
+            field=models.CharField(
+                blank=True,
+                help_text='"supervisor" or "therapist" (unrepaired ruptures).',
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='alert',
-            name='rules',
-            field=models.JSONField(blank=True, default=list, help_text='Detection rules that raised or fed this alert.'),
+            model_name="alert",
+            name="rules",
+            field=models.JSONField(
+                blank=True, default=list, help_text="Detection rules that raised or fed this alert."
+            ),
         ),
         migrations.AddField(
-            model_name='alert',
-            name='snooze_reason',
+            model_name="alert",
+            name="snooze_reason",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='alert',
-            name='snoozed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="alert",
+            name="snoozed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='alert',
-            name='useful',
-            field=models.BooleanField(blank=True, help_text='"Was this useful?" (clinician).', null=True),
+            model_name="alert",
+            name="useful",
+            field=models.BooleanField(
+                blank=True, help_text='"Was this useful?" (clinician).', null=True
+            ),
         ),
         migrations.AddField(
-            model_name='alert',
-            name='useful_marked_at',
+            model_name="alert",
+            name="useful_marked_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='alert',
-            name='useful_marked_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="alert",
+            name="useful_marked_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.CreateModel(
-            name='MonitoringSettings',
+            name="MonitoringSettings",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('k', models.FloatField(default=2.0, help_text="A session at or below the client's own mean − k·SD is a rupture: 2 strict, 1 lenient (Gumz et al. 2012 recommend showing both).")),
-                ('min_baseline', models.PositiveSmallIntegerField(default=3, help_text='Previous rated sessions needed before the k·SD rule runs (at least 2).')),
-                ('baseline_window', models.PositiveSmallIntegerField(default=5, help_text='Most recent sessions outside any rupture that form the baseline.')),
-                ('sd_floor_fraction', models.FloatField(default=0.1, help_text='The SD is floored at this share of the scale range (0.10 = 0.6 on 0–6).')),
-                ('cutoff', models.FloatField(blank=True, default=4.0, help_text="A rating below this is a rupture signal (the check's own cut-off, 4 of 6). Empty: off.", null=True)),
-                ('drop_from_previous', models.FloatField(blank=True, default=2.0, help_text='A fall of at least this much from the previous rating is a rupture signal. Empty: off.', null=True)),
-                ('repair_window', models.PositiveSmallIntegerField(default=3, help_text='Sessions after the start within which a return to the earlier level counts as repair.')),
-                ('disagreement_gap', models.FloatField(default=1.5, help_text="Flag a session when the therapist's rating is at least this much above the client's (0–6 scale); therapists tend to rate the alliance higher than clients do.")),
-                ('missed_window', models.PositiveSmallIntegerField(default=4, help_text='Look at this many of the most recent past sessions...')),
-                ('missed_threshold', models.PositiveSmallIntegerField(default=2, help_text='...and flag when at least this many were missed or cancelled.')),
-                ('long_gap_days', models.PositiveSmallIntegerField(default=21, help_text='Flag when the last attended session is this many days ago and none is booked.')),
-                ('check_in_drop_points', models.PositiveSmallIntegerField(default=30, help_text='Flag when check-in completion in the last 4 weeks fell by at least this many percentage points from the 4 weeks before (at least 3 check-ins due in each).')),
-                ('early_sessions', models.PositiveSmallIntegerField(default=3, help_text='A client rating below the cut-off in these first sessions is a disengagement signal.')),
-                ('clinic', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='monitoring_settings', to='accounts.clinic')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "k",
+                    models.FloatField(
+                        default=2.0,
+                        help_text="A session at or below the client's own mean − k·SD is a rupture: 2 strict, 1 lenient (Gumz et al. 2012 recommend showing both).",
+                    ),
+                ),
+                (
+                    "min_baseline",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="Previous rated sessions needed before the k·SD rule runs (at least 2).",
+                    ),
+                ),
+                (
+                    "baseline_window",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        help_text="Most recent sessions outside any rupture that form the baseline.",
+                    ),
+                ),
+                (
+                    "sd_floor_fraction",
+                    models.FloatField(
+                        default=0.1,
+                        help_text="The SD is floored at this share of the scale range (0.10 = 0.6 on 0–6).",
+                    ),
+                ),
+                (
+                    "cutoff",
+                    models.FloatField(
+                        blank=True,
+                        default=4.0,
+                        help_text="A rating below this is a rupture signal (the check's own cut-off, 4 of 6). Empty: off.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "drop_from_previous",
+                    models.FloatField(
+                        blank=True,
+                        default=2.0,
+                        help_text="A fall of at least this much from the previous rating is a rupture signal. Empty: off.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "repair_window",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="Sessions after the start within which a return to the earlier level counts as repair.",
+                    ),
+                ),
+                (
+                    "disagreement_gap",
+                    models.FloatField(
+                        default=1.5,
+                        help_text="Flag a session when the therapist's rating is at least this much above the client's (0–6 scale); therapists tend to rate the alliance higher than clients do.",
+                    ),
+                ),
+                (
+                    "missed_window",
+                    models.PositiveSmallIntegerField(
+                        default=4, help_text="Look at this many of the most recent past sessions..."
+                    ),
+                ),
+                (
+                    "missed_threshold",
+                    models.PositiveSmallIntegerField(
+                        default=2,
+                        help_text="...and flag when at least this many were missed or cancelled.",
+                    ),
+                ),
+                (
+                    "long_gap_days",
+                    models.PositiveSmallIntegerField(
+                        default=21,
+                        help_text="Flag when the last attended session is this many days ago and none is booked.",
+                    ),
+                ),
+                (
+                    "check_in_drop_points",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="Flag when check-in completion in the last 4 weeks fell by at least this many percentage points from the 4 weeks before (at least 3 check-ins due in each).",
+                    ),
+                ),
+                (
+                    "early_sessions",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="A client rating below the cut-off in these first sessions is a disengagement signal.",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="monitoring_settings",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'monitoring settings',
+                "verbose_name_plural": "monitoring settings",
             },
         ),
         migrations.CreateModel(
-            name='RuptureEpisode',
+            name="RuptureEpisode",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('instrument_id', models.CharField(default='sac_client', max_length=30)),
-                ('start_session', models.PositiveIntegerField()),
-                ('lowest_session', models.PositiveIntegerField()),
-                ('end_session', models.PositiveIntegerField(blank=True, null=True)),
-                ('recovered_session', models.PositiveIntegerField(blank=True, help_text='Back to the earlier level after the repair window closed.', null=True)),
-                ('status', models.CharField(choices=[('open', 'Open: watching for repair'), ('repaired', 'Repaired'), ('unrepaired', 'Unrepaired')], default='open', max_length=20)),
-                ('rules', models.JSONField(default=list)),
-                ('evidence', models.JSONField(default=dict, help_text='Scores, baseline, threshold; no client text.')),
-                ('rule_settings', models.JSONField(default=dict, help_text='The rule parameters used.')),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('escalated_to', models.CharField(blank=True, help_text='"supervisor" (client consented) or "therapist".', max_length=20)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('repair_approaches', models.JSONField(blank=True, default=list)),
-                ('repair_note', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('alert', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='rupture_episodes', to='monitoring.alert')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rupture_episodes', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
-                ('unrepaired_alert', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='monitoring.alert')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("instrument_id", models.CharField(default="sac_client", max_length=30)),
+                ("start_session", models.PositiveIntegerField()),
+                ("lowest_session", models.PositiveIntegerField()),
+                ("end_session", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "recovered_session",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Back to the earlier level after the repair window closed.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open: watching for repair"),
+                            ("repaired", "Repaired"),
+                            ("unrepaired", "Unrepaired"),
+                        ],
+                        default="open",
+                        max_length=20,
+                    ),
+                ),
+                ("rules", models.JSONField(default=list)),
+                (
+                    "evidence",
+                    models.JSONField(
+                        default=dict, help_text="Scores, baseline, threshold; no client text."
+                    ),
+                ),
+                (
+                    "rule_settings",
+                    models.JSONField(default=dict, help_text="The rule parameters used."),
+                ),
+                ("opened_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "escalated_to",
+                    models.CharField(
+                        blank=True,
+                        help_text='"supervisor" (client consented) or "therapist".',
+                        max_length=20,
+                    ),
+                ),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("repair_approaches", models.JSONField(blank=True, default=list)),
+                ("repair_note", alliance.core.fields.EncryptedTextField(blank=True)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="rupture_episodes",
+                        to="monitoring.alert",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rupture_episodes",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "unrepaired_alert",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="monitoring.alert",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['client', 'start_session'],
-                'constraints': [models.UniqueConstraint(fields=('client', 'instrument_id', 'start_session'), name='one_episode_per_start')],
+                "ordering": ["client", "start_session"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("client", "instrument_id", "start_session"),
+                        name="one_episode_per_start",
+                    )
+                ],
             },
         ),
     ]

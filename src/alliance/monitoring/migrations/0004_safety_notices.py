@@ -10,53 +10,142 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_clinic_crisis_line'),
-        ('monitoring', '0003_goal_ranking_rule'),
+        ("accounts", "0002_clinic_crisis_line"),
+        ("monitoring", "0003_goal_ranking_rule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='monitoringsettings',
-            name='on_call_email',
-            field=models.EmailField(blank=True, help_text="Also told at once about every safety alert and concern (a duty clinician's shared address). Empty: only the treating therapist.", max_length=254),
+            model_name="monitoringsettings",
+            name="on_call_email",
+            field=models.EmailField(
+                blank=True,
+                help_text="Also told at once about every safety alert and concern (a duty clinician's shared address). Empty: only the treating therapist.",
+                max_length=254,
+            ),
         ),
         migrations.AddField(
-            model_name='monitoringsettings',
-            name='on_call_sms',
-            field=models.CharField(blank=True, help_text='On-call mobile number in international form (+ and country code).', max_length=20, validators=[django.core.validators.RegexValidator('^\\+[1-9][0-9]{6,14}$', 'Enter the number in international form, e.g. +12065550100.')]),
+            model_name="monitoringsettings",
+            name="on_call_sms",
+            field=models.CharField(
+                blank=True,
+                help_text="On-call mobile number in international form (+ and country code).",
+                max_length=20,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^\\+[1-9][0-9]{6,14}$",
+                        "Enter the number in international form, e.g. +12065550100.",
+                    )
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='monitoringsettings',
-            name='sms_enabled',
-            field=models.BooleanField(default=False, help_text="Also send the notice by SMS to the on-call number (the deployment's SMS provider, SMS_BACKEND)."),
+            model_name="monitoringsettings",
+            name="sms_enabled",
+            field=models.BooleanField(
+                default=False,
+                help_text="Also send the notice by SMS to the on-call number (the deployment's SMS provider, SMS_BACKEND).",
+            ),
         ),
         migrations.CreateModel(
-            name='SafetyNotice',
+            name="SafetyNotice",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('source', models.CharField(choices=[('safety', 'Safety alert (PHQ-9 item 9)'), ('concern', 'Concern raised by the client')], max_length=20)),
-                ('source_id', models.UUIDField(help_text='The alert (safety) or the concern that caused it.')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'SMS')], max_length=10)),
-                ('address', models.CharField(help_text='Email address or phone number.', max_length=254)),
-                ('role', models.CharField(help_text='"therapist" or "on-call".', max_length=20)),
-                ('status', models.CharField(choices=[('pending', 'Waiting to be sent'), ('retrying', 'Failed, will try again'), ('sent', 'Sent'), ('failed', 'Failed, gave up')], default='pending', max_length=20)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, help_text='Never client content.', max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('alert', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='notices', to='monitoring.alert')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
-                ('recipient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("safety", "Safety alert (PHQ-9 item 9)"),
+                            ("concern", "Concern raised by the client"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "source_id",
+                    models.UUIDField(help_text="The alert (safety) or the concern that caused it."),
+                ),
+                (
+                    "channel",
+                    models.CharField(choices=[("email", "Email"), ("sms", "SMS")], max_length=10),
+                ),
+                (
+                    "address",
+                    models.CharField(help_text="Email address or phone number.", max_length=254),
+                ),
+                ("role", models.CharField(help_text='"therapist" or "on-call".', max_length=20)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to be sent"),
+                            ("retrying", "Failed, will try again"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed, gave up"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "last_error",
+                    models.CharField(blank=True, help_text="Never client content.", max_length=200),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="notices",
+                        to="monitoring.alert",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['clinic', 'status', 'created_at'], name='monitoring__clinic__6412a7_idx')],
-                'constraints': [models.UniqueConstraint(fields=('source', 'source_id', 'channel', 'address'), name='one_notice_per_source_and_recipient')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["clinic", "status", "created_at"],
+                        name="monitoring__clinic__6412a7_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "source_id", "channel", "address"),
+                        name="one_notice_per_source_and_recipient",
+                    )
+                ],
             },
         ),
     ]

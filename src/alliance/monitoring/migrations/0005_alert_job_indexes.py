@@ -5,21 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_clinic_crisis_line'),
-        ('clients', '0004_therapysession_session_client_status_time'),
-        ('monitoring', '0004_safety_notices'),
+        ("accounts", "0002_clinic_crisis_line"),
+        ("clients", "0004_therapysession_session_client_status_time"),
+        ("monitoring", "0004_safety_notices"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(condition=models.Q(('status', 'snoozed')), fields=['snoozed_until'], name='alert_snoozed_until'),
+            model_name="alert",
+            index=models.Index(
+                condition=models.Q(("status", "snoozed")),
+                fields=["snoozed_until"],
+                name="alert_snoozed_until",
+            ),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(condition=models.Q(('escalated_at__isnull', True), ('kind', 'safety'), ('status__in', ('open', 'snoozed'))), fields=['created_at'], name='alert_safety_unescalated'),
+            model_name="alert",
+            index=models.Index(
+                condition=models.Q(
+                    ("escalated_at__isnull", True),
+                    ("kind", "safety"),
+                    ("status__in", ("open", "snoozed")),
+                ),
+                fields=["created_at"],
+                name="alert_safety_unescalated",
+            ),
         ),
     ]

@@ -10,47 +10,119 @@ import alliance.core.fields
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('clients', '0003_therapy_session'),
+        ("accounts", "0001_initial"),
+        ("clients", "0003_therapy_session"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TranscriptSettings',
+            name="TranscriptSettings",
             fields=[
-                ('clinic', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='accounts.clinic')),
-                ('delete_text_after_analysis', models.BooleanField(default=False, help_text='Delete the transcript text once it is analysed, keeping only the metrics.')),
+                (
+                    "clinic",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "delete_text_after_analysis",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Delete the transcript text once it is analysed, keeping only the metrics.",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Transcript',
+            name="Transcript",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('filename', models.CharField(max_length=200)),
-                ('file_format', models.CharField(max_length=20)),
-                ('text', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('speakers', alliance.core.fields.EncryptedTextField(blank=True, help_text='JSON: speaker name -> guessed role.')),
-                ('therapist_speaker', alliance.core.fields.EncryptedTextField(blank=True)),
-                ('status', models.CharField(choices=[('needs_roles', 'Waiting for you to confirm who is who'), ('queued', 'Waiting for analysis'), ('done', 'Analysed'), ('failed', 'Analysis failed')], default='needs_roles', max_length=20)),
-                ('error', models.CharField(blank=True, max_length=300)),
-                ('analysis', alliance.core.fields.EncryptedTextField(blank=True, help_text='JSON of the full analysis (with text).')),
-                ('metrics', models.JSONField(blank=True, default=dict, help_text='Numbers only; no text.')),
-                ('model_version', models.CharField(blank=True, max_length=40)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('analysed_at', models.DateTimeField(blank=True, null=True)),
-                ('text_deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transcripts', to='clients.clientrecord')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transcripts', to='clients.therapysession')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("filename", models.CharField(max_length=200)),
+                ("file_format", models.CharField(max_length=20)),
+                ("text", alliance.core.fields.EncryptedTextField(blank=True)),
+                (
+                    "speakers",
+                    alliance.core.fields.EncryptedTextField(
+                        blank=True, help_text="JSON: speaker name -> guessed role."
+                    ),
+                ),
+                ("therapist_speaker", alliance.core.fields.EncryptedTextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("needs_roles", "Waiting for you to confirm who is who"),
+                            ("queued", "Waiting for analysis"),
+                            ("done", "Analysed"),
+                            ("failed", "Analysis failed"),
+                        ],
+                        default="needs_roles",
+                        max_length=20,
+                    ),
+                ),
+                ("error", models.CharField(blank=True, max_length=300)),
+                (
+                    "analysis",
+                    alliance.core.fields.EncryptedTextField(
+                        blank=True, help_text="JSON of the full analysis (with text)."
+                    ),
+                ),
+                (
+                    "metrics",
+                    models.JSONField(blank=True, default=dict, help_text="Numbers only; no text."),
+                ),
+                ("model_version", models.CharField(blank=True, max_length=40)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("analysed_at", models.DateTimeField(blank=True, null=True)),
+                ("text_deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transcripts",
+                        to="clients.clientrecord",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transcripts",
+                        to="clients.therapysession",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
     ]

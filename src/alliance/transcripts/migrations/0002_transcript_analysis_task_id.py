@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('transcripts', '0001_initial'),
+        ("transcripts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='transcript',
-            name='analysis_task_id',
+            model_name="transcript",
+            name="analysis_task_id",
             field=models.UUIDField(blank=True, editable=False, null=True),
         ),
     ]

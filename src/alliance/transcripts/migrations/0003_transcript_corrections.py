@@ -6,20 +6,25 @@ import alliance.core.fields
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('transcripts', '0002_transcript_analysis_task_id'),
+        ("transcripts", "0002_transcript_analysis_task_id"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='transcript',
-            name='corrections',
-            field=alliance.core.fields.EncryptedTextField(blank=True, help_text='JSON: utterance index -> the code the therapist corrected it to.'),
+            model_name="transcript",
+            name="corrections",
+            field=alliance.core.fields.EncryptedTextField(
+                blank=True,
+                help_text="JSON: utterance index -> the code the therapist corrected it to.",
+            ),
         ),
         migrations.AddField(
-            model_name='transcriptsettings',
-            name='export_text_with_corrections',
-            field=models.BooleanField(default=False, help_text='Include the words of corrected utterances in the corrections export.'),
+            model_name="transcriptsettings",
+            name="export_text_with_corrections",
+            field=models.BooleanField(
+                default=False,
+                help_text="Include the words of corrected utterances in the corrections export.",
+            ),
         ),
     ]

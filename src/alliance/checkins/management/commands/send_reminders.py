@@ -11,8 +11,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--enqueue", action="store_true", help="queue it for `alliance db_worker` instead")
-        parser.add_argument("--now", help="ISO date-time to act as the current time (catch-up, tests)")
+        parser.add_argument(
+            "--enqueue", action="store_true", help="queue it for `alliance db_worker` instead"
+        )
+        parser.add_argument(
+            "--now", help="ISO date-time to act as the current time (catch-up, tests)"
+        )
 
     def handle(self, *args, **options):
         now_iso = options["now"] or ""

@@ -41,14 +41,23 @@ class Command(BaseCommand):
             self.stdout.write(f"Seeded the demo clinic ({len(ctx.clients)} clients).")
             # Send the emails the seeding queued (printed by the console backend) now, so the
             # logins below are the last thing printed instead of scrolling away under them.
-            call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--no-reload", verbosity=0)
+            call_command(
+                "db_worker",
+                "--batch",
+                "--queue-name",
+                "*",
+                "--no-startup-delay",
+                "--no-reload",
+                verbosity=0,
+            )
         self.print_logins(addrport)
         self.stdout.write(f"Ready in {time.monotonic() - started:.1f} s.")
         if no_serve:
             return
         helpers = [
             subprocess.Popen(
-                [sys.executable, "-m", "alliance", "db_worker", "--queue-name", "*", "--no-reload"], env=helper_env
+                [sys.executable, "-m", "alliance", "db_worker", "--queue-name", "*", "--no-reload"],
+                env=helper_env,
             ),
             subprocess.Popen([sys.executable, "-m", "alliance", "scheduler"], env=helper_env),
         ]
@@ -85,7 +94,9 @@ class Command(BaseCommand):
         for role, _name, email in STAFF:
             out.write(f"  {role:<10} {email:<32} TOTP secret {demo_totp_secret(email)}")
         client = (
-            ClientRecord.objects.filter(user__email__endswith="@demo.alliance.test", status="active")
+            ClientRecord.objects.filter(
+                user__email__endswith="@demo.alliance.test", status="active"
+            )
             .select_related("user")
             .order_by("full_name")
             .first()

@@ -25,9 +25,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         out = self.stdout
         out.write(f"Restored {path} into {result.database}.")
-        out.write(f"The keys decrypt it: {result.encrypted_checked} sampled encrypted values checked.")
+        out.write(
+            f"The keys decrypt it: {result.encrypted_checked} sampled encrypted values checked."
+        )
         if result.previous_copy is not None:
-            out.write(f"The database it replaced is kept at {result.previous_copy}; delete it when satisfied.")
+            out.write(
+                f"The database it replaced is kept at {result.previous_copy}; delete it when satisfied."
+            )
         if result.pending_migrations:
             out.write(
                 f"The backup predates {len(result.pending_migrations)} migrations: run `alliance migrate`, "
@@ -38,6 +42,8 @@ class Command(BaseCommand):
         elif result.audit_breaks:
             for line in result.audit_breaks:
                 self.stderr.write(f"Audit chain: {line}.")
-            raise CommandError(f"{len(result.audit_breaks)} broken audit chain(s) in the restored database.")
+            raise CommandError(
+                f"{len(result.audit_breaks)} broken audit chain(s) in the restored database."
+            )
         else:
             out.write(f"Audit trail intact: {result.audit_entries} entries verified.")

@@ -27,10 +27,16 @@ class Command(BaseCommand):
                     pks = list(manager.order_by("pk").values_list("pk", flat=True))
                     size = options["batch_size"]
                     for start in range(0, len(pks), size):
-                        rows = manager.filter(pk__in=pks[start : start + size]).values_list("pk", *names)
+                        rows = manager.filter(pk__in=pks[start : start + size]).values_list(
+                            "pk", *names
+                        )
                         for pk, *values in rows:
                             # Reading decrypts with any configured key; writing encrypts with the newest.
-                            updates = {name: value for name, value in zip(names, values, strict=True) if value}
+                            updates = {
+                                name: value
+                                for name, value in zip(names, values, strict=True)
+                                if value
+                            }
                             if updates:
                                 manager.filter(pk=pk).update(**updates)
                                 total += len(updates)

@@ -18,7 +18,9 @@ def parse_addrport(value: str) -> str:
     """``HOST:PORT``, ``PORT`` or ``unix:/path`` as gunicorn's bind; a clear error otherwise."""
     if value.startswith("unix:"):
         if len(value) <= len("unix:"):
-            raise CommandError("--addrport unix: needs a socket path, like unix:/run/alliance/web.sock")
+            raise CommandError(
+                "--addrport unix: needs a socket path, like unix:/run/alliance/web.sock"
+            )
         return value
     host, sep, port = value.rpartition(":")
     if not sep:
@@ -44,22 +46,51 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--addrport", default="127.0.0.1:8000",
-                            help="HOST:PORT, PORT or unix:/path to listen on (default 127.0.0.1:8000).")
-        parser.add_argument("--workers", type=int, default=None,
-                            help="Worker processes (WEB_WORKERS; default one per CPU core).")
-        parser.add_argument("--threads", type=int, default=None,
-                            help="Requests each worker runs at once (WEB_THREADS; default 8).")
-        parser.add_argument("--timeout", type=int, default=None,
-                            help="Seconds a request may run before its worker is replaced (WEB_TIMEOUT).")
-        parser.add_argument("--max-requests", type=int, default=None,
-                            help="Recycle a worker after this many requests, 0 never (WEB_MAX_REQUESTS).")
-        parser.add_argument("--backlog", type=int, default=None,
-                            help="Connections the kernel holds before they are accepted (WEB_BACKLOG).")
-        parser.add_argument("--access-log", action="store_true",
-                            help="Write an access log to stdout (paths redacted: no ids, no query strings).")
-        parser.add_argument("--check-only", action="store_true",
-                            help="Check the configuration, print what would run, and exit.")
+        parser.add_argument(
+            "--addrport",
+            default="127.0.0.1:8000",
+            help="HOST:PORT, PORT or unix:/path to listen on (default 127.0.0.1:8000).",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Worker processes (WEB_WORKERS; default one per CPU core).",
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="Requests each worker runs at once (WEB_THREADS; default 8).",
+        )
+        parser.add_argument(
+            "--timeout",
+            type=int,
+            default=None,
+            help="Seconds a request may run before its worker is replaced (WEB_TIMEOUT).",
+        )
+        parser.add_argument(
+            "--max-requests",
+            type=int,
+            default=None,
+            help="Recycle a worker after this many requests, 0 never (WEB_MAX_REQUESTS).",
+        )
+        parser.add_argument(
+            "--backlog",
+            type=int,
+            default=None,
+            help="Connections the kernel holds before they are accepted (WEB_BACKLOG).",
+        )
+        parser.add_argument(
+            "--access-log",
+            action="store_true",
+            help="Write an access log to stdout (paths redacted: no ids, no query strings).",
+        )
+        parser.add_argument(
+            "--check-only",
+            action="store_true",
+            help="Check the configuration, print what would run, and exit.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         serve = self.options_from(options)
@@ -80,7 +111,9 @@ class Command(BaseCommand):
             value = options[name]
             chosen = int(getattr(settings, setting) if value is None else value)
             if chosen < least:
-                raise CommandError(f"--{name.replace('_', '-')} must be at least {least}, not {chosen}.")
+                raise CommandError(
+                    f"--{name.replace('_', '-')} must be at least {least}, not {chosen}."
+                )
             return chosen
 
         workers = pick("workers", "WEB_WORKERS", 0) or default_workers()

@@ -11,7 +11,9 @@ class Command(BaseCommand):
     help = "Escalate safety alerts nobody acknowledged in time (enqueues the check for the worker)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--now", action="store_true", help="Run the check here instead of enqueuing it.")
+        parser.add_argument(
+            "--now", action="store_true", help="Run the check here instead of enqueuing it."
+        )
 
     def handle(self, *args, **options):
         if options["now"]:
@@ -19,4 +21,6 @@ class Command(BaseCommand):
             self.stdout.write(f"Escalated {count} alert(s).")
         else:
             result = check_overdue_alerts.enqueue()
-            self.stdout.write(f"Enqueued the overdue-alert check ({result.id}); the worker runs it.")
+            self.stdout.write(
+                f"Enqueued the overdue-alert check ({result.id}); the worker runs it."
+            )

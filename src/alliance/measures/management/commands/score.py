@@ -6,7 +6,9 @@ from alliance.measures.cli import score_main
 
 
 class Command(BaseCommand):
-    help = "Score PHQ-9 or GAD-7 answers without a database: alliance score phq9 --answers 1,2,0,..."
+    help = (
+        "Score PHQ-9 or GAD-7 answers without a database: alliance score phq9 --answers 1,2,0,..."
+    )
 
     def run_from_argv(self, argv):
         # The scoring CLI owns its arguments and exit codes (2 on bad input), so Django's

@@ -9,7 +9,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--enqueue", action="store_true", help="Hand the check to the worker instead.")
+        parser.add_argument(
+            "--enqueue", action="store_true", help="Hand the check to the worker instead."
+        )
 
     def handle(self, *args, **options):
         from alliance.monitoring import tasks
@@ -19,4 +21,6 @@ class Command(BaseCommand):
             self.stdout.write("Monitoring check enqueued.")
             return
         counts = tasks.check_monitoring.call()
-        self.stdout.write(f"Woke {counts['woken']} snoozed alert(s); {counts['disengagement']} client(s) with disengagement signals.")
+        self.stdout.write(
+            f"Woke {counts['woken']} snoozed alert(s); {counts['disengagement']} client(s) with disengagement signals."
+        )
