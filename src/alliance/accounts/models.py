@@ -166,8 +166,10 @@ class Role(models.TextChoices):
     THERAPIST = "therapist", "Therapist"
 
 
-STAFF_ROLES = {Role.ADMIN, Role.SUPERVISOR, Role.THERAPIST}
-CLINICAL_ROLES = {Role.SUPERVISOR, Role.THERAPIST}
+STAFF_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.THERAPIST})
+# The one definition of the clinical roles: the memberships that may sit on a care team and
+# so see client records (alliance.clients.access). A clinic admin is not one of them.
+CLINICAL_ROLES = frozenset({Role.SUPERVISOR, Role.THERAPIST})
 
 
 class Membership(models.Model):

@@ -30,7 +30,7 @@ from alliance.accounts.forms import (
     MyTimeZoneForm,
     StaffCreateForm,
 )
-from alliance.accounts.models import Membership, Role, User
+from alliance.accounts.models import CLINICAL_ROLES, STAFF_ROLES, Membership, Role, User
 from alliance.clients.models import ClientRecord
 from alliance.core import audit
 from alliance.core.access import public, signed_in_user, staff, staff_membership
@@ -126,7 +126,7 @@ def client_signin_link(request: HttpRequest) -> HttpResponse:
 # --- Any staff member: their own settings ---------------------------------------------------
 
 
-@staff(Role.ADMIN, Role.SUPERVISOR, Role.THERAPIST)
+@staff(*STAFF_ROLES)
 def my_settings(request: HttpRequest) -> HttpResponse:
     """A staff member's own time zone (every page, email and PDF they get uses it)."""
     membership = staff_membership(request)
@@ -144,7 +144,7 @@ def my_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/my_settings.html", {"form": form, "membership": membership})
 
 
-@staff(Role.SUPERVISOR, Role.THERAPIST)
+@staff(*CLINICAL_ROLES)
 @require_POST
 def tour(request: HttpRequest) -> HttpResponse:
     """Hide the first-sign-in tour ("dismiss"), or show it again ("show", from My settings)."""

@@ -1,23 +1,30 @@
 """The JSON API under /api/v1/ (OpenAPI schema at /api/v1/openapi.json).
 
-Session authentication with CSRF for the browser; every endpoint scopes through the same
-helpers as the HTML views, so outsiders get 404.
+Session authentication with CSRF for the browser. Every endpoint carries the same access
+decorators as the HTML views (``@endpoint(...)``, checked when the URLs are built: an endpoint
+without one fails to load) and scopes through ``alliance.clients.access``, so outsiders get 404.
 """
 
 from __future__ import annotations
 
+import inspect
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver
+from django.urls import path as url_path
 from ninja import Field, NinjaAPI, Schema
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import ValidationError
+from ninja.operation import PathView
 from ninja.security import SessionAuth
 
-from alliance.accounts.models import CLINICAL_ROLES, STAFF_ROLES, Role
+from alliance.accounts.models import STAFF_ROLES, Role
+from alliance.clients.access import CLINICAL_ROLES, client_or_404
 from alliance.clients.models import ClientRecord, ConsentKind
-from alliance.clients.scoping import client_or_404
-from alliance.core.access import staff
+from alliance.core.access import AccessRule, View, authenticated, public, rule_for, staff
 
 
 class StaffOrClientSession(SessionAuth):
@@ -53,6 +60,52 @@ class AllianceAPI(NinjaAPI):
                     responses.setdefault(404, _ERROR_BODY)
         return schema
 
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        """Ninja serves all operations of one path through one view; that view carries the
+        access rule of its operations, so the deny-by-default middleware checks the API like
+        any page. An operation without a rule stops the URLs from loading."""
+        patterns = []
+        for pattern in super()._get_urls():
+            if isinstance(pattern, URLPattern) and rule_for(pattern.callback) is None:
+                if pattern.name == "api-root":
+                    pattern = url_path("", public(_api_root), name="api-root")
+                else:
+                    pattern.callback.access_rule = _path_rule(pattern)  # type: ignore[attr-defined]
+            patterns.append(pattern)
+        return patterns
+
+
+def _api_root(request: HttpRequest) -> HttpResponse:
+    """/api/v1/ itself names nothing (ninja needs the URL to find its own prefix)."""
+    raise Http404
+
+
+def _path_rule(pattern: URLPattern) -> AccessRule:
+    cells = getattr(pattern.callback, "__closure__", None) or ()
+    views = [c.cell_contents for c in cells if isinstance(c.cell_contents, PathView)]
+    if len(views) != 1:
+        raise ImproperlyConfigured(f"API path {pattern.pattern} is not a ninja path view")
+    rules = {rule_for(op.view_func) for op in views[0].operations}
+    if None in rules or not all(isinstance(r, AccessRule) for r in rules):
+        raise ImproperlyConfigured(f"API path {pattern.pattern} has an endpoint without @endpoint")
+    if len(rules) == 1:
+        return rules.pop()  # type: ignore[return-value]
+    return AccessRule("api", frozenset(str(r) for r in rules))
+
+
+def endpoint(rule: Callable[[View], View]) -> Callable[[View], View]:
+    """Give a JSON endpoint one of the access decorators the pages use (``authenticated``,
+    ``staff(...)``). Ninja runs its session auth first (401 when not signed in); the decorator
+    then refuses the wrong people with the pages' status (404, or 403 where ``forbidden``)."""
+
+    def decorator(view: View) -> View:
+        marked = rule(view)
+        # Ninja reads the parameters from the signature; resolve them in the endpoint's module.
+        marked.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
+        return marked
+
+    return decorator
+
 
 api = AllianceAPI(
     title="Alliance API",
@@ -73,6 +126,11 @@ def _invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     if exc.errors and all(error.get("loc", ("",))[0] == "path" for error in exc.errors):
         return api.create_response(request, {"detail": "Not Found"}, status=404)
     return api.create_response(request, {"detail": exc.errors}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "Forbidden"}, status=403)
 
 
 class MeOut(Schema):
@@ -102,6 +160,7 @@ class ClientDetailOut(ClientOut):
 
 
 @api.get("/me", response=MeOut, summary="The signed-in person")
+@endpoint(authenticated)
 def me(request):
     user = request.user
     return {
@@ -113,11 +172,13 @@ def me(request):
 
 
 @api.get("/clients", response=list[ClientOut], summary="Clients whose record you may read")
+@endpoint(authenticated)
 def list_clients(request):
     return list(ClientRecord.objects.visible_to(request.user).order_by("full_name"))
 
 
 @api.get("/clients/{client_id}", response=ClientDetailOut, summary="One client record")
+@endpoint(authenticated)
 def get_client(request, client_id: uuid.UUID):
     client = client_or_404(request, client_id)
     consents = []
@@ -178,6 +239,7 @@ class MeasuresOut(Schema):
     response=MeasuresOut,
     summary="Scores and outcomes of one client",
 )
+@endpoint(authenticated)
 def client_measures(request, client_id: uuid.UUID):
     from alliance.measures.models import OutcomeResult, Response
 
@@ -219,14 +281,6 @@ DISCLAIMER = (
     "risk assessment. The Session Alliance Check is not a validated instrument, and ruptures "
     "are found by rules the clinic sets (stored with each episode)."
 )
-
-
-def _clinician_or_404(request) -> None:
-    """Like ``@staff(therapist, supervisor)`` on the HTML pages: anyone else gets 404 (before
-    the record is loaded, so a refused read writes no audit entry)."""
-    membership = request.user.membership
-    if membership is None or membership.role not in CLINICAL_ROLES:
-        raise Http404
 
 
 class ErrorOut(Schema):
@@ -277,6 +331,7 @@ class AllianceOut(Schema):
     response=AllianceOut,
     summary="Alliance per session and rupture episodes of one client (care team)",
 )
+@endpoint(staff(*CLINICAL_ROLES))
 def client_alliance(request, client_id: uuid.UUID):
     """Like the alliance timeline page: the care team only (clients and admins get 404).
 
@@ -285,7 +340,6 @@ def client_alliance(request, client_id: uuid.UUID):
     from alliance.monitoring.detection import alliance_by_session
     from alliance.monitoring.models import RuptureEpisode
 
-    _clinician_or_404(request)
     client = client_or_404(request, client_id, record_type="alliance_timeline")
     rows = alliance_by_session(client, with_phq9=True)
     sessions = [
@@ -359,15 +413,13 @@ class AlertsOut(Schema):
     response={200: AlertsOut, 403: ErrorOut},
     summary="Open and snoozed alerts you may see (staff)",
 )
+@endpoint(staff(*CLINICAL_ROLES, Role.ADMIN, forbidden="Alerts are for clinic staff."))
 def list_alerts(request):
     """The set the alert list page shows: open and snoozed alerts about clients whose record you
     may read, most urgent first; for supervisors and admins also the alerts escalated to them,
     by pseudonym only (no client id, no reason)."""
     from alliance.monitoring.views import alerts_needing_attention
 
-    membership = request.user.membership
-    if membership is None or membership.role not in (*CLINICAL_ROLES, Role.ADMIN):
-        raise HttpError(403, "Alerts are for clinic staff.")
     needing, escalated = alerts_needing_attention(request.user)
     return {
         "disclaimer": DISCLAIMER,
@@ -436,14 +488,13 @@ class GoalOut(Schema):
     response=list[GoalOut],
     summary="Shared goals, latest GAS ratings and tasks of one client",
 )
+@endpoint(staff(*CLINICAL_ROLES, clients=True))
 def client_goals(request, client_id: uuid.UUID):
     """Like the goals pages: the care team's clinicians, and the client for their own record
     (admins get 404 even under emergency access). Status reasons, level words, goal-change
     notes and the client's task notes are left out."""
     from alliance.goals.models import CLIENT, THERAPIST, GasRating, Goal
 
-    if request.user.membership is not None:
-        _clinician_or_404(request)
     client = client_or_404(request, client_id, record_type="goal")
     goals = list(Goal.objects.for_client(client).prefetch_related("tasks"))
     latest: dict[tuple[uuid.UUID, str], GasRating] = {}

@@ -11,18 +11,15 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from alliance.accounts.models import CLINICAL_ROLES
 from alliance.checkins.actions import acknowledge_concern, raise_concern, submit_check_in
 from alliance.checkins.export import client_data, client_zone, readable, you_facts
 from alliance.checkins.export_pdf import render_pdf
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule, Concern
+from alliance.clients.access import client_or_404, clinical_staff, own_client, owned_or_404
 from alliance.clients.models import ClientRecord, TherapySession
-from alliance.clients.scoping import client_or_404
 from alliance.core import audit
-from alliance.core.access import client_only, public, signed_in_user, staff
+from alliance.core.access import client_only, public, signed_in_user
 from alliance.core.dedupe import recent_duplicate
-
-CLINICAL = tuple(CLINICAL_ROLES)
 
 
 class CheckInForm(forms.Form):
@@ -179,9 +176,7 @@ def check_in_link(request: HttpRequest) -> HttpResponse:
 
 @client_only
 def my_check_in(request: HttpRequest, check_in_id: uuid.UUID) -> HttpResponse:
-    client = client_or_404(
-        request, signed_in_user(request).client_record.pk, record_type="check_in", action="view"
-    )
+    client = own_client(request, record_type="check_in", action="view")
     check_in = (
         CheckIn.objects.filter(pk=check_in_id, client=client)
         .select_related("schedule", "client")
@@ -208,9 +203,8 @@ def readers(client: ClientRecord) -> list[str]:
 
 @client_only
 def my_concerns(request: HttpRequest) -> HttpResponse:
-    client = client_or_404(
+    client = own_client(
         request,
-        signed_in_user(request).client_record.pk,
         record_type="concern",
         action="" if request.method == "POST" else "view",
     )
@@ -242,16 +236,12 @@ def my_concerns(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def concern_acknowledge(
     request: HttpRequest, client_id: uuid.UUID, concern_id: uuid.UUID
 ) -> HttpResponse:
-    client = client_or_404(request, client_id, record_type="concern", action="")
-    if not client.care_team.filter(therapist=signed_in_user(request)).exists():
-        raise Http404
-    concern = Concern.objects.filter(pk=concern_id, client=client).first()
-    if concern is None:
-        raise Http404
+    client = client_or_404(request, client_id, write=True, record_type="concern", action="")
+    concern, _ = owned_or_404(request, Concern, concern_id, client=client)
     if request.method == "POST" and acknowledge_concern(concern, request.user):
         audit.record_request(request, "acknowledge", "concern", client=client)
         messages.success(request, "Concern acknowledged. The client can see that you read it.")
@@ -261,14 +251,12 @@ def concern_acknowledge(
 # --- the therapist's check-in settings -------------------------------------------------------
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     writing = request.method == "POST"
     client = client_or_404(
-        request, client_id, record_type="check_in", action="" if writing else "view"
+        request, client_id, write=writing, record_type="check_in", action="" if writing else "view"
     )
-    if writing and not client.care_team.filter(therapist=signed_in_user(request)).exists():
-        raise Http404
     plan = CheckInPlan.for_client(client)
     schedule_form = ScheduleForm(
         request.POST if request.POST.get("form") == "schedule" else None,
@@ -330,9 +318,7 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 
 @client_only
 def my_data_json(request: HttpRequest) -> HttpResponse:
-    client = client_or_404(
-        request, signed_in_user(request).client_record.pk, record_type="export", action="export"
-    )
+    client = own_client(request, record_type="export", action="export")
     response = JsonResponse(
         client_data(client), json_dumps_params={"indent": 2, "ensure_ascii": False}
     )
@@ -342,9 +328,7 @@ def my_data_json(request: HttpRequest) -> HttpResponse:
 
 @client_only
 def my_data_summary(request: HttpRequest) -> HttpResponse:
-    client = client_or_404(
-        request, signed_in_user(request).client_record.pk, record_type="export", action="export"
-    )
+    client = own_client(request, record_type="export", action="export")
     data = client_data(client)
     data = readable(data, client_zone(data))  # times as the client reads them; JSON keeps ISO
     response = render(
@@ -357,9 +341,7 @@ def my_data_summary(request: HttpRequest) -> HttpResponse:
 
 @client_only
 def my_data_pdf(request: HttpRequest) -> HttpResponse:
-    client = client_or_404(
-        request, signed_in_user(request).client_record.pk, record_type="export", action="export"
-    )
+    client = own_client(request, record_type="export", action="export")
     response = HttpResponse(render_pdf(client_data(client)), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="my-alliance-data.pdf"'
     return response

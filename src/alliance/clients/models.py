@@ -19,29 +19,44 @@ if TYPE_CHECKING:
 
 
 class ClientRecordQuerySet(models.QuerySet["ClientRecord"]):
-    def visible_to(self, user: User) -> ClientRecordQuerySet:
-        """Records whose clinical content this user may read (deny by default).
+    def on_care_team_of(self, user: User) -> ClientRecordQuerySet:
+        """The care-team rule, held here once: the clients a clinician treats.
 
-        - a therapist or supervisor: clients on their care team, in their clinic;
+        A therapist or supervisor (``CLINICAL_ROLES``) sees the clients whose care team lists
+        them, in the clinic of their active membership; nobody else is on a care team. Every
+        page, panel and API endpoint that asks "is this person on the care team?" comes here
+        (through ``visible_to`` and ``alliance.clients.access``).
+        """
+        membership = user.membership if user.is_authenticated and user.is_active else None
+        if membership is None or membership.role not in CLINICAL_ROLES:
+            return self.none()
+        return self.filter(clinic_id=membership.clinic_id, care_team__therapist=user).distinct()
+
+    def visible_to(self, user: User, *, write: bool = False) -> ClientRecordQuerySet:
+        """Records whose clinical content this user may read, or change with ``write`` (deny
+        by default).
+
+        - a therapist or supervisor: clients on their care team (``on_care_team_of``);
         - a client: their own record;
-        - a clinic admin: only records under an active break-glass access they opened;
+        - a clinic admin: only records under an active break-glass access they opened, and
+          to read only;
         - anybody else: nothing.
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()
         membership = user.membership
-        if membership is not None:
-            clinic_rows = self.filter(clinic_id=membership.clinic_id)
-            if membership.role in CLINICAL_ROLES:
-                return clinic_rows.filter(care_team__therapist=user).distinct()
-            if membership.role == Role.ADMIN:
-                return clinic_rows.filter(
-                    break_glass__user=user,
-                    break_glass__expires_at__gt=timezone.now(),
-                    break_glass__ended_at__isnull=True,
-                ).distinct()
-            return self.none()
-        return self.filter(user=user)
+        if membership is None:
+            return self.filter(user=user)
+        if membership.role in CLINICAL_ROLES:
+            return self.on_care_team_of(user)
+        if membership.role == Role.ADMIN and not write:
+            return self.filter(
+                clinic_id=membership.clinic_id,
+                break_glass__user=user,
+                break_glass__expires_at__gt=timezone.now(),
+                break_glass__ended_at__isnull=True,
+            ).distinct()
+        return self.none()
 
     def in_clinic_directory(self, user: User) -> ClientRecordQuerySet:
         """Records a clinic admin may manage (names, care team, status; no clinical content)."""

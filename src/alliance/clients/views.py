@@ -11,8 +11,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from alliance.accounts.models import CLINICAL_ROLES, Role, User
+from alliance.accounts.models import Role, User
 from alliance.clients import tasks
+from alliance.clients.access import (
+    CLINICAL_ROLES,
+    client_or_404,
+    clinical_staff,
+    on_care_team,
+    own_client,
+)
 from alliance.clients.forms import BreakGlassForm, CareTeamForm, ClientCreateForm, ConsentChangeForm
 from alliance.clients.models import (
     BreakGlassAccess,
@@ -23,15 +30,12 @@ from alliance.clients.models import (
     ConsentText,
 )
 from alliance.clients.panels import CLIENT, STAFF, panels_for
-from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import client_only, signed_in_user, staff, staff_membership
 from alliance.core.models import AuditAction, AuditEvent
 
-CLINICAL_STAFF = tuple(CLINICAL_ROLES)
 
-
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 def caseload(request: HttpRequest) -> HttpResponse:
     """Active clients on the care team, what needs attention first (alliance monitoring):
     open alerts by severity, then not on track, then a low latest alliance rating."""
@@ -78,7 +82,7 @@ def consent_rows(client: ClientRecord) -> list[dict[str, Any]]:
     return rows
 
 
-@staff(*CLINICAL_STAFF, Role.ADMIN)
+@staff(*CLINICAL_ROLES, Role.ADMIN)
 def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
     client = client_or_404(request, client_id)
     panels = panels_for(request, client, STAFF)
@@ -93,7 +97,7 @@ def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
             "care_team": client.care_team.select_related("therapist"),
             "consents": consent_rows(client),
             "break_glass": break_glass,
-            "is_care_team": client.care_team.filter(therapist=signed_in_user(request)).exists(),
+            "is_care_team": on_care_team(signed_in_user(request), client),
             "panels": panels,
             "sections": [
                 (p["name"], SECTION_TITLES.get(p["name"], p["name"].replace("-", " ").capitalize()))
@@ -137,13 +141,11 @@ def _change_consent(request: HttpRequest, client: ClientRecord, kind: str, grant
     return outcome
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 def client_consent_change(request: HttpRequest, client_id: str) -> HttpResponse:
-    client = client_or_404(request, client_id, action="")
+    client = client_or_404(request, client_id, write=True, action="")
     if request.method != "POST":
         return redirect("client_detail", client_id=client.pk)
-    if not client.care_team.filter(therapist=signed_in_user(request)).exists():
-        raise Http404
     form = ConsentChangeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "That consent change was not understood; nothing was changed.")
@@ -240,17 +242,9 @@ def break_glass(request: HttpRequest, client_id: str) -> HttpResponse:
 # --- The client's own pages -----------------------------------------------------------------
 
 
-def own_record(
-    request: HttpRequest, record_type: str = "client_record", action: str = "view"
-) -> ClientRecord:
-    return client_or_404(
-        request, signed_in_user(request).client_record.pk, record_type=record_type, action=action
-    )
-
-
 @client_only
 def client_home(request: HttpRequest) -> HttpResponse:
-    client = own_record(request)
+    client = own_client(request)
     return render(
         request,
         "clients/client_home.html",
@@ -265,7 +259,7 @@ def client_home(request: HttpRequest) -> HttpResponse:
 @client_only
 def client_access_log(request: HttpRequest) -> HttpResponse:
     """Who opened or changed my record, and when, in plain words."""
-    client = own_record(request, record_type="audit_trail")
+    client = own_client(request, record_type="audit_trail")
     events = (
         AuditEvent.objects.filter(client=client)
         .exclude(actor=signed_in_user(request))
@@ -278,7 +272,7 @@ def client_access_log(request: HttpRequest) -> HttpResponse:
 
 @client_only
 def client_consents(request: HttpRequest) -> HttpResponse:
-    client = own_record(
+    client = own_client(
         request, record_type="consent", action="" if request.method == "POST" else "view"
     )
     if request.method == "POST":

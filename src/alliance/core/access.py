@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.dispatch import Signal
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -32,7 +33,7 @@ REFUSED_STATUSES = frozenset({403, 404})
 
 @dataclass(frozen=True)
 class AccessRule:
-    kind: str  # "public", "authenticated", "staff", "client"
+    kind: str  # "public", "authenticated", "staff", "staff+client", "client"
     roles: frozenset[str] = frozenset()
 
     def __str__(self) -> str:
@@ -63,8 +64,13 @@ def authenticated(view: View) -> View:
     return _mark(wrapper, AccessRule("authenticated"))
 
 
-def staff(*roles: str) -> Callable[[View], View]:
-    """Signed-in staff whose active membership has one of ``roles``; others get 404."""
+def staff(*roles: str, clients: bool = False, forbidden: str = "") -> Callable[[View], View]:
+    """Signed-in staff whose active membership has one of ``roles``; others get 404.
+
+    ``clients=True`` lets signed-in clients in as well (the view then scopes them to their own
+    record). ``forbidden`` answers others 403 with that reason instead of 404, for a list that
+    names no record (the JSON alert list).
+    """
 
     allowed = frozenset(roles)
 
@@ -75,13 +81,22 @@ def staff(*roles: str) -> Callable[[View], View]:
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = user.membership
+            if membership is None and clients and is_client(user):
+                return view(request, *args, **kwargs)
             if membership is None or membership.role not in allowed:
+                if forbidden:
+                    raise PermissionDenied(forbidden)
                 raise Http404
             return view(request, *args, **kwargs)
 
-        return _mark(wrapper, AccessRule("staff", allowed))
+        return _mark(wrapper, AccessRule("staff+client" if clients else "staff", allowed))
 
     return decorator
+
+
+def is_client(user: Any) -> bool:
+    """A signed-in person with a client record and no staff membership."""
+    return getattr(user, "client_record", None) is not None and user.membership is None
 
 
 def client_only(view: View) -> View:
@@ -92,7 +107,7 @@ def client_only(view: View) -> View:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), login_url="client_signin")
-        if getattr(user, "client_record", None) is None or user.membership is not None:
+        if not is_client(user):
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -117,7 +132,6 @@ EXEMPT_VIEW_MODULES: dict[str, str] = {
     "allauth.": "django-allauth: sign-in, MFA and password flows (require login where needed)",
     "django.views.static": "static files",
     "django.contrib.staticfiles": "static files",
-    "ninja.": "JSON API: authenticated by the NinjaAPI auth and scoped per endpoint",
 }
 
 # Allauth pages a client may see (they have no password and no MFA to manage).

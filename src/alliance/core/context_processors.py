@@ -5,15 +5,13 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from alliance.accounts.models import GENERIC_CRISIS_LINE
+from alliance.accounts.models import CLINICAL_ROLES, GENERIC_CRISIS_LINE
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     role = user.role if user is not None and user.is_authenticated else None
-    membership = (
-        user.membership if user is not None and role in ("therapist", "supervisor") else None
-    )
+    membership = user.membership if user is not None and role in CLINICAL_ROLES else None
     return {
         # The first-sign-in tour (core/_tour.html), until the clinician dismisses it. Only on the
         # caseload, where a clinician lands: above every page it pushed each page's own content

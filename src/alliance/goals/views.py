@@ -17,11 +17,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from alliance.accounts.models import CLINICAL_ROLES
+from alliance.clients.access import client_or_404, clinical_staff, own_client
 from alliance.clients.models import ClientRecord
-from alliance.clients.scoping import client_or_404
 from alliance.core import audit
-from alliance.core.access import client_only, signed_in_user, staff
+from alliance.core.access import client_only, signed_in_user
 from alliance.core.dedupe import DOUBLE_SUBMIT_WINDOW, recent_duplicate
 from alliance.goals import hooks
 from alliance.goals.charts import gas_chart
@@ -41,24 +40,9 @@ from alliance.goals.models import (
     gas_history,
 )
 
-CLINICAL = tuple(CLINICAL_ROLES)
-
 
 def base_url(client: ClientRecord, side: str) -> str:
     return reverse("goals_staff", args=[client.pk]) if side == THERAPIST else reverse("goals_mine")
-
-
-def _staff_client(request: HttpRequest, client_id: object, action: str = "view") -> ClientRecord:
-    client = client_or_404(request, client_id, record_type="goal", action=action)
-    if action != "view" and not client.care_team.filter(therapist=signed_in_user(request)).exists():
-        raise Http404  # break-glass readers may look, not change
-    return client
-
-
-def _own_client(request: HttpRequest, action: str = "view") -> ClientRecord:
-    return client_or_404(
-        request, signed_in_user(request).client_record.pk, record_type="goal", action=action
-    )
 
 
 def _goal(client: ClientRecord, goal_id: uuid.UUID) -> Goal:
@@ -319,55 +303,89 @@ def _status(
 # --- therapist ------------------------------------------------------------------------------
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def staff_goals(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
-        return _create(request, _staff_client(request, client_id, "update"), THERAPIST)
-    return _page(request, _staff_client(request, client_id), THERAPIST)
+        return _create(
+            request,
+            client_or_404(request, client_id, write=True, record_type="goal", action="update"),
+            THERAPIST,
+        )
+    return _page(request, client_or_404(request, client_id, record_type="goal"), THERAPIST)
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def staff_goal_edit(request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.UUID) -> HttpResponse:
     action = "update" if request.method == "POST" else "view"
-    return _edit(request, _staff_client(request, client_id, action), THERAPIST, goal_id)
+    return _edit(
+        request,
+        client_or_404(
+            request, client_id, write=action != "view", record_type="goal", action=action
+        ),
+        THERAPIST,
+        goal_id,
+    )
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def staff_goal_agree(
     request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.UUID
 ) -> HttpResponse:
-    return _agree(request, _staff_client(request, client_id, ""), THERAPIST, goal_id)
+    return _agree(
+        request,
+        client_or_404(request, client_id, write=True, record_type="goal", action=""),
+        THERAPIST,
+        goal_id,
+    )
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def staff_goal_status(
     request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.UUID
 ) -> HttpResponse:
-    return _status(request, _staff_client(request, client_id, ""), THERAPIST, goal_id)
+    return _status(
+        request,
+        client_or_404(request, client_id, write=True, record_type="goal", action=""),
+        THERAPIST,
+        goal_id,
+    )
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def staff_change_decide(
     request: HttpRequest, client_id: uuid.UUID, change_id: uuid.UUID
 ) -> HttpResponse:
-    return _decide(request, _staff_client(request, client_id, ""), THERAPIST, change_id)
+    return _decide(
+        request,
+        client_or_404(request, client_id, write=True, record_type="goal", action=""),
+        THERAPIST,
+        change_id,
+    )
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def staff_goals_rank(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
-    return _rank(request, _staff_client(request, client_id, ""), THERAPIST)
+    return _rank(
+        request,
+        client_or_404(request, client_id, write=True, record_type="goal", action=""),
+        THERAPIST,
+    )
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def staff_goals_rate(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
-    return _rate(request, _staff_client(request, client_id, ""), THERAPIST)
+    return _rate(
+        request,
+        client_or_404(request, client_id, write=True, record_type="goal", action=""),
+        THERAPIST,
+    )
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def staff_task_create(
     request: HttpRequest, client_id: uuid.UUID, goal_id: uuid.UUID
 ) -> HttpResponse:
-    client = _staff_client(request, client_id, "")
+    client = client_or_404(request, client_id, write=True, record_type="goal", action="")
     goal = _goal(client, goal_id)
     if request.method == "POST":
         form = TaskForm(request.POST)
@@ -390,10 +408,10 @@ def staff_task_create(
     return redirect(base_url(client, THERAPIST))
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def staff_task_seen(request: HttpRequest, client_id: uuid.UUID, task_id: uuid.UUID) -> HttpResponse:
     """The therapist went through the client's "this isn't working" notes in session."""
-    client = _staff_client(request, client_id, "")
+    client = client_or_404(request, client_id, write=True, record_type="goal", action="")
     task = Task.objects.filter(pk=task_id, client=client).first()
     if task is None:
         raise Http404
@@ -411,46 +429,49 @@ def staff_task_seen(request: HttpRequest, client_id: uuid.UUID, task_id: uuid.UU
 @client_only
 def my_goals(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        return _create(request, _own_client(request, ""), CLIENT)
-    return _page(request, _own_client(request), CLIENT)
+        return _create(request, own_client(request, record_type="goal", action=""), CLIENT)
+    return _page(request, own_client(request, record_type="goal"), CLIENT)
 
 
 @client_only
 def my_goal_edit(request: HttpRequest, goal_id: uuid.UUID) -> HttpResponse:
     return _edit(
-        request, _own_client(request, "" if request.method == "POST" else "view"), CLIENT, goal_id
+        request,
+        own_client(request, record_type="goal", action="" if request.method == "POST" else "view"),
+        CLIENT,
+        goal_id,
     )
 
 
 @client_only
 def my_goal_agree(request: HttpRequest, goal_id: uuid.UUID) -> HttpResponse:
-    return _agree(request, _own_client(request, ""), CLIENT, goal_id)
+    return _agree(request, own_client(request, record_type="goal", action=""), CLIENT, goal_id)
 
 
 @client_only
 def my_goal_status(request: HttpRequest, goal_id: uuid.UUID) -> HttpResponse:
-    return _status(request, _own_client(request, ""), CLIENT, goal_id)
+    return _status(request, own_client(request, record_type="goal", action=""), CLIENT, goal_id)
 
 
 @client_only
 def my_change_decide(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
-    return _decide(request, _own_client(request, ""), CLIENT, change_id)
+    return _decide(request, own_client(request, record_type="goal", action=""), CLIENT, change_id)
 
 
 @client_only
 def my_goals_rank(request: HttpRequest) -> HttpResponse:
-    return _rank(request, _own_client(request, ""), CLIENT)
+    return _rank(request, own_client(request, record_type="goal", action=""), CLIENT)
 
 
 @client_only
 def my_goals_rate(request: HttpRequest) -> HttpResponse:
-    return _rate(request, _own_client(request, ""), CLIENT)
+    return _rate(request, own_client(request, record_type="goal", action=""), CLIENT)
 
 
 @client_only
 def my_task_update(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
     """Progress on a task, or "this isn't working for me" (a rupture signal when repeated)."""
-    client = _own_client(request, "")
+    client = own_client(request, record_type="goal", action="")
     task = Task.objects.filter(pk=task_id, client=client).first()
     if task is None:
         raise Http404

@@ -7,6 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
+from alliance.clients.access import on_care_team
+from alliance.core.access import signed_in_user
 from alliance.measures import expected, registry
 from alliance.measures.charts import alliance_words, build_chart, plain_words
 from alliance.measures.models import (
@@ -72,7 +74,7 @@ def staff_context(request: HttpRequest, client: Any) -> dict[str, Any]:
         "episode": episode,
         "open_administrations": _due_administrations(client),
         "choices": instrument_choices(),
-        "is_care_team": client.care_team.filter(therapist=request.user).exists(),
+        "is_care_team": on_care_team(signed_in_user(request), client),
     }
 
 

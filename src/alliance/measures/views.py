@@ -1,7 +1,7 @@
 """Measures: assigning instruments, the client's answer form (client area or single-use
 link), paper entry, episodes of care, FHIR export/import and the clinic's settings.
 
-Every read of client data goes through ``client_or_404``; htmx fragment views end in ``_hx``.
+Every read of client data goes through ``alliance.clients.access``; htmx fragment views end in ``_hx``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from alliance.accounts.models import CLINICAL_ROLES, Role
-from alliance.clients.models import ClientRecord
-from alliance.clients.scoping import client_or_404
+from alliance.accounts.models import Role
+from alliance.clients.access import client_or_404, clinical_staff, owned_or_404
 from alliance.core import audit
 from alliance.core.access import client_only, public, signed_in_user, staff, staff_membership
 from alliance.measures import registry, scoring
@@ -39,7 +38,6 @@ from alliance.measures.models import (
 )
 from alliance.measures.services import record_response, record_type_for
 
-CLINICAL_STAFF = tuple(CLINICAL_ROLES)
 SETTINGS_FIELDS = (
     "escalation_hours",
     "reliable_change_phq9",
@@ -51,35 +49,15 @@ SETTINGS_FIELDS = (
 )
 
 
-def _care_team_client(request: HttpRequest, client_id: Any, **kwargs: Any) -> ClientRecord:
-    """The client when the signed-in clinician is on the care team (writes need that)."""
-    client = client_or_404(request, client_id, **kwargs)
-    if not client.care_team.filter(therapist=signed_in_user(request)).exists():
-        raise Http404
-    return client
-
-
-def _care_team_administration(
-    request: HttpRequest, administration_id: Any
-) -> tuple[Administration, ClientRecord]:
-    """An administration of this clinic whose client the signed-in clinician treats, else 404."""
-    adm = Administration.objects.filter(
-        pk=administration_id, clinic=staff_membership(request).clinic
-    ).first()
-    if adm is None:
-        raise Http404
-    return adm, _care_team_client(
-        request, adm.client_id, record_type="measure_assignment", action=""
-    )
-
-
 # --- Clinician: assign, paper entry, episodes, links -----------------------------------------
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 @require_POST
 def assign(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
-    client = _care_team_client(request, client_id, record_type="measure_assignment", action="")
+    client = client_or_404(
+        request, client_id, write=True, record_type="measure_assignment", action=""
+    )
     instrument_id = request.POST.get("instrument", "")
     if instrument_id not in ASSIGNABLE:
         messages.error(request, "Choose an instrument from the list; nothing was assigned.")
@@ -125,11 +103,18 @@ def assign(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     return redirect("client_detail", client_id=client.pk)
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 @require_POST
 def issue_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
     """A single-use link the clinician can send to the client; shown once, stored hashed."""
-    adm, client = _care_team_administration(request, administration_id)
+    adm, client = owned_or_404(
+        request,
+        Administration,
+        administration_id,
+        write=True,
+        record_type="measure_assignment",
+        action="",
+    )
     if not adm.is_open:
         messages.error(
             request, "That questionnaire is already completed or cancelled; no link was made."
@@ -149,7 +134,7 @@ def issue_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpRespon
 EMAIL_LINK_GAP_SECONDS = 300
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 @require_POST
 def email_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
     """Email the client a single-use link to an open questionnaire, through the worker.
@@ -160,7 +145,14 @@ def email_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpRespon
 
     from alliance.measures import tasks
 
-    adm, client = _care_team_administration(request, administration_id)
+    adm, client = owned_or_404(
+        request,
+        Administration,
+        administration_id,
+        write=True,
+        record_type="measure_assignment",
+        action="",
+    )
     if not adm.is_open:
         messages.error(
             request, "That questionnaire is already completed or cancelled; no link was made."
@@ -192,10 +184,12 @@ def email_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpRespon
     return redirect("client_detail", client_id=client.pk)
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 def paper_entry(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """Score-only entry of a total given on paper, for any instrument."""
-    client = _care_team_client(request, client_id, record_type="measure_response", action="")
+    client = client_or_404(
+        request, client_id, write=True, record_type="measure_response", action=""
+    )
     choices = instrument_choices(tuple(i.id for i in registry.all_instruments()))
     error = ""
     if request.method == "POST":
@@ -248,11 +242,11 @@ def paper_entry(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     )
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 @require_POST
 def episode_change(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """End the current episode of care, or start a new one (which ends the current one)."""
-    client = _care_team_client(request, client_id, record_type="episode_of_care", action="")
+    client = client_or_404(request, client_id, write=True, record_type="episode_of_care", action="")
     today = timezone.localdate()
     current = client.episodes.filter(ended__isnull=True).first()
     with transaction.atomic():
@@ -278,26 +272,15 @@ def episode_change(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 # --- Clinician: one response, FHIR export and import ------------------------------------------
 
 
-def _response_or_404(
-    request: HttpRequest, response_id: uuid.UUID, action: str
-) -> tuple[Response, ClientRecord]:
-    response = Response.objects.filter(
-        pk=response_id, clinic=staff_membership(request).clinic
-    ).first()
-    if response is None:
-        raise Http404
-    client = client_or_404(
-        request,
-        response.client_id,
-        record_type=record_type_for(response.instrument_id),
-        action=action,
-    )
-    return response, client
+def _response_record_type(response: Response) -> str:
+    return record_type_for(response.instrument_id)
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 def response_detail(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
-    response, client = _response_or_404(request, response_id, "view")
+    response, client = owned_or_404(
+        request, Response, response_id, record_type=_response_record_type, action="view"
+    )
     inst = registry.load(response.instrument_id)
     rows = []
     for item in inst.items:
@@ -317,10 +300,12 @@ def response_detail(request: HttpRequest, response_id: uuid.UUID) -> HttpRespons
     )
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 def fhir_export(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
     """Download one response as a FHIR R4B Bundle (QuestionnaireResponse + Observations)."""
-    response, client = _response_or_404(request, response_id, "export")
+    response, client = owned_or_404(
+        request, Response, response_id, record_type=_response_record_type, action="export"
+    )
     if not response.answers:
         messages.error(request, "Totals entered from paper have no item answers to export.")
         return redirect("client_detail", client_id=client.pk)
@@ -346,10 +331,12 @@ def fhir_export(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
 MAX_IMPORT_BYTES = 512 * 1024
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 def fhir_import(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """Upload a QuestionnaireResponse or Bundle; an invalid resource names the field, stores nothing."""
-    client = _care_team_client(request, client_id, record_type="measure_response", action="")
+    client = client_or_404(
+        request, client_id, write=True, record_type="measure_response", action=""
+    )
     error = ""
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -668,23 +655,15 @@ def _save_partial_hx(request: HttpRequest, adm: Administration) -> HttpResponse:
     )
 
 
-def _own_administration(request: HttpRequest, administration_id: uuid.UUID) -> Administration:
-    client = client_or_404(
-        request, signed_in_user(request).client_record.pk, record_type="measure_response", action=""
-    )
-    adm = (
-        Administration.objects.select_related("client", "clinic")
-        .filter(pk=administration_id, client=client)
-        .first()
-    )
-    if adm is None:
-        raise Http404
-    return adm
-
-
 @client_only
 def answer(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
-    adm = _own_administration(request, administration_id)
+    adm, _ = owned_or_404(
+        request,
+        Administration.objects.select_related("client", "clinic"),
+        administration_id,
+        record_type="measure_response",
+        action="",
+    )
     if adm.status == Administration.Status.COMPLETED:
         return redirect("measures_done", administration_id=adm.pk)
     if adm.status == Administration.Status.CANCELLED:
@@ -702,7 +681,13 @@ def answer(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
 @client_only
 @require_POST
 def answer_save_hx(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
-    adm = _own_administration(request, administration_id)
+    adm, _ = owned_or_404(
+        request,
+        Administration.objects.select_related("client", "clinic"),
+        administration_id,
+        record_type="measure_response",
+        action="",
+    )
     if not adm.is_open:
         return HttpResponse(status=204)
     return _save_partial_hx(request, adm)
@@ -723,7 +708,13 @@ def _done_context(adm: Administration) -> dict[str, Any]:
 
 @client_only
 def done(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
-    adm = _own_administration(request, administration_id)
+    adm, _ = owned_or_404(
+        request,
+        Administration.objects.select_related("client", "clinic"),
+        administration_id,
+        record_type="measure_response",
+        action="",
+    )
     return render(request, "measures/done.html", _done_context(adm))
 
 

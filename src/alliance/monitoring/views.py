@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from alliance.accounts.models import CLINICAL_ROLES, Role
+from alliance.accounts.models import Role
+from alliance.clients.access import CLINICAL_ROLES, client_or_404, clinical_staff, owned_or_404
 from alliance.clients.models import ClientRecord, TherapySession
-from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.monitoring.models import (
@@ -36,8 +36,6 @@ from alliance.monitoring.models import (
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
-
-CLINICAL_STAFF = tuple(CLINICAL_ROLES)
 
 
 def alerts_needing_attention(user: User) -> tuple[list[Alert], list[Alert]]:
@@ -71,7 +69,7 @@ def alerts_needing_attention(user: User) -> tuple[list[Alert], list[Alert]]:
     return needing, escalated
 
 
-@staff(*CLINICAL_STAFF, Role.ADMIN)
+@staff(*CLINICAL_ROLES, Role.ADMIN)
 def alert_list(request: HttpRequest) -> HttpResponse:
     """Alerts needing attention first (safety at the top), then recently acknowledged ones.
 
@@ -110,15 +108,8 @@ MONITORING_KINDS = (
 )
 
 
-def _care_team_alert(
-    request: HttpRequest, alert_id: uuid.UUID, action: str = ""
-) -> tuple[Alert, ClientRecord]:
-    alert = Alert.objects.filter(pk=alert_id, clinic=staff_membership(request).clinic).first()
-    if alert is None:
-        raise Http404
-    record_type = "safety_alert" if alert.kind == AlertKind.SAFETY else "alert"
-    client = client_or_404(request, alert.client_id, record_type=record_type, action=action)
-    return alert, client
+def _alert_record_type(alert: Alert) -> str:
+    return "safety_alert" if alert.kind == AlertKind.SAFETY else "alert"
 
 
 def _next_or(request: HttpRequest, fallback: str) -> HttpResponse:
@@ -131,11 +122,15 @@ def _next_or(request: HttpRequest, fallback: str) -> HttpResponse:
 SNOOZE_CHOICES = [(1, "1 day"), (3, "3 days"), (7, "1 week"), (14, "2 weeks")]
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 def alert_snooze(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     """Snooze an alert for a while, with a reason; it comes back by itself when the time is up."""
-    alert, client = _care_team_alert(
-        request, alert_id, action="view" if request.method == "GET" else ""
+    alert, client = owned_or_404(
+        request,
+        Alert,
+        alert_id,
+        record_type=_alert_record_type,
+        action="view" if request.method == "GET" else "",
     )
     error = ""
     if alert.kind == AlertKind.SAFETY:
@@ -179,11 +174,11 @@ def alert_snooze(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     )
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 @require_POST
 def alert_useful(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     """ "Was this useful?" yes / no from a clinician, for the per-rule usefulness report."""
-    alert, client = _care_team_alert(request, alert_id)
+    alert, client = owned_or_404(request, Alert, alert_id, record_type=_alert_record_type)
     value = request.POST.get("useful", "")
     if value not in ("yes", "no"):
         messages.error(request, "Say whether the alert was useful.")
@@ -194,18 +189,15 @@ def alert_useful(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     return _next_or(request, "alert_list")
 
 
-@staff(*CLINICAL_STAFF, Role.ADMIN)
+@staff(*CLINICAL_ROLES, Role.ADMIN)
 def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     """Acknowledge an alert; recording what was done is required. The software does not
     judge the risk: the clinician's note is the record."""
-    alert = Alert.objects.filter(pk=alert_id, clinic=staff_membership(request).clinic).first()
-    if alert is None:
-        raise Http404
-    record_type = "safety_alert" if alert.kind == AlertKind.SAFETY else "alert"
-    client = client_or_404(
+    alert, client = owned_or_404(
         request,
-        alert.client_id,
-        record_type=record_type,
+        Alert,
+        alert_id,
+        record_type=_alert_record_type,
         action="view" if request.method == "GET" else "",
     )
     error = ""
@@ -222,7 +214,11 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
                 from alliance.core import audit
 
                 audit.record_request(
-                    request, "acknowledge", record_type, client=client, note=alert.kind
+                    request,
+                    "acknowledge",
+                    _alert_record_type(alert),
+                    client=client,
+                    note=alert.kind,
                 )
             messages.success(request, "Alert acknowledged and what was done is recorded.")
             nxt = request.POST.get("next", "")
@@ -263,7 +259,7 @@ def client_alliance_panel(request: HttpRequest, client: ClientRecord) -> dict[st
 # --- Alliance timeline and rupture repair ------------------------------------------------------
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 def alliance_timeline(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """Client and therapist ratings per session, rupture episodes, PHQ-9, missed sessions;
     the episodes with evidence and repair notes; a data table and a summary in words."""
@@ -283,23 +279,15 @@ def alliance_timeline(request: HttpRequest, client_id: uuid.UUID) -> HttpRespons
     )
 
 
-def _episode_or_404(
-    request: HttpRequest, episode_id: uuid.UUID, action: str
-) -> tuple[RuptureEpisode, ClientRecord]:
-    episode = RuptureEpisode.objects.filter(
-        pk=episode_id, clinic=staff_membership(request).clinic
-    ).first()
-    if episode is None:
-        raise Http404
-    client = client_or_404(request, episode.client_id, record_type="rupture_episode", action=action)
-    return episode, client
-
-
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 def episode_repair(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
     """Acknowledge a rupture and record the repair approach used (and a private note)."""
-    episode, client = _episode_or_404(
-        request, episode_id, "view" if request.method == "GET" else ""
+    episode, client = owned_or_404(
+        request,
+        RuptureEpisode,
+        episode_id,
+        record_type="rupture_episode",
+        action="view" if request.method == "GET" else "",
     )
     error = ""
     chosen: list[str] = []
@@ -340,16 +328,14 @@ def _timeline_url(client: ClientRecord) -> str:
     return reverse("alliance_timeline", args=[client.pk])
 
 
-@staff(*CLINICAL_STAFF)
+@clinical_staff
 def therapist_rating(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """The therapist's own Session Alliance Check for one session with this client."""
     from alliance.measures import registry, scoring
     from alliance.measures.models import Response
     from alliance.measures.services import record_response
 
-    client = client_or_404(request, client_id, record_type="alliance_check", action="")
-    if not client.care_team.filter(therapist=signed_in_user(request)).exists():
-        raise Http404
+    client = client_or_404(request, client_id, write=True, record_type="alliance_check", action="")
     inst = registry.load("sac_therapist")
     rated = set(
         Response.objects.filter(client=client, instrument_id="sac_therapist").values_list(

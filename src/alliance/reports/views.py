@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from alliance.accounts.models import Role
+from alliance.clients.access import CLINICAL_ROLES, client_or_404, clinical_staff
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.reports import compute
@@ -207,7 +208,7 @@ def report_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/settings.html", {"form": form})
 
 
-@staff(Role.THERAPIST, Role.SUPERVISOR)
+@clinical_staff
 def development(request: HttpRequest) -> HttpResponse:
     """The therapist's own skill metrics and client outcomes over time, with the clinic's
     figures as context. Only ever their own."""
@@ -279,10 +280,9 @@ def _report_range(request: HttpRequest, client: Any) -> tuple[Any, Any, str]:
     return start, end, error
 
 
-@staff(Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN)
+@staff(*CLINICAL_ROLES, Role.ADMIN)
 def progress_report(request: HttpRequest, client_id: str) -> HttpResponse:
     """Print-ready progress report for one client; access and audit as the client page."""
-    from alliance.clients.scoping import client_or_404
     from alliance.reports import progress
 
     client = client_or_404(
@@ -298,9 +298,8 @@ def progress_report(request: HttpRequest, client_id: str) -> HttpResponse:
     )
 
 
-@staff(Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN)
+@staff(*CLINICAL_ROLES, Role.ADMIN)
 def progress_report_pdf(request: HttpRequest, client_id: str) -> HttpResponse:
-    from alliance.clients.scoping import client_or_404
     from alliance.reports import progress
     from alliance.reports.progress_pdf import render_progress_pdf
 

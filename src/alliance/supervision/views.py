@@ -13,9 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from alliance.accounts.models import CLINICAL_ROLES, Role
+from alliance.accounts.models import Role
+from alliance.clients.access import client_or_404, clinical_staff, on_care_team, owned_or_404
 from alliance.clients.models import ClientRecord, TherapySession
-from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.core.dedupe import recent_duplicate
@@ -37,42 +37,13 @@ audit.register_record_type(
     "supervision_item", "an item your therapist shared with their supervisor"
 )
 
-CLINICAL = tuple(CLINICAL_ROLES)
-
-
-def _care_team_client(
-    request: HttpRequest, client_id: Any, record_type: str, action: str = "view"
-) -> ClientRecord:
-    client = client_or_404(request, client_id, record_type=record_type, action="")
-    if not client.care_team.filter(therapist=signed_in_user(request)).exists():
-        raise Http404
-    if action:
-        audit.record_request(request, action, record_type, client=client)
-    return client
-
-
-def _own_entry(request: HttpRequest, entry_id: Any) -> JournalEntry:
-    entry = (
-        JournalEntry.objects.written_by(signed_in_user(request))
-        .select_related("client", "session")
-        .filter(pk=entry_id)
-        .first()
-    )
-    # The author must still be on the client's care team.
-    if (
-        entry is None
-        or not entry.client.care_team.filter(therapist=signed_in_user(request)).exists()
-    ):
-        raise Http404
-    return entry
-
 
 # --- Journal --------------------------------------------------------------------------------
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def journal_list(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
-    client = _care_team_client(request, client_id, "journal_entry")
+    client = client_or_404(request, client_id, write=True, record_type="journal_entry")
     entries = (
         JournalEntry.objects.written_by(signed_in_user(request))
         .filter(client=client)
@@ -81,9 +52,9 @@ def journal_list(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     return render(request, "supervision/journal_list.html", {"client": client, "entries": entries})
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def journal_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
-    client = _care_team_client(request, client_id, "journal_entry", action="")
+    client = client_or_404(request, client_id, write=True, record_type="journal_entry", action="")
     sessions = TherapySession.objects.filter(client=client).order_by("-number")
     initial = {"session": request.GET.get("session", "")}
     form = JournalEntryForm(
@@ -121,10 +92,18 @@ def journal_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     return render(request, "supervision/journal_form.html", {"client": client, "form": form})
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def journal_detail(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
-    entry = _own_entry(request, entry_id)
-    audit.record_request(request, "view", "journal_entry", client=entry.client)
+    # The author's own entries, while they are still on the client's care team.
+    entry, client = owned_or_404(
+        request,
+        JournalEntry.objects.written_by(signed_in_user(request)).select_related(
+            "client", "session"
+        ),
+        entry_id,
+        write=True,
+        record_type="journal_entry",
+    )
     supervisors = SupervisionLink.supervisors_of(signed_in_user(request))
     shares = SharedItem.objects.filter(
         therapist=signed_in_user(request), kind=ShareKind.JOURNAL_ENTRY, object_id=entry.pk
@@ -134,9 +113,9 @@ def journal_detail(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
         "supervision/journal_detail.html",
         {
             "entry": entry,
-            "client": entry.client,
+            "client": client,
             "has_supervisor": supervisors.exists(),
-            "consent": entry.client.has_consent("supervision"),
+            "consent": client.has_consent("supervision"),
             "shares": shares,
         },
     )
@@ -178,9 +157,11 @@ def _validate_target(
     return {}
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def share_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
-    client = _care_team_client(request, client_id, "supervision_item", action="")
+    client = client_or_404(
+        request, client_id, write=True, record_type="supervision_item", action=""
+    )
     supervisors = SupervisionLink.supervisors_of(signed_in_user(request))
     initial = {
         "kind": request.GET.get("kind", ShareKind.ALLIANCE_TIMELINE),
@@ -269,7 +250,7 @@ def _item_context(request: HttpRequest, item: SharedItem) -> dict[str, Any]:
     }
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def shared_item(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     item = _visible_item(request, item_id)
     audit.record(
@@ -284,7 +265,7 @@ def shared_item(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     return render(request, "supervision/shared_item.html", _item_context(request, item))
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def comment_post(request: HtmxHttpRequest, item_id: uuid.UUID) -> HttpResponse:
     item = _visible_item(request, item_id)
     if request.method != "POST":
@@ -321,7 +302,7 @@ def comment_post(request: HtmxHttpRequest, item_id: uuid.UUID) -> HttpResponse:
     return redirect("shared_item", item_id=item.pk)
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def item_resolve(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     item = _visible_item(request, item_id)
     if request.method == "POST":
@@ -334,7 +315,7 @@ def item_resolve(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     return redirect("shared_item", item_id=item.pk)
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def item_unshare(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     item = _visible_item(request, item_id)
     if item.therapist_id != request.user.pk:
@@ -355,7 +336,7 @@ def item_unshare(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     return redirect("shared_item", item_id=item.pk)
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def my_shared(request: HttpRequest) -> HttpResponse:
     items = SharedItem.objects.filter(therapist=signed_in_user(request)).select_related(
         "client", "supervisor"
@@ -494,7 +475,7 @@ def journal_panel_context(request: HttpRequest, client: ClientRecord) -> dict[st
     if role == Role.ADMIN:
         count = JournalEntry.objects.filter(client=client).count()
         return {"break_glass": True, "count": count} if count else None
-    if role not in CLINICAL_ROLES or not client.care_team.filter(therapist=user).exists():
+    if not on_care_team(user, client):
         return None
     entries = list(
         JournalEntry.objects.written_by(user).filter(client=client).select_related("session")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from alliance.clients.access import on_care_team
 from alliance.core.access import signed_in_user
 
 
@@ -14,7 +15,7 @@ def staff_panel(request: HttpRequest, client: Any) -> dict[str, Any] | None:
     from alliance.nlp.metrics import trend
     from alliance.transcripts.models import Transcript
 
-    if not client.care_team.filter(therapist=request.user).exists():
+    if not on_care_team(signed_in_user(request), client):
         return None
     mine = Transcript.objects.filter(
         client=client, uploaded_by=signed_in_user(request)

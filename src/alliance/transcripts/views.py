@@ -14,9 +14,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from alliance.accounts.models import CLINICAL_ROLES, Role
-from alliance.clients.models import ClientRecord, TherapySession
-from alliance.clients.scoping import client_or_404
+from alliance.accounts.models import Role
+from alliance.clients.access import client_or_404, clinical_staff, owned_or_404
+from alliance.clients.models import TherapySession
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.core.http import HtmxHttpRequest
@@ -32,24 +32,10 @@ from alliance.transcripts.models import Transcript, TranscriptSettings, metrics_
 audit.register_record_type("transcript", "a session transcript")
 audit.register_record_type("transcript_feedback", "feedback on a session transcript")
 
-CLINICAL = tuple(CLINICAL_ROLES)
 
-
-def _own_transcript(request: HttpRequest, client: ClientRecord, transcript_id: str) -> Transcript:
-    """Feedback is private to the therapist who uploaded it."""
-    transcript = Transcript.objects.filter(
-        pk=transcript_id, client=client, uploaded_by=signed_in_user(request)
-    ).first()
-    if transcript is None:
-        raise Http404
-    return transcript
-
-
-@staff(*CLINICAL)
+@clinical_staff
 def upload(request: HttpRequest, client_id: str) -> HttpResponse:
-    client = client_or_404(request, client_id, record_type="transcript", action="")
-    if not client.care_team.filter(therapist=signed_in_user(request)).exists():
-        raise Http404
+    client = client_or_404(request, client_id, write=True, record_type="transcript", action="")
     if not client.has_consent("recording"):
         return render(request, "transcripts/no_consent.html", {"client": client}, status=409)
     # Only sessions that have taken place (up to the end of the uploader's today) can have a transcript.
@@ -103,10 +89,16 @@ def upload(request: HttpRequest, client_id: str) -> HttpResponse:
     return render(request, "transcripts/upload.html", {"client": client, "form": form})
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def speakers(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
     client = client_or_404(request, client_id, record_type="transcript", action="")
-    transcript = _own_transcript(request, client, transcript_id)
+    # Feedback is private to the therapist who uploaded the transcript.
+    transcript, _ = owned_or_404(
+        request,
+        Transcript.objects.filter(uploaded_by=signed_in_user(request)),
+        transcript_id,
+        client=client,
+    )
     if transcript.status != Transcript.Status.NEEDS_ROLES:
         return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
     roles = transcript.speaker_roles()
@@ -216,10 +208,16 @@ def _feedback_context(transcript: Transcript) -> dict[str, object]:
     }
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def feedback(request: HtmxHttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
     client = client_or_404(request, client_id, record_type="transcript_feedback")
-    transcript = _own_transcript(request, client, transcript_id)
+    # Feedback is private to the therapist who uploaded the transcript.
+    transcript, _ = owned_or_404(
+        request,
+        Transcript.objects.filter(uploaded_by=signed_in_user(request)),
+        transcript_id,
+        client=client,
+    )
     context = {"client": client, **_feedback_context(transcript)}
     if (
         request.htmx and transcript.status == Transcript.Status.QUEUED
@@ -232,11 +230,17 @@ def feedback(request: HtmxHttpRequest, client_id: str, transcript_id: str) -> Ht
     return render(request, "transcripts/feedback.html", context)
 
 
-@staff(*CLINICAL)
+@clinical_staff
 def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
     """The therapist corrects one utterance's code; the summary is recomputed at once."""
     client = client_or_404(request, client_id, record_type="transcript_feedback")
-    transcript = _own_transcript(request, client, transcript_id)
+    # Feedback is private to the therapist who uploaded the transcript.
+    transcript, _ = owned_or_404(
+        request,
+        Transcript.objects.filter(uploaded_by=signed_in_user(request)),
+        transcript_id,
+        client=client,
+    )
     if request.method != "POST":
         return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
     model_result = transcript.model_analysis()
