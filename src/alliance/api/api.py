@@ -81,6 +81,9 @@ def _api_root(request: HttpRequest) -> HttpResponse:
 
 
 def _path_rule(pattern: URLPattern) -> AccessRule:
+    """The rule of a ninja path view, from the rules of its operations. Ninja offers no public
+    way back from the URL's view to its operations, so read them from the view's closure; if a
+    ninja upgrade changes that, this fails loudly at start-up rather than letting a path by."""
     cells = getattr(pattern.callback, "__closure__", None) or ()
     views = [c.cell_contents for c in cells if isinstance(c.cell_contents, PathView)]
     if len(views) != 1:
