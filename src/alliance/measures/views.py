@@ -24,8 +24,14 @@ from alliance.clients.models import ClientRecord
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import client_only, public, signed_in_user, staff, staff_membership
+from alliance.core.languages import DEFAULT_LANGUAGE, active_language, configured_languages
 from alliance.measures import registry, scoring
-from alliance.measures.fhir import FhirImportError, fhir_to_response, response_to_fhir
+from alliance.measures.fhir import (
+    FhirImportError,
+    fhir_response_language,
+    fhir_to_response,
+    response_to_fhir,
+)
 from alliance.measures.models import (
     ASSIGNABLE,
     AccessLink,
@@ -197,14 +203,18 @@ def paper_entry(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """Score-only entry of a total given on paper, for any instrument."""
     client = _care_team_client(request, client_id, record_type="measure_response", action="")
     choices = instrument_choices(tuple(i.id for i in registry.all_instruments()))
+    languages = configured_languages()
     error = ""
     if request.method == "POST":
         instrument_id = request.POST.get("instrument", "")
         raw_total = request.POST.get("total", "").strip()
         raw_date = request.POST.get("date", "").strip()
+        language = request.POST.get("language", "") or DEFAULT_LANGUAGE
         try:
             if instrument_id not in dict(choices):
                 raise scoring.ScoringError("Instrument: choose one from the list")
+            if language not in dict(languages):
+                raise scoring.ScoringError("Language of the paper form: choose one from the list")
             try:
                 total = float(raw_total)
             except ValueError:
@@ -229,6 +239,7 @@ def paper_entry(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 actor=request.user,
                 request=request,
                 completed_at=when,
+                language=language,
             )
             messages.success(
                 request, f"{registry.load(instrument_id).short_name} total {total:g} recorded."
@@ -240,6 +251,7 @@ def paper_entry(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         {
             "client": client,
             "choices": choices,
+            "languages": languages,
             "error": error,
             "post": request.POST,
             "today": timezone.localdate(),
@@ -334,6 +346,7 @@ def fhir_export(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
         patient_ref=f"Patient/{client.pk}",
         authored=response.completed_at,
         response_id=str(response.pk),
+        language=response.language,
     )
     out = JsonResponse(bundle, json_dumps_params={"indent": 2})
     out["Content-Type"] = "application/fhir+json"
@@ -364,6 +377,7 @@ def fhir_import(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise FhirImportError(f"file: not valid JSON ({exc.__class__.__name__})") from None
             instrument_id, answers = fhir_to_response(data)
+            language = fhir_response_language(data)
             result = scoring.score(instrument_id, answers)
         except (FhirImportError, scoring.ScoringError, registry.UnknownInstrumentError) as exc:
             error = str(exc)
@@ -380,6 +394,7 @@ def fhir_import(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 request=request,
                 completed_at=authored,
                 do_differently=text,
+                language=language,
             )
             messages.success(request, f"{registry.load(instrument_id).short_name} imported.")
             return redirect("client_detail", client_id=client.pk)
@@ -572,6 +587,10 @@ def _answer_form(
     request: HttpRequest, adm: Administration, *, save_url: str, via_link: AccessLink | None
 ) -> HttpResponse:
     inst = adm.instrument
+    # What the client reads: the official translation in the active language where there is
+    # one, else the English original with a note. Scoring always uses the same items and values.
+    requested = active_language()
+    shown = inst.localized(requested)
     client = adm.client
     if adm.started_at is None:
         adm.started_at = timezone.now()
@@ -623,6 +642,7 @@ def _answer_form(
                         request=request,
                         administration=adm,
                         do_differently=text,
+                        language=shown.language,
                     )
                 if via_link is not None:
                     request.session[f"measures_done_{adm.pk}"] = True
@@ -634,8 +654,9 @@ def _answer_form(
         "measures/answer_form.html",
         {
             "administration": adm,
-            "instrument": inst,
-            "rows": _form_items(inst, answers),
+            "instrument": shown,
+            "shown_in_english": shown.language != requested and requested != DEFAULT_LANGUAGE,
+            "rows": _form_items(shown, answers),
             "progress": _progress(inst, answers),
             "error": error,
             "errors": [error] if error else [],
@@ -691,7 +712,7 @@ def answer(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
         return render(
             request,
             "measures/link_invalid.html",
-            {"why": "cancelled", "crisis_line": adm.clinic.crisis_line},
+            {"why": "cancelled", "crisis_line": adm.clinic.crisis_line_for()},
             status=410,
         )
     return _answer_form(
@@ -715,8 +736,8 @@ def _done_context(adm: Administration) -> dict[str, Any]:
     return {
         "response": response,
         "instrument": registry.load(adm.instrument_id),
-        "crisis_resources": adm.clinic.crisis_resources,
-        "crisis_line": adm.clinic.crisis_line,
+        "crisis_resources": adm.clinic.crisis_resources_for(),
+        "crisis_line": adm.clinic.crisis_line_for(),
         "safety": response.item9_positive,
     }
 
@@ -731,7 +752,7 @@ def _link_or_page(request: HttpRequest, token: str) -> AccessLink | HttpResponse
     link = AccessLink.lookup(token)
     if link is None:
         return render(request, "measures/link_invalid.html", {"why": "unknown"}, status=404)
-    crisis_line = link.administration.clinic.crisis_line  # the clinic's own numbers
+    crisis_line = link.administration.clinic.crisis_line_for()  # the clinic's own numbers
     if link.used_at is not None or link.administration.status == Administration.Status.COMPLETED:
         why = "used"
     elif link.expires_at <= timezone.now():
