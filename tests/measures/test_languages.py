@@ -169,6 +169,8 @@ def test_staff_see_answered_in_spanish(client, personas):
     assert "Answered in Spanish" not in other
     page = client.get(reverse("client_detail", args=[personas.client.pk])).content.decode()
     assert page.count("answered in Spanish") == 1
+    api = client.get(f"/api/v1/clients/{personas.client.pk}/measures").json()
+    assert [r["language"] for r in api["responses"]] == ["es", "en"]
 
 
 def test_paper_entry_records_the_forms_language(client, personas):
