@@ -289,3 +289,37 @@ def test_client_pages_show_the_crisis_texts_in_their_language(client, personas):
         ).content.decode()
     assert UK_ES in home and UK not in home
     assert UK_ES in done and RES_ES in done and UK not in done
+
+
+def test_the_alliance_check_in_spanish_keeps_its_not_validated_label(client, personas):
+    adm = assign(personas.client, "sac_client")
+    sign_in(client, personas.client_user)
+    headers = speak(client, personas.client, "es")
+    with override_settings(LANGUAGES=LANGS), translation.override("es"):
+        home = client.get(reverse("client_home"), **headers).content.decode()
+        form = client.get(reverse("measures_answer", args=[adm.pk]), **headers).content.decode()
+        post = {"idempotency_key": str(adm.idempotency_key), "action": "submit"}
+        post |= {"item1": 5, "item2": 5, "item3": 4, "item4": 5, "felt_off": "no"}
+        done = client.post(
+            reverse("measures_answer", args=[adm.pk]), post, follow=True, **headers
+        ).content.decode()
+    assert "Cómo fue la sesión de hoy" in home
+    assert "Hoy trabajamos en lo que más me importa." in form and "0 — Nada" in form
+    assert FALLBACK_NOTE not in form
+    resp = Response.objects.get(administration=adm)
+    assert resp.language == "es" and resp.total == 4.75
+    assert "cómo fue la sesión de hoy" in done
+    sac = registry.load("sac_client").localized("es")
+    assert "no es un instrumento validado" in sac.note.lower()
+
+
+def test_everything_we_hold_shows_the_questions_as_the_client_read_them(client, personas):
+    from alliance.checkins.export import client_data
+
+    answer_phq9(client, personas, "es", [0, 0, 0, 0, 0, 0, 0, 0, 1])
+    answer_phq9(client, personas, "en", [0] * 9)
+    text = [
+        json.dumps(q, ensure_ascii=False) for q in client_data(personas.client)["questionnaires"]
+    ]
+    assert PHQ9_ITEM9_ES in text[0] and PHQ9_ITEM9_EN not in text[0]
+    assert PHQ9_ITEM9_EN in text[1]

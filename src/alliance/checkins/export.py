@@ -128,7 +128,8 @@ def _questionnaires(client: ClientRecord) -> list[dict[str, Any]]:
     )
     for r in responses:
         try:
-            inst = registry.load(r.instrument_id)
+            # The questions as the client read them: in the language the response was shown in.
+            inst = registry.load(r.instrument_id).localized(r.language)
         except (
             registry.UnknownInstrumentError
         ):  # no longer shipped: the stored score, no item answers

@@ -735,7 +735,7 @@ def _done_context(adm: Administration) -> dict[str, Any]:
         raise Http404
     return {
         "response": response,
-        "instrument": registry.load(adm.instrument_id),
+        "instrument": registry.load(adm.instrument_id).localized(response.language),
         "crisis_resources": adm.clinic.crisis_resources_for(),
         "crisis_line": adm.clinic.crisis_line_for(),
         "safety": response.item9_positive,
