@@ -104,9 +104,15 @@ def test_the_official_spanish_wording_is_the_one_shipped():
 
 
 def _phq9_data() -> dict[str, Any]:
-    return registry.load("phq9").to_dict() | {
-        "answer_sets": {},
-    }
+    return registry.load("phq9").to_dict()
+
+
+@pytest.mark.parametrize("instrument_id", ["phq9", "gad7", "sac_client"])
+def test_a_translated_instrument_round_trips_through_its_dict(instrument_id):
+    inst = registry.load(instrument_id)
+    again = registry.instrument_from_dict(inst.to_dict())
+    assert again == inst and again.translations == inst.translations
+    assert again.localized("es") == inst.localized("es")
 
 
 def test_an_incomplete_or_unsourced_translation_is_refused():

@@ -256,6 +256,8 @@ class Instrument:
                 d["subscale"] = it.subscale
             if it.answer_options:
                 d["answers"] = [_option_dict(o) for o in it.answer_options]
+                if it.answer_set:  # the translations name their answer options by set
+                    d["answer_set"] = it.answer_set
             if it.type == "decimal":
                 d["min"], d["max"] = it.min, it.max
             items.append(d)
@@ -690,7 +692,16 @@ def to_fhir_questionnaire(instrument: Instrument | str) -> dict[str, Any]:
     """
     instrument = resolve(instrument)
     scoring_blob = instrument.to_dict()
-    for key in ("items", "answer_sets", "stem", "id", "name", "version", "attribution"):
+    for key in (
+        "items",
+        "answer_sets",
+        "stem",
+        "id",
+        "name",
+        "version",
+        "attribution",
+        "translations",
+    ):
         scoring_blob.pop(key, None)
     q: dict[str, Any] = {
         "resourceType": "Questionnaire",
