@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import zoneinfo
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 
 from alliance.accounts.models import Clinic, Role, User
+from alliance.core.languages import other_languages
 
 
 class ClientSigninForm(forms.Form):
@@ -42,6 +43,50 @@ class ClinicSettingsForm(forms.ModelForm):
         model = Clinic
         fields = ["name", "time_zone", "crisis_resources", "crisis_line", "staff_idle_minutes"]
         widgets = {"crisis_resources": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One crisis line and one resources text per language clients can choose; empty means
+        # those clients see the default texts above.
+        saved = self.instance.crisis_translations or {}
+        self.crisis_languages = other_languages()
+        for code, name in self.crisis_languages:
+            own = saved.get(code) or {}
+            self.fields[f"crisis_resources_{code}"] = forms.CharField(
+                label=f"Crisis resources in {name}",
+                required=False,
+                max_length=4000,
+                initial=own.get("crisis_resources", ""),
+                widget=forms.Textarea(attrs={"rows": 6, "lang": code}),
+                help_text=f"Shown to clients who use {name}. Empty: they see the text above.",
+            )
+            self.fields[f"crisis_line_{code}"] = forms.CharField(
+                label=f"Crisis line in {name}",
+                required=False,
+                max_length=200,
+                initial=own.get("crisis_line", ""),
+                widget=forms.TextInput(attrs={"lang": code}),
+                help_text=f"The one line for clients who use {name}. Empty: they see the line "
+                "above.",
+            )
+
+    def save(self, commit: bool = True) -> Clinic:
+        clinic = super().save(commit=False)
+        translations = dict(clinic.crisis_translations or {})
+        for code, _name in self.crisis_languages:
+            texts = {
+                key: self.cleaned_data.get(f"{key}_{code}", "").strip()
+                for key in ("crisis_line", "crisis_resources")
+            }
+            texts = {k: v for k, v in texts.items() if v}
+            if texts:
+                translations[code] = texts
+            else:
+                translations.pop(code, None)
+        clinic.crisis_translations = translations
+        if commit:
+            clinic.save()
+        return clinic
 
     def clean_time_zone(self) -> str:
         return _validate_zone(self.cleaned_data["time_zone"])

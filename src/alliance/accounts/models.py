@@ -151,6 +151,10 @@ class Clinic(models.Model):
         blank=True,
         help_text="Automatic logoff for staff after this many idle minutes (empty: site default).",
     )
+    # The crisis texts in other languages: {"es": {"crisis_line": "...", "crisis_resources":
+    # "..."}}. The two fields above are the default-language texts and the fallback for any
+    # language without its own; read them through crisis_line_for / crisis_resources_for.
+    crisis_translations = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -158,6 +162,24 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def _crisis_text(self, key: str, language: str | None) -> str:
+        from alliance.core.languages import active_language, base_code
+
+        code = base_code(language) if language else active_language()
+        own = (self.crisis_translations or {}).get(code) or {}
+        text = str(own.get(key) or "").strip()
+        return text or str(getattr(self, key))
+
+    def crisis_line_for(self, language: str | None = None) -> str:
+        """The one-line crisis pointer in ``language`` (default: the active language), falling
+        back to the default-language line when the clinic has not set one for it."""
+        return self._crisis_text("crisis_line", language)
+
+    def crisis_resources_for(self, language: str | None = None) -> str:
+        """The crisis resources text in ``language`` (default: the active language), with the
+        same fallback as :meth:`crisis_line_for`."""
+        return self._crisis_text("crisis_resources", language)
 
 
 class Role(models.TextChoices):

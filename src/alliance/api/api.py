@@ -220,6 +220,10 @@ class MeasureResponseOut(Schema):
         "another instrument)"
     )
     source: str
+    language: str = Field(
+        description="BCP-47 code of the language the questionnaire was shown in (en when a form "
+        "fell back to the English original)"
+    )
 
 
 class OutcomeOut(Schema):
@@ -257,6 +261,7 @@ def client_measures(request, client_id: uuid.UUID):
             "flags": r.flags,
             "item9_positive": r.item9_positive,
             "source": r.source,
+            "language": r.language,
         }
         for r in Response.objects.filter(client=client).order_by("completed_at")
     ]

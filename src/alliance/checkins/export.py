@@ -128,7 +128,8 @@ def _questionnaires(client: ClientRecord) -> list[dict[str, Any]]:
     )
     for r in responses:
         try:
-            inst = registry.load(r.instrument_id)
+            # The questions as the client read them: in the language the response was shown in.
+            inst = registry.load(r.instrument_id).localized(r.language)
         except (
             registry.UnknownInstrumentError
         ):  # no longer shipped: the stored score, no item answers
@@ -174,7 +175,7 @@ def _questionnaires(client: ClientRecord) -> list[dict[str, Any]]:
         if r.item9_positive:
             row["support_now"] = {
                 "message": CRISIS_LEAD,
-                "crisis_resources": client.clinic.crisis_resources,
+                "crisis_resources": client.clinic.crisis_resources_for(),
                 "note": CRISIS_NOTE,
             }
         out.append(row)
@@ -268,7 +269,7 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
             "status": client.get_status_display(),
             "clinic": client.clinic.name,
         },
-        "crisis_line": client.clinic.crisis_line,
+        "crisis_line": client.clinic.crisis_line_for(),
         "care_team": [m.therapist.full_name for m in client.care_team.select_related("therapist")],
         "sessions": [
             {"number": s.number, "date": _dt(s.scheduled_at), "status": s.get_status_display()}

@@ -347,7 +347,7 @@ def send_reminder_email(check_in: CheckIn, token: str) -> None:
             "link": site_url() + reverse("check_in_link") + f"?t={token}",
             "signin": site_url() + reverse("client_signin"),
             "hours": int(CheckInLink.LIFETIME.total_seconds() // 3600),
-            "crisis_line": client.clinic.crisis_line,
+            "crisis_line": client.clinic.crisis_line_for(),
         },
     )
     send_mail("A short check-in is waiting for you", body, None, [client.user.email])  # type: ignore[union-attr]

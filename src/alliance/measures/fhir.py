@@ -42,6 +42,8 @@ SURVEY_CATEGORY = {
 }
 TOTAL_LINK_ID = "total"
 _FHIR_ID_RE = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+# BCP-47 language tag as FHIR carries it in Resource.language ("en", "es", "es-MX").
+_LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
 class FhirImportError(ValueError):
@@ -99,9 +101,18 @@ def response_to_fhir(
     patient_ref: str,
     authored: dt.datetime | dt.date | str,
     response_id: str,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """A Bundle (type ``collection``) with the QuestionnaireResponse and its Observations."""
+    """A Bundle (type ``collection``) with the QuestionnaireResponse and its Observations.
+
+    ``language`` (BCP-47) is the language the questionnaire was answered in: it becomes
+    ``QuestionnaireResponse.language`` and the item texts are the ones the client read. Answer
+    codings keep their LOINC display, which is English by definition.
+    """
     instrument = resolve(instrument)
+    if language is not None and not _LANGUAGE_RE.match(language):
+        raise ValueError(f"language {language!r}: not a BCP-47 language code")
+    shown = instrument.localized(language)
     if not _FHIR_ID_RE.match(response_id) or len(response_id) > 50:
         raise ValueError(
             f"response_id {response_id!r}: use letters, digits, '-' or '.', at most 50"
@@ -138,8 +149,9 @@ def response_to_fhir(
         if value is None:
             continue
         qi: dict[str, Any] = {"linkId": item.id}
-        if item.text:
-            qi["text"] = item.text
+        text = shown.item(item.id).text
+        if text:
+            qi["text"] = text
         obs_value: dict[str, Any] | None
         if item.type == "ordinal":
             option = item.option_for_value(value)  # type: ignore[arg-type]
@@ -201,6 +213,7 @@ def response_to_fhir(
         "resourceType": "QuestionnaireResponse",
         "id": response_id,
         "questionnaire": questionnaire_url(instrument) + f"|{instrument.version}",
+        **({"language": language} if language else {}),
         "status": "completed",
         "subject": subject,
         "authored": when,
@@ -269,6 +282,39 @@ def _flatten(items: list[dict[str, Any]], path: str) -> list[tuple[str, dict[str
         if "answer" in item or not item.get("item"):
             out.append((here, item))
     return out
+
+
+def _questionnaire_response(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {}
+    if data.get("resourceType") == "Bundle":
+        return next(
+            (
+                e["resource"]
+                for e in data.get("entry") or []
+                if isinstance(e, dict)
+                and isinstance(e.get("resource"), dict)
+                and e["resource"].get("resourceType") == "QuestionnaireResponse"
+            ),
+            {},
+        )
+    return data
+
+
+def fhir_response_language(bundle_or_qr: dict[str, Any]) -> str:
+    """``QuestionnaireResponse.language`` of an import (BCP-47), "en" when it has none.
+
+    A value that is not a language code raises FhirImportError naming the field.
+    """
+    raw = _questionnaire_response(bundle_or_qr).get("language")
+    if raw in (None, ""):
+        return "en"
+    if not isinstance(raw, str) or len(raw) > 35 or not _LANGUAGE_RE.match(raw):
+        raise FhirImportError(
+            f"QuestionnaireResponse.language: {raw!r} is not a BCP-47 language code such as "
+            "'en' or 'es'"
+        )
+    return raw
 
 
 def fhir_to_response(bundle_or_qr: dict[str, Any]) -> tuple[str, dict[str, Answer]]:

@@ -316,6 +316,9 @@ class Response(models.Model):
     item9_positive = models.BooleanField(null=True, blank=True, default=None)
     do_differently = EncryptedTextField(blank=True)
     session_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    # BCP-47 code of the language the questionnaire was shown in (English when a form fell back
+    # to the original), the paper form's language, or an imported QuestionnaireResponse.language.
+    language = models.CharField(max_length=35, default="en")
     completed_at = models.DateTimeField(default=timezone.now)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -328,6 +331,19 @@ class Response(models.Model):
     @property
     def instrument(self) -> Instrument:
         return registry.load(self.instrument_id)
+
+    @property
+    def language_name(self) -> str:
+        """'Spanish' for 'es'; staff pages say "answered in Spanish" when it is not English."""
+        from alliance.core.languages import language_name
+
+        return language_name(self.language)
+
+    @property
+    def answered_in_other_language(self) -> bool:
+        from alliance.core.languages import DEFAULT_LANGUAGE, base_code
+
+        return base_code(self.language) != DEFAULT_LANGUAGE
 
     @property
     def total_display(self) -> str:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from alliance.clients.access import on_care_team
 from alliance.core.access import signed_in_user
+from alliance.core.languages import active_language
 from alliance.measures import expected, registry
 from alliance.measures.charts import alliance_words, build_chart, plain_words
 from alliance.measures.models import (
@@ -89,6 +90,7 @@ def client_context(request: HttpRequest, client: Any) -> dict[str, Any]:
     alliance = alliance_words(responses)
     todo = []
     for adm in _due_administrations(client):
-        inst = registry.load(adm.instrument_id)
+        # Its title in the client's language where the instrument has that translation.
+        inst = registry.load(adm.instrument_id).localized(active_language())
         todo.append({"administration": adm, "instrument": inst, "n": len(inst.scored_items)})
     return {"todo": todo, "summaries": summaries, "alliance": alliance}

@@ -37,6 +37,9 @@ STEM_LINK_ID = "stem"
 ITEM_TYPES = ("ordinal", "decimal", "boolean", "text")
 _ID_RE = re.compile(r"^[a-z0-9_]{1,40}$")
 NOT_VALIDATED_PHRASE = "not a validated instrument"
+# The language of every shipped original; translations are keyed by BCP-47 code ("es").
+BASE_LANGUAGE = "en"
+_LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 
 
 class InstrumentDefinitionError(ValueError):
@@ -157,6 +160,54 @@ class Instrument:
     # plain-words line above the questions; empty: the short name and no line.
     client_title: str = ""
     client_intro: str = ""
+    # Official translations from the instrument file ({"es": {...}}, see ``localized``) and the
+    # language this copy is in. Neither changes what is scored: item ids and values are the same.
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+    language: str = field(default=BASE_LANGUAGE, compare=False)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages this instrument can be shown in: English and its official translations."""
+        return (BASE_LANGUAGE, *sorted(self.translations))
+
+    def match_language(self, language: str | None) -> str | None:
+        """The language of ours that serves a BCP-47 code ("es-MX" -> "es"), or None."""
+        code = (language or "").strip().lower().replace("_", "-")
+        if not code:
+            return None
+        for candidate in (code, code.split("-", 1)[0]):
+            if candidate == BASE_LANGUAGE or candidate in self.translations:
+                return candidate
+        return None
+
+    def localized(self, language: str | None) -> Instrument:
+        """This instrument in ``language`` where it has an official translation; otherwise the
+        English original (``.language`` says which one it is). Item ids, values and scoring rules
+        are untouched, so a response scores the same whatever language it was answered in."""
+        code = self.match_language(language) or BASE_LANGUAGE
+        if code == BASE_LANGUAGE or self.language != BASE_LANGUAGE:
+            return self
+        tr = self.translations[code]
+        sets = tr.get("answer_sets") or {}
+        items = []
+        for it in self.items:
+            options = it.answer_options
+            if it.answer_set and it.answer_set in sets:
+                options = tuple(
+                    dataclasses.replace(o, text=sets[it.answer_set][str(o.value)]) for o in options
+                )
+            text = (tr.get("items") or {}).get(it.id, it.text)
+            items.append(dataclasses.replace(it, text=text, answer_options=options))
+        return dataclasses.replace(
+            self,
+            stem=tr.get("stem", self.stem),
+            note=tr.get("note", self.note),
+            attribution=tr.get("attribution", self.attribution),
+            client_title=tr.get("client_title", self.client_title),
+            client_intro=tr.get("client_intro", self.client_intro),
+            items=tuple(items),
+            language=code,
+        )
 
     @property
     def plain_title(self) -> str:
@@ -205,6 +256,8 @@ class Instrument:
                 d["subscale"] = it.subscale
             if it.answer_options:
                 d["answers"] = [_option_dict(o) for o in it.answer_options]
+                if it.answer_set:  # the translations name their answer options by set
+                    d["answer_set"] = it.answer_set
             if it.type == "decimal":
                 d["min"], d["max"] = it.min, it.max
             items.append(d)
@@ -235,6 +288,7 @@ class Instrument:
             "subscales": [
                 {"id": s.id, "items": list(s.items), "method": s.method} for s in self.subscales
             ],
+            "translations": self.translations,
         }
 
 
@@ -420,6 +474,7 @@ def instrument_from_dict(data: dict[str, Any]) -> Instrument:
         raise InstrumentDefinitionError(
             f"{where}.items: item texts are not licensed for distribution and must not be shipped"
         )
+    translations = _translations(data.get("translations") or {}, items, validated, where)
     loinc = data.get("loinc") or {}
     return Instrument(
         id=iid,
@@ -446,7 +501,59 @@ def instrument_from_dict(data: dict[str, Any]) -> Instrument:
         respondent=data.get("respondent", "client"),
         bands_source=data.get("bands_source", ""),
         texts_imported=texts_imported,
+        translations=translations,
     )
+
+
+def _translations(
+    raw: Any, items: list[Item], validated: bool, where: str
+) -> dict[str, dict[str, Any]]:
+    """Check an instrument's official translations: complete, or refused.
+
+    A translation must give every text the English form shows (stem, every item text, every answer
+    option) so a client never sees a form half in one language; it names its source. Answer
+    options are translated per answer set, keyed by value, so scoring cannot change.
+    """
+    if not isinstance(raw, dict):
+        raise InstrumentDefinitionError(f"{where}.translations: must be an object")
+    out: dict[str, dict[str, Any]] = {}
+    for code, tr in raw.items():
+        tw = f"{where}.translations.{code}"
+        if not isinstance(code, str) or not _LANGUAGE_RE.match(code) or code == BASE_LANGUAGE:
+            raise InstrumentDefinitionError(f"{tw}: {code!r} is not a BCP-47 code other than en")
+        if not isinstance(tr, dict):
+            raise InstrumentDefinitionError(f"{tw}: must be an object")
+        if not str(tr.get("source") or "").strip():
+            raise InstrumentDefinitionError(f"{tw}.source: say where the translation comes from")
+        if not validated and not str(tr.get("note") or "").strip():
+            raise InstrumentDefinitionError(
+                f"{tw}.note: an unvalidated instrument must say so in every language"
+            )
+        texts = tr.get("items") or {}
+        ids = {i.id for i in items}
+        unknown = sorted(set(texts) - ids)
+        if unknown:
+            raise InstrumentDefinitionError(f"{tw}.items: {unknown} are not items")
+        missing = [i.id for i in items if i.text and not texts.get(i.id)]
+        if missing:
+            raise InstrumentDefinitionError(f"{tw}.items: no text for {missing}")
+        sets = tr.get("answer_sets") or {}
+        for item in items:
+            if not item.answer_options:
+                continue
+            if not item.answer_set:
+                raise InstrumentDefinitionError(
+                    f"{tw}: item {item.id!r} has inline answers; translate an answer_set instead"
+                )
+            given = sets.get(item.answer_set) or {}
+            wanted = {str(o.value) for o in item.answer_options}
+            if set(given) != wanted or not all(str(v).strip() for v in given.values()):
+                raise InstrumentDefinitionError(
+                    f"{tw}.answer_sets.{item.answer_set}: needs a text for each of the values "
+                    f"{sorted(wanted)}"
+                )
+        out[code] = tr
+    return out
 
 
 def instrument_ids() -> list[str]:
@@ -585,7 +692,16 @@ def to_fhir_questionnaire(instrument: Instrument | str) -> dict[str, Any]:
     """
     instrument = resolve(instrument)
     scoring_blob = instrument.to_dict()
-    for key in ("items", "answer_sets", "stem", "id", "name", "version", "attribution"):
+    for key in (
+        "items",
+        "answer_sets",
+        "stem",
+        "id",
+        "name",
+        "version",
+        "attribution",
+        "translations",
+    ):
         scoring_blob.pop(key, None)
     q: dict[str, Any] = {
         "resourceType": "Questionnaire",

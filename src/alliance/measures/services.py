@@ -76,11 +76,13 @@ def record_response(
     completed_at: dt.datetime | None = None,
     do_differently: str = "",
     session_number: int | None = None,
+    language: str = "en",
 ) -> Recorded:
     """Store a scored response exactly once and run the safety pathway and outcome rules.
 
     With an administration, the administration row is locked and a completed one returns the
     existing response (double submit, reload, a second tab): nothing new is stored.
+    ``language`` is the BCP-47 code of the language the questionnaire was shown in.
     """
     completed_at = completed_at or timezone.now()
     with transaction.atomic():
@@ -105,6 +107,7 @@ def record_response(
             item9_positive=result.item9_positive,
             do_differently=do_differently,
             session_number=session_number,
+            language=language or "en",
             completed_at=completed_at,
             entered_by=actor
             if actor is not None and getattr(actor, "is_authenticated", False)

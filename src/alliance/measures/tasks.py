@@ -55,7 +55,7 @@ def email_questionnaire_link(
             "clinic": adm.clinic.name,
             "link": site_url() + reverse("measures_link", args=[token]),
             "hours": hours,
-            "crisis_line": adm.clinic.crisis_line,
+            "crisis_line": adm.clinic.crisis_line_for(),
         },
     )
     send_mail("A short questionnaire from your care team", body, None, [user.email])

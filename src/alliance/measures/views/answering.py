@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from alliance.core.languages import DEFAULT_LANGUAGE, active_language
 from alliance.measures import registry, scoring
 from alliance.measures.models import AccessLink, Administration, Response
 from alliance.measures.services import record_response
@@ -91,6 +92,10 @@ def answer_form(
     request: HttpRequest, adm: Administration, *, save_url: str, via_link: AccessLink | None
 ) -> HttpResponse:
     inst = adm.instrument
+    # What the client reads: the official translation in the active language where there is
+    # one, else the English original with a note. Scoring always uses the same items and values.
+    requested = active_language()
+    shown = inst.localized(requested)
     client = adm.client
     if adm.started_at is None:
         adm.started_at = timezone.now()
@@ -142,6 +147,7 @@ def answer_form(
                         request=request,
                         administration=adm,
                         do_differently=text,
+                        language=shown.language,
                     )
                 if via_link is not None:
                     request.session[f"measures_done_{adm.pk}"] = True
@@ -153,8 +159,9 @@ def answer_form(
         "measures/answer_form.html",
         {
             "administration": adm,
-            "instrument": inst,
-            "rows": _form_items(inst, answers),
+            "instrument": shown,
+            "shown_in_english": shown.language != requested and requested != DEFAULT_LANGUAGE,
+            "rows": _form_items(shown, answers),
             "progress": _progress(inst, answers),
             "error": error,
             "errors": [error] if error else [],
@@ -193,8 +200,8 @@ def done_context(adm: Administration) -> dict[str, Any]:
         raise Http404
     return {
         "response": response,
-        "instrument": registry.load(adm.instrument_id),
-        "crisis_resources": adm.clinic.crisis_resources,
-        "crisis_line": adm.clinic.crisis_line,
+        "instrument": registry.load(adm.instrument_id).localized(response.language),
+        "crisis_resources": adm.clinic.crisis_resources_for(),
+        "crisis_line": adm.clinic.crisis_line_for(),
         "safety": response.item9_positive,
     }

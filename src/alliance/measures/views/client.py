@@ -30,7 +30,7 @@ def answer(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
         return render(
             request,
             "measures/link_invalid.html",
-            {"why": "cancelled", "crisis_line": adm.clinic.crisis_line},
+            {"why": "cancelled", "crisis_line": adm.clinic.crisis_line_for()},
             status=410,
         )
     return answer_form(

@@ -21,7 +21,7 @@ def _link_or_page(request: HttpRequest, token: str) -> AccessLink | HttpResponse
     link = AccessLink.lookup(token)
     if link is None:
         return render(request, "measures/link_invalid.html", {"why": "unknown"}, status=404)
-    crisis_line = link.administration.clinic.crisis_line  # the clinic's own numbers
+    crisis_line = link.administration.clinic.crisis_line_for()  # the clinic's own numbers
     if link.used_at is not None or link.administration.status == Administration.Status.COMPLETED:
         why = "used"
     elif link.expires_at <= timezone.now():

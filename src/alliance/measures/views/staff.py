@@ -22,8 +22,14 @@ from django.views.decorators.http import require_POST
 from alliance.clients.access import client_or_404, clinical_staff, owned_or_404
 from alliance.core import audit
 from alliance.core.access import signed_in_user
+from alliance.core.languages import DEFAULT_LANGUAGE, configured_languages
 from alliance.measures import registry, scoring
-from alliance.measures.fhir import FhirImportError, fhir_to_response, response_to_fhir
+from alliance.measures.fhir import (
+    FhirImportError,
+    fhir_response_language,
+    fhir_to_response,
+    response_to_fhir,
+)
 from alliance.measures.models import (
     ASSIGNABLE,
     AccessLink,
@@ -178,14 +184,18 @@ def paper_entry(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         request, client_id, write=True, record_type="measure_response", action=""
     )
     choices = instrument_choices(tuple(i.id for i in registry.all_instruments()))
+    languages = configured_languages()
     error = ""
     if request.method == "POST":
         instrument_id = request.POST.get("instrument", "")
         raw_total = request.POST.get("total", "").strip()
         raw_date = request.POST.get("date", "").strip()
+        language = request.POST.get("language", "") or DEFAULT_LANGUAGE
         try:
             if instrument_id not in dict(choices):
                 raise scoring.ScoringError("Instrument: choose one from the list")
+            if language not in dict(languages):
+                raise scoring.ScoringError("Language of the paper form: choose one from the list")
             try:
                 total = float(raw_total)
             except ValueError:
@@ -210,6 +220,7 @@ def paper_entry(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 actor=request.user,
                 request=request,
                 completed_at=when,
+                language=language,
             )
             messages.success(
                 request, f"{registry.load(instrument_id).short_name} total {total:g} recorded."
@@ -221,6 +232,7 @@ def paper_entry(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         {
             "client": client,
             "choices": choices,
+            "languages": languages,
             "error": error,
             "post": request.POST,
             "today": timezone.localdate(),
@@ -306,6 +318,7 @@ def fhir_export(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
         patient_ref=f"Patient/{client.pk}",
         authored=response.completed_at,
         response_id=str(response.pk),
+        language=response.language,
     )
     out = JsonResponse(bundle, json_dumps_params={"indent": 2})
     out["Content-Type"] = "application/fhir+json"
@@ -338,6 +351,7 @@ def fhir_import(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise FhirImportError(f"file: not valid JSON ({exc.__class__.__name__})") from None
             instrument_id, answers = fhir_to_response(data)
+            language = fhir_response_language(data)
             result = scoring.score(instrument_id, answers)
         except (FhirImportError, scoring.ScoringError, registry.UnknownInstrumentError) as exc:
             error = str(exc)
@@ -354,6 +368,7 @@ def fhir_import(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 request=request,
                 completed_at=authored,
                 do_differently=text,
+                language=language,
             )
             messages.success(request, f"{registry.load(instrument_id).short_name} imported.")
             return redirect("client_detail", client_id=client.pk)
