@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import CLINICAL_ROLES, Role
 from alliance.clients.models import ClientRecord, TherapySession
@@ -183,7 +184,7 @@ def _measure_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _feedback_context(transcript: Transcript) -> dict[str, object]:
+def _feedback_context(transcript: Transcript) -> dict[str, Any]:
     data = transcript.analysis_data()
     utterances = data["utterances"] if data else []
     reflections = sorted(
@@ -232,34 +233,34 @@ def feedback(request: HtmxHttpRequest, client_id: str, transcript_id: str) -> Ht
     return render(request, "transcripts/feedback.html", context)
 
 
-@staff(*CLINICAL)
-def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
-    """The therapist corrects one utterance's code; the summary is recomputed at once."""
-    client = client_or_404(request, client_id, record_type="transcript_feedback")
-    transcript = _own_transcript(request, client, transcript_id)
-    if request.method != "POST":
-        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
+def _apply_correction(
+    request: HttpRequest, client: ClientRecord, transcript: Transcript
+) -> tuple[int | None, str | None]:
+    """Store the posted correction of one utterance's code and recompute the summary.
+
+    Returns ``(index, None)`` when saved, or ``(index or None, message)`` when the correction
+    was refused; a refused correction changes nothing.
+    """
     model_result = transcript.model_analysis()
     if transcript.status != Transcript.Status.DONE or model_result is None:
-        messages.error(
-            request,
-            "Only an analysed transcript whose text is kept can be corrected. Nothing was changed.",
+        return None, (
+            "Only an analysed transcript whose text is kept can be corrected. Nothing was changed."
         )
-        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
     code = request.POST.get("code", "")
     try:
         index = int(request.POST.get("index", ""))
+    except ValueError:
+        return None, (
+            "That correction could not be saved: the utterance number is missing or not a "
+            "number. Nothing was changed."
+        )
+    try:
         check_correction(model_result, index, code)
     except ValueError as exc:
-        message = (
-            str(exc)
-            if "invalid literal" not in str(exc)
-            else "the utterance number is missing or not a number"
+        known = any(u["index"] == index for u in model_result["utterances"])
+        return (index if known else None), (
+            f"That correction could not be saved: {exc}. Nothing was changed."
         )
-        messages.error(
-            request, f"That correction could not be saved: {message}. Nothing was changed."
-        )
-        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
     with transaction.atomic():
         locked = Transcript.objects.select_for_update().get(pk=transcript.pk)
         corrections = locked.correction_data()
@@ -271,9 +272,50 @@ def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRes
         audit.record_request(
             request, "update", "transcript_feedback", client=client, note="code corrected"
         )
-    messages.success(request, f"Turn {index + 1} corrected; the summary was recomputed.")
+    return index, None
+
+
+def _saved_notice(index: int | None) -> str:
+    return f"Turn {(index or 0) + 1} corrected; the summary was recomputed."
+
+
+@staff(*CLINICAL)
+def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
+    """The therapist corrects one utterance's code; the summary is recomputed at once.
+
+    The page without JavaScript: POST, then back to the feedback page at the corrected turn.
+    """
+    client = client_or_404(request, client_id, record_type="transcript_feedback")
+    transcript = _own_transcript(request, client, transcript_id)
+    if request.method != "POST":
+        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
+    index, error = _apply_correction(request, client, transcript)
+    if error:
+        messages.error(request, error)
+        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
+    messages.success(request, _saved_notice(index))
     return redirect(
         reverse("transcript_feedback", args=[client.pk, transcript.pk]) + f"#turn-{index}"
+    )
+
+
+@staff(*CLINICAL)
+@require_POST
+def correct_hx(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
+    """The same correction from the page with htmx: answers with the recomputed summary (the
+    swap target), and out of band the corrected turn, the examples and a screen-reader notice,
+    so the therapist stays where they are in the transcript."""
+    client = client_or_404(request, client_id, record_type="transcript_feedback")
+    transcript = _own_transcript(request, client, transcript_id)
+    index, error = _apply_correction(request, client, transcript)
+    transcript.refresh_from_db()
+    context = {"client": client, **_feedback_context(transcript), "oob": True}
+    turn = next((u for u in context["utterances"] if u["index"] == index), None)
+    notice = error or _saved_notice(index)
+    return render(
+        request,
+        "transcripts/_correction_hx.html",
+        {**context, "u": turn, "correction_error": error, "notice": notice},
     )
 
 
