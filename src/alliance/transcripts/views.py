@@ -22,13 +22,14 @@ from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.core.http import HtmxHttpRequest
 from alliance.core.worker import task_progress
-from alliance.nlp.analyze import CORRECTIONS, check_correction, current_code
+from alliance.nlp.analyze import CORRECTIONS, current_code
 from alliance.nlp.model import reliability
 from alliance.nlp.roles import guess_roles
 from alliance.nlp.transcripts import TranscriptError, decode, parse_transcript
 from alliance.transcripts import tasks
+from alliance.transcripts.corrections import save_correction
 from alliance.transcripts.forms import SpeakerForm, TranscriptSettingsForm, TranscriptUploadForm
-from alliance.transcripts.models import Transcript, TranscriptSettings, metrics_without_text
+from alliance.transcripts.models import Transcript, TranscriptSettings
 
 audit.register_record_type("transcript", "a session transcript")
 audit.register_record_type("transcript_feedback", "feedback on a session transcript")
@@ -236,43 +237,10 @@ def feedback(request: HtmxHttpRequest, client_id: str, transcript_id: str) -> Ht
 def _apply_correction(
     request: HttpRequest, client: ClientRecord, transcript: Transcript
 ) -> tuple[int | None, str | None]:
-    """Store the posted correction of one utterance's code and recompute the summary.
-
-    Returns ``(index, None)`` when saved, or ``(index or None, message)`` when the correction
-    was refused; a refused correction changes nothing.
-    """
-    model_result = transcript.model_analysis()
-    if transcript.status != Transcript.Status.DONE or model_result is None:
-        return None, (
-            "Only an analysed transcript whose text is kept can be corrected. Nothing was changed."
-        )
-    code = request.POST.get("code", "")
-    try:
-        index = int(request.POST.get("index", ""))
-    except ValueError:
-        return None, (
-            "That correction could not be saved: the utterance number is missing or not a "
-            "number. Nothing was changed."
-        )
-    try:
-        check_correction(model_result, index, code)
-    except ValueError as exc:
-        known = any(u["index"] == index for u in model_result["utterances"])
-        return (index if known else None), (
-            f"That correction could not be saved: {exc}. Nothing was changed."
-        )
-    with transaction.atomic():
-        locked = Transcript.objects.select_for_update().get(pk=transcript.pk)
-        corrections = locked.correction_data()
-        corrections[str(index)] = code
-        locked.corrections = json.dumps(corrections)
-        corrected = locked.analysis_data() or {}
-        locked.metrics = metrics_without_text(corrected["summary"])
-        locked.save(update_fields=["corrections", "metrics"])
-        audit.record_request(
-            request, "update", "transcript_feedback", client=client, note="code corrected"
-        )
-    return index, None
+    """The posted correction, saved by :func:`save_correction`."""
+    return save_correction(
+        request, client, transcript, request.POST.get("index", ""), request.POST.get("code", "")
+    )
 
 
 def _saved_notice(index: int | None) -> str:
