@@ -59,9 +59,15 @@ def test_upload_vtt_wait_for_analysis_open_feedback(page):
         if u["behaviour"] == "question"
     )
     turn = page.locator(f"#turn-{first_question['index']}")
+    # with htmx only the summary, the examples and the turn are swapped: no page load
+    page.evaluate("window.__correctionPageLoad = 'kept'")
+    url_before = page.url
     turn.get_by_label("Code").select_option("reflection/complex")
     turn.get_by_role("button", name=f"Correct turn {first_question['index'] + 1}").click()
     page.locator("#corrected-note").wait_for()
+    assert page.evaluate("window.__correctionPageLoad") == "kept"
+    assert page.url == url_before
+    assert "summary was recomputed" in page.locator("#correction-status").inner_text()
     assert "summary below is recomputed" in page.locator("#corrected-note").inner_text()
     after = page.locator("#measure-reflection_to_question .measure-value").inner_text()
     assert after != before

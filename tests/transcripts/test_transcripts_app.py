@@ -508,6 +508,82 @@ def test_a_bad_correction_says_why_and_changes_nothing(client, personas):
     assert transcript.corrections == ""
 
 
+def test_a_correction_with_htmx_answers_with_the_recomputed_summary_and_the_turn(client, personas):
+    transcript = _analysed(personas, "long_session.txt")
+    before = transcript.metrics
+    target = next(
+        u for u in transcript.model_analysis()["utterances"] if u["behaviour"] == "question"
+    )
+    sign_in(client, personas.therapist)
+    page = client.get(
+        reverse("transcript_feedback", args=[personas.client.pk, transcript.pk])
+    ).content.decode()
+    hx_url = reverse("transcript_correct_hx", args=[personas.client.pk, transcript.pk])
+    # the page wires every correction form to the fragment view, and keeps the plain POST
+    assert f'hx-post="{hx_url}"' in page and 'hx-target="#listening-skills"' in page
+    assert 'id="correction-status"' in page
+    response = client.post(
+        hx_url, {"index": target["index"], "code": "reflection/complex"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    # a fragment, not a page: the summary (the swap target) and, out of band, the turn
+    assert "<html" not in html
+    assert '<section id="listening-skills">' in html
+    assert f'id="turn-{target["index"]}" hx-swap-oob="true"' in html
+    assert '<div id="session-examples" hx-swap-oob="true">' in html
+    assert "You corrected 1 code in this session" in html and "corrected by you" in html
+    assert f"Turn {target['index'] + 1} corrected; the summary was recomputed." in html
+    transcript.refresh_from_db()
+    after = transcript.metrics
+    assert after["counts"]["reflections"] == before["counts"]["reflections"] + 1
+    # the fragment shows the recomputed values, not the old ones
+    r2q = after["reflection_to_question"]
+    row = _measure_row(html, "reflection_to_question")
+    assert f"{r2q['value']}:1" in row
+    if r2q["interval"]:
+        assert f"90% likely range {r2q['interval'][0]}–{r2q['interval'][1]}" in row
+    assert (
+        AuditEvent.objects.filter(
+            record_type="transcript_feedback", action="update", note="code corrected"
+        ).count()
+        == 1
+    )
+    # no flash message is left behind for the next full page
+    full = client.get(reverse("transcript_feedback", args=[personas.client.pk, transcript.pk]))
+    assert "corrected; the summary was recomputed" not in full.content.decode()
+
+
+def test_a_bad_correction_with_htmx_says_why_and_changes_nothing(client, personas):
+    transcript = _analysed(personas, "long_session.txt")
+    client_turn = next(
+        u for u in transcript.model_analysis()["utterances"] if u["speaker"] == "client"
+    )
+    before = transcript.metrics
+    sign_in(client, personas.therapist)
+    hx_url = reverse("transcript_correct_hx", args=[personas.client.pk, transcript.pk])
+    for data, message in (
+        (
+            {"index": client_turn["index"], "code": "question/open"},
+            "is not a code for a client turn",
+        ),
+        ({"index": 999, "code": "change"}, "there is no utterance 999"),
+        ({"index": "x", "code": "change"}, "the utterance number is missing or not a number"),
+    ):
+        response = client.post(hx_url, data, HTTP_HX_REQUEST="true")
+        html = response.content.decode()
+        assert response.status_code == 200  # htmx swaps only successful answers
+        assert 'id="correction-error"' in html and message in html and "Nothing was changed" in html
+        assert "You corrected" not in html
+    transcript.refresh_from_db()
+    assert transcript.corrections == "" and transcript.metrics == before
+    assert not AuditEvent.objects.filter(
+        record_type="transcript_feedback", action="update"
+    ).exists()
+    # GET is refused, and another therapist gets 404 as on the page itself
+    assert client.get(hx_url).status_code == 405
+
+
 def test_only_the_uploading_therapist_can_correct(client, personas):
     from alliance.accounts.models import Role
     from tests.conftest import make_staff
@@ -524,6 +600,11 @@ def test_only_the_uploading_therapist_can_correct(client, personas):
     sign_in(client, other)
     url = reverse("transcript_correct", args=[personas.client.pk, transcript.pk])
     assert client.post(url, {"index": 0, "code": "other"}).status_code == 404
+    hx_url = reverse("transcript_correct_hx", args=[personas.client.pk, transcript.pk])
+    assert (
+        client.post(hx_url, {"index": 0, "code": "other"}, HTTP_HX_REQUEST="true").status_code
+        == 404
+    )
     transcript.refresh_from_db()
     assert transcript.corrections == ""
 

@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
 from django.urls import path as url_path
 from ninja import Field, NinjaAPI, Schema
-from ninja.errors import ValidationError
+from ninja.errors import HttpError, ValidationError
 from ninja.operation import PathView
 from ninja.security import SessionAuth
 
@@ -539,3 +539,59 @@ def client_goals(request, client_id: uuid.UUID):
         }
         for g in goals
     ]
+
+
+class CorrectionIn(Schema):
+    index: int = Field(description="The turn's index in the analysis (0 is the first turn)")
+    code: str = Field(
+        description="therapist: reflection/simple, reflection/complex, question/open, "
+        "question/closed, therapist_input or other; client: change, neutral or sustain"
+    )
+
+
+class CorrectionOut(Schema):
+    index: int
+    code: str
+    corrected_utterances: int
+    summary: dict = Field(
+        description="The session summary recomputed from every correction, numbers only "
+        "(values, intervals, levels and counts; no transcript text)"
+    )
+
+
+class InvalidOut(Schema):
+    detail: str | list
+
+
+@api.post(
+    "/clients/{client_id}/transcripts/{transcript_id}/corrections",
+    response={200: CorrectionOut, 403: ErrorOut, 409: ErrorOut, 422: InvalidOut},
+    summary="Correct one turn's code in your own transcript feedback",
+)
+@endpoint(staff(*CLINICAL_ROLES))
+def correct_transcript_code(
+    request, client_id: uuid.UUID, transcript_id: uuid.UUID, payload: CorrectionIn
+):
+    """The feedback page's correction: only the therapist who uploaded the transcript (404 for
+    everyone else), only while the analysis and its text are kept (409), each correction
+    audited as an update of the transcript feedback. A code that does not fit the turn is
+    refused with the reason (422) and changes nothing. Session-authenticated, with CSRF."""
+    from alliance.core.access import signed_in_user
+    from alliance.transcripts.corrections import NOT_CORRECTABLE, save_correction
+    from alliance.transcripts.models import Transcript
+
+    client = client_or_404(request, client_id, record_type="transcript_feedback")
+    transcript = Transcript.objects.filter(
+        pk=transcript_id, client=client, uploaded_by=signed_in_user(request)
+    ).first()
+    if transcript is None:
+        raise Http404
+    index, error = save_correction(request, client, transcript, payload.index, payload.code)
+    if error:
+        raise HttpError(409 if error == NOT_CORRECTABLE else 422, error)
+    return {
+        "index": index,
+        "code": payload.code,
+        "corrected_utterances": len(transcript.correction_data()),
+        "summary": transcript.metrics or {},
+    }

@@ -446,8 +446,15 @@ def _session_section(meta: dict[str, Any]) -> str:
             "",
             *rows,
             "",
-            "Values count the coded labels; summing the probabilities instead agreed less with "
-            "the experts on the same out-of-fold predictions (`docs/nlp.md` has the figures). "
+            "Values count the coded labels. Tried on the same out-of-fold predictions and not "
+            "kept (`docs/nlp.md` has the figures): summing the probabilities, with or without "
+            "calibration per code or per class (temperature, prior shift, vector scaling, "
+            "isotonic); a session-level regression of the expert value on the estimate; matching "
+            "the experts' mean and spread; per-class logit offsets chosen for session agreement "
+            "(they also lower utterance macro-F1); the client's next turn at twice or half its "
+            "weight for the therapist codes (no better on both session ICC and macro-F1). Each pulls sessions toward the corpus mean or "
+            "trades one summary for another; the limit is how well the model's session values "
+            "correlate with the experts' at all. "
             "The issue's ICC targets (0.80 reflection : question, 0.60 % open questions, 0.60 "
             "change-talk share) are not reached by this model.",
             "",

@@ -20,6 +20,11 @@ urlpatterns = [
         name="transcript_correct",
     ),
     path(
+        "clients/<uuid:client_id>/transcripts/<uuid:transcript_id>/correct/hx/",
+        views.correct_hx,
+        name="transcript_correct_hx",
+    ),
+    path(
         "clinic/transcripts/corrections.csv",
         views.corrections_export,
         name="transcripts_corrections_export",

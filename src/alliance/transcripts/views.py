@@ -13,21 +13,23 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import Role
 from alliance.clients.access import client_or_404, clinical_staff, owned_or_404
-from alliance.clients.models import TherapySession
+from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.core.http import HtmxHttpRequest
 from alliance.core.worker import task_progress
-from alliance.nlp.analyze import CORRECTIONS, check_correction, current_code
+from alliance.nlp.analyze import CORRECTIONS, current_code
 from alliance.nlp.model import reliability
 from alliance.nlp.roles import guess_roles
 from alliance.nlp.transcripts import TranscriptError, decode, parse_transcript
 from alliance.transcripts import tasks
+from alliance.transcripts.corrections import save_correction
 from alliance.transcripts.forms import SpeakerForm, TranscriptSettingsForm, TranscriptUploadForm
-from alliance.transcripts.models import Transcript, TranscriptSettings, metrics_without_text
+from alliance.transcripts.models import Transcript, TranscriptSettings
 
 audit.register_record_type("transcript", "a session transcript")
 audit.register_record_type("transcript_feedback", "feedback on a session transcript")
@@ -175,7 +177,7 @@ def _measure_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _feedback_context(transcript: Transcript) -> dict[str, object]:
+def _feedback_context(transcript: Transcript) -> dict[str, Any]:
     data = transcript.analysis_data()
     utterances = data["utterances"] if data else []
     reflections = sorted(
@@ -230,9 +232,25 @@ def feedback(request: HtmxHttpRequest, client_id: str, transcript_id: str) -> Ht
     return render(request, "transcripts/feedback.html", context)
 
 
+def _apply_correction(
+    request: HttpRequest, client: ClientRecord, transcript: Transcript
+) -> tuple[int | None, str | None]:
+    """The posted correction, saved by :func:`save_correction`."""
+    return save_correction(
+        request, client, transcript, request.POST.get("index", ""), request.POST.get("code", "")
+    )
+
+
+def _saved_notice(index: int | None) -> str:
+    return f"Turn {(index or 0) + 1} corrected; the summary was recomputed."
+
+
 @clinical_staff
 def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
-    """The therapist corrects one utterance's code; the summary is recomputed at once."""
+    """The therapist corrects one utterance's code; the summary is recomputed at once.
+
+    The page without JavaScript: POST, then back to the feedback page at the corrected turn.
+    """
     client = client_or_404(request, client_id, record_type="transcript_feedback")
     # Feedback is private to the therapist who uploaded the transcript.
     transcript, _ = owned_or_404(
@@ -243,41 +261,39 @@ def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRes
     )
     if request.method != "POST":
         return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
-    model_result = transcript.model_analysis()
-    if transcript.status != Transcript.Status.DONE or model_result is None:
-        messages.error(
-            request,
-            "Only an analysed transcript whose text is kept can be corrected. Nothing was changed.",
-        )
+    index, error = _apply_correction(request, client, transcript)
+    if error:
+        messages.error(request, error)
         return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
-    code = request.POST.get("code", "")
-    try:
-        index = int(request.POST.get("index", ""))
-        check_correction(model_result, index, code)
-    except ValueError as exc:
-        message = (
-            str(exc)
-            if "invalid literal" not in str(exc)
-            else "the utterance number is missing or not a number"
-        )
-        messages.error(
-            request, f"That correction could not be saved: {message}. Nothing was changed."
-        )
-        return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
-    with transaction.atomic():
-        locked = Transcript.objects.select_for_update().get(pk=transcript.pk)
-        corrections = locked.correction_data()
-        corrections[str(index)] = code
-        locked.corrections = json.dumps(corrections)
-        corrected = locked.analysis_data() or {}
-        locked.metrics = metrics_without_text(corrected["summary"])
-        locked.save(update_fields=["corrections", "metrics"])
-        audit.record_request(
-            request, "update", "transcript_feedback", client=client, note="code corrected"
-        )
-    messages.success(request, f"Turn {index + 1} corrected; the summary was recomputed.")
+    messages.success(request, _saved_notice(index))
     return redirect(
         reverse("transcript_feedback", args=[client.pk, transcript.pk]) + f"#turn-{index}"
+    )
+
+
+@clinical_staff
+@require_POST
+def correct_hx(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
+    """The same correction from the page with htmx: answers with the recomputed summary (the
+    swap target), and out of band the corrected turn, the examples and a screen-reader notice,
+    so the therapist stays where they are in the transcript."""
+    client = client_or_404(request, client_id, record_type="transcript_feedback")
+    # Feedback is private to the therapist who uploaded the transcript.
+    transcript, _ = owned_or_404(
+        request,
+        Transcript.objects.filter(uploaded_by=signed_in_user(request)),
+        transcript_id,
+        client=client,
+    )
+    index, error = _apply_correction(request, client, transcript)
+    transcript.refresh_from_db()
+    context = {"client": client, **_feedback_context(transcript), "oob": True}
+    turn = next((u for u in context["utterances"] if u["index"] == index), None)
+    notice = error or _saved_notice(index)
+    return render(
+        request,
+        "transcripts/_correction_hx.html",
+        {**context, "u": turn, "correction_error": error, "notice": notice},
     )
 
 
