@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import CLINICAL_ROLES
 from alliance.checkins.actions import acknowledge_concern, raise_concern, submit_check_in
@@ -65,7 +66,7 @@ class ScheduleForm(forms.ModelForm):
     def clean(self):  # noqa: ANN201
         data = super().clean()
         if data.get("kind") == CheckInSchedule.Kind.INSTRUMENT and not data.get("instrument"):
-            self.add_error("instrument", "Name the questionnaire, e.g. phq9.")
+            self.add_error("instrument", _("Name the questionnaire, e.g. phq9."))
         return data
 
 
@@ -74,9 +75,11 @@ class PlanForm(forms.ModelForm):
     # session that the caseload and the client's home both read.
     next_session_at = forms.DateTimeField(
         required=False,
-        label="Next session",
+        label=_("Next session"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Books the next session, or moves the one already booked. Left empty: nothing changes.",
+        help_text=_(
+            "Books the next session, or moves the one already booked. Left empty: nothing changes."
+        ),
     )
 
     class Meta:
@@ -254,7 +257,7 @@ def concern_acknowledge(
         raise Http404
     if request.method == "POST" and acknowledge_concern(concern, request.user):
         audit.record_request(request, "acknowledge", "concern", client=client)
-        messages.success(request, "Concern acknowledged. The client can see that you read it.")
+        messages.success(request, _("Concern acknowledged. The client can see that you read it."))
     return redirect("client_detail", client_id=client.pk)
 
 
@@ -286,7 +289,7 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             schedule.client, schedule.clinic = client, client.clinic
             schedule.save()
             audit.record_request(request, "create", "check_in", client=client, note="schedule")
-            messages.success(request, "Check-in schedule added.")
+            messages.success(request, _("Check-in schedule added."))
             return redirect("check_ins_staff", client_id=client.pk)
         if request.POST.get("form") == "plan" and plan_form.is_valid():
             when = plan_form.cleaned_data.get("next_session_at")
@@ -299,7 +302,7 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 plan_form.add_error("next_session_at", str(exc))
             else:
                 audit.record_request(request, "update", "check_in", client=client, note="plan")
-                messages.success(request, "Reminder settings saved.")
+                messages.success(request, _("Reminder settings saved."))
                 return redirect("check_ins_staff", client_id=client.pk)
         if request.POST.get("form") == "stop":
             # No "schedule" in the form: pk=None matches nothing (Django reads it as IS NULL),

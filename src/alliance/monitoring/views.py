@@ -16,6 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import CLINICAL_ROLES, Role
@@ -128,7 +130,12 @@ def _next_or(request: HttpRequest, fallback: str) -> HttpResponse:
     return redirect(fallback)
 
 
-SNOOZE_CHOICES = [(1, "1 day"), (3, "3 days"), (7, "1 week"), (14, "2 weeks")]
+SNOOZE_CHOICES = [
+    (1, gettext_lazy("1 day")),
+    (3, gettext_lazy("3 days")),
+    (7, gettext_lazy("1 week")),
+    (14, gettext_lazy("2 weeks")),
+]
 
 
 @staff(*CLINICAL_STAFF)
@@ -139,7 +146,7 @@ def alert_snooze(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     )
     error = ""
     if alert.kind == AlertKind.SAFETY:
-        error = "Safety alerts cannot be snoozed: acknowledge them with what was done."
+        error = _("Safety alerts cannot be snoozed: acknowledge them with what was done.")
     elif request.method == "POST":
         reason = request.POST.get("reason", "").strip()
         try:
@@ -147,7 +154,7 @@ def alert_snooze(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
             if days not in dict(SNOOZE_CHOICES):
                 raise ValueError
         except ValueError:
-            error = "Choose for how long."
+            error = _("Choose for how long.")
         else:
             try:
                 with transaction.atomic():
@@ -162,7 +169,8 @@ def alert_snooze(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Snoozed until {timezone.localtime(alert.snoozed_until):%Y-%m-%d %H:%M}.",
+                    _("Snoozed until %(until)s.")
+                    % {"until": f"{timezone.localtime(alert.snoozed_until):%Y-%m-%d %H:%M}"},
                 )
                 return _next_or(request, "alert_list")
     return render(
@@ -186,11 +194,11 @@ def alert_useful(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     alert, client = _care_team_alert(request, alert_id)
     value = request.POST.get("useful", "")
     if value not in ("yes", "no"):
-        messages.error(request, "Say whether the alert was useful.")
+        messages.error(request, _("Say whether the alert was useful."))
     else:
         alert.mark_useful(signed_in_user(request), value == "yes")
         audit.record_request(request, "update", "alert", client=client, note=f"useful={value}")
-        messages.success(request, "Thank you: this helps tune the rules.")
+        messages.success(request, _("Thank you: this helps tune the rules."))
     return _next_or(request, "alert_list")
 
 
@@ -212,10 +220,13 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
     if request.method == "POST":
         action_taken = request.POST.get("action_taken", "").strip()
         if not alert.needs_attention:
-            messages.info(request, "This alert was already acknowledged.")
+            messages.info(request, _("This alert was already acknowledged."))
             return redirect("alert_list")
         if not action_taken:
-            error = "Please record what was done (for example: called the client, safety plan reviewed) before acknowledging."
+            error = _(
+                "Please record what was done (for example: called the client, safety plan "
+                "reviewed) before acknowledging."
+            )
         else:
             with transaction.atomic():
                 alert.acknowledge(signed_in_user(request), action_taken[:4000])
@@ -224,7 +235,7 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
                 audit.record_request(
                     request, "acknowledge", record_type, client=client, note=alert.kind
                 )
-            messages.success(request, "Alert acknowledged and what was done is recorded.")
+            messages.success(request, _("Alert acknowledged and what was done is recorded."))
             nxt = request.POST.get("next", "")
             if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
                 return redirect(nxt)
@@ -317,7 +328,10 @@ def episode_repair(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
         else:
             messages.success(
                 request,
-                "Repair recorded. The episode closes as repaired when the client's rating returns to the earlier level.",
+                _(
+                    "Repair recorded. The episode closes as repaired when the client's rating "
+                    "returns to the earlier level."
+                ),
             )
             return redirect(f"{_timeline_url(client)}#episode-{episode.pk}")
     return render(
@@ -374,14 +388,14 @@ def therapist_rating(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
             number = None
         answers = {i.id: request.POST.get(i.id, "") for i in inst.items if i.id != "do_differently"}
         if number is None or number not in {s.number for s in sessions}:
-            error = "Choose the session you are rating."
+            error = _("Choose the session you are rating.")
         else:
             try:
                 result = scoring.score(inst, answers)
                 if result.total is None or any(
                     answers.get(i.id) in (None, "") for i in inst.scored_items
                 ):
-                    raise scoring.ScoringError("Answer all four statements.")
+                    raise scoring.ScoringError(_("Answer all four statements."))
             except scoring.ScoringError as exc:
                 error = str(exc)
             else:
@@ -399,7 +413,10 @@ def therapist_rating(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
                         session.scheduled_at, timezone.now() - dt.timedelta(days=3650)
                     ),
                 )
-                messages.success(request, f"Your rating of session {number} is recorded.")
+                messages.success(
+                    request,
+                    _("Your rating of session %(number)s is recorded.") % {"number": number},
+                )
                 return redirect(_timeline_url(client))
     return render(
         request,
@@ -506,7 +523,7 @@ def monitoring_settings(request: HttpRequest) -> HttpResponse:
         audit.record_request(request, "update", "clinic_settings", note="monitoring")
         messages.success(
             request,
-            "Monitoring settings saved. New findings use them; earlier findings keep theirs.",
+            _("Monitoring settings saved. New findings use them; earlier findings keep theirs."),
         )
         return redirect("monitoring_settings")
     return render(
@@ -525,7 +542,7 @@ class SafetyNoticeSettingsForm(forms.ModelForm):
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if data.get("sms_enabled") and not data.get("on_call_sms"):
-            self.add_error("on_call_sms", "Enter the on-call number to switch SMS on.")
+            self.add_error("on_call_sms", _("Enter the on-call number to switch SMS on."))
         return data
 
 
@@ -545,7 +562,7 @@ def safety_notices(request: HttpRequest) -> HttpResponse:
             form.save()
             audit.record_request(request, "update", "clinic_settings", note="safety notices")
             messages.success(
-                request, "Safety notice settings saved. New alerts and concerns use them."
+                request, _("Safety notice settings saved. New alerts and concerns use them.")
             )
             return redirect("safety_notices")
         if request.POST.get("form") == "resend":
@@ -557,13 +574,13 @@ def safety_notices(request: HttpRequest) -> HttpResponse:
             if notice is None:
                 raise Http404
             if notice.status != SafetyNotice.Status.FAILED:
-                messages.error(request, "Only a notice that failed can be sent again.")
+                messages.error(request, _("Only a notice that failed can be sent again."))
             else:
                 notices.send_again(notice)
                 audit.record_request(
                     request, "update", "clinic_settings", note="safety notice sent again"
                 )
-                messages.success(request, "The notice will be sent again by the worker.")
+                messages.success(request, _("The notice will be sent again by the worker."))
             return redirect("safety_notices")
     since = timezone.now() - dt.timedelta(days=30)
     rows = list(

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.accounts.models import Role
 from alliance.core import audit
@@ -202,7 +203,7 @@ def report_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         audit.record_request(request, "update", "clinic_report", note="settings")
-        messages.success(request, "Report settings saved.")
+        messages.success(request, _("Report settings saved."))
         return redirect("report_settings")
     return render(request, "reports/settings.html", {"form": form})
 
@@ -268,13 +269,13 @@ def _report_range(request: HttpRequest, client: Any) -> tuple[Any, Any, str]:
         return (
             (episode.started if episode else today - dt.timedelta(days=90)),
             today,
-            "Dates must look like 2026-03-31.",
+            _("Dates must look like 2026-03-31."),
         )
     if start > end:
         return (
             (episode.started if episode else today - dt.timedelta(days=90)),
             today,
-            "The start date must come before the end date.",
+            _("The start date must come before the end date."),
         )
     return start, end, error
 

@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from alliance.accounts.models import CLINICAL_ROLES, Role
 from alliance.clients.models import ClientRecord, TherapySession
@@ -66,7 +68,10 @@ def upload(request: HttpRequest, client_id: str) -> HttpResponse:
             text = decode(upload_file.read())
             parsed = parse_transcript(text, upload_file.name)
         except TranscriptError as exc:
-            form.add_error("file", f"This file could not be read: {exc}. Nothing was stored.")
+            form.add_error(
+                "file",
+                _("This file could not be read: %(error)s. Nothing was stored.") % {"error": exc},
+            )
         else:
             with transaction.atomic():
                 session: TherapySession | None
@@ -243,7 +248,9 @@ def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRes
     if transcript.status != Transcript.Status.DONE or model_result is None:
         messages.error(
             request,
-            "Only an analysed transcript whose text is kept can be corrected. Nothing was changed.",
+            _(
+                "Only an analysed transcript whose text is kept can be corrected. Nothing was changed."
+            ),
         )
         return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
     code = request.POST.get("code", "")
@@ -254,10 +261,12 @@ def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRes
         message = (
             str(exc)
             if "invalid literal" not in str(exc)
-            else "the utterance number is missing or not a number"
+            else _("the utterance number is missing or not a number")
         )
         messages.error(
-            request, f"That correction could not be saved: {message}. Nothing was changed."
+            request,
+            _("That correction could not be saved: %(error)s. Nothing was changed.")
+            % {"error": message},
         )
         return redirect("transcript_feedback", client_id=client.pk, transcript_id=transcript.pk)
     with transaction.atomic():
@@ -271,7 +280,9 @@ def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRes
         audit.record_request(
             request, "update", "transcript_feedback", client=client, note="code corrected"
         )
-    messages.success(request, f"Turn {index + 1} corrected; the summary was recomputed.")
+    messages.success(
+        request, _("Turn %(turn)s corrected; the summary was recomputed.") % {"turn": index + 1}
+    )
     return redirect(
         reverse("transcript_feedback", args=[client.pk, transcript.pk]) + f"#turn-{index}"
     )
@@ -308,13 +319,17 @@ def clinic_transcript_settings(request: HttpRequest) -> HttpResponse:
                 request, "update", "clinic_settings", note=f"{note}; {cleared} cleared"
             )
         done = (
-            " The text of {} earlier transcript{} was deleted.".format(
-                cleared, "" if cleared == 1 else "s"
+            " "
+            + ngettext(
+                "The text of %(n)d earlier transcript was deleted.",
+                "The text of %(n)d earlier transcripts was deleted.",
+                cleared,
             )
+            % {"n": cleared}
             if cleared
             else ""
         )
-        messages.success(request, "Transcript settings saved." + done)
+        messages.success(request, _("Transcript settings saved.") + done)
         return redirect("transcripts_clinic_settings")
     return render(
         request,
