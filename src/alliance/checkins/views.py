@@ -58,6 +58,19 @@ class ScheduleForm(forms.ModelForm):
     class Meta:
         model = CheckInSchedule
         fields = ["kind", "instrument", "cadence", "start_date", "due_time"]
+        # Model labels stay unmarked (marking them would need a migration).
+        labels = {
+            "kind": _("Kind"),
+            "instrument": _("Instrument"),
+            "cadence": _("Cadence"),
+            "start_date": _("Start date"),
+            "due_time": _("Due time"),
+        }
+        help_texts = {
+            "instrument": _('Instrument id, e.g. "phq9".'),
+            "start_date": _("The first due day, in the client's time zone."),
+            "due_time": _("Local time of day it falls due."),
+        }
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "due_time": forms.TimeInput(attrs={"type": "time"}),
@@ -91,6 +104,19 @@ class PlanForm(forms.ModelForm):
             "notify_after_misses",
             "window_hours",
         ]
+        # Model labels stay unmarked (marking them would need a migration).
+        labels = {
+            "quiet_start": _("Quiet start"),
+            "quiet_end": _("Quiet end"),
+            "max_reminders": _("Max reminders"),
+            "notify_after_misses": _("Notify after misses"),
+            "window_hours": _("Window hours"),
+        }
+        help_texts = {
+            "quiet_start": _("No reminders from this local time..."),
+            "quiet_end": _("...until this local time."),
+            "window_hours": _("A check-in not done this long after it was due is missed."),
+        }
         widgets = {
             "quiet_start": forms.TimeInput(attrs={"type": "time"}),
             "quiet_end": forms.TimeInput(attrs={"type": "time"}),

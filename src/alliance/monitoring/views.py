@@ -490,6 +490,61 @@ class MonitoringSettingsForm(forms.ModelForm):
             "check_in_drop_points",
             "early_sessions",
         ]
+        # Model labels stay unmarked (marking them would need a migration).
+        labels = {
+            "k": gettext_lazy("K"),
+            "min_baseline": gettext_lazy("Min baseline"),
+            "baseline_window": gettext_lazy("Baseline window"),
+            "sd_floor_fraction": gettext_lazy("Sd floor fraction"),
+            "cutoff": gettext_lazy("Cutoff"),
+            "drop_from_previous": gettext_lazy("Drop from previous"),
+            "repair_window": gettext_lazy("Repair window"),
+            "disagreement_gap": gettext_lazy("Disagreement gap"),
+            "missed_window": gettext_lazy("Missed window"),
+            "missed_threshold": gettext_lazy("Missed threshold"),
+            "long_gap_days": gettext_lazy("Long gap days"),
+            "check_in_drop_points": gettext_lazy("Check in drop points"),
+            "early_sessions": gettext_lazy("Early sessions"),
+        }
+        help_texts = {
+            "k": gettext_lazy(
+                "A session at or below the client's own mean − k·SD is a rupture: 2 strict, 1 lenient (Gumz et al. 2012 recommend showing both)."
+            ),
+            "min_baseline": gettext_lazy(
+                "Previous rated sessions needed before the k·SD rule runs (at least 2)."
+            ),
+            "baseline_window": gettext_lazy(
+                "Most recent sessions outside any rupture that form the baseline."
+            ),
+            "sd_floor_fraction": gettext_lazy(
+                "The SD is floored at this share of the scale range (0.10 = 0.6 on 0–6)."
+            ),
+            "cutoff": gettext_lazy(
+                "A rating below this is a rupture signal (the check's own cut-off, 4 of 6). Empty: off."
+            ),
+            "drop_from_previous": gettext_lazy(
+                "A fall of at least this much from the previous rating is a rupture signal. Empty: off."
+            ),
+            "repair_window": gettext_lazy(
+                "Sessions after the start within which a return to the earlier level counts as repair."
+            ),
+            "disagreement_gap": gettext_lazy(
+                "Flag a session when the therapist's rating is at least this much above the client's (0–6 scale); therapists tend to rate the alliance higher than clients do."
+            ),
+            "missed_window": gettext_lazy("Look at this many of the most recent past sessions..."),
+            "missed_threshold": gettext_lazy(
+                "...and flag when at least this many were missed or cancelled."
+            ),
+            "long_gap_days": gettext_lazy(
+                "Flag when the last attended session is this many days ago and none is booked."
+            ),
+            "check_in_drop_points": gettext_lazy(
+                "Flag when check-in completion in the last 4 weeks fell by at least this many percentage points from the 4 weeks before (at least 3 check-ins due in each)."
+            ),
+            "early_sessions": gettext_lazy(
+                "A client rating below the cut-off in these first sessions is a disengagement signal."
+            ),
+        }
 
     def clean(self) -> dict[str, object]:
         super().clean()
@@ -538,6 +593,23 @@ class SafetyNoticeSettingsForm(forms.ModelForm):
     class Meta:
         model = MonitoringSettings
         fields = ["on_call_email", "sms_enabled", "on_call_sms"]
+        # Model labels stay unmarked (marking them would need a migration).
+        labels = {
+            "on_call_email": gettext_lazy("On call email"),
+            "sms_enabled": gettext_lazy("Sms enabled"),
+            "on_call_sms": gettext_lazy("On call sms"),
+        }
+        help_texts = {
+            "on_call_email": gettext_lazy(
+                "Also told at once about every safety alert and concern (a duty clinician's shared address). Empty: only the treating therapist."
+            ),
+            "sms_enabled": gettext_lazy(
+                "Also send the notice by SMS to the on-call number (the deployment's SMS provider, SMS_BACKEND)."
+            ),
+            "on_call_sms": gettext_lazy(
+                "On-call mobile number in international form (+ and country code)."
+            ),
+        }
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
