@@ -37,30 +37,30 @@ def _table(report: compute.Report) -> list[dict[str, Any]]:
     """Rows of the report table: label, one cell per period."""
     rows = [
         {
-            "label": "PHQ-9 episodes classified",
+            "label": _("PHQ-9 episodes classified"),
             "cells": [report.episodes.get(p) for p in report.periods],
         }
     ]
     for key, label in compute.OUTCOME_ROWS:
         rows.append(
             {
-                "label": f"PHQ-9 {label.lower()}",
+                "label": _("PHQ-9 %(outcome)s") % {"outcome": label.lower()},
                 "cells": [report.outcomes.get(key, {}).get(p) for p in report.periods],
             }
         )
     rows.append(
         {
-            "label": "Average session alliance (0–6)",
+            "label": _("Average session alliance (0–6)"),
             "cells": [report.alliance.get(p) for p in report.periods],
         }
     )
     rows.append(
-        {"label": "Rupture-repair rate", "cells": [report.repair.get(p) for p in report.periods]}
+        {"label": _("Rupture-repair rate"), "cells": [report.repair.get(p) for p in report.periods]}
     )
     if report.check_ins:
         rows.append(
             {
-                "label": "Check-in completion",
+                "label": _("Check-in completion"),
                 "cells": [report.check_ins.get(p) for p in report.periods],
             }
         )
@@ -75,12 +75,15 @@ def _charts(report: compute.Report) -> list[dict[str, object]]:
         ]
 
     outcome = LineChart(
-        title="PHQ-9 reliable improvement and deterioration (% of classified episodes)",
+        # xgettext:no-python-format
+        title=_("PHQ-9 reliable improvement and deterioration (% of classified episodes)"),
         x_labels=report.periods,
         series=[
-            Series("Reliable improvement", values(report.outcomes.get("reliable_improvement", {}))),
             Series(
-                "Reliable deterioration",
+                _("Reliable improvement"), values(report.outcomes.get("reliable_improvement", {}))
+            ),
+            Series(
+                _("Reliable deterioration"),
                 values(report.outcomes.get("reliable_deterioration", {})),
                 "series-b",
             ),
@@ -89,12 +92,12 @@ def _charts(report: compute.Report) -> list[dict[str, object]]:
         y_max=100,
     )
     alliance = LineChart(
-        title="Average session alliance (0–6)",
+        title=_("Average session alliance (0–6)"),
         x_labels=report.periods,
-        series=[Series("Average alliance", values(report.alliance))],
+        series=[Series(_("Average alliance"), values(report.alliance))],
         y_min=0,
         y_max=6,
-        ref_lines=[RefLine("cut-off 4", 4.0)],
+        ref_lines=[RefLine(_("cut-off 4"), 4.0)],
     )
     return [outcome.render(), alliance.render()]
 
