@@ -174,7 +174,7 @@ class CaseloadRow:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return str(STATUS_LABELS[self.status])
 
     @property
     def not_on_track(self) -> bool:

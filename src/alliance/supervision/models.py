@@ -130,7 +130,9 @@ class JournalEntry(models.Model):
 
     def answers(self) -> list[tuple[str, str]]:
         return [
-            (question, getattr(self, name)) for name, question in PROMPTS if getattr(self, name)
+            (str(question), getattr(self, name))
+            for name, question in PROMPTS
+            if getattr(self, name)
         ]
 
     @property
