@@ -4,6 +4,7 @@ import zoneinfo
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import Clinic, Role, User
 from alliance.core.languages import other_languages
@@ -17,14 +18,16 @@ class ClientSigninForm(forms.Form):
 
 
 class StaffCreateForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=200)
-    email = forms.EmailField(label="Work email")
-    role = forms.ChoiceField(choices=Role.choices)
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    email = forms.EmailField(label=_("Work email"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email=email).exists():
-            raise forms.ValidationError("Someone with this email address already has an account.")
+            raise forms.ValidationError(
+                _("Someone with this email address already has an account.")
+            )
         return email
 
 
@@ -33,7 +36,8 @@ def _validate_zone(value: str) -> str:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise forms.ValidationError(
-            f"{value!r} is not a known time zone; use a name like America/New_York."
+            _("%(zone)s is not a known time zone; use a name like America/New_York.")
+            % {"zone": repr(value)}
         ) from None
     return value
 
@@ -43,6 +47,24 @@ class ClinicSettingsForm(forms.ModelForm):
         model = Clinic
         fields = ["name", "time_zone", "crisis_resources", "crisis_line", "staff_idle_minutes"]
         widgets = {"crisis_resources": forms.Textarea(attrs={"rows": 6})}
+        # The model fields' own labels stay unmarked (marking them would need a migration).
+        labels = {
+            "name": _("Name"),
+            "time_zone": _("Time zone"),
+            "crisis_resources": _("Crisis resources"),
+            "crisis_line": _("Crisis line"),
+            "staff_idle_minutes": _("Staff idle minutes"),
+        }
+        help_texts = {
+            "crisis_resources": _("Shown to a client at once whenever an answer suggests risk."),
+            "crisis_line": _(
+                "One line on every client page, questionnaire page and reminder email "
+                "(after \u201cIn crisis?\u201d). Use the numbers of your clients' country."
+            ),
+            "staff_idle_minutes": _(
+                "Automatic logoff for staff after this many idle minutes (empty: site default)."
+            ),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,7 +116,7 @@ class ClinicSettingsForm(forms.ModelForm):
     def clean_staff_idle_minutes(self) -> int | None:
         value = self.cleaned_data["staff_idle_minutes"]
         if value is not None and not 1 <= value <= 60:
-            raise forms.ValidationError("Choose between 1 and 60 minutes.")
+            raise forms.ValidationError(_("Choose between 1 and 60 minutes."))
         return value
 
 
@@ -109,12 +131,15 @@ def _zone_choices() -> list[tuple[str, str]]:
 class MyTimeZoneForm(forms.Form):
     """A staff member's own time zone; empty reads times in the clinic's zone."""
 
-    time_zone = forms.ChoiceField(label="Show times in", required=False)
+    time_zone = forms.ChoiceField(label=_("Show times in"), required=False)
 
     def __init__(self, *args: object, clinic_zone: str = "", **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         field = cast(forms.ChoiceField, self.fields["time_zone"])
-        field.choices = [("", f"The clinic's time zone ({clinic_zone})"), *_zone_choices()]
+        field.choices = [
+            ("", _("The clinic's time zone (%(zone)s)") % {"zone": clinic_zone}),
+            *_zone_choices(),
+        ]
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]
@@ -122,23 +147,27 @@ class MyTimeZoneForm(forms.Form):
 
 
 class AuditSearchForm(forms.Form):
-    client = forms.UUIDField(required=False, label="Client id")
-    actor = forms.CharField(required=False, label="Person (name or email)")
-    action = forms.ChoiceField(required=False, choices=[])
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    client = forms.UUIDField(required=False, label=_("Client id"))
+    actor = forms.CharField(required=False, label=_("Person (name or email)"))
+    action = forms.ChoiceField(required=False, label=_("Action"), choices=[])
+    date_from = forms.DateField(
+        required=False, label=_("Date from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label=_("Date to"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         from alliance.core.models import AuditAction
 
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["action"]).choices = [
-            ("", "Any action"),
+            ("", _("Any action")),
             *AuditAction.choices,
         ]
 
     def clean(self):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError("The start date is after the end date.")
+            raise forms.ValidationError(_("The start date is after the end date."))
         return data

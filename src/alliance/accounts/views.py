@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from sesame.backends import ModelBackend as SesameBackend
 from sesame.utils import get_query_string
@@ -138,8 +139,10 @@ def my_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         membership.time_zone = form.cleaned_data["time_zone"]
         membership.save(update_fields=["time_zone"])
-        shown = membership.time_zone or f"the clinic's time zone, {membership.clinic.time_zone}"
-        messages.success(request, f"Saved. Times are now shown in {shown}.")
+        shown = membership.time_zone or _("the clinic's time zone, %(zone)s") % {
+            "zone": membership.clinic.time_zone
+        }
+        messages.success(request, _("Saved. Times are now shown in %(zone)s.") % {"zone": shown})
         return redirect("my_settings")
     return render(request, "accounts/my_settings.html", {"form": form, "membership": membership})
 
@@ -200,7 +203,9 @@ def staff_create(request: HttpRequest) -> HttpResponse:
         if reset.is_valid():
             reset.save(request)
         messages.success(
-            request, f"{user.full_name} was added. We emailed them a link to choose a password."
+            request,
+            _("%(name)s was added. We emailed them a link to choose a password.")
+            % {"name": user.full_name},
         )
         return redirect("clinic_home")
     return render(request, "accounts/staff_form.html", {"form": form})
@@ -212,7 +217,7 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     form = ClinicSettingsForm(request.POST or None, instance=clinic)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Clinic settings saved.")
+        messages.success(request, _("Clinic settings saved."))
         return redirect("clinic_settings")
     return render(request, "accounts/clinic_settings.html", {"form": form})
 

@@ -588,7 +588,7 @@ def correct_transcript_code(
         raise Http404
     index, error = save_correction(request, client, transcript, payload.index, payload.code)
     if error:
-        raise HttpError(409 if error == NOT_CORRECTABLE else 422, error)
+        raise HttpError(409 if error == str(NOT_CORRECTABLE) else 422, error)
     return {
         "index": index,
         "code": payload.code,

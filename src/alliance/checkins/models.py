@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from alliance.core.fields import EncryptedTextField
 from alliance.core.models import SingleUseLink
@@ -81,7 +82,11 @@ class CheckInSchedule(models.Model):
         ordering = ["created_at"]
 
     def __str__(self) -> str:
-        what = self.instrument.upper() if self.kind == self.Kind.INSTRUMENT else "Mood check-in"
+        what = (
+            self.instrument.upper()
+            if self.kind == self.Kind.INSTRUMENT
+            else gettext("Mood check-in")
+        )
         return f"{what}, {self.get_cadence_display().lower()}"
 
 

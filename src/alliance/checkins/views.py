@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alliance.checkins.actions import acknowledge_concern, raise_concern, submit_check_in
 from alliance.checkins.export import client_data, client_zone, readable, you_facts
@@ -54,6 +55,19 @@ class ScheduleForm(forms.ModelForm):
     class Meta:
         model = CheckInSchedule
         fields = ["kind", "instrument", "cadence", "start_date", "due_time"]
+        # Model labels stay unmarked (marking them would need a migration).
+        labels = {
+            "kind": _("Kind"),
+            "instrument": _("Instrument"),
+            "cadence": _("Cadence"),
+            "start_date": _("Start date"),
+            "due_time": _("Due time"),
+        }
+        help_texts = {
+            "instrument": _('Instrument id, e.g. "phq9".'),
+            "start_date": _("The first due day, in the client's time zone."),
+            "due_time": _("Local time of day it falls due."),
+        }
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "due_time": forms.TimeInput(attrs={"type": "time"}),
@@ -62,7 +76,7 @@ class ScheduleForm(forms.ModelForm):
     def clean(self):  # noqa: ANN201
         data = super().clean()
         if data.get("kind") == CheckInSchedule.Kind.INSTRUMENT and not data.get("instrument"):
-            self.add_error("instrument", "Name the questionnaire, e.g. phq9.")
+            self.add_error("instrument", _("Name the questionnaire, e.g. phq9."))
         return data
 
 
@@ -71,9 +85,11 @@ class PlanForm(forms.ModelForm):
     # session that the caseload and the client's home both read.
     next_session_at = forms.DateTimeField(
         required=False,
-        label="Next session",
+        label=_("Next session"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Books the next session, or moves the one already booked. Left empty: nothing changes.",
+        help_text=_(
+            "Books the next session, or moves the one already booked. Left empty: nothing changes."
+        ),
     )
 
     class Meta:
@@ -85,6 +101,19 @@ class PlanForm(forms.ModelForm):
             "notify_after_misses",
             "window_hours",
         ]
+        # Model labels stay unmarked (marking them would need a migration).
+        labels = {
+            "quiet_start": _("Quiet start"),
+            "quiet_end": _("Quiet end"),
+            "max_reminders": _("Max reminders"),
+            "notify_after_misses": _("Notify after misses"),
+            "window_hours": _("Window hours"),
+        }
+        help_texts = {
+            "quiet_start": _("No reminders from this local time..."),
+            "quiet_end": _("...until this local time."),
+            "window_hours": _("A check-in not done this long after it was due is missed."),
+        }
         widgets = {
             "quiet_start": forms.TimeInput(attrs={"type": "time"}),
             "quiet_end": forms.TimeInput(attrs={"type": "time"}),
@@ -241,10 +270,10 @@ def concern_acknowledge(
     request: HttpRequest, client_id: uuid.UUID, concern_id: uuid.UUID
 ) -> HttpResponse:
     client = client_or_404(request, client_id, write=True, record_type="concern", action="")
-    concern, _ = owned_or_404(request, Concern, concern_id, client=client)
+    concern, _owner = owned_or_404(request, Concern, concern_id, client=client)
     if request.method == "POST" and acknowledge_concern(concern, request.user):
         audit.record_request(request, "acknowledge", "concern", client=client)
-        messages.success(request, "Concern acknowledged. The client can see that you read it.")
+        messages.success(request, _("Concern acknowledged. The client can see that you read it."))
     return redirect("client_detail", client_id=client.pk)
 
 
@@ -274,7 +303,7 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             schedule.client, schedule.clinic = client, client.clinic
             schedule.save()
             audit.record_request(request, "create", "check_in", client=client, note="schedule")
-            messages.success(request, "Check-in schedule added.")
+            messages.success(request, _("Check-in schedule added."))
             return redirect("check_ins_staff", client_id=client.pk)
         if request.POST.get("form") == "plan" and plan_form.is_valid():
             when = plan_form.cleaned_data.get("next_session_at")
@@ -287,7 +316,7 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 plan_form.add_error("next_session_at", str(exc))
             else:
                 audit.record_request(request, "update", "check_in", client=client, note="plan")
-                messages.success(request, "Reminder settings saved.")
+                messages.success(request, _("Reminder settings saved."))
                 return redirect("check_ins_staff", client_id=client.pk)
         if request.POST.get("form") == "stop":
             # No "schedule" in the form: pk=None matches nothing (Django reads it as IS NULL),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.forms import _validate_zone
 from alliance.accounts.models import CLINICAL_ROLES, User
@@ -15,16 +16,16 @@ def clinicians_of(clinic) -> forms.ModelMultipleChoiceField:
             memberships__role__in=CLINICAL_ROLES,
         ).order_by("full_name"),
         widget=forms.CheckboxSelectMultiple,
-        label="Care team",
-        error_messages={"required": "Choose at least one therapist."},
+        label=_("Care team"),
+        error_messages={"required": _("Choose at least one therapist.")},
     )
 
 
 class ClientCreateForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=200)
-    preferred_name = forms.CharField(label="Preferred name", max_length=100, required=False)
-    email = forms.EmailField(label="Email (for sign-in links)")
-    time_zone = forms.CharField(initial="America/New_York", max_length=64)
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    preferred_name = forms.CharField(label=_("Preferred name"), max_length=100, required=False)
+    email = forms.EmailField(label=_("Email (for sign-in links)"))
+    time_zone = forms.CharField(label=_("Time zone"), initial="America/New_York", max_length=64)
 
     def __init__(self, *args, clinic, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -33,7 +34,9 @@ class ClientCreateForm(forms.Form):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email=email).exists():
-            raise forms.ValidationError("Someone with this email address already has an account.")
+            raise forms.ValidationError(
+                _("Someone with this email address already has an account.")
+            )
         return email
 
     def clean_time_zone(self) -> str:
@@ -49,7 +52,7 @@ class CareTeamForm(forms.Form):
 class ConsentChangeForm(forms.Form):
     kind = forms.ChoiceField(choices=ConsentKind.choices)
     granted = forms.TypedChoiceField(
-        choices=[("yes", "Give consent"), ("no", "Withdraw consent")],
+        choices=[("yes", _("Give consent")), ("no", _("Withdraw consent"))],
         coerce=lambda v: v == "yes",
     )
 
@@ -59,10 +62,12 @@ class BreakGlassForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         min_length=20,
         max_length=2000,
-        label="Why do you need emergency access?",
-        help_text="At least 20 characters. The care team and the client will see that you "
-        "opened the record, and when.",
+        label=_("Why do you need emergency access?"),
+        help_text=_(
+            "At least 20 characters. The care team and the client will see that you "
+            "opened the record, and when."
+        ),
     )
     confirm = forms.BooleanField(
-        label="I understand this access is recorded, time-limited and shown to the care team."
+        label=_("I understand this access is recorded, time-limited and shown to the care team.")
     )

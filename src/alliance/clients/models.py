@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from alliance.accounts.models import CLINICAL_ROLES, Clinic, Role
 from alliance.core.fields import EncryptedTextField
@@ -310,21 +311,26 @@ class TherapySession(models.Model):
         """
         now = timezone.now()
         if when <= now:
-            raise ValueError("Choose a time in the future for the next session.")
+            raise ValueError(gettext("Choose a time in the future for the next session."))
         upcoming = list(cls.objects.filter(client=client).upcoming(now)[:2])
         if upcoming:
             session = upcoming[0]
             if len(upcoming) > 1 and when >= upcoming[1].scheduled_at:
                 raise ValueError(
-                    f"Session {upcoming[1].number} is already booked before that time: "
-                    "move the next session to an earlier time."
+                    gettext(
+                        "Session %(number)s is already booked before that time: "
+                        "move the next session to an earlier time."
+                    )
+                    % {"number": upcoming[1].number}
                 )
             session.scheduled_at = when
             session.save(update_fields=["scheduled_at"])
             return session
         last = cls.objects.filter(client=client).order_by("-number").first()
         if last is not None and when <= last.scheduled_at:
-            raise ValueError(f"Choose a time after session {last.number}.")
+            raise ValueError(
+                gettext("Choose a time after session %(number)s.") % {"number": last.number}
+            )
         return cls.objects.create(
             clinic=client.clinic,
             client=client,

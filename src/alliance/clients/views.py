@@ -10,6 +10,8 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from alliance.accounts.models import Role, User
 from alliance.clients import tasks
@@ -63,14 +65,14 @@ def caseload(request: HttpRequest) -> HttpResponse:
 
 # Words for the client page's "On this page" links; other panels use their name.
 SECTION_TITLES = {
-    "summary": "At a glance",
-    "alerts": "Alerts",
-    "alliance": "Alliance",
-    "check-ins": "Check-ins and concerns",
-    "goals": "Goals and tasks",
-    "measures": "Measures",
-    "transcripts": "Transcripts",
-    "journal": "Journal",
+    "summary": gettext_lazy("At a glance"),
+    "alerts": gettext_lazy("Alerts"),
+    "alliance": gettext_lazy("Alliance"),
+    "check-ins": gettext_lazy("Check-ins and concerns"),
+    "goals": gettext_lazy("Goals and tasks"),
+    "measures": gettext_lazy("Measures"),
+    "transcripts": gettext_lazy("Transcripts"),
+    "journal": gettext_lazy("Journal"),
 }
 
 
@@ -114,7 +116,7 @@ def _change_consent(request: HttpRequest, client: ClientRecord, kind: str, grant
     with transaction.atomic():
         if granted:
             if current is not None and current.is_active:
-                return f"Consent to {label} was already on file."
+                return _("Consent to %(kind)s was already on file.") % {"kind": label}
             Consent.objects.create(
                 clinic=client.clinic,
                 client=client,
@@ -123,14 +125,14 @@ def _change_consent(request: HttpRequest, client: ClientRecord, kind: str, grant
                 granted=True,
                 recorded_by=signed_in_user(request),
             )
-            outcome = f"Consent to {label} recorded."
+            outcome = _("Consent to %(kind)s recorded.") % {"kind": label}
         else:
             if current is None or not current.is_active:
-                return f"There was no consent to {label} to withdraw."
+                return _("There was no consent to %(kind)s to withdraw.") % {"kind": label}
             current.withdrawn_at = timezone.now()
             current.withdrawn_by = signed_in_user(request)
             current.save(update_fields=["withdrawn_at", "withdrawn_by"])
-            outcome = f"Consent to {label} withdrawn."
+            outcome = _("Consent to %(kind)s withdrawn.") % {"kind": label}
         audit.record_request(
             request,
             "update",
@@ -148,7 +150,7 @@ def client_consent_change(request: HttpRequest, client_id: str) -> HttpResponse:
         return redirect("client_detail", client_id=client.pk)
     form = ConsentChangeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "That consent change was not understood; nothing was changed.")
+        messages.error(request, _("That consent change was not understood; nothing was changed."))
     else:
         messages.success(
             request,
@@ -189,7 +191,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
                     clinic=clinic, client=client, therapist=therapist, is_primary=index == 0
                 )
             audit.record_request(request, "create", "client_record", client=client)
-        messages.success(request, f"{client.full_name} was added.")
+        messages.success(request, _("%(name)s was added.") % {"name": client.full_name})
         return redirect("clinic_home")
     return render(request, "clients/client_form.html", {"form": form})
 
@@ -210,7 +212,7 @@ def care_team_edit(request: HttpRequest, client_id: str) -> HttpResponse:
             if not client.care_team.filter(is_primary=True).exists():
                 client.care_team.filter(therapist=chosen[0]).update(is_primary=True)
             audit.record_request(request, "update", "care_team", client=client)
-        messages.success(request, f"Care team of {client.full_name} saved.")
+        messages.success(request, _("Care team of %(name)s saved.") % {"name": client.full_name})
         return redirect("clinic_home")
     return render(request, "clients/care_team_form.html", {"form": form, "client": client})
 
@@ -232,8 +234,8 @@ def break_glass(request: HttpRequest, client_id: str) -> HttpResponse:
             transaction.on_commit(lambda: tasks.notify_break_glass.enqueue(str(access.pk)))
         messages.warning(
             request,
-            f"Emergency access is open until {timezone.localtime(access.expires_at):%H:%M}. "
-            "Everything you open is recorded.",
+            _("Emergency access is open until %(time)s. Everything you open is recorded.")
+            % {"time": f"{timezone.localtime(access.expires_at):%H:%M}"},
         )
         return redirect("client_detail", client_id=client.pk)
     return render(request, "clients/break_glass_form.html", {"form": form, "client": client})

@@ -24,6 +24,8 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.monitoring.models import Alert, AlertKind
@@ -32,11 +34,11 @@ NO_ALERT = 1000
 SPARK_POINTS = 12  # the most recent scores a sparkline shows
 
 STATUSES = (
-    ("safety", "Safety"),
-    ("off_track", "Off track"),
-    ("not_on_track", "Not on track"),
-    ("too_early", "Too early"),
-    ("on_track", "On track"),
+    ("safety", gettext_lazy("Safety")),
+    ("off_track", gettext_lazy("Off track")),
+    ("not_on_track", gettext_lazy("Not on track")),
+    ("too_early", gettext_lazy("Too early")),
+    ("on_track", gettext_lazy("On track")),
 )
 STATUS_LABELS = dict(STATUSES)
 STATUS_ORDER = {key: i for i, (key, _label) in enumerate(STATUSES)}
@@ -100,7 +102,10 @@ class Sparkline:
 
     @property
     def description(self) -> str:
-        return f"{self.label}, oldest to latest: {', '.join(self.values)}"
+        return _("%(label)s, oldest to latest: %(values)s") % {
+            "label": self.label,
+            "values": ", ".join(self.values),
+        }
 
 
 @dataclass
@@ -169,7 +174,7 @@ class CaseloadRow:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return str(STATUS_LABELS[self.status])
 
     @property
     def not_on_track(self) -> bool:
@@ -194,13 +199,13 @@ class CaseloadRow:
         """In words, with an arrow that is not the only cue: lower PHQ-9 is better."""
         latest, previous = self.client.phq9_latest, self.client.phq9_previous
         if latest is None or previous is None:
-            return "first score" if latest is not None else ""
+            return _("first score") if latest is not None else ""
         delta = latest - previous
         if delta < 0:
-            return f"↓ {fmt_score(-delta)} lower (better) than before"
+            return _("↓ %(change)s lower (better) than before") % {"change": fmt_score(-delta)}
         if delta > 0:
-            return f"↑ {fmt_score(delta)} higher (worse) than before"
-        return "→ same as before"
+            return _("↑ %(change)s higher (worse) than before") % {"change": fmt_score(delta)}
+        return _("→ same as before")
 
     @property
     def phq9_spark(self) -> Sparkline | None:
@@ -209,7 +214,7 @@ class CaseloadRow:
     @property
     def alliance_spark(self) -> Sparkline | None:
         return Sparkline.of(
-            "Client's alliance rating (0–6)",
+            _("Client's alliance rating (0–6)"),
             [s[0] for s in self.series["sac_client"].scores],
             0,
             6,
@@ -248,7 +253,10 @@ def _status(row: CaseloadRow, rc: dict[str, float], band: Any) -> tuple[str, str
     if AlertKind.SAFETY in kinds:
         return (
             "safety",
-            "A safety alert is open: PHQ-9 item 9 was answered above 0. Contact the client and record what was done.",
+            _(
+                "A safety alert is open: PHQ-9 item 9 was answered above 0. Contact the client "
+                "and record what was done."
+            ),
         )
     for iid, name in (("phq9", "PHQ-9"), ("gad7", "GAD-7")):
         s = row.series[iid]
@@ -256,13 +264,22 @@ def _status(row: CaseloadRow, rc: dict[str, float], band: Any) -> tuple[str, str
             latest = s.episode_scores[-1][0]
             if latest - s.intake >= rc[iid]:
                 return "off_track", (
-                    f"{name} is reliably worse than at the start of this episode: {fmt_score(latest)}, "
-                    f"up {fmt_score(latest - s.intake)} from {fmt_score(s.intake)} (reliable change is {fmt_score(rc[iid])})."
+                    _(
+                        "%(instrument)s is reliably worse than at the start of this episode: "
+                        "%(latest)s, up %(change)s from %(intake)s (reliable change is %(rc)s)."
+                    )
+                    % {
+                        "instrument": name,
+                        "latest": fmt_score(latest),
+                        "change": fmt_score(latest - s.intake),
+                        "intake": fmt_score(s.intake),
+                        "rc": fmt_score(rc[iid]),
+                    }
                 )
     if AlertKind.UNREPAIRED_RUPTURE in kinds:
         return (
             "off_track",
-            "A rupture in the alliance was not repaired within the clinic's repair window.",
+            _("A rupture in the alliance was not repaired within the clinic's repair window."),
         )
     phq = row.series["phq9"]
     band_reason = ""
@@ -271,26 +288,36 @@ def _status(row: CaseloadRow, rc: dict[str, float], band: Any) -> tuple[str, str
         if band.is_worse(session, score):
             better, _mid, worse = band.at(session)
             row.band_not_on_track = True
-            band_reason = (
-                f"PHQ-9 {fmt_score(score)} at session {session} is worse than the expected range "
-                f"({fmt_score(better)} to {fmt_score(worse)}) for an intake of {fmt_score(phq.intake)}. {band.label}."
-            )
+            band_reason = _(
+                "PHQ-9 %(score)s at session %(session)s is worse than the expected range "
+                "(%(better)s to %(worse)s) for an intake of %(intake)s. %(band)s."
+            ) % {
+                "score": fmt_score(score),
+                "session": session,
+                "better": fmt_score(better),
+                "worse": fmt_score(worse),
+                "intake": fmt_score(phq.intake),
+                "band": band.label,
+            }
     if row.client.not_on_track:
         reason = next((a.reason for a in row.alerts if a.kind == AlertKind.NOT_ON_TRACK), "")
-        reason = reason or "The outcome rules say this episode is not on track."
+        reason = reason or _("The outcome rules say this episode is not on track.")
         return "not_on_track", f"{reason} {band_reason}".strip()
     if band_reason:
         return "not_on_track", band_reason
     if len(phq.episode_scores) < 2:
         n = len(phq.episode_scores)
         return "too_early", (
-            "No PHQ-9 score in this episode yet."
+            _("No PHQ-9 score in this episode yet.")
             if n == 0
-            else "One PHQ-9 score in this episode so far: change needs two."
+            else _("One PHQ-9 score in this episode so far: change needs two.")
         )
     return (
         "on_track",
-        "No safety alert, no reliable worsening, and the outcome rules and the expected range raise nothing.",
+        _(
+            "No safety alert, no reliable worsening, and the outcome rules and the expected "
+            "range raise nothing."
+        ),
     )
 
 

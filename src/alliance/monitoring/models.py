@@ -18,6 +18,7 @@ from django.core.validators import RegexValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models.query import ModelIterable
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from alliance.core.fields import EncryptedTextField
 
@@ -230,7 +231,7 @@ class Alert(models.Model):
     def acknowledge(self, user: User, action_taken: str) -> None:
         """A clinician saw the alert and recorded what was done; it leaves the top of the list."""
         if not action_taken.strip():
-            raise ValueError("Record what was done before acknowledging.")
+            raise ValueError(gettext("Record what was done before acknowledging."))
         self.status = self.Status.ACKNOWLEDGED
         self.acknowledged_by = user
         self.acknowledged_at = timezone.now()
@@ -252,13 +253,13 @@ class Alert(models.Model):
         Safety alerts cannot be snoozed: they stay until someone records what was done.
         """
         if self.kind == AlertKind.SAFETY:
-            raise ValueError("Safety alerts cannot be snoozed.")
+            raise ValueError(gettext("Safety alerts cannot be snoozed."))
         if not reason.strip():
-            raise ValueError("Say why you are snoozing this alert.")
+            raise ValueError(gettext("Say why you are snoozing this alert."))
         if until <= timezone.now():
-            raise ValueError("Choose a time in the future.")
+            raise ValueError(gettext("Choose a time in the future."))
         if not self.needs_attention:
-            raise ValueError("Only an open alert can be snoozed.")
+            raise ValueError(gettext("Only an open alert can be snoozed."))
         self.status = self.Status.SNOOZED
         self.snoozed_until = until
         self.snooze_reason = reason.strip()[:300]
@@ -291,7 +292,7 @@ class Alert(models.Model):
     def close(self, reason: str) -> None:
         """Closed by the system because the signal went away (a repaired rupture), never for safety."""
         if self.kind == AlertKind.SAFETY:
-            raise ValueError("The software never closes a safety alert.")
+            raise ValueError(gettext("The software never closes a safety alert."))
         now = timezone.now()
         self.status = self.Status.CLOSED
         self.closed_at = now
@@ -572,7 +573,9 @@ class RuptureEpisode(models.Model):
         valid = set(RepairApproach.values)
         chosen = [a for a in approaches if a in valid]
         if not chosen and not note.strip():
-            raise ValueError("Choose at least one repair approach or describe what you did.")
+            raise ValueError(
+                gettext("Choose at least one repair approach or describe what you did.")
+            )
         now = timezone.now()
         self.acknowledged_by = user
         self.acknowledged_at = now

@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from alliance.clients.models import ClientRecord
 from alliance.monitoring import ruptures
 from alliance.monitoring.detection import (
@@ -148,10 +151,17 @@ def build_chart(
                 "status": e.status,
                 "x": x0,
                 "width": round(step * (last - first + 1), 1),
-                "label": f"{e.get_status_display()} rupture, sessions {e.start_session}–{e.last_session}",
-                "short": {"repaired": "repaired", "unrepaired": "unrepaired", "open": "open"}[
-                    e.status
-                ],
+                "label": _("%(status)s rupture, sessions %(start)s–%(last)s")
+                % {
+                    "status": e.get_status_display(),
+                    "start": e.start_session,
+                    "last": e.last_session,
+                },
+                "short": {
+                    "repaired": _("repaired"),
+                    "unrepaired": _("unrepaired"),
+                    "open": _("open"),
+                }[e.status],
             }
         )
     return chart
@@ -166,42 +176,68 @@ def summary(
     """The chart in sentences ("Alliance dipped at session 7 after ...; back to baseline by session 9")."""
     rated = [(n, r) for n, r in rows.items() if r.client is not None]
     if not rated:
-        return ["No session alliance ratings from the client yet."]
+        return [_("No session alliance ratings from the client yet.")]
     out = []
     n_last, r_last = rated[-1]
     out.append(
-        f"The client rated the alliance in {len(rated)} session{'s' if len(rated) != 1 else ''}; "
-        f"the latest rating is {_fmt(r_last.client)} of 6 at session {n_last}."
+        ngettext(
+            "The client rated the alliance in %(n)d session; the latest rating is %(latest)s of 6 "
+            "at session %(session)s.",
+            "The client rated the alliance in %(n)d sessions; the latest rating is %(latest)s of 6 "
+            "at session %(session)s.",
+            len(rated),
+        )
+        % {"n": len(rated), "latest": _fmt(r_last.client), "session": n_last}
     )
     missed = [n for n, r in rows.items() if r.status in NOT_HELD]
     if missed:
         out.append(
-            f"Missed or cancelled: session{'s' if len(missed) != 1 else ''} {', '.join(map(str, missed))}."
+            ngettext(
+                "Missed or cancelled: session %(sessions)s.",
+                "Missed or cancelled: sessions %(sessions)s.",
+                len(missed),
+            )
+            % {"sessions": ", ".join(map(str, missed))}
         )
     for e in episodes:
         start = rows.get(e.start_session)
         cause = ""
         if start is not None and start.concern_topics:
-            cause = f" after the client raised a concern (“{start.concern_topics[0]}”)"
+            cause = " " + _("after the client raised a concern (“%(topic)s”)") % {
+                "topic": start.concern_topics[0]
+            }
         elif start is not None and start.felt_off:
-            cause = " after the client said something felt off"
+            cause = " " + _("after the client said something felt off")
         elif start is not None and start.task_not_working:
-            cause = " after the client said again that a task isn't working for them"
+            cause = " " + _("after the client said again that a task isn't working for them")
         lowest = (e.evidence or {}).get("lowest_score")
         low = (
-            f" (lowest {_fmt(lowest)} at session {e.lowest_session})" if lowest is not None else ""
+            " "
+            + _("(lowest %(score)s at session %(session)s)")
+            % {"score": _fmt(lowest), "session": e.lowest_session}
+            if lowest is not None
+            else ""
         )
         if e.status == RuptureEpisode.Status.REPAIRED:
-            outcome = f"back to baseline by session {e.end_session}"
+            outcome = _("back to baseline by session %(session)s") % {"session": e.end_session}
         elif e.status == RuptureEpisode.Status.UNREPAIRED:
             window = (e.rule_settings or {}).get("repair_window", settings.repair_window)
-            outcome = f"not back to the earlier level within {window} sessions (unrepaired)"
+            outcome = _("not back to the earlier level within %(window)s sessions (unrepaired)") % {
+                "window": window
+            }
             if e.recovered_session:
-                outcome += f"; recovered at session {e.recovered_session}"
+                outcome += _("; recovered at session %(session)s") % {
+                    "session": e.recovered_session
+                }
         else:
             window = (e.rule_settings or {}).get("repair_window", settings.repair_window)
-            outcome = f"watching for a return to the earlier level until session {e.start_session + window}"
-        out.append(f"Alliance dipped at session {e.start_session}{cause}{low}; {outcome}.")
+            outcome = _("watching for a return to the earlier level until session %(session)s") % {
+                "session": e.start_session + window
+            }
+        out.append(
+            _("Alliance dipped at session %(session)s%(cause)s%(low)s; %(outcome)s.")
+            % {"session": e.start_session, "cause": cause, "low": low, "outcome": outcome}
+        )
     gaps = [
         n
         for n, r in rows.items()
@@ -209,11 +245,17 @@ def summary(
     ]
     if gaps:
         out.append(
-            f"The therapist rated session{'s' if len(gaps) != 1 else ''} {', '.join(map(str, gaps))} at least "
-            f"{_fmt(settings.disagreement_gap)} points higher than the client did."
+            ngettext(
+                "The therapist rated session %(sessions)s at least %(gap)s points higher than the "
+                "client did.",
+                "The therapist rated sessions %(sessions)s at least %(gap)s points higher than the "
+                "client did.",
+                len(gaps),
+            )
+            % {"sessions": ", ".join(map(str, gaps)), "gap": _fmt(settings.disagreement_gap)}
         )
     if report.low_information and report.low_information_reason:
-        out.append("Low information: " + report.low_information_reason)
+        out.append(_("Low information:") + " " + report.low_information_reason)
     return out
 
 

@@ -16,6 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import Role
@@ -119,7 +121,12 @@ def _next_or(request: HttpRequest, fallback: str) -> HttpResponse:
     return redirect(fallback)
 
 
-SNOOZE_CHOICES = [(1, "1 day"), (3, "3 days"), (7, "1 week"), (14, "2 weeks")]
+SNOOZE_CHOICES = [
+    (1, gettext_lazy("1 day")),
+    (3, gettext_lazy("3 days")),
+    (7, gettext_lazy("1 week")),
+    (14, gettext_lazy("2 weeks")),
+]
 
 
 @clinical_staff
@@ -134,7 +141,7 @@ def alert_snooze(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     )
     error = ""
     if alert.kind == AlertKind.SAFETY:
-        error = "Safety alerts cannot be snoozed: acknowledge them with what was done."
+        error = _("Safety alerts cannot be snoozed: acknowledge them with what was done.")
     elif request.method == "POST":
         reason = request.POST.get("reason", "").strip()
         try:
@@ -142,7 +149,7 @@ def alert_snooze(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
             if days not in dict(SNOOZE_CHOICES):
                 raise ValueError
         except ValueError:
-            error = "Choose for how long."
+            error = _("Choose for how long.")
         else:
             try:
                 with transaction.atomic():
@@ -157,7 +164,8 @@ def alert_snooze(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Snoozed until {timezone.localtime(alert.snoozed_until):%Y-%m-%d %H:%M}.",
+                    _("Snoozed until %(until)s.")
+                    % {"until": f"{timezone.localtime(alert.snoozed_until):%Y-%m-%d %H:%M}"},
                 )
                 return _next_or(request, "alert_list")
     return render(
@@ -181,11 +189,11 @@ def alert_useful(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     alert, client = owned_or_404(request, Alert, alert_id, record_type=_alert_record_type)
     value = request.POST.get("useful", "")
     if value not in ("yes", "no"):
-        messages.error(request, "Say whether the alert was useful.")
+        messages.error(request, _("Say whether the alert was useful."))
     else:
         alert.mark_useful(signed_in_user(request), value == "yes")
         audit.record_request(request, "update", "alert", client=client, note=f"useful={value}")
-        messages.success(request, "Thank you: this helps tune the rules.")
+        messages.success(request, _("Thank you: this helps tune the rules."))
     return _next_or(request, "alert_list")
 
 
@@ -204,10 +212,13 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
     if request.method == "POST":
         action_taken = request.POST.get("action_taken", "").strip()
         if not alert.needs_attention:
-            messages.info(request, "This alert was already acknowledged.")
+            messages.info(request, _("This alert was already acknowledged."))
             return redirect("alert_list")
         if not action_taken:
-            error = "Please record what was done (for example: called the client, safety plan reviewed) before acknowledging."
+            error = _(
+                "Please record what was done (for example: called the client, safety plan "
+                "reviewed) before acknowledging."
+            )
         else:
             with transaction.atomic():
                 alert.acknowledge(signed_in_user(request), action_taken[:4000])
@@ -220,7 +231,7 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
                     client=client,
                     note=alert.kind,
                 )
-            messages.success(request, "Alert acknowledged and what was done is recorded.")
+            messages.success(request, _("Alert acknowledged and what was done is recorded."))
             nxt = request.POST.get("next", "")
             if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
                 return redirect(nxt)
@@ -305,7 +316,10 @@ def episode_repair(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
         else:
             messages.success(
                 request,
-                "Repair recorded. The episode closes as repaired when the client's rating returns to the earlier level.",
+                _(
+                    "Repair recorded. The episode closes as repaired when the client's rating "
+                    "returns to the earlier level."
+                ),
             )
             return redirect(f"{_timeline_url(client)}#episode-{episode.pk}")
     return render(
@@ -360,14 +374,14 @@ def therapist_rating(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
             number = None
         answers = {i.id: request.POST.get(i.id, "") for i in inst.items if i.id != "do_differently"}
         if number is None or number not in {s.number for s in sessions}:
-            error = "Choose the session you are rating."
+            error = _("Choose the session you are rating.")
         else:
             try:
                 result = scoring.score(inst, answers)
                 if result.total is None or any(
                     answers.get(i.id) in (None, "") for i in inst.scored_items
                 ):
-                    raise scoring.ScoringError("Answer all four statements.")
+                    raise scoring.ScoringError(_("Answer all four statements."))
             except scoring.ScoringError as exc:
                 error = str(exc)
             else:
@@ -385,7 +399,10 @@ def therapist_rating(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
                         session.scheduled_at, timezone.now() - dt.timedelta(days=3650)
                     ),
                 )
-                messages.success(request, f"Your rating of session {number} is recorded.")
+                messages.success(
+                    request,
+                    _("Your rating of session %(number)s is recorded.") % {"number": number},
+                )
                 return redirect(_timeline_url(client))
     return render(
         request,
@@ -459,6 +476,61 @@ class MonitoringSettingsForm(forms.ModelForm):
             "check_in_drop_points",
             "early_sessions",
         ]
+        # Model labels stay unmarked (marking them would need a migration).
+        labels = {
+            "k": gettext_lazy("K"),
+            "min_baseline": gettext_lazy("Min baseline"),
+            "baseline_window": gettext_lazy("Baseline window"),
+            "sd_floor_fraction": gettext_lazy("Sd floor fraction"),
+            "cutoff": gettext_lazy("Cutoff"),
+            "drop_from_previous": gettext_lazy("Drop from previous"),
+            "repair_window": gettext_lazy("Repair window"),
+            "disagreement_gap": gettext_lazy("Disagreement gap"),
+            "missed_window": gettext_lazy("Missed window"),
+            "missed_threshold": gettext_lazy("Missed threshold"),
+            "long_gap_days": gettext_lazy("Long gap days"),
+            "check_in_drop_points": gettext_lazy("Check in drop points"),
+            "early_sessions": gettext_lazy("Early sessions"),
+        }
+        help_texts = {
+            "k": gettext_lazy(
+                "A session at or below the client's own mean − k·SD is a rupture: 2 strict, 1 lenient (Gumz et al. 2012 recommend showing both)."
+            ),
+            "min_baseline": gettext_lazy(
+                "Previous rated sessions needed before the k·SD rule runs (at least 2)."
+            ),
+            "baseline_window": gettext_lazy(
+                "Most recent sessions outside any rupture that form the baseline."
+            ),
+            "sd_floor_fraction": gettext_lazy(
+                "The SD is floored at this share of the scale range (0.10 = 0.6 on 0–6)."
+            ),
+            "cutoff": gettext_lazy(
+                "A rating below this is a rupture signal (the check's own cut-off, 4 of 6). Empty: off."
+            ),
+            "drop_from_previous": gettext_lazy(
+                "A fall of at least this much from the previous rating is a rupture signal. Empty: off."
+            ),
+            "repair_window": gettext_lazy(
+                "Sessions after the start within which a return to the earlier level counts as repair."
+            ),
+            "disagreement_gap": gettext_lazy(
+                "Flag a session when the therapist's rating is at least this much above the client's (0–6 scale); therapists tend to rate the alliance higher than clients do."
+            ),
+            "missed_window": gettext_lazy("Look at this many of the most recent past sessions..."),
+            "missed_threshold": gettext_lazy(
+                "...and flag when at least this many were missed or cancelled."
+            ),
+            "long_gap_days": gettext_lazy(
+                "Flag when the last attended session is this many days ago and none is booked."
+            ),
+            "check_in_drop_points": gettext_lazy(
+                "Flag when check-in completion in the last 4 weeks fell by at least this many percentage points from the 4 weeks before (at least 3 check-ins due in each)."
+            ),
+            "early_sessions": gettext_lazy(
+                "A client rating below the cut-off in these first sessions is a disengagement signal."
+            ),
+        }
 
     def clean(self) -> dict[str, object]:
         super().clean()
@@ -492,7 +564,7 @@ def monitoring_settings(request: HttpRequest) -> HttpResponse:
         audit.record_request(request, "update", "clinic_settings", note="monitoring")
         messages.success(
             request,
-            "Monitoring settings saved. New findings use them; earlier findings keep theirs.",
+            _("Monitoring settings saved. New findings use them; earlier findings keep theirs."),
         )
         return redirect("monitoring_settings")
     return render(
@@ -507,11 +579,28 @@ class SafetyNoticeSettingsForm(forms.ModelForm):
     class Meta:
         model = MonitoringSettings
         fields = ["on_call_email", "sms_enabled", "on_call_sms"]
+        # Model labels stay unmarked (marking them would need a migration).
+        labels = {
+            "on_call_email": gettext_lazy("On call email"),
+            "sms_enabled": gettext_lazy("Sms enabled"),
+            "on_call_sms": gettext_lazy("On call sms"),
+        }
+        help_texts = {
+            "on_call_email": gettext_lazy(
+                "Also told at once about every safety alert and concern (a duty clinician's shared address). Empty: only the treating therapist."
+            ),
+            "sms_enabled": gettext_lazy(
+                "Also send the notice by SMS to the on-call number (the deployment's SMS provider, SMS_BACKEND)."
+            ),
+            "on_call_sms": gettext_lazy(
+                "On-call mobile number in international form (+ and country code)."
+            ),
+        }
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if data.get("sms_enabled") and not data.get("on_call_sms"):
-            self.add_error("on_call_sms", "Enter the on-call number to switch SMS on.")
+            self.add_error("on_call_sms", _("Enter the on-call number to switch SMS on."))
         return data
 
 
@@ -531,7 +620,7 @@ def safety_notices(request: HttpRequest) -> HttpResponse:
             form.save()
             audit.record_request(request, "update", "clinic_settings", note="safety notices")
             messages.success(
-                request, "Safety notice settings saved. New alerts and concerns use them."
+                request, _("Safety notice settings saved. New alerts and concerns use them.")
             )
             return redirect("safety_notices")
         if request.POST.get("form") == "resend":
@@ -543,13 +632,13 @@ def safety_notices(request: HttpRequest) -> HttpResponse:
             if notice is None:
                 raise Http404
             if notice.status != SafetyNotice.Status.FAILED:
-                messages.error(request, "Only a notice that failed can be sent again.")
+                messages.error(request, _("Only a notice that failed can be sent again."))
             else:
                 notices.send_again(notice)
                 audit.record_request(
                     request, "update", "clinic_settings", note="safety notice sent again"
                 )
-                messages.success(request, "The notice will be sent again by the worker.")
+                messages.success(request, _("The notice will be sent again by the worker."))
             return redirect("safety_notices")
     since = timezone.now() - dt.timedelta(days=30)
     rows = list(

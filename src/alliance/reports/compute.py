@@ -26,17 +26,20 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from alliance.clients.models import ClientRecord
 from alliance.reports.stats import Cell, Correlation, correlation, count_cell, mean_cell, rate
 from alliance.supervision import alliance as alliance_data
 
 OUTCOME_ROWS = [
-    ("reliable_improvement", "Reliable improvement"),
-    ("recovery", "Recovery (reliable and clinically significant)"),
-    ("reliable_deterioration", "Reliable deterioration"),
-    ("response", "Response (≥ 50% reduction)"),
-    ("remission", "Remission"),
+    ("reliable_improvement", gettext_lazy("Reliable improvement")),
+    ("recovery", gettext_lazy("Recovery (reliable and clinically significant)")),
+    ("reliable_deterioration", gettext_lazy("Reliable deterioration")),
+    # xgettext:no-python-format
+    ("response", gettext_lazy("Response (≥ 50% reduction)")),
+    ("remission", gettext_lazy("Remission")),
 ]
 PUBLISHED_R = 0.278  # Flückiger et al. 2018, 295 studies
 
@@ -53,7 +56,7 @@ def recent_periods(today: dt.date, n: int, granularity: str = "quarter") -> list
     step = 1 if granularity == "month" else 3
     if granularity == "quarter":
         m = ((m - 1) // 3) * 3 + 1
-    for _ in range(n):
+    for _i in range(n):
         out.append(period_of(dt.date(y, m, 1), granularity))
         m -= step
         if m <= 0:
@@ -244,7 +247,9 @@ def build_report(
         return p if p in in_range else None
 
     if not data.measures_installed:
-        report.notes.append("Measures are not installed: outcome and alliance figures are missing.")
+        report.notes.append(
+            _("Measures are not installed: outcome and alliance figures are missing.")
+        )
         return report
 
     # --- PHQ-9 outcomes ------------------------------------------------------------------
@@ -302,7 +307,7 @@ def build_report(
 
     # --- Check-ins ------------------------------------------------------------------------
     if data.check_ins is None:
-        report.notes.append("Check-ins are not installed: completion is missing.")
+        report.notes.append(_("Check-ins are not installed: completion is missing."))
     else:
         done: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         who: dict[str, set[Any]] = defaultdict(set)
@@ -319,7 +324,7 @@ def build_report(
 
     # --- Alerts per rule -------------------------------------------------------------------
     if data.alerts is None:
-        report.notes.append("Monitoring is not installed: alert counts are missing.")
+        report.notes.append(_("Monitoring is not installed: alert counts are missing."))
     else:
         from alliance.monitoring.models import AlertKind
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from alliance.reports.models import ReportSettings
 
@@ -10,5 +11,7 @@ class ReportSettingsForm(forms.ModelForm):
         model = ReportSettings
         fields = ["supervisors_see_therapist_figures"]
         labels = {
-            "supervisors_see_therapist_figures": "Supervisors may see each supervisee's own outcome figures"
+            "supervisors_see_therapist_figures": _(
+                "Supervisors may see each supervisee's own outcome figures"
+            )
         }

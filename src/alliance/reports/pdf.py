@@ -6,6 +6,8 @@ import io
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
@@ -15,8 +17,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from alliance.reports.compute import OUTCOME_ROWS, Report
 from alliance.reports.stats import MIN_CELL
 
-NOTE = (
-    "Aggregate figures for quality improvement. Cells describing fewer than {n} clients are "
+NOTE = gettext_lazy(
+    "Aggregate figures for quality improvement. Cells describing fewer than %(n)s clients are "
     "suppressed. Figures are not a diagnosis, not a risk assessment and not a ranking of staff."
 )
 
@@ -50,12 +52,12 @@ def _period_rows(report: Report) -> list[list[str]]:
     def row(label: str, cells: dict[str, Any]) -> None:
         rows.append([label, *[cells[p].display if p in cells else "—" for p in report.periods]])
 
-    row("PHQ-9 episodes classified", report.episodes)
+    row(_("PHQ-9 episodes classified"), report.episodes)
     for key, label in OUTCOME_ROWS:
-        row(f"PHQ-9 {label}", report.outcomes.get(key, {}))
-    row("Average client alliance (0–6)", report.alliance)
-    row("Rupture repair rate", report.repair)
-    row("Check-in completion", report.check_ins)
+        row(_("PHQ-9 %(outcome)s") % {"outcome": label}, report.outcomes.get(key, {}))
+    row(_("Average client alliance (0–6)"), report.alliance)
+    row(_("Rupture repair rate"), report.repair)
+    row(_("Check-in completion"), report.check_ins)
     return rows
 
 
@@ -69,22 +71,32 @@ def render_pdf(report: Report, clinic_name: str, sections: list[dict[str, Any]])
         rightMargin=15 * mm,
         topMargin=15 * mm,
         bottomMargin=15 * mm,
-        title=f"Clinic outcomes — {clinic_name}",
+        title=_("Clinic outcomes — %(clinic)s") % {"clinic": clinic_name},
     )
     styles = getSampleStyleSheet()
     story: list[Any] = [
-        Paragraph(f"Clinic outcomes — {clinic_name}", styles["Title"]),
+        Paragraph(_("Clinic outcomes — %(clinic)s") % {"clinic": clinic_name}, styles["Title"]),
         Paragraph(
-            f"Generated {timezone.localtime():%Y-%m-%d %H:%M} ({timezone.get_current_timezone_name()}). "
-            + NOTE.format(n=MIN_CELL),
+            _("Generated %(at)s (%(zone)s).")
+            % {
+                "at": f"{timezone.localtime():%Y-%m-%d %H:%M}",
+                "zone": timezone.get_current_timezone_name(),
+            }
+            + " "
+            + NOTE % {"n": MIN_CELL},
             styles["Normal"],
         ),
         Spacer(1, 6 * mm),
-        _table(["Measure", *report.periods], _period_rows(report)),
+        _table([_("Measure"), *report.periods], _period_rows(report)),
         Spacer(1, 6 * mm),
-        Paragraph("Alerts per rule", styles["Heading2"]),
+        Paragraph(_("Alerts per rule"), styles["Heading2"]),
         _table(
-            ["Rule", "Alerts", "Acknowledged with what was done", "Marked useful (of those rated)"],
+            [
+                _("Rule"),
+                _("Alerts"),
+                _("Acknowledged with what was done"),
+                _("Marked useful (of those rated)"),
+            ],
             [
                 [a["label"], a["count"].display, a["acted_on"].display, a["useful"].display]
                 for a in report.alerts
@@ -92,8 +104,9 @@ def render_pdf(report: Report, clinic_name: str, sections: list[dict[str, Any]])
         ),
         Spacer(1, 6 * mm),
         Paragraph(
-            "Alliance–outcome correlation in this clinic (co-occurrence, not cause): "
-            + (report.correlation.display if report.correlation else "no data"),
+            _("Alliance–outcome correlation in this clinic (co-occurrence, not cause):")
+            + " "
+            + (report.correlation.display if report.correlation else _("no data")),
             styles["Normal"],
         ),
     ]
@@ -102,8 +115,11 @@ def render_pdf(report: Report, clinic_name: str, sections: list[dict[str, Any]])
     for section in sections:
         story += [
             Spacer(1, 8 * mm),
-            Paragraph(f"{section['therapist'].full_name} (not a ranking)", styles["Heading2"]),
-            _table(["Measure", *section["report"].periods], _period_rows(section["report"])),
+            Paragraph(
+                _("%(name)s (not a ranking)") % {"name": section["therapist"].full_name},
+                styles["Heading2"],
+            ),
+            _table([_("Measure"), *section["report"].periods], _period_rows(section["report"])),
         ]
     doc.build(story)
     return buffer.getvalue()

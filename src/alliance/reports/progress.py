@@ -12,12 +12,14 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from alliance.measures import expected, registry
 from alliance.measures.charts import build_chart
 from alliance.measures.models import OUTCOME_INSTRUMENTS, MeasureSettings, Response
 
-ABOUT = {"phq9": "low mood", "gad7": "worry and anxiety"}
+ABOUT = {"phq9": gettext_lazy("low mood"), "gad7": gettext_lazy("worry and anxiety")}
 
 
 def _num(x: float) -> str:
@@ -46,26 +48,52 @@ def _measure(
     chart = build_chart(iid, scored, rc, band)
     first, last = scored[0], scored[-1]
     words = (
-        f"{inst.short_name} measures {ABOUT.get(iid, 'symptoms')} (0 to {inst.scoring.max:g}; lower is better). "
-        f"It was {_num(first.total)} ({first.severity}) on {timezone.localdate(first.completed_at):%-d %B %Y}"
+        _("%(instrument)s measures %(about)s (0 to %(max)s; lower is better).")
+        % {
+            "instrument": inst.short_name,
+            "about": ABOUT.get(iid, _("symptoms")),
+            "max": f"{inst.scoring.max:g}",
+        }
+        + " "
+        + _("It was %(total)s (%(severity)s) on %(date)s")
+        % {
+            "total": _num(first.total),
+            "severity": first.severity,
+            "date": f"{timezone.localdate(first.completed_at):%-d %B %Y}",
+        }
     )
     if len(scored) > 1:
         change = last.total - first.total
-        direction = "lower" if change < 0 else "higher" if change > 0 else "the same"
-        amount = f"{_num(abs(change))} points {direction}" if change else "the same"
-        words += (
-            f" and {_num(last.total)} ({last.severity}) on {timezone.localdate(last.completed_at):%-d %B %Y}: "
-            f"{amount}, over {len(scored)} scores."
-        )
+        if change < 0:
+            amount = _("%(points)s points lower") % {"points": _num(abs(change))}
+        elif change > 0:
+            amount = _("%(points)s points higher") % {"points": _num(abs(change))}
+        else:
+            amount = _("the same")
+        words += " " + _(
+            "and %(total)s (%(severity)s) on %(date)s: %(amount)s, over %(n)s scores."
+        ) % {
+            "total": _num(last.total),
+            "severity": last.severity,
+            "date": f"{timezone.localdate(last.completed_at):%-d %B %Y}",
+            "amount": amount,
+            "n": len(scored),
+        }
         if rc:
             if -change >= rc:
-                words += f" That is a reliable improvement (a fall of at least {_num(rc)} points)."
+                words += " " + _(
+                    "That is a reliable improvement (a fall of at least %(rc)s points)."
+                ) % {"rc": _num(rc)}
             elif change >= rc:
-                words += f" That is a reliable worsening (a rise of at least {_num(rc)} points)."
+                words += " " + _(
+                    "That is a reliable worsening (a rise of at least %(rc)s points)."
+                ) % {"rc": _num(rc)}
             else:
-                words += f" That is within the range of no reliable change (±{_num(rc)} points)."
+                words += " " + _(
+                    "That is within the range of no reliable change (±%(rc)s points)."
+                ) % {"rc": _num(rc)}
     else:
-        words += ", the only score in this period."
+        words += _(", the only score in this period.")
     return {
         "instrument": inst,
         "words": words,
@@ -111,11 +139,22 @@ def build(client: Any, generated_by: Any, start: dt.date, end: dt.date) -> dict[
         low = sum(1 for _r, total in ratings if total < 4)
         alliance = {
             "rows": rows,
-            "words": (
-                f"The client rated {len(ratings)} session{'s' if len(ratings) != 1 else ''} on the Session Alliance Check "
-                f"(0 to 6, higher is better; not a validated instrument): {rows[0]['rating']} first, {rows[-1]['rating']} "
-                f"most recently, {mean:.1f} on average; {low} below 4."
-            ),
+            "words": ngettext(
+                "The client rated %(n)d session on the Session Alliance Check (0 to 6, higher is "
+                "better; not a validated instrument): %(first)s first, %(last)s most recently, "
+                "%(mean)s on average; %(low)s below 4.",
+                "The client rated %(n)d sessions on the Session Alliance Check (0 to 6, higher is "
+                "better; not a validated instrument): %(first)s first, %(last)s most recently, "
+                "%(mean)s on average; %(low)s below 4.",
+                len(ratings),
+            )
+            % {
+                "n": len(ratings),
+                "first": rows[0]["rating"],
+                "last": rows[-1]["rating"],
+                "mean": f"{mean:.1f}",
+                "low": low,
+            },
         }
 
     goals = []
@@ -142,10 +181,20 @@ def build(client: Any, generated_by: Any, start: dt.date, end: dt.date) -> dict[
     for rater in ("client", "therapist"):
         points = [p for p in history if p.rater == rater]
         if points:
-            who = "the client's" if rater == "client" else "the therapist's"
+            sentence = (
+                _(
+                    "Goal attainment (GAS T-score, 50 = the expected outcome), the client's "
+                    "ratings: %(first)s first, %(last)s most recently."
+                )
+                if rater == "client"
+                else _(
+                    "Goal attainment (GAS T-score, 50 = the expected outcome), the therapist's "
+                    "ratings: %(first)s first, %(last)s most recently."
+                )
+            )
             gas_words += (
-                f"Goal attainment (GAS T-score, 50 = the expected outcome), {who} ratings: "
-                f"{_num(points[0].t_score)} first, {_num(points[-1].t_score)} most recently. "
+                sentence % {"first": _num(points[0].t_score), "last": _num(points[-1].t_score)}
+                + " "
             )
 
     check_ins = CheckIn.objects.filter(client=client, due_at__gte=since, due_at__lt=until)
@@ -153,9 +202,10 @@ def build(client: Any, generated_by: Any, start: dt.date, end: dt.date) -> dict[
     missed = check_ins.filter(status=CheckIn.Status.MISSED).count()
     due = done + missed
     completion = (
-        f"{done} of {due} check-ins completed ({round(100 * done / due)}%), {missed} missed."
+        _("%(done)s of %(due)s check-ins completed (%(percent)s%%), %(missed)s missed.")
+        % {"done": done, "due": due, "percent": round(100 * done / due), "missed": missed}
         if due
-        else "No check-ins were due in this period."
+        else _("No check-ins were due in this period.")
     )
     return {
         "client": client,

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.accounts.models import Role
 from alliance.clients.access import CLINICAL_ROLES, client_or_404, clinical_staff
@@ -37,30 +38,30 @@ def _table(report: compute.Report) -> list[dict[str, Any]]:
     """Rows of the report table: label, one cell per period."""
     rows = [
         {
-            "label": "PHQ-9 episodes classified",
+            "label": _("PHQ-9 episodes classified"),
             "cells": [report.episodes.get(p) for p in report.periods],
         }
     ]
     for key, label in compute.OUTCOME_ROWS:
         rows.append(
             {
-                "label": f"PHQ-9 {label.lower()}",
+                "label": _("PHQ-9 %(outcome)s") % {"outcome": label.lower()},
                 "cells": [report.outcomes.get(key, {}).get(p) for p in report.periods],
             }
         )
     rows.append(
         {
-            "label": "Average session alliance (0–6)",
+            "label": _("Average session alliance (0–6)"),
             "cells": [report.alliance.get(p) for p in report.periods],
         }
     )
     rows.append(
-        {"label": "Rupture-repair rate", "cells": [report.repair.get(p) for p in report.periods]}
+        {"label": _("Rupture-repair rate"), "cells": [report.repair.get(p) for p in report.periods]}
     )
     if report.check_ins:
         rows.append(
             {
-                "label": "Check-in completion",
+                "label": _("Check-in completion"),
                 "cells": [report.check_ins.get(p) for p in report.periods],
             }
         )
@@ -75,12 +76,15 @@ def _charts(report: compute.Report) -> list[dict[str, object]]:
         ]
 
     outcome = LineChart(
-        title="PHQ-9 reliable improvement and deterioration (% of classified episodes)",
+        # xgettext:no-python-format
+        title=_("PHQ-9 reliable improvement and deterioration (% of classified episodes)"),
         x_labels=report.periods,
         series=[
-            Series("Reliable improvement", values(report.outcomes.get("reliable_improvement", {}))),
             Series(
-                "Reliable deterioration",
+                _("Reliable improvement"), values(report.outcomes.get("reliable_improvement", {}))
+            ),
+            Series(
+                _("Reliable deterioration"),
                 values(report.outcomes.get("reliable_deterioration", {})),
                 "series-b",
             ),
@@ -89,12 +93,12 @@ def _charts(report: compute.Report) -> list[dict[str, object]]:
         y_max=100,
     )
     alliance = LineChart(
-        title="Average session alliance (0–6)",
+        title=_("Average session alliance (0–6)"),
         x_labels=report.periods,
-        series=[Series("Average alliance", values(report.alliance))],
+        series=[Series(_("Average alliance"), values(report.alliance))],
         y_min=0,
         y_max=6,
-        ref_lines=[RefLine("cut-off 4", 4.0)],
+        ref_lines=[RefLine(_("cut-off 4"), 4.0)],
     )
     return [outcome.render(), alliance.render()]
 
@@ -203,7 +207,7 @@ def report_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         audit.record_request(request, "update", "clinic_report", note="settings")
-        messages.success(request, "Report settings saved.")
+        messages.success(request, _("Report settings saved."))
         return redirect("report_settings")
     return render(request, "reports/settings.html", {"form": form})
 
@@ -269,13 +273,13 @@ def _report_range(request: HttpRequest, client: Any) -> tuple[Any, Any, str]:
         return (
             (episode.started if episode else today - dt.timedelta(days=90)),
             today,
-            "Dates must look like 2026-03-31.",
+            _("Dates must look like 2026-03-31."),
         )
     if start > end:
         return (
             (episode.started if episode else today - dt.timedelta(days=90)),
             today,
-            "The start date must come before the end date.",
+            _("The start date must come before the end date."),
         )
     return start, end, error
 

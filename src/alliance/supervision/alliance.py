@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
+from django.utils.translation import ngettext
+
 ALLIANCE_INSTRUMENT = "sac_client"
 # The instrument's own design-choice cut-off (a mean below 4 of 6), reused by rupture detection.
 ALLIANCE_CUTOFF = 4.0
@@ -112,10 +114,13 @@ class PatternRow:
 
     @property
     def sentence(self) -> str:
-        return (
-            f"Entries tagged {self.label.lower()} preceded {self.dips_preceded} of the "
-            f"{self.dips} alliance dip{'s' if self.dips != 1 else ''} with this client."
-        )
+        return ngettext(
+            "Entries tagged %(tag)s preceded %(preceded)s of the %(dips)s alliance dip with "
+            "this client.",
+            "Entries tagged %(tag)s preceded %(preceded)s of the %(dips)s alliance dips with "
+            "this client.",
+            self.dips,
+        ) % {"tag": self.label.lower(), "preceded": self.dips_preceded, "dips": self.dips}
 
 
 def co_occurrence(

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from alliance.nlp.metrics import THRESHOLDS
 from alliance.reports.charts import LineChart, RefLine, Series
 from alliance.supervision import alliance
 from alliance.supervision.models import JournalEntry, SharedItem, ShareKind
 
 SKILL_METRICS = [
-    ("reflection_to_question", "Reflections per question"),
-    ("percent_complex_reflections", "Complex reflections (%)"),
-    ("percent_open_questions", "Open questions (%)"),
+    ("reflection_to_question", gettext_lazy("Reflections per question")),
+    # xgettext:no-python-format
+    ("percent_complex_reflections", gettext_lazy("Complex reflections (%)")),
+    # xgettext:no-python-format
+    ("percent_open_questions", gettext_lazy("Open questions (%)")),
 ]
 
 
@@ -49,12 +54,12 @@ def alliance_chart(
     points: list[alliance.AlliancePoint], markers: list[Any] | None = None
 ) -> dict[str, object]:
     chart = LineChart(
-        title="Session alliance check (0–6) by session",
+        title=_("Session alliance check (0–6) by session"),
         x_labels=[f"S{p.session}" for p in points],
-        series=[Series("Alliance", [p.score for p in points])],
+        series=[Series(_("Alliance"), [p.score for p in points])],
         y_min=0,
         y_max=6,
-        ref_lines=[RefLine("cut-off 4", alliance.ALLIANCE_CUTOFF, "ref-fair")],
+        ref_lines=[RefLine(_("cut-off 4"), alliance.ALLIANCE_CUTOFF, "ref-fair")],
         markers=markers or [],
     )
     return chart.render()

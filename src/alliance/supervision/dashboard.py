@@ -9,6 +9,7 @@ from statistics import fmean
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.clients.models import ClientRecord
 from alliance.nlp.metrics import THRESHOLDS
@@ -129,7 +130,7 @@ def _monthly(rows: Any, labels: list[str]) -> dict[str, dict[str, list[float]]]:
 def _month_labels(now: dt.datetime, months: int) -> list[str]:
     labels = []
     y, m = now.year, now.month
-    for _ in range(months):
+    for _i in range(months):
         labels.append(f"{y:04d}-{m:02d}")
         m -= 1
         if m == 0:
@@ -191,24 +192,24 @@ def _trends(rows: list[Any], clinic_rows: list[Any] | None, labels: list[str]) -
             round(fmean(values[key][lab]), 2) if values[key].get(lab) else None for lab in labels
         ]
         th = THRESHOLDS[key]
-        series = [Series("Mine" if clinic_values else label, means)]
+        series = [Series(_("Mine") if clinic_values else str(label), means)]
         clinic_means: list[float | None] = []
         if clinic_values is not None:
             clinic_means = [
                 round(fmean(clinic_values[key][lab]), 2) if clinic_values[key].get(lab) else None
                 for lab in labels
             ]
-            series.append(Series("Clinic average", clinic_means, "series-b"))
+            series.append(Series(_("Clinic average"), clinic_means, "series-b"))
         top = max([th["good"] * 1.5] + [v for s in series for v in s.values if v is not None])
         chart = LineChart(
-            title=f"{label}, monthly mean",
+            title=_("%(metric)s, monthly mean") % {"metric": label},
             x_labels=labels,
             series=series,
             y_min=0,
             y_max=round(top, 1),
             ref_lines=[
-                RefLine(f"fair {th['fair']:g}", th["fair"], "ref-fair"),
-                RefLine(f"good {th['good']:g}", th["good"], "ref-good"),
+                RefLine(_("fair %(value)s") % {"value": f"{th['fair']:g}"}, th["fair"], "ref-fair"),
+                RefLine(_("good %(value)s") % {"value": f"{th['good']:g}"}, th["good"], "ref-good"),
             ],
         )
         metrics.append(

@@ -21,12 +21,15 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import Clinic, Role
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.fields import EncryptedTextField
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
     from alliance.accounts.models import User
 
 
@@ -49,12 +52,12 @@ class PlannedStep(models.TextChoices):
 
 
 # The structured prompts, written by this project (field name, question).
-PROMPTS: list[tuple[str, str]] = [
-    ("felt", "What did I feel toward the client today?"),
-    ("echoes", "What might the client's reactions toward me echo from other relationships?"),
-    ("stirred", "What does this stir in me, and where might it come from?"),
-    ("effect", "How might it be affecting our work?"),
-    ("plan", "What will I do?"),
+PROMPTS: list[tuple[str, StrPromise]] = [
+    ("felt", _("What did I feel toward the client today?")),
+    ("echoes", _("What might the client's reactions toward me echo from other relationships?")),
+    ("stirred", _("What does this stir in me, and where might it come from?")),
+    ("effect", _("How might it be affecting our work?")),
+    ("plan", _("What will I do?")),
 ]
 
 
@@ -127,7 +130,9 @@ class JournalEntry(models.Model):
 
     def answers(self) -> list[tuple[str, str]]:
         return [
-            (question, getattr(self, name)) for name, question in PROMPTS if getattr(self, name)
+            (str(question), getattr(self, name))
+            for name, question in PROMPTS
+            if getattr(self, name)
         ]
 
     @property

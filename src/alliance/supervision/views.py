@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.accounts.models import Role
 from alliance.clients.access import client_or_404, clinical_staff, on_care_team, owned_or_404
@@ -82,12 +83,12 @@ def journal_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             time_field="written_at",
         )
         if same is not None:  # double submit: show the entry already saved
-            messages.info(request, "This entry was already saved; it is kept once.")
+            messages.info(request, _("This entry was already saved; it is kept once."))
             return redirect("journal_detail", entry_id=same.pk)
         with transaction.atomic():
             entry.save()
             audit.record_request(request, "create", "journal_entry", client=client)
-        messages.success(request, "Journal entry saved. Only you can read it.")
+        messages.success(request, _("Journal entry saved. Only you can read it."))
         return redirect("journal_detail", entry_id=entry.pk)
     return render(request, "supervision/journal_form.html", {"client": client, "form": form})
 
@@ -202,12 +203,15 @@ def share_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             )
         messages.success(
             request,
-            f"Shared with {data['supervisor'].full_name}"
-            + (
-                "."
+            (
+                _("Shared with %(name)s.")
                 if consent
-                else " as a de-identified version: the client has not consented to supervision."
-            ),
+                else _(
+                    "Shared with %(name)s as a de-identified version: the client has not "
+                    "consented to supervision."
+                )
+            )
+            % {"name": data["supervisor"].full_name},
         )
         return redirect("shared_item", item_id=item.pk)
     return render(
@@ -293,9 +297,9 @@ def comment_post(request: HtmxHttpRequest, item_id: uuid.UUID) -> HttpResponse:
                 request=request,
                 note="comment",
             )
-        messages.success(request, "Comment added.")
+        messages.success(request, _("Comment added."))
     else:
-        messages.error(request, "Write a comment before sending.")
+        messages.error(request, _("Write a comment before sending."))
     if request.htmx:
         context = _item_context(request, item)
         return render(request, "supervision/_comments_partial.html", context)
@@ -310,7 +314,7 @@ def item_resolve(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
         item.resolved_by = signed_in_user(request) if item.resolved_at else None
         item.save(update_fields=["resolved_at", "resolved_by"])
         messages.success(
-            request, "Marked as discussed." if item.resolved_at else "Back on the agenda."
+            request, _("Marked as discussed.") if item.resolved_at else _("Back on the agenda.")
         )
     return redirect("shared_item", item_id=item.pk)
 
@@ -332,7 +336,7 @@ def item_unshare(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
             request=request,
             note="unshared",
         )
-        messages.success(request, "No longer shared: your supervisor cannot open it any more.")
+        messages.success(request, _("No longer shared: your supervisor cannot open it any more."))
     return redirect("shared_item", item_id=item.pk)
 
 
@@ -438,7 +442,11 @@ def links(request: HttpRequest) -> HttpResponse:
             raise Http404
         link.ended_at = timezone.now()
         link.save(update_fields=["ended_at"])
-        messages.success(request, f"{link.supervisor} no longer supervises {link.supervisee}.")
+        messages.success(
+            request,
+            _("%(supervisor)s no longer supervises %(supervisee)s.")
+            % {"supervisor": link.supervisor, "supervisee": link.supervisee},
+        )
         return redirect("supervision_links")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -451,9 +459,10 @@ def links(request: HttpRequest) -> HttpResponse:
         )
         messages.success(
             request,
-            f"{data['supervisor']} now supervises {data['supervisee']}."
+            _("%(supervisor)s now supervises %(supervisee)s.")
+            % {"supervisor": data["supervisor"], "supervisee": data["supervisee"]}
             if created
-            else "That link already exists.",
+            else _("That link already exists."),
         )
         return redirect("supervision_links")
     current = (

@@ -6,13 +6,15 @@ import json
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from alliance.clients.models import ClientRecord
 from alliance.core import audit
 from alliance.nlp.analyze import check_correction
 from alliance.transcripts.models import Transcript, metrics_without_text
 
-NOT_CORRECTABLE = (
+NOT_CORRECTABLE = gettext_lazy(
     "Only an analysed transcript whose text is kept can be corrected. Nothing was changed."
 )
 
@@ -33,11 +35,11 @@ def save_correction(
     """
     model_result = transcript.model_analysis()
     if transcript.status != Transcript.Status.DONE or model_result is None:
-        return None, NOT_CORRECTABLE
+        return None, str(NOT_CORRECTABLE)
     try:
         index = int(index_raw)
     except (TypeError, ValueError):
-        return None, (
+        return None, _(
             "That correction could not be saved: the utterance number is missing or not a "
             "number. Nothing was changed."
         )
@@ -46,7 +48,8 @@ def save_correction(
     except ValueError as exc:
         known = any(u["index"] == index for u in model_result["utterances"])
         return (index if known else None), (
-            f"That correction could not be saved: {exc}. Nothing was changed."
+            _("That correction could not be saved: %(error)s. Nothing was changed.")
+            % {"error": exc}
         )
     with transaction.atomic():
         locked = Transcript.objects.select_for_update().get(pk=transcript.pk)

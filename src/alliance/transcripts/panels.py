@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from alliance.clients.access import on_care_team
 from alliance.core.access import signed_in_user
@@ -26,10 +27,13 @@ def staff_panel(request: HttpRequest, client: Any) -> dict[str, Any] | None:
         if t.metrics
     ]
     labels = {
-        "reflection_to_question": "Reflections per question",
-        "percent_complex_reflections": "Complex reflections (%)",
-        "percent_open_questions": "Open questions (%)",
-        "change_talk_share": "Client change talk (% of change + sustain)",
+        "reflection_to_question": _("Reflections per question"),
+        # xgettext:no-python-format
+        "percent_complex_reflections": _("Complex reflections (%)"),
+        # xgettext:no-python-format
+        "percent_open_questions": _("Open questions (%)"),
+        # xgettext:no-python-format
+        "change_talk_share": _("Client change talk (% of change + sustain)"),
     }
     rows = []
     if len(analysed) >= 2:

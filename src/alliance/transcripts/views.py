@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import Role
@@ -54,7 +56,10 @@ def upload(request: HttpRequest, client_id: str) -> HttpResponse:
             text = decode(upload_file.read())
             parsed = parse_transcript(text, upload_file.name)
         except TranscriptError as exc:
-            form.add_error("file", f"This file could not be read: {exc}. Nothing was stored.")
+            form.add_error(
+                "file",
+                _("This file could not be read: %(error)s. Nothing was stored.") % {"error": exc},
+            )
         else:
             with transaction.atomic():
                 session: TherapySession | None
@@ -95,7 +100,7 @@ def upload(request: HttpRequest, client_id: str) -> HttpResponse:
 def speakers(request: HttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
     client = client_or_404(request, client_id, record_type="transcript", action="")
     # Feedback is private to the therapist who uploaded the transcript.
-    transcript, _ = owned_or_404(
+    transcript, _owner = owned_or_404(
         request,
         Transcript.objects.filter(uploaded_by=signed_in_user(request)),
         transcript_id,
@@ -214,7 +219,7 @@ def _feedback_context(transcript: Transcript) -> dict[str, Any]:
 def feedback(request: HtmxHttpRequest, client_id: str, transcript_id: str) -> HttpResponse:
     client = client_or_404(request, client_id, record_type="transcript_feedback")
     # Feedback is private to the therapist who uploaded the transcript.
-    transcript, _ = owned_or_404(
+    transcript, _owner = owned_or_404(
         request,
         Transcript.objects.filter(uploaded_by=signed_in_user(request)),
         transcript_id,
@@ -242,7 +247,7 @@ def _apply_correction(
 
 
 def _saved_notice(index: int | None) -> str:
-    return f"Turn {(index or 0) + 1} corrected; the summary was recomputed."
+    return _("Turn %(turn)s corrected; the summary was recomputed.") % {"turn": (index or 0) + 1}
 
 
 @clinical_staff
@@ -253,7 +258,7 @@ def correct(request: HttpRequest, client_id: str, transcript_id: str) -> HttpRes
     """
     client = client_or_404(request, client_id, record_type="transcript_feedback")
     # Feedback is private to the therapist who uploaded the transcript.
-    transcript, _ = owned_or_404(
+    transcript, _owner = owned_or_404(
         request,
         Transcript.objects.filter(uploaded_by=signed_in_user(request)),
         transcript_id,
@@ -279,7 +284,7 @@ def correct_hx(request: HttpRequest, client_id: str, transcript_id: str) -> Http
     so the therapist stays where they are in the transcript."""
     client = client_or_404(request, client_id, record_type="transcript_feedback")
     # Feedback is private to the therapist who uploaded the transcript.
-    transcript, _ = owned_or_404(
+    transcript, _owner = owned_or_404(
         request,
         Transcript.objects.filter(uploaded_by=signed_in_user(request)),
         transcript_id,
@@ -328,13 +333,17 @@ def clinic_transcript_settings(request: HttpRequest) -> HttpResponse:
                 request, "update", "clinic_settings", note=f"{note}; {cleared} cleared"
             )
         done = (
-            " The text of {} earlier transcript{} was deleted.".format(
-                cleared, "" if cleared == 1 else "s"
+            " "
+            + ngettext(
+                "The text of %(n)d earlier transcript was deleted.",
+                "The text of %(n)d earlier transcripts was deleted.",
+                cleared,
             )
+            % {"n": cleared}
             if cleared
             else ""
         )
-        messages.success(request, "Transcript settings saved." + done)
+        messages.success(request, _("Transcript settings saved.") + done)
         return redirect("transcripts_clinic_settings")
     return render(
         request,

@@ -17,7 +17,7 @@ from alliance.measures.views.answering import answer_form, done_context, save_pa
 
 @client_only
 def answer(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
-    adm, _ = owned_or_404(
+    adm, _owner = owned_or_404(
         request,
         Administration.objects.select_related("client", "clinic"),
         administration_id,
@@ -41,7 +41,7 @@ def answer(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
 @client_only
 @require_POST
 def answer_save_hx(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
-    adm, _ = owned_or_404(
+    adm, _owner = owned_or_404(
         request,
         Administration.objects.select_related("client", "clinic"),
         administration_id,
@@ -55,7 +55,7 @@ def answer_save_hx(request: HttpRequest, administration_id: uuid.UUID) -> HttpRe
 
 @client_only
 def done(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
-    adm, _ = owned_or_404(
+    adm, _owner = owned_or_404(
         request,
         Administration.objects.select_related("client", "clinic"),
         administration_id,

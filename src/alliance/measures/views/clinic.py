@@ -9,6 +9,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.accounts.models import Role
 from alliance.core import audit
@@ -48,7 +49,10 @@ def clinic_measure_settings(request: HttpRequest) -> HttpResponse:
                 if name == "response_fraction" and not 0 < value <= 1:
                     raise ValueError
             except ValueError:
-                errors.append(f"{field.verbose_name.capitalize()}: {raw!r} is not allowed.")
+                errors.append(
+                    _("%(field)s: %(value)s is not allowed.")
+                    % {"field": str(field.verbose_name).capitalize(), "value": repr(raw)}
+                )
                 continue
             values[name] = value
         obj.use_schueller_checkpoints = request.POST.get("use_schueller_checkpoints") == "on"
@@ -58,7 +62,8 @@ def clinic_measure_settings(request: HttpRequest) -> HttpResponse:
             obj.save()
             audit.record_request(request, "update", "clinic_settings", note="measures")
             messages.success(
-                request, "Measure settings saved. New results use them; each result keeps its own."
+                request,
+                _("Measure settings saved. New results use them; each result keeps its own."),
             )
             return redirect("measures_clinic_settings")
     elif request.method == "POST" and request.POST.get("form") == "texts":
@@ -66,7 +71,7 @@ def clinic_measure_settings(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         try:
             if upload is None:
-                raise registry.ItemTextImportError("Choose a CSV or JSON file.")
+                raise registry.ItemTextImportError(_("Choose a CSV or JSON file."))
             inst = registry.import_item_texts(instrument_id, upload.read().decode("utf-8"))
         except (
             registry.ItemTextImportError,
@@ -87,7 +92,11 @@ def clinic_measure_settings(request: HttpRequest) -> HttpResponse:
             audit.record_request(
                 request, "update", "clinic_settings", note=f"item texts {instrument_id}"
             )
-            messages.success(request, f"Item texts for {inst.short_name} imported for this clinic.")
+            messages.success(
+                request,
+                _("Item texts for %(instrument)s imported for this clinic.")
+                % {"instrument": inst.short_name},
+            )
             return redirect("measures_clinic_settings")
     unlicensed = [i for i in registry.all_instruments() if not i.item_texts_licensed]
     imported = set(

@@ -17,6 +17,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from alliance.clients.access import client_or_404, clinical_staff, owned_or_404
@@ -53,7 +55,7 @@ def assign(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     )
     instrument_id = request.POST.get("instrument", "")
     if instrument_id not in ASSIGNABLE:
-        messages.error(request, "Choose an instrument from the list; nothing was assigned.")
+        messages.error(request, _("Choose an instrument from the list; nothing was assigned."))
         return redirect("client_detail", client_id=client.pk)
     inst = registry.load(instrument_id)
     from alliance.measures.models import instrument_for_clinic
@@ -61,8 +63,11 @@ def assign(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     if not instrument_for_clinic(client.clinic, instrument_id).has_item_texts:
         messages.error(
             request,
-            f"{inst.short_name} has no item texts in this clinic yet; a clinic admin can import the licensed "
-            "texts, or enter totals from paper. Nothing was assigned.",
+            _(
+                "%(instrument)s has no item texts in this clinic yet; a clinic admin can import "
+                "the licensed texts, or enter totals from paper. Nothing was assigned."
+            )
+            % {"instrument": inst.short_name},
         )
         return redirect("client_detail", client_id=client.pk)
     every = request.POST.get("every_days", "").strip()
@@ -71,7 +76,7 @@ def assign(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         if not every.isdigit() or not 1 <= int(every) <= 365:
             messages.error(
                 request,
-                "Repeat every 1 to 365 days, or leave it empty for once; nothing was assigned.",
+                _("Repeat every 1 to 365 days, or leave it empty for once; nothing was assigned."),
             )
             return redirect("client_detail", client_id=client.pk)
         every_days = int(every)
@@ -88,10 +93,15 @@ def assign(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         audit.record_request(
             request, "create", "measure_assignment", client=client, note=instrument_id
         )
-    how = f"every {every_days} days" if every_days else "once"
+    how = (
+        ngettext("every %(n)d day", "every %(n)d days", every_days) % {"n": every_days}
+        if every_days
+        else _("once")
+    )
     messages.success(
         request,
-        f"{inst.short_name} assigned ({how}). {client.display_name} will see it in their area.",
+        _("%(instrument)s assigned (%(how)s). %(name)s will see it in their area.")
+        % {"instrument": inst.short_name, "how": how, "name": client.display_name},
     )
     return redirect("client_detail", client_id=client.pk)
 
@@ -110,7 +120,7 @@ def issue_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpRespon
     )
     if not adm.is_open:
         messages.error(
-            request, "That questionnaire is already completed or cancelled; no link was made."
+            request, _("That questionnaire is already completed or cancelled; no link was made.")
         )
         return redirect("client_detail", client_id=client.pk)
     hours = MeasureSettings.for_clinic(client.clinic).link_valid_hours
@@ -148,20 +158,24 @@ def email_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpRespon
     )
     if not adm.is_open:
         messages.error(
-            request, "That questionnaire is already completed or cancelled; no link was made."
+            request, _("That questionnaire is already completed or cancelled; no link was made.")
         )
         return redirect("client_detail", client_id=client.pk)
     user = client.user
     if user is None or not user.email or not user.is_active:
         messages.error(
             request,
-            f"{client.display_name} has no active email address on file; make a single-use link and send it "
-            "another way. Nothing was sent.",
+            _(
+                "%(name)s has no active email address on file; make a single-use link and send "
+                "it another way. Nothing was sent."
+            )
+            % {"name": client.display_name},
         )
         return redirect("client_detail", client_id=client.pk)
     if not cache.add(f"measures:email-link:{adm.pk}", "sent", timeout=EMAIL_LINK_GAP_SECONDS):
         messages.info(
-            request, "A link to this questionnaire was emailed a moment ago; nothing more was sent."
+            request,
+            _("A link to this questionnaire was emailed a moment ago; nothing more was sent."),
         )
         return redirect("client_detail", client_id=client.pk)
     audit.record_request(
@@ -172,7 +186,8 @@ def email_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpRespon
     )
     messages.success(
         request,
-        f"A single-use link to the {adm.instrument.short_name} will be emailed to {client.display_name} shortly.",
+        _("A single-use link to the %(instrument)s will be emailed to %(name)s shortly.")
+        % {"instrument": adm.instrument.short_name, "name": client.display_name},
     )
     return redirect("client_detail", client_id=client.pk)
 
@@ -193,19 +208,23 @@ def paper_entry(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         language = request.POST.get("language", "") or DEFAULT_LANGUAGE
         try:
             if instrument_id not in dict(choices):
-                raise scoring.ScoringError("Instrument: choose one from the list")
+                raise scoring.ScoringError(_("Instrument: choose one from the list"))
             if language not in dict(languages):
-                raise scoring.ScoringError("Language of the paper form: choose one from the list")
+                raise scoring.ScoringError(
+                    _("Language of the paper form: choose one from the list")
+                )
             try:
                 total = float(raw_total)
             except ValueError:
-                raise scoring.ScoringError(f"Total: {raw_total!r} is not a number") from None
+                raise scoring.ScoringError(
+                    _("Total: %(value)s is not a number") % {"value": repr(raw_total)}
+                ) from None
             try:
                 day = dt.date.fromisoformat(raw_date) if raw_date else timezone.localdate()
             except ValueError:
-                raise scoring.ScoringError("Date: use the form YYYY-MM-DD") from None
+                raise scoring.ScoringError(_("Date: use the form YYYY-MM-DD")) from None
             if day > timezone.localdate():
-                raise scoring.ScoringError("Date: cannot be in the future")
+                raise scoring.ScoringError(_("Date: cannot be in the future"))
             result = scoring.score_total_only(instrument_id, total)
         except scoring.ScoringError as exc:
             error = str(exc)
@@ -223,7 +242,9 @@ def paper_entry(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 language=language,
             )
             messages.success(
-                request, f"{registry.load(instrument_id).short_name} total {total:g} recorded."
+                request,
+                _("%(instrument)s total %(total)s recorded.")
+                % {"instrument": registry.load(instrument_id).short_name, "total": f"{total:g}"},
             )
             return redirect("client_detail", client_id=client.pk)
     return render(
@@ -251,18 +272,19 @@ def episode_change(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     with transaction.atomic():
         if request.POST.get("action") == "end":
             if current is None:
-                messages.error(request, "There is no ongoing episode of care to end.")
+                messages.error(request, _("There is no ongoing episode of care to end."))
                 return redirect("client_detail", client_id=client.pk)
             current.ended = today
             current.save(update_fields=["ended"])
-            messages.success(request, "Episode of care ended.")
+            messages.success(request, _("Episode of care ended."))
         else:
             if current is not None:
                 current.ended = today - dt.timedelta(days=1) if current.started < today else today
                 current.save(update_fields=["ended"])
             EpisodeOfCare.objects.create(clinic=client.clinic, client=client, started=today)
             messages.success(
-                request, "A new episode of care starts today; outcomes count from its first score."
+                request,
+                _("A new episode of care starts today; outcomes count from its first score."),
             )
         audit.record_request(request, "update", "episode_of_care", client=client)
     return redirect("client_detail", client_id=client.pk)
@@ -306,7 +328,7 @@ def fhir_export(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
         request, Response, response_id, record_type=_response_record_type, action="export"
     )
     if not response.answers:
-        messages.error(request, "Totals entered from paper have no item answers to export.")
+        messages.error(request, _("Totals entered from paper have no item answers to export."))
         return redirect("client_detail", client_id=client.pk)
     answers = dict(response.answers)
     if response.do_differently:
@@ -342,14 +364,16 @@ def fhir_import(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         upload = request.FILES.get("file")
         try:
             if upload is None:
-                raise FhirImportError("file: choose a JSON file to upload")
+                raise FhirImportError(_("file: choose a JSON file to upload"))
             assert upload.size is not None  # Django's upload handlers always set it
             if upload.size > MAX_IMPORT_BYTES:
-                raise FhirImportError("file: larger than 512 KB")
+                raise FhirImportError(_("file: larger than 512 KB"))
             try:
                 data = json.loads(upload.read().decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise FhirImportError(f"file: not valid JSON ({exc.__class__.__name__})") from None
+                raise FhirImportError(
+                    _("file: not valid JSON (%(error)s)") % {"error": exc.__class__.__name__}
+                ) from None
             instrument_id, answers = fhir_to_response(data)
             language = fhir_response_language(data)
             result = scoring.score(instrument_id, answers)
@@ -370,7 +394,11 @@ def fhir_import(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 do_differently=text,
                 language=language,
             )
-            messages.success(request, f"{registry.load(instrument_id).short_name} imported.")
+            messages.success(
+                request,
+                _("%(instrument)s imported.")
+                % {"instrument": registry.load(instrument_id).short_name},
+            )
             return redirect("client_detail", client_id=client.pk)
     return render(
         request,
