@@ -6,6 +6,7 @@ from typing import cast
 from django import forms
 
 from alliance.accounts.models import Clinic, Role, User
+from alliance.lib.timezones import is_valid_zone
 
 
 class ClientSigninForm(forms.Form):
@@ -28,12 +29,10 @@ class StaffCreateForm(forms.Form):
 
 
 def _validate_zone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    if not is_valid_zone(value):
         raise forms.ValidationError(
             f"{value!r} is not a known time zone; use a name like America/New_York."
-        ) from None
+        )
     return value
 
 

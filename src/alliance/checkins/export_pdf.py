@@ -19,7 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from alliance.checkins.export import client_zone, readable_time, you_facts
-from alliance.reports.pdf import _latin
+from alliance.lib.text import latin
 
 TITLE = "Everything we hold about you"
 
@@ -27,7 +27,7 @@ TITLE = "Everything we hold about you"
 def _text(value: Any) -> str:
     """Plain text as Paragraph markup: symbols spelled out, markup escaped, line breaks kept."""
     text = "" if value is None else str(value)
-    return escape(_latin(text)).replace("\r\n", "\n").replace("\n", "<br/>")
+    return escape(latin(text)).replace("\r\n", "\n").replace("\n", "<br/>")
 
 
 class _Story:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alliance.clients.models import ClientRecord
+from alliance.lib.charts import gaps_between, svg_path
+from alliance.lib.text import fmt_number
 from alliance.monitoring import ruptures
 from alliance.monitoring.detection import (
     NOT_HELD,
@@ -27,10 +29,6 @@ LEFT, RIGHT = 48, 24
 TOP_Y0, TOP_Y1 = 24, 214  # alliance panel (0–6)
 PHQ_Y0, PHQ_Y1 = 262, 372  # PHQ-9 panel (0–27)
 HEIGHT = 410
-
-
-def _fmt(x: float | None) -> str:
-    return "–" if x is None else f"{round(x, 2):g}"
 
 
 @dataclass
@@ -61,13 +59,7 @@ class TimelineChart:
 
 def _path(points: list[dict[str, Any]]) -> str:
     """A line through consecutive sessions; a session without a rating breaks the line."""
-    out, prev = [], None
-    for p in points:
-        out.append(
-            f"{'L' if prev is not None and p['index'] == prev + 1 else 'M'}{p['x']},{p['y']}"
-        )
-        prev = p["index"]
-    return " ".join(out)
+    return svg_path(gaps_between([(p["index"], (p["x"], p["y"])) for p in points]))
 
 
 def build_chart(
@@ -108,7 +100,7 @@ def build_chart(
                     "index": i,
                     "x": x(i),
                     "y": ya(r.client),
-                    "value": _fmt(r.client),
+                    "value": fmt_number(r.client),
                     "session": num,
                     "felt_off": r.felt_off,
                 }
@@ -119,13 +111,19 @@ def build_chart(
                     "index": i,
                     "x": x(i),
                     "y": ya(r.therapist),
-                    "value": _fmt(r.therapist),
+                    "value": fmt_number(r.therapist),
                     "session": num,
                 }
             )
         if r.phq9 is not None:
             chart.phq_points.append(
-                {"index": i, "x": x(i), "y": yp(r.phq9), "value": _fmt(r.phq9), "session": num}
+                {
+                    "index": i,
+                    "x": x(i),
+                    "y": yp(r.phq9),
+                    "value": fmt_number(r.phq9),
+                    "session": num,
+                }
             )
     chart.client_path = _path(chart.client_points)
     chart.therapist_path = _path(chart.therapist_points)
@@ -171,7 +169,7 @@ def summary(
     n_last, r_last = rated[-1]
     out.append(
         f"The client rated the alliance in {len(rated)} session{'s' if len(rated) != 1 else ''}; "
-        f"the latest rating is {_fmt(r_last.client)} of 6 at session {n_last}."
+        f"the latest rating is {fmt_number(r_last.client)} of 6 at session {n_last}."
     )
     missed = [n for n, r in rows.items() if r.status in NOT_HELD]
     if missed:
@@ -189,7 +187,9 @@ def summary(
             cause = " after the client said again that a task isn't working for them"
         lowest = (e.evidence or {}).get("lowest_score")
         low = (
-            f" (lowest {_fmt(lowest)} at session {e.lowest_session})" if lowest is not None else ""
+            f" (lowest {fmt_number(lowest)} at session {e.lowest_session})"
+            if lowest is not None
+            else ""
         )
         if e.status == RuptureEpisode.Status.REPAIRED:
             outcome = f"back to baseline by session {e.end_session}"
@@ -210,7 +210,7 @@ def summary(
     if gaps:
         out.append(
             f"The therapist rated session{'s' if len(gaps) != 1 else ''} {', '.join(map(str, gaps))} at least "
-            f"{_fmt(settings.disagreement_gap)} points higher than the client did."
+            f"{fmt_number(settings.disagreement_gap)} points higher than the client did."
         )
     if report.low_information and report.low_information_reason:
         out.append("Low information: " + report.low_information_reason)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from alliance.lib.charts import LineChart, RefLine, Series
 from alliance.nlp.metrics import THRESHOLDS
-from alliance.reports.charts import LineChart, RefLine, Series
 from alliance.supervision import alliance
 from alliance.supervision.models import JournalEntry, SharedItem, ShareKind
 

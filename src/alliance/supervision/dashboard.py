@@ -11,8 +11,8 @@ from typing import Any
 from django.utils import timezone
 
 from alliance.clients.models import ClientRecord
+from alliance.lib.charts import LineChart, RefLine, Series
 from alliance.nlp.metrics import THRESHOLDS
-from alliance.reports.charts import LineChart, RefLine, Series
 from alliance.supervision.content import SKILL_METRICS
 from alliance.supervision.models import SharedItem
 
