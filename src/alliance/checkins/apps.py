@@ -17,8 +17,14 @@ class CheckinsConfig(AppConfig):
             sender=Response,
             dispatch_uid="checkins-complete-on-response",
         )
+        from alliance.checkins.tasks import check_in_cycle
         from alliance.clients.panels import CLIENT, STAFF, Panel, register
+        from alliance.core import periodic
         from alliance.core.audit import register_record_type
+
+        periodic.register(
+            "check-in cycle and reminders", lambda: check_in_cycle.enqueue(""), every=15 * 60
+        )
 
         register_record_type("check_in", "your check-ins")
         register_record_type("concern", "your concerns")
