@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "alliance.transcripts",
     "alliance.supervision",
     "alliance.reports",
+    "alliance.exports",
 ]
 
 MIDDLEWARE = [

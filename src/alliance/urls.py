@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("alliance.monitoring.urls")),
     path("", include("alliance.goals.urls")),
     path("", include("alliance.checkins.urls")),
+    path("", include("alliance.exports.urls")),
     path("", include("alliance.transcripts.urls")),
     path("", include("alliance.supervision.urls")),
     path("", include("alliance.reports.urls")),
