@@ -168,7 +168,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "alliance.core.context_processors.navigation",
+                "alliance.accounts.context_processors.navigation",
             ],
         },
     },
