@@ -28,7 +28,8 @@ class StaffCreateForm(forms.Form):
         return email
 
 
-def _validate_zone(value: str) -> str:
+def validate_time_zone(value: str) -> str:
+    """A form field's IANA zone name, or a ValidationError naming an example (staff and clients)."""
     if not is_valid_zone(value):
         raise forms.ValidationError(
             f"{value!r} is not a known time zone; use a name like America/New_York."
@@ -43,7 +44,7 @@ class ClinicSettingsForm(forms.ModelForm):
         widgets = {"crisis_resources": forms.Textarea(attrs={"rows": 6})}
 
     def clean_time_zone(self) -> str:
-        return _validate_zone(self.cleaned_data["time_zone"])
+        return validate_time_zone(self.cleaned_data["time_zone"])
 
     def clean_staff_idle_minutes(self) -> int | None:
         value = self.cleaned_data["staff_idle_minutes"]
@@ -72,7 +73,7 @@ class MyTimeZoneForm(forms.Form):
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]
-        return _validate_zone(value) if value else ""
+        return validate_time_zone(value) if value else ""
 
 
 class AuditSearchForm(forms.Form):

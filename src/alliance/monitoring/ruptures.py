@@ -302,13 +302,13 @@ def _explain(
     parts = []
     if RULE_K_SD in fired:
         parts.append(
-            f"{fmt_number(r.score)} is at or below the client's own level {fmt_number(mean)} - "  # type: ignore[arg-type]
-            f"{fmt_number(settings.k)} x SD {fmt_number(sd)} = {fmt_number(threshold)}"  # type: ignore[arg-type]
+            f"{fmt_number(r.score)} is at or below the client's own level {fmt_number(mean)} - "
+            f"{fmt_number(settings.k)} x SD {fmt_number(sd)} = {fmt_number(threshold)}"
         )
     if RULE_CUTOFF in fired:
-        parts.append(f"{fmt_number(r.score)} is below the cut-off {fmt_number(settings.cutoff)}")  # type: ignore[arg-type]
+        parts.append(f"{fmt_number(r.score)} is below the cut-off {fmt_number(settings.cutoff)}")
     if RULE_DROP in fired:
-        parts.append(f"fell from {fmt_number(previous)} to {fmt_number(r.score)}")  # type: ignore[arg-type]
+        parts.append(f"fell from {fmt_number(previous)} to {fmt_number(r.score)}")
     if RULE_REPORTED in fired:
         parts.append("the client said something felt off")
     if RULE_CONCERN in fired:
