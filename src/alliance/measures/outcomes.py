@@ -152,7 +152,7 @@ def classify(
     first, latest = points[0], points[-1]
     result.first, result.latest = first, latest
     if len(points) == 1:
-        result.reason = f"{name} {fmt_number(first.score, places=None)} at session {first.session_number}: one score so far, no change to classify."  # type: ignore[arg-type]
+        result.reason = f"{name} {fmt_number(first.score, places=None)} at session {first.session_number}: one score so far, no change to classify."
         return result
     assert first.score is not None and latest.score is not None
     rc = settings.reliable_change
@@ -186,7 +186,7 @@ def classify(
     worst = max(points[1:], key=lambda p: p.score)  # type: ignore[arg-type,return-value]
     if worst.score - first.score >= rc:  # type: ignore[operator]
         reasons.append(
-            f"reliable deterioration: {fmt_number(worst.score, places=None)} at session {worst.session_number}, "  # type: ignore[arg-type]
+            f"reliable deterioration: {fmt_number(worst.score, places=None)} at session {worst.session_number}, "
             f"up {fmt_number(worst.score - first.score, places=None)} from {fmt_number(first.score, places=None)}"  # type: ignore[operator]
         )
     # No reliable improvement by session N: judged on the latest score once session N is reached,
@@ -261,7 +261,7 @@ def _schueller(points: list[ScorePoint], settings: OutcomeSettings, name: str) -
     week, cut, p = latest_hit
     if p.score >= cut:  # type: ignore[operator]
         return (
-            f"{name} {fmt_number(p.score, places=None)} at week {week} (session {p.session_number}) is at or above "  # type: ignore[arg-type]
+            f"{name} {fmt_number(p.score, places=None)} at week {week} (session {p.session_number}) is at or above "
             f"{cut}, which predicted non-response (Schueller et al. 2015)"
         )
     return None
