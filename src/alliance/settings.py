@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "alliance.transcripts",
     "alliance.supervision",
     "alliance.reports",
+    "alliance.exports",
 ]
 
 MIDDLEWARE = [
@@ -167,7 +168,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "alliance.core.context_processors.navigation",
+                "alliance.accounts.context_processors.navigation",
             ],
         },
     },

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.core.timezones import zone_for
 from alliance.monitoring.caseload import fmt_score, headline
 from alliance.monitoring.models import Alert, MonitoringSettings
 from tests.conftest import make_client, sign_in
@@ -95,7 +96,9 @@ def test_row_html_shows_status_sparklines_and_sessions(client, personas, caseloa
     assert 'aria-label="PHQ-9, oldest to latest: 18, 10"' in row
     assert 'aria-label="Client&#x27;s alliance rating (0–6), oldest to latest: 4.5, 5.0"' in row
     assert "<strong>10</strong> moderate" in row and "5.0 / 5.5" in row
-    last = timezone.localtime(c.therapy_sessions.get(number=2).scheduled_at).strftime("%a %-d %b")
+    # The page shows times in the viewer's zone, which is not the test process's at every hour.
+    viewer = zone_for(personas.therapist)
+    last = c.therapy_sessions.get(number=2).scheduled_at.astimezone(viewer).strftime("%a %-d %b")
     assert f"{last} (session 2)" in row and "(session 4)" in row
     assert " style=" not in html  # the CSP has no inline styles
 

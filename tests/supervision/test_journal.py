@@ -126,7 +126,7 @@ def test_break_glass_shows_only_that_entries_exist(client, personas):
 
 def test_journal_is_not_in_the_clients_data_export(client, personas):
     entry(personas.client, personas.therapist, felt=SECRET, tags={"irritation": 9})
-    from alliance.checkins.export import client_data
+    from alliance.exports.data import client_data
 
     exported = json.dumps(client_data(personas.client), default=str)
     assert (

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import Clinic, Role, User
 from alliance.core.languages import other_languages
+from alliance.lib.timezones import is_valid_zone
 
 
 class ClientSigninForm(forms.Form):
@@ -31,10 +32,9 @@ class StaffCreateForm(forms.Form):
         return email
 
 
-def _validate_zone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+def validate_time_zone(value: str) -> str:
+    """A form field's IANA zone name, or a ValidationError naming an example (staff and clients)."""
+    if not is_valid_zone(value):
         raise forms.ValidationError(
             _("%(zone)s is not a known time zone; use a name like America/New_York.")
             % {"zone": repr(value)}
@@ -111,7 +111,7 @@ class ClinicSettingsForm(forms.ModelForm):
         return clinic
 
     def clean_time_zone(self) -> str:
-        return _validate_zone(self.cleaned_data["time_zone"])
+        return validate_time_zone(self.cleaned_data["time_zone"])
 
     def clean_staff_idle_minutes(self) -> int | None:
         value = self.cleaned_data["staff_idle_minutes"]
@@ -143,7 +143,7 @@ class MyTimeZoneForm(forms.Form):
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]
-        return _validate_zone(value) if value else ""
+        return validate_time_zone(value) if value else ""
 
 
 class AuditSearchForm(forms.Form):

@@ -11,15 +11,24 @@ class CheckinsConfig(AppConfig):
 
         from alliance.checkins import bridge, panels
         from alliance.measures.models import Response
+        from alliance.measures.signals import questionnaires_wanted
 
+        questionnaires_wanted.connect(
+            bridge.open_due_on_request, dispatch_uid="checkins-open-due-questionnaires"
+        )
         post_save.connect(
             bridge.complete_on_response,
             sender=Response,
             dispatch_uid="checkins-complete-on-response",
         )
+        from alliance.checkins.tasks import check_in_cycle
         from alliance.clients.panels import CLIENT, STAFF, Panel, register
+        from alliance.core import periodic
         from alliance.core.audit import register_record_type
 
+        periodic.register(
+            "check-in cycle and reminders", lambda: check_in_cycle.enqueue(""), every=15 * 60
+        )
         register_record_type("check_in", "your check-ins")
         register_record_type("concern", "your concerns")
         register(

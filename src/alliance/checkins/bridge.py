@@ -48,6 +48,11 @@ def open_due_instrument_administrations(client: Any, now: datetime | None = None
     return made
 
 
+def open_due_on_request(sender: Any, client: Any, **kwargs: Any) -> None:
+    """Receiver of ``measures.signals.questionnaires_wanted``."""
+    open_due_instrument_administrations(client)
+
+
 def complete_on_response(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     if not created:
         return

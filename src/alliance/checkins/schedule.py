@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -24,16 +24,14 @@ from django.urls import reverse
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule
 from alliance.clients.models import CareTeamMember, ClientRecord, Consent, TherapySession
 from alliance.core.emails import site_url
+from alliance.lib.timezones import first_zone
 
 AFTER_SESSION_DELAY = timedelta(hours=2)
 T = TypeVar("T")
 
 
 def client_zone(client: ClientRecord) -> ZoneInfo:
-    try:
-        return ZoneInfo(client.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(client.clinic.time_zone)
+    return first_zone(client.time_zone, default=client.clinic.time_zone)
 
 
 def may_contact(client: ClientRecord) -> bool:

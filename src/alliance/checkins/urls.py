@@ -7,9 +7,6 @@ urlpatterns = [
     path("check-in/done/", views.check_in_done, name="check_in_done"),
     path("me/check-ins/<uuid:check_in_id>/", views.my_check_in, name="check_in_mine"),
     path("me/concerns/", views.my_concerns, name="concerns_mine"),
-    path("me/data.json", views.my_data_json, name="my_data_json"),
-    path("me/data.pdf", views.my_data_pdf, name="my_data_pdf"),
-    path("me/data/", views.my_data_summary, name="my_data_summary"),
     path("clients/<uuid:client_id>/check-ins/", views.staff_check_ins, name="check_ins_staff"),
     path(
         "clients/<uuid:client_id>/concerns/<uuid:concern_id>/acknowledge/",

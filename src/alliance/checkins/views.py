@@ -1,4 +1,4 @@
-"""Check-ins (from an emailed link or the client's home), schedules, concerns and the data export."""
+"""Check-ins (from an emailed link or the client's home), schedules, and concerns."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import uuid
 from django import forms
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alliance.checkins.actions import acknowledge_concern, raise_concern, submit_check_in
-from alliance.checkins.export import client_data, client_zone, readable, you_facts
-from alliance.checkins.export_pdf import render_pdf
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule, Concern
 from alliance.clients.access import client_or_404, clinical_staff, own_client, owned_or_404
 from alliance.clients.models import ClientRecord, TherapySession
@@ -342,37 +340,3 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             "plan_form": plan_form,
         },
     )
-
-
-# --- the client's data --------------------------------------------------------------------------
-
-
-@client_only
-def my_data_json(request: HttpRequest) -> HttpResponse:
-    client = own_client(request, record_type="export", action="export")
-    response = JsonResponse(
-        client_data(client), json_dumps_params={"indent": 2, "ensure_ascii": False}
-    )
-    response["Content-Disposition"] = 'attachment; filename="my-alliance-data.json"'
-    return response
-
-
-@client_only
-def my_data_summary(request: HttpRequest) -> HttpResponse:
-    client = own_client(request, record_type="export", action="export")
-    data = client_data(client)
-    data = readable(data, client_zone(data))  # times as the client reads them; JSON keeps ISO
-    response = render(
-        request, "checkins/my_data_summary.html", {"data": data, "you_facts": you_facts(data)}
-    )
-    if request.GET.get("download"):
-        response["Content-Disposition"] = 'attachment; filename="my-alliance-summary.html"'
-    return response
-
-
-@client_only
-def my_data_pdf(request: HttpRequest) -> HttpResponse:
-    client = own_client(request, record_type="export", action="export")
-    response = HttpResponse(render_pdf(client_data(client)), content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="my-alliance-data.pdf"'
-    return response

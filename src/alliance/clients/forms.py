@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from alliance.accounts.forms import _validate_zone
+from alliance.accounts.forms import validate_time_zone
 from alliance.accounts.models import CLINICAL_ROLES, User
 from alliance.clients.models import ConsentKind
 
@@ -40,7 +40,7 @@ class ClientCreateForm(forms.Form):
         return email
 
     def clean_time_zone(self) -> str:
-        return _validate_zone(self.cleaned_data["time_zone"])
+        return validate_time_zone(self.cleaned_data["time_zone"])
 
 
 class CareTeamForm(forms.Form):

@@ -1,4 +1,4 @@
-"""Caseload, client pages, consents, care teams, break-glass access and the client's home."""
+"""Client pages, consents, care teams, break-glass access and the client's home."""
 
 from __future__ import annotations
 
@@ -35,33 +35,6 @@ from alliance.clients.panels import CLIENT, STAFF, panels_for
 from alliance.core import audit
 from alliance.core.access import client_only, signed_in_user, staff, staff_membership
 from alliance.core.models import AuditAction, AuditEvent
-
-
-@clinical_staff
-def caseload(request: HttpRequest) -> HttpResponse:
-    """Active clients on the care team, what needs attention first (alliance monitoring):
-    open alerts by severity, then not on track, then a low latest alliance rating."""
-    from alliance.monitoring.caseload import STATUS_LABELS, STATUSES, caseload_rows, filter_rows
-
-    every = caseload_rows(request.user)
-    query = request.GET.get("q", "").strip()[:100]
-    status = request.GET.get("status", "")
-    status = status if status in STATUS_LABELS else ""
-    rows = filter_rows(every, query, status)
-    counts = {key: sum(1 for r in every if r.status == key) for key, _label in STATUSES}
-    return render(
-        request,
-        "clients/caseload.html",
-        {
-            "rows": rows,
-            "clients": [r.client for r in rows],
-            "total": len(every),
-            "query": query,
-            "status": status,
-            "statuses": [(key, label, counts[key]) for key, label in STATUSES],
-        },
-    )
-
 
 # Words for the client page's "On this page" links; other panels use their name.
 SECTION_TITLES = {

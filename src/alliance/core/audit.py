@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from alliance.core.access import signed_in_user
-from alliance.core.models import AuditAction, AuditEvent
+from alliance.core.models import AuditAction, AuditEvent, clinic_model
 
 if TYPE_CHECKING:
     from alliance.accounts.models import Clinic, User
@@ -60,12 +60,13 @@ def record(
     The clinic row is locked for the append so concurrent writers cannot fork the chain
     (PostgreSQL); SQLite serialises writers with BEGIN IMMEDIATE.
     """
-    from alliance.accounts.models import Clinic
-
+    clinic_table = clinic_model()
     if action not in AuditAction.values:
         raise ValueError(f"unknown audit action {action!r}")
     with transaction.atomic():
-        Clinic.objects.select_for_update().filter(pk=clinic.pk).values_list("pk").first()
+        clinic_table._default_manager.select_for_update().filter(pk=clinic.pk).values_list(
+            "pk"
+        ).first()
         last = (
             AuditEvent.objects.filter(clinic=clinic).order_by("-seq").values("seq", "hash").first()
         )
@@ -99,15 +100,16 @@ def record_system(
 
     Each entry is (client id or None, action, record type, note). Returns how many were written.
     """
-    from alliance.accounts.models import Clinic
-
+    clinic_table = clinic_model()
     for _, action, _, _ in entries:
         if action not in AuditAction.values:
             raise ValueError(f"unknown audit action {action!r}")
     if not entries:
         return 0
     with transaction.atomic():
-        Clinic.objects.select_for_update().filter(pk=clinic_id).values_list("pk").first()
+        clinic_table._default_manager.select_for_update().filter(pk=clinic_id).values_list(
+            "pk"
+        ).first()
         last = (
             AuditEvent.objects.filter(clinic_id=clinic_id)
             .order_by("-seq")

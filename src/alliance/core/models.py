@@ -203,3 +203,12 @@ class IdempotencyKey(models.Model):
         that transaction commits.
         """
         return cls.objects.get_or_create(key=key)[1]
+
+
+def clinic_model() -> type[models.Model]:
+    """The clinic model, reached through the foreign key core already declares.
+
+    ``core`` sits below ``accounts`` (which defines ``Clinic``), so it does not import it; the
+    audit trail only locks and counts clinic rows.
+    """
+    return AuditEvent._meta.get_field("clinic").related_model  # type: ignore[return-value]

@@ -21,6 +21,8 @@ from typing import Any
 from django.apps import apps
 from django.db import transaction
 
+from alliance.core.models import clinic_model
+
 DEMO_CLINIC_NAME = "Riverbend Counselling (demo)"
 DEMO_PASSWORD = "demo-alliance-2026"
 
@@ -75,9 +77,8 @@ def _after_their_dependencies(found: list[tuple[str, Any]]) -> list[tuple[str, A
 
 
 def demo_exists() -> bool:
-    from alliance.accounts.models import Clinic
-
-    return Clinic.objects.filter(name=DEMO_CLINIC_NAME).exists()
+    clinic_table = clinic_model()
+    return clinic_table._default_manager.filter(name=DEMO_CLINIC_NAME).exists()
 
 
 def seed_demo(seed: int = 7) -> DemoContext | None:

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from alliance.lib.timezones import first_zone
+
 
 def zone_named(*names: str | None) -> ZoneInfo:
     """The first valid IANA zone among ``names``; the site's zone when none is."""
-    for name in names:
-        if not name:
-            continue
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    return ZoneInfo(settings.TIME_ZONE)
+    return first_zone(*names, default=settings.TIME_ZONE)
 
 
 def zone_for(user: object) -> ZoneInfo:

@@ -9,20 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alliance.goals.models import CLIENT, GasPoint
+from alliance.lib.charts import polyline
 
 WIDTH, HEIGHT, PAD = 320, 180, 28
 T_MIN, T_MAX = 20.0, 80.0
 
 
 @dataclass
-class Series:
+class RaterLine:
+    """One rater's T-scores as chart points (not a ``lib.charts.Series``: these carry the point)."""
+
     rater: str
     label: str
     points: list[tuple[float, float, GasPoint]]
 
     @property
     def polyline(self) -> str:
-        return " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in self.points)
+        return polyline(((x, y) for x, y, _ in self.points), places=1)
 
 
 def gas_chart(history: list[GasPoint]) -> dict | None:
@@ -42,7 +45,7 @@ def gas_chart(history: list[GasPoint]) -> dict | None:
     for rater, label in ((CLIENT, "Client's rating"), ("therapist", "Therapist's rating")):
         pts = [(x(p.rated_on), y(p.t_score), p) for p in history if p.rater == rater]
         if pts:
-            series.append(Series(rater, label, pts))
+            series.append(RaterLine(rater, label, pts))
     return {
         "width": WIDTH,
         "height": HEIGHT,

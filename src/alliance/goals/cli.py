@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from alliance.goals.gas import DEFAULT_RHO, GasError, gas_t_score
-from alliance.measures.cli import EXIT_OK, OneLineArgumentParser, UsageError, run_cli
+from alliance.lib.cli import EXIT_OK, OneLineArgumentParser, UsageError, run_cli
 
 
 def _numbers(text: str, what: str, cast: type) -> list:

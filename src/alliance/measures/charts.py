@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from alliance.lib.charts import polyline, svg_path
 from alliance.measures import registry
 
 WIDTH, HEIGHT = 640, 280
@@ -105,9 +106,7 @@ def build_chart(
                 "item9": r.item9_positive,
             }
         )
-    chart.path = " ".join(
-        f"{'M' if i == 0 else 'L'}{p['x']},{p['y']}" for i, p in enumerate(chart.points)
-    )
+    chart.path = svg_path((p["x"], p["y"]) for p in chart.points)
     if reliable_change:
         if inst.cutoff is not None:
             chart.lines.append(
@@ -135,12 +134,10 @@ def build_chart(
             )
     if expected is not None and n >= 2:
         edges = [(p["x"], expected.at(p["session"])) for p in chart.points]
-        better = [f"{px},{y(b)}" for px, (b, _m, _w) in edges]
-        worse = [f"{px},{y(w)}" for px, (_b, _m, w) in reversed(edges)]
-        chart.expected_band = " ".join(better + worse)
-        chart.expected_path = " ".join(
-            f"{'M' if i == 0 else 'L'}{px},{y(m)}" for i, (px, (_b, m, _w)) in enumerate(edges)
-        )
+        better = [(px, y(b)) for px, (b, _m, _w) in edges]
+        worse = [(px, y(w)) for px, (_b, _m, w) in reversed(edges)]
+        chart.expected_band = polyline(better + worse)
+        chart.expected_path = svg_path((px, y(m)) for px, (_b, m, _w) in edges)
         chart.expected_label = expected.label
         last_session = chart.points[-1]["session"]
         b, m, w = expected.at(last_session)

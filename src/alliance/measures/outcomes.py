@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from alliance.lib.text import fmt_number
 from alliance.measures.registry import load
 
 # Jacobson & Truax 1991: RCI = 1.96 * sqrt(2) * SD * sqrt(1 - r). PHQ-9 with SD 5.5, r .84 -> 6.1,
@@ -128,10 +129,6 @@ NOT_ON_TRACK_NEXT_STEP = (
 )
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}"
-
-
 def classify(
     scores: Sequence[tuple[int, dt.date | None, float | None]] | Sequence[ScorePoint],
     settings: OutcomeSettings | None = None,
@@ -155,7 +152,7 @@ def classify(
     first, latest = points[0], points[-1]
     result.first, result.latest = first, latest
     if len(points) == 1:
-        result.reason = f"{name} {_fmt(first.score)} at session {first.session_number}: one score so far, no change to classify."  # type: ignore[arg-type]
+        result.reason = f"{name} {fmt_number(first.score, places=None)} at session {first.session_number}: one score so far, no change to classify."
         return result
     assert first.score is not None and latest.score is not None
     rc = settings.reliable_change
@@ -189,14 +186,16 @@ def classify(
     worst = max(points[1:], key=lambda p: p.score)  # type: ignore[arg-type,return-value]
     if worst.score - first.score >= rc:  # type: ignore[operator]
         reasons.append(
-            f"reliable deterioration: {_fmt(worst.score)} at session {worst.session_number}, "  # type: ignore[arg-type]
-            f"up {_fmt(worst.score - first.score)} from {_fmt(first.score)}"  # type: ignore[operator]
+            f"reliable deterioration: {fmt_number(worst.score, places=None)} at session {worst.session_number}, "
+            f"up {fmt_number(worst.score - first.score, places=None)} from {fmt_number(first.score, places=None)}"  # type: ignore[operator]
         )
     # No reliable improvement by session N: judged on the latest score once session N is reached,
     # so a client who improves later is back on track.
     n = settings.no_improvement_by_session
     if n is not None and latest.session_number >= n and not result.reliable_improvement:
-        reasons.append(f"no reliable improvement by session {n} (needs a fall of {_fmt(rc)})")
+        reasons.append(
+            f"no reliable improvement by session {n} (needs a fall of {fmt_number(rc, places=None)})"
+        )
     # Schueller et al. 2015 cut-points: weeks are counted from the first score's date; the latest
     # checkpoint the client has reached decides (an earlier miss is superseded by a later pass).
     checkpoint_reason = _schueller(points, settings, name)
@@ -226,9 +225,9 @@ def classify(
 
     verb = "fell" if change < 0 else "rose" if change > 0 else "stayed at"
     if change == 0:
-        head = f"{name} stayed at {_fmt(first.score)}"
+        head = f"{name} stayed at {fmt_number(first.score, places=None)}"
     else:
-        head = f"{name} {verb} from {_fmt(first.score)} to {_fmt(latest.score)}"
+        head = f"{name} {verb} from {fmt_number(first.score, places=None)} to {fmt_number(latest.score, places=None)}"
     text = head + ": " + ", ".join(s for s in statuses if s != "not on track")
     if reasons:
         text += "; not on track (" + "; ".join(reasons) + ")"
@@ -262,7 +261,7 @@ def _schueller(points: list[ScorePoint], settings: OutcomeSettings, name: str) -
     week, cut, p = latest_hit
     if p.score >= cut:  # type: ignore[operator]
         return (
-            f"{name} {_fmt(p.score)} at week {week} (session {p.session_number}) is at or above "  # type: ignore[arg-type]
+            f"{name} {fmt_number(p.score, places=None)} at week {week} (session {p.session_number}) is at or above "
             f"{cut}, which predicted non-response (Schueller et al. 2015)"
         )
     return None

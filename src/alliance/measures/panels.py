@@ -20,16 +20,15 @@ from alliance.measures.models import (
     Response,
     instrument_choices,
 )
+from alliance.measures.signals import questionnaires_wanted
 
 
 def _due_administrations(client: Any) -> list[Administration]:
-    from alliance.checkins.bridge import open_due_instrument_administrations
-
     for assignment in client.measure_assignments.filter(
         active=True, next_due_at__lte=timezone.now()
     ):
         assignment.create_due_administration()
-    open_due_instrument_administrations(client)
+    questionnaires_wanted.send(sender=Administration, client=client)
     return list(client.administrations.filter(status__in=Administration.OPEN).order_by("due_at"))
 
 

@@ -8,13 +8,19 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         from alliance.clients import panels
+        from alliance.core import periodic
         from alliance.core.audit import register_record_type
+        from alliance.monitoring.notices import resend_due_notices
+        from alliance.monitoring.tasks import check_monitoring, check_overdue_alerts
         from alliance.monitoring.views import (
             client_alerts_panel,
             client_alliance_panel,
             client_summary_panel,
         )
 
+        periodic.register("overdue safety alerts", check_overdue_alerts.enqueue, every=15 * 60)
+        periodic.register("undelivered safety notices", resend_due_notices.enqueue, every=5 * 60)
+        periodic.register("daily monitoring pass", check_monitoring.enqueue, every=24 * 3600)
         register_record_type("safety_alert", "a safety alert about your answers")
         register_record_type("alert", "an alert for your care team")
         register_record_type("alliance_timeline", "how your sessions went (your alliance timeline)")

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from alliance.clients.models import ClientRecord, TherapySession
+from alliance.lib.charts import polyline
 from alliance.monitoring.models import Alert, AlertKind
 
 NO_ALERT = 1000
@@ -94,7 +95,7 @@ class Sparkline:
             coords.append((x, y))
         return cls(
             label=label,
-            points=" ".join(f"{x},{y}" for x, y in coords),
+            points=polyline(coords),
             last_x=coords[-1][0],
             last_y=coords[-1][1],
             values=[fmt_score(v, decimals) for v in values],
@@ -109,7 +110,7 @@ class Sparkline:
 
 
 @dataclass
-class Series:
+class ScoreHistory:
     """One instrument's scores for a client: all of them, and those of the ongoing episode."""
 
     scores: list[tuple[float, str, int]] = field(default_factory=list)  # (total, severity, session)
@@ -128,7 +129,7 @@ class Series:
 class CaseloadRow:
     client: Any
     alerts: list[Alert] = field(default_factory=list)
-    series: dict[str, Series] = field(default_factory=lambda: defaultdict(Series))
+    series: dict[str, ScoreHistory] = field(default_factory=lambda: defaultdict(ScoreHistory))
     status: str = "on_track"
     status_reason: str = ""
     band_not_on_track: bool = False

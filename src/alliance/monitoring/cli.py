@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from typing import IO, Any
 
-from alliance.measures.cli import (
+from alliance.lib.cli import (
     EXIT_OK,
     OneLineArgumentParser,
     UsageError,

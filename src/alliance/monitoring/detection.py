@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alliance.clients.models import ClientRecord, TherapySession
+from alliance.lib.text import fmt_number
 from alliance.monitoring import notices, ruptures, tasks
 from alliance.monitoring.models import (
     OPEN_STATUSES,
@@ -43,10 +44,6 @@ CLIENT_SAC = "sac_client"
 THERAPIST_SAC = "sac_therapist"
 ALLIANCE_INSTRUMENTS = (CLIENT_SAC, THERAPIST_SAC)
 NOT_HELD = (TherapySession.Status.MISSED, TherapySession.Status.CANCELLED)
-
-
-def _fmt(x: float | None) -> str:
-    return "–" if x is None else f"{round(x, 2):g}"
 
 
 # --- Session numbers --------------------------------------------------------------------------
@@ -409,8 +406,8 @@ def check_disagreement(
     alert, _ = Alert.raise_for(
         client,
         AlertKind.DISAGREEMENT,
-        f"Session {session}: the therapist rated the alliance {_fmt(row.therapist)}, the client {_fmt(row.client)} "
-        f"(gap {_fmt(row.gap)}, flagged from {_fmt(ms.disagreement_gap)}). Ask the client how the session really went.",
+        f"Session {session}: the therapist rated the alliance {fmt_number(row.therapist)}, the client {fmt_number(row.client)} "
+        f"(gap {fmt_number(row.gap)}, flagged from {fmt_number(ms.disagreement_gap)}). Ask the client how the session really went.",
         {
             "session": session,
             "client": row.client,
@@ -503,7 +500,7 @@ def reasons_from(
             out.append(
                 DisengagementReason(
                     "low_early_alliance",
-                    f"low alliance early in therapy: {_fmt(v)} at session {n} (below {_fmt(ms.cutoff)} in the first {ms.early_sessions} sessions)",
+                    f"low alliance early in therapy: {fmt_number(v)} at session {n} (below {fmt_number(ms.cutoff)} in the first {ms.early_sessions} sessions)",
                     {"sessions": [x for x, _ in low], "scores": [y for _, y in low]},
                 )
             )

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from alliance.lib.text import fmt_number
+
 RULE_K_SD = "k_sd"  # at or below baseline mean - k*SD
 RULE_CUTOFF = "cutoff"  # below the instrument's cut-off
 RULE_DROP = "drop"  # fell by at least drop_from_previous since the previous session
@@ -132,10 +134,6 @@ def _as_rating(row: SessionRating | Sequence[Any]) -> SessionRating:
     if isinstance(row, SessionRating):
         return row
     return SessionRating(*row)
-
-
-def _fmt(x: float) -> str:
-    return f"{round(x, 2):g}"
 
 
 def detect_ruptures(
@@ -304,13 +302,13 @@ def _explain(
     parts = []
     if RULE_K_SD in fired:
         parts.append(
-            f"{_fmt(r.score)} is at or below the client's own level {_fmt(mean)} - "  # type: ignore[arg-type]
-            f"{_fmt(settings.k)} x SD {_fmt(sd)} = {_fmt(threshold)}"  # type: ignore[arg-type]
+            f"{fmt_number(r.score)} is at or below the client's own level {fmt_number(mean)} - "
+            f"{fmt_number(settings.k)} x SD {fmt_number(sd)} = {fmt_number(threshold)}"
         )
     if RULE_CUTOFF in fired:
-        parts.append(f"{_fmt(r.score)} is below the cut-off {_fmt(settings.cutoff)}")  # type: ignore[arg-type]
+        parts.append(f"{fmt_number(r.score)} is below the cut-off {fmt_number(settings.cutoff)}")
     if RULE_DROP in fired:
-        parts.append(f"fell from {_fmt(previous)} to {_fmt(r.score)}")  # type: ignore[arg-type]
+        parts.append(f"fell from {fmt_number(previous)} to {fmt_number(r.score)}")
     if RULE_REPORTED in fired:
         parts.append("the client said something felt off")
     if RULE_CONCERN in fired:
@@ -330,7 +328,7 @@ def _low_information(scores: list[float], settings: RuptureSettings) -> tuple[bo
     if share >= settings.ceiling_fraction:
         return True, (
             f"{at_max} of {len(scores)} ratings ({share:.0%}) are at the scale maximum "
-            f"{_fmt(settings.scale_max)}: the ratings carry little information, so ask about the "
+            f"{fmt_number(settings.scale_max)}: the ratings carry little information, so ask about the "
             "alliance directly rather than rely on the absence of alerts."
         )
     return False, None

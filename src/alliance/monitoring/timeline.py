@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from alliance.clients.models import ClientRecord
+from alliance.lib.charts import gaps_between, svg_path
+from alliance.lib.text import fmt_number
 from alliance.monitoring import ruptures
 from alliance.monitoring.detection import (
     NOT_HELD,
@@ -30,10 +32,6 @@ LEFT, RIGHT = 48, 24
 TOP_Y0, TOP_Y1 = 24, 214  # alliance panel (0–6)
 PHQ_Y0, PHQ_Y1 = 262, 372  # PHQ-9 panel (0–27)
 HEIGHT = 410
-
-
-def _fmt(x: float | None) -> str:
-    return "–" if x is None else f"{round(x, 2):g}"
 
 
 @dataclass
@@ -64,13 +62,7 @@ class TimelineChart:
 
 def _path(points: list[dict[str, Any]]) -> str:
     """A line through consecutive sessions; a session without a rating breaks the line."""
-    out, prev = [], None
-    for p in points:
-        out.append(
-            f"{'L' if prev is not None and p['index'] == prev + 1 else 'M'}{p['x']},{p['y']}"
-        )
-        prev = p["index"]
-    return " ".join(out)
+    return svg_path(gaps_between([(p["index"], (p["x"], p["y"])) for p in points]))
 
 
 def build_chart(
@@ -111,7 +103,7 @@ def build_chart(
                     "index": i,
                     "x": x(i),
                     "y": ya(r.client),
-                    "value": _fmt(r.client),
+                    "value": fmt_number(r.client),
                     "session": num,
                     "felt_off": r.felt_off,
                 }
@@ -122,13 +114,19 @@ def build_chart(
                     "index": i,
                     "x": x(i),
                     "y": ya(r.therapist),
-                    "value": _fmt(r.therapist),
+                    "value": fmt_number(r.therapist),
                     "session": num,
                 }
             )
         if r.phq9 is not None:
             chart.phq_points.append(
-                {"index": i, "x": x(i), "y": yp(r.phq9), "value": _fmt(r.phq9), "session": num}
+                {
+                    "index": i,
+                    "x": x(i),
+                    "y": yp(r.phq9),
+                    "value": fmt_number(r.phq9),
+                    "session": num,
+                }
             )
     chart.client_path = _path(chart.client_points)
     chart.therapist_path = _path(chart.therapist_points)
@@ -187,7 +185,7 @@ def summary(
             "at session %(session)s.",
             len(rated),
         )
-        % {"n": len(rated), "latest": _fmt(r_last.client), "session": n_last}
+        % {"n": len(rated), "latest": fmt_number(r_last.client), "session": n_last}
     )
     missed = [n for n, r in rows.items() if r.status in NOT_HELD]
     if missed:
@@ -214,7 +212,7 @@ def summary(
         low = (
             " "
             + _("(lowest %(score)s at session %(session)s)")
-            % {"score": _fmt(lowest), "session": e.lowest_session}
+            % {"score": fmt_number(lowest), "session": e.lowest_session}
             if lowest is not None
             else ""
         )
@@ -252,7 +250,7 @@ def summary(
                 "client did.",
                 len(gaps),
             )
-            % {"sessions": ", ".join(map(str, gaps)), "gap": _fmt(settings.disagreement_gap)}
+            % {"sessions": ", ".join(map(str, gaps)), "gap": fmt_number(settings.disagreement_gap)}
         )
     if report.low_information and report.low_information_reason:
         out.append(_("Low information:") + " " + report.low_information_reason)

@@ -3,6 +3,7 @@ from django.urls import path
 from alliance.monitoring import views
 
 urlpatterns = [
+    path("caseload/", views.caseload, name="caseload"),
     path("alerts/", views.alert_list, name="alert_list"),
     path("alerts/<uuid:alert_id>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<uuid:alert_id>/snooze/", views.alert_snooze, name="alert_snooze"),

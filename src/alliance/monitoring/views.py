@@ -1,4 +1,4 @@
-"""The care team's alert list (acknowledge, snooze, "was this useful?"), the client's alliance
+"""The caseload, the care team's alert list (acknowledge, snooze, "was this useful?"), the client's alliance
 timeline, recording a rupture repair, the therapist's own session rating, the per-clinic
 usefulness report and the clinic's monitoring settings."""
 
@@ -25,6 +25,7 @@ from alliance.clients.access import CLINICAL_ROLES, client_or_404, clinical_staf
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
+from alliance.monitoring.caseload import STATUS_LABELS, STATUSES, caseload_rows, filter_rows
 from alliance.monitoring.models import (
     OPEN_STATUSES,
     RULE_LABELS,
@@ -673,3 +674,27 @@ def client_summary_panel(request: HttpRequest, client: ClientRecord) -> dict[str
         ).order_by("created_at")
     )
     return {"row": rows[0], "client": client, "goals": goals}
+
+
+@clinical_staff
+def caseload(request: HttpRequest) -> HttpResponse:
+    """Active clients on the care team, what needs attention first (alliance monitoring):
+    open alerts by severity, then not on track, then a low latest alliance rating."""
+    every = caseload_rows(request.user)
+    query = request.GET.get("q", "").strip()[:100]
+    status = request.GET.get("status", "")
+    status = status if status in STATUS_LABELS else ""
+    rows = filter_rows(every, query, status)
+    counts = {key: sum(1 for r in every if r.status == key) for key, _label in STATUSES}
+    return render(
+        request,
+        "monitoring/caseload.html",
+        {
+            "rows": rows,
+            "clients": [r.client for r in rows],
+            "total": len(every),
+            "query": query,
+            "status": status,
+            "statuses": [(key, label, counts[key]) for key, label in STATUSES],
+        },
+    )

@@ -15,12 +15,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from alliance.lib.cli import UsageError
+
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
-
-
-class _UsageError(Exception):
-    pass
 
 
 class _Exit(Exception):
@@ -36,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
         self._out = out
 
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
+        raise UsageError(message)
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
@@ -88,7 +86,7 @@ def analyze_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = 
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     try:
         args = parser.parse_args(argv)
-    except _UsageError as exc:
+    except UsageError as exc:
         return _fail(stderr, prog, str(exc))
     except _Exit as exc:
         return exc.code
@@ -298,7 +296,7 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
     ev.add_argument("--format", choices=("text", "json"), default="text")
     try:
         args = parser.parse_args(argv)
-    except _UsageError as exc:
+    except UsageError as exc:
         return _fail(stderr, prog, str(exc))
     except _Exit as exc:
         return exc.code

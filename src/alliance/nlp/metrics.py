@@ -60,7 +60,7 @@ def _band(name: str, value: float) -> str:
     return "below fair"
 
 
-def _fmt(name: str, v: float) -> str:
+def _metric_text(name: str, v: float) -> str:
     return f"{v:.1f}" if name == "reflection_to_question" else f"{v:.0f}"
 
 
@@ -102,7 +102,7 @@ def rate(
         out["level"] = "uncertain"
         unit = UNITS[name][1]
         out["reason"] = reason or (
-            f"the likely range, {_fmt(name, interval[0])} to {_fmt(name, interval[1])}{unit}, "
+            f"the likely range, {_metric_text(name, interval[0])} to {_metric_text(name, interval[1])}{unit}, "
             f"reaches from {low} to {high}: this session cannot tell which"
         )
     return out

@@ -14,6 +14,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from alliance.lib.text import latin
 from alliance.reports.compute import OUTCOME_ROWS, Report
 from alliance.reports.stats import MIN_CELL
 
@@ -23,13 +24,8 @@ NOTE = gettext_lazy(
 )
 
 
-def _latin(text: str) -> str:
-    # The built-in PDF fonts cover WinAnsi only; spell out the few symbols outside it.
-    return text.replace("≥", ">=").replace("≤", "<=").replace("−", "-")
-
-
 def _table(header: list[str], rows: list[list[str]]) -> Table:
-    data = [[_latin(str(c)) for c in r] for r in [header, *rows]]
+    data = [[latin(str(c)) for c in r] for r in [header, *rows]]
     table = Table(data, repeatRows=1, hAlign="LEFT")
     table.setStyle(
         TableStyle(

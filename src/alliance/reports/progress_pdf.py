@@ -19,13 +19,13 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from alliance.reports.pdf import _latin
+from alliance.lib.text import latin
 
 SCALE = 0.72  # the 640 px web chart fits the A4 text width
 
 
 def _p(text: str) -> str:
-    return escape(_latin(str(text))).replace("–", "-").replace("−", "-")
+    return escape(latin(str(text))).replace("–", "-").replace("−", "-")
 
 
 def _points(spec: str) -> list[float]:
@@ -61,7 +61,7 @@ def _chart(chart: Any) -> Drawing:
             String(
                 chart.plot_right * SCALE + 3,
                 y(band["label_y"]),
-                _latin(f"{band['label']} ({band['range']})"),
+                latin(f"{band['label']} ({band['range']})"),
                 fontSize=6.5,
             )
         )
@@ -96,9 +96,7 @@ def _chart(chart: Any) -> Drawing:
                 strokeDashArray=[2, 2],
             )
         )
-        d.add(
-            String(chart.plot_left * SCALE + 3, y(ref["y"]) + 2, _latin(ref["label"]), fontSize=6)
-        )
+        d.add(String(chart.plot_left * SCALE + 3, y(ref["y"]) + 2, latin(ref["label"]), fontSize=6))
     for t in chart.y_ticks:
         d.add(
             String(
@@ -139,7 +137,7 @@ def _chart(chart: Any) -> Drawing:
 
 def _table(header: list[str], rows: list[list[str]]) -> Table:
     table = Table(
-        [[_latin(c) for c in header], *[[_latin(c) for c in r] for r in rows]],
+        [[latin(c) for c in header], *[[latin(c) for c in r] for r in rows]],
         repeatRows=1,
         hAlign="LEFT",
     )
@@ -257,8 +255,8 @@ def render_progress_pdf(report: dict[str, Any]) -> bytes:
         rightMargin=18 * mm,
         topMargin=16 * mm,
         bottomMargin=16 * mm,
-        title=_latin(_("Progress report: %(name)s") % {"name": report["client"].full_name}),
-        author=_latin(report["clinic"].name),
+        title=latin(_("Progress report: %(name)s") % {"name": report["client"].full_name}),
+        author=latin(report["clinic"].name),
     )
     doc.build(story)
     return buffer.getvalue()

@@ -16,8 +16,8 @@ from alliance.accounts.models import Role
 from alliance.clients.access import CLINICAL_ROLES, client_or_404, clinical_staff
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
+from alliance.lib.charts import LineChart, RefLine, Series
 from alliance.reports import compute
-from alliance.reports.charts import LineChart, RefLine, Series
 from alliance.reports.forms import ReportSettingsForm
 from alliance.reports.models import ReportSettings
 from alliance.reports.stats import MIN_CELL

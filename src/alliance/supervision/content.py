@@ -12,8 +12,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from alliance.lib.charts import LineChart, RefLine, Series
 from alliance.nlp.metrics import THRESHOLDS
-from alliance.reports.charts import LineChart, RefLine, Series
 from alliance.supervision import alliance
 from alliance.supervision.models import JournalEntry, SharedItem, ShareKind
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.clients.models import ClientRecord
+from alliance.lib.charts import LineChart, RefLine, Series
 from alliance.nlp.metrics import THRESHOLDS
-from alliance.reports.charts import LineChart, RefLine, Series
 from alliance.supervision.content import SKILL_METRICS
 from alliance.supervision.models import SharedItem
 

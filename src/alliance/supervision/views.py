@@ -21,7 +21,7 @@ from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.core.dedupe import recent_duplicate
 from alliance.core.http import HtmxHttpRequest
-from alliance.reports.charts import Marker
+from alliance.lib.charts import Marker
 from alliance.supervision import alliance, content, dashboard
 from alliance.supervision.forms import CommentForm, JournalEntryForm, LinkForm, ShareForm
 from alliance.supervision.models import (

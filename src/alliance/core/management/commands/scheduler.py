@@ -1,5 +1,5 @@
 """Enqueue the periodic jobs for the worker: check-ins and reminders, overdue safety alerts,
-and the daily monitoring pass.
+and the daily monitoring pass. Each app registers its own jobs (``alliance.core.periodic``).
 
 Run one or more of these next to `alliance db_worker` (or use cron with the individual
 commands). Each slot is claimed in the shared cache, so several schedulers never enqueue the
@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.crypto import get_random_string
 
+from alliance.core import periodic
 from alliance.core.models import WorkerHeartbeat
 from alliance.core.worker import (
     OUTAGE_ERRORS,
@@ -30,17 +32,9 @@ from alliance.core.worker import (
 logger = logging.getLogger("alliance.worker")
 
 
-def jobs() -> list[tuple[str, int, object]]:
-    from alliance.checkins.tasks import check_in_cycle
-    from alliance.monitoring.notices import resend_due_notices
-    from alliance.monitoring.tasks import check_monitoring, check_overdue_alerts
-
-    return [
-        ("check-in cycle and reminders", 15 * 60, lambda: check_in_cycle.enqueue("")),
-        ("overdue safety alerts", 15 * 60, check_overdue_alerts.enqueue),
-        ("undelivered safety notices", 5 * 60, resend_due_notices.enqueue),
-        ("daily monitoring pass", 24 * 3600, check_monitoring.enqueue),
-    ]
+def jobs() -> list[tuple[str, int, Callable[[], object]]]:
+    """The jobs the apps registered (``alliance.core.periodic``) as (name, seconds, enqueue)."""
+    return [(job.name, job.every, job.enqueue) for job in periodic.registered()]
 
 
 def run_due(now: float) -> list[str]:
@@ -58,7 +52,7 @@ def run_due(now: float) -> list[str]:
             if not cache.add(key, "claimed", timeout=every * 2):
                 continue
             try:
-                enqueue()  # type: ignore[operator]
+                enqueue()
             except Exception:
                 try:
                     cache.delete(key)

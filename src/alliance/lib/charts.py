@@ -1,4 +1,4 @@
-"""Server-rendered inline SVG line charts (no script, no inline style: strict CSP).
+"""Server-rendered inline SVG line charts and the path helpers every chart uses (no script, no inline style: strict CSP).
 
 Every chart is shown beside a data table, and series are told apart by line pattern and point
 shape as well as colour, so they read without colour.
@@ -6,7 +6,43 @@ shape as well as colour, so they read without colour.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+Point = tuple[float, float]
+
+
+def polyline(points: Iterable[Point], places: int | None = None) -> str:
+    """SVG ``points`` for a polyline: "x,y x,y ..." (to ``places`` decimals when given)."""
+    if places is None:
+        return " ".join(f"{x},{y}" for x, y in points)
+    return " ".join(f"{x:.{places}f},{y:.{places}f}" for x, y in points)
+
+
+def svg_path(points: Iterable[Point | None]) -> str:
+    """SVG path data through ``points``: "Mx,y Lx,y ...". A None breaks the line, so the next
+    point starts a new segment (a session without a rating leaves a gap, not a bridge)."""
+    out: list[str] = []
+    joined = False
+    for point in points:
+        if point is None:
+            joined = False
+            continue
+        out.append(f"{'L' if joined else 'M'}{point[0]},{point[1]}")
+        joined = True
+    return " ".join(out)
+
+
+def gaps_between(points: Sequence[tuple[int, Point]]) -> list[Point | None]:
+    """``(index, point)`` pairs as ``svg_path`` input: a None wherever the index skips."""
+    out: list[Point | None] = []
+    prev: int | None = None
+    for index, point in points:
+        if prev is not None and index != prev + 1:
+            out.append(None)
+        out.append(point)
+        prev = index
+    return out
 
 
 @dataclass
@@ -67,7 +103,7 @@ class LineChart:
                 {
                     "label": s.label,
                     "css": s.css,
-                    "polyline": " ".join(f"{x},{y}" for x, y, _v, _l in pts),
+                    "polyline": polyline((x, y) for x, y, _v, _l in pts),
                     "points": [{"x": x, "y": y, "v": v, "l": lab} for x, y, v, lab in pts],
                 }
             )

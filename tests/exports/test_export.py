@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from alliance.checkins.export import client_data
-from alliance.checkins.export_pdf import render_pdf
 from alliance.checkins.models import Concern
 from alliance.clients.models import TherapySession
 from alliance.core.models import AuditEvent
+from alliance.exports.data import client_data
+from alliance.exports.pdf import render_pdf
 from alliance.goals.models import Goal
 from alliance.measures import registry, scoring
 from alliance.measures.models import ClinicInstrumentTexts
@@ -292,7 +292,7 @@ def test_only_the_client_gets_their_pdf(client, history):
 
 
 def test_pdf_shows_times_in_the_clients_time_zone_not_iso():
-    from alliance.checkins.export_pdf import _Story
+    from alliance.exports.pdf import _Story
 
     s = _Story("America/New_York")
     assert s.when("2026-11-20T15:04:59.970509+00:00") == "2026-11-20 10:04"
@@ -315,8 +315,8 @@ def test_summary_labels_are_words_not_field_names(client, history):
     html = client.get(reverse("my_data_summary")).content.decode()
     assert "<dt>Preferred name</dt>" in html and "<dt>Time zone</dt>" in html
     assert "Preferred_name" not in html and "Time_zone" not in html
-    from alliance.checkins.export import client_data
-    from alliance.checkins.export_pdf import render_pdf
+    from alliance.exports.data import client_data
+    from alliance.exports.pdf import render_pdf
 
     pdf = render_pdf(client_data(history.client), compress=False)
     assert b"Preferred name" in pdf and b"Preferred_name" not in pdf

@@ -1,7 +1,7 @@
 """Everything Alliance holds about a client, for the client (GDPR art. 15 and 20).
 
 One dict feeds all three forms of the export: ``/me/data.json``, the readable page ``/me/data/``
-and the PDF ``/me/data.pdf`` (:mod:`alliance.checkins.export_pdf`), so they show the same data.
+and the PDF ``/me/data.pdf`` (:mod:`alliance.exports.pdf`), so they show the same data.
 
 What is in it, and what is deliberately not:
 

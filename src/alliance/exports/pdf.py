@@ -18,8 +18,8 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from alliance.checkins.export import client_zone, readable_time, you_facts
-from alliance.reports.pdf import _latin
+from alliance.exports.data import client_zone, readable_time, you_facts
+from alliance.lib.text import latin
 
 TITLE = "Everything we hold about you"
 
@@ -27,7 +27,7 @@ TITLE = "Everything we hold about you"
 def _text(value: Any) -> str:
     """Plain text as Paragraph markup: symbols spelled out, markup escaped, line breaks kept."""
     text = "" if value is None else str(value)
-    return escape(_latin(text)).replace("\r\n", "\n").replace("\n", "<br/>")
+    return escape(latin(text)).replace("\r\n", "\n").replace("\n", "<br/>")
 
 
 class _Story:
@@ -147,7 +147,7 @@ def _questionnaire(s: _Story, q: dict[str, Any]) -> None:
 
 
 def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
-    """``data`` is :func:`alliance.checkins.export.client_data`. ``compress=False`` writes
+    """``data`` is :func:`alliance.exports.data.client_data`. ``compress=False`` writes
     uncompressed, invariant page streams (so tests can read the text)."""
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
