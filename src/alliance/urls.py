@@ -49,6 +49,7 @@ urlpatterns = [
     path("me/", client_views.client_home, name="client_home"),
     path("me/access/", client_views.client_access_log, name="client_access_log"),
     path("me/consents/", client_views.client_consents, name="client_consents"),
+    path("me/language/", client_views.client_language, name="client_language"),
     path("api/v1/", api.urls),
     path("", include("alliance.measures.urls")),
     path("", include("alliance.monitoring.urls")),

@@ -4,6 +4,7 @@ import zoneinfo
 from typing import cast
 
 from django import forms
+from django.conf import settings
 
 from alliance.accounts.models import Clinic, Role, User
 
@@ -65,6 +66,15 @@ class MyTimeZoneForm(forms.Form):
     """A staff member's own time zone; empty reads times in the clinic's zone."""
 
     time_zone = forms.ChoiceField(label="Show times in", required=False)
+    language = forms.ChoiceField(
+        label="Language",
+        choices=settings.LANGUAGES,
+        initial=settings.LANGUAGE_CODE,
+        required=False,
+    )
+
+    def clean_language(self) -> str:
+        return self.cleaned_data["language"] or settings.LANGUAGE_CODE
 
     def __init__(self, *args: object, clinic_zone: str = "", **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

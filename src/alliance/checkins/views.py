@@ -21,6 +21,7 @@ from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import client_only, public, signed_in_user, staff
 from alliance.core.dedupe import recent_duplicate
+from alliance.core.languages import use_client_language
 
 CLINICAL = tuple(CLINICAL_ROLES)
 
@@ -151,6 +152,7 @@ def check_in_link(request: HttpRequest) -> HttpResponse:
     if link.expires_at <= now or link.check_in.status != CheckIn.Status.DUE:
         return render(request, "checkins/link_invalid.html", {"reason": "expired"}, status=410)
     client = link.check_in.client
+    use_client_language(request, client)
     if client.status != ClientRecord.Status.ACTIVE:
         return render(request, "checkins/link_invalid.html", {"reason": "expired"}, status=410)
     if request.method == "POST" and not link.check_in.is_instrument:

@@ -73,6 +73,10 @@ class ClientRecord(models.Model):
         max_length=40, help_text="Used wherever the client must not be identifiable."
     )
     time_zone = models.CharField(max_length=64, default="America/New_York")
+    # The language the client reads their pages, emails, reminders and exports in.
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
 

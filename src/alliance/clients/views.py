@@ -9,11 +9,20 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import CLINICAL_ROLES, Role, User
 from alliance.clients import tasks
-from alliance.clients.forms import BreakGlassForm, CareTeamForm, ClientCreateForm, ConsentChangeForm
+from alliance.clients.forms import (
+    BreakGlassForm,
+    CareTeamForm,
+    ClientCreateForm,
+    ConsentChangeForm,
+    LanguageForm,
+)
 from alliance.clients.models import (
     BreakGlassAccess,
     CareTeamMember,
@@ -181,6 +190,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
                 full_name=data["full_name"],
                 preferred_name=data["preferred_name"],
                 time_zone=data["time_zone"],
+                language=data["language"],
             )
             for index, therapist in enumerate(data["therapists"]):
                 CareTeamMember.objects.create(
@@ -274,6 +284,33 @@ def client_access_log(request: HttpRequest) -> HttpResponse:
         .order_by("-at")[:200]
     )
     return render(request, "clients/client_access_log.html", {"client": client, "events": events})
+
+
+@client_only
+@require_POST
+def client_language(request: HttpRequest) -> HttpResponse:
+    """The client's own language switch (in the client layout on every client page)."""
+    client = own_record(request, action="")
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("That language is not available; nothing was changed."))
+        return redirect("client_home")
+    language = form.cleaned_data["language"]
+    if language != client.language:
+        client.language = language
+        client.save(update_fields=["language"])
+        audit.record_request(request, "update", "client_record", client=client, note="language")
+    translation.activate(language)
+    request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+    messages.success(
+        request,
+        _("Your pages and emails are now in %(language)s.")
+        % {"language": translation.get_language_info(language)["name_local"]},
+    )
+    nxt = request.POST.get("next", "")
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return redirect(nxt)
+    return redirect("client_home")
 
 
 @client_only

@@ -24,6 +24,7 @@ from alliance.clients.models import ClientRecord
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import client_only, public, signed_in_user, staff, staff_membership
+from alliance.core.languages import use_client_language
 from alliance.measures import registry, scoring
 from alliance.measures.fhir import FhirImportError, fhir_to_response, response_to_fhir
 from alliance.measures.models import (
@@ -731,6 +732,7 @@ def _link_or_page(request: HttpRequest, token: str) -> AccessLink | HttpResponse
     link = AccessLink.lookup(token)
     if link is None:
         return render(request, "measures/link_invalid.html", {"why": "unknown"}, status=404)
+    use_client_language(request, link.administration.client)
     crisis_line = link.administration.clinic.crisis_line  # the clinic's own numbers
     if link.used_at is not None or link.administration.status == Administration.Status.COMPLETED:
         why = "used"
