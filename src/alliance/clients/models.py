@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import CLINICAL_ROLES, Clinic, Role
 from alliance.core.fields import EncryptedTextField
@@ -131,10 +132,10 @@ class CareTeamMember(models.Model):
 
 
 class ConsentKind(models.TextChoices):
-    TREATMENT = "treatment", "Treatment"
-    RECORDING = "recording", "Recording of sessions for analysis"
-    SUPERVISION = "supervision", "Sharing with a supervisor"
-    RESEARCH = "research", "Research use of de-identified data"
+    TREATMENT = "treatment", _("Treatment")
+    RECORDING = "recording", _("Recording of sessions for analysis")
+    SUPERVISION = "supervision", _("Sharing with a supervisor")
+    RESEARCH = "research", _("Research use of de-identified data")
 
 
 class ConsentText(models.Model):

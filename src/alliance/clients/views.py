@@ -119,7 +119,7 @@ def _change_consent(request: HttpRequest, client: ClientRecord, kind: str, grant
     with transaction.atomic():
         if granted:
             if current is not None and current.is_active:
-                return f"Consent to {label} was already on file."
+                return _("Consent to %(what)s was already on file.") % {"what": label}
             Consent.objects.create(
                 clinic=client.clinic,
                 client=client,
@@ -128,14 +128,14 @@ def _change_consent(request: HttpRequest, client: ClientRecord, kind: str, grant
                 granted=True,
                 recorded_by=signed_in_user(request),
             )
-            outcome = f"Consent to {label} recorded."
+            outcome = _("Consent to %(what)s recorded.") % {"what": label}
         else:
             if current is None or not current.is_active:
-                return f"There was no consent to {label} to withdraw."
+                return _("There was no consent to %(what)s to withdraw.") % {"what": label}
             current.withdrawn_at = timezone.now()
             current.withdrawn_by = signed_in_user(request)
             current.save(update_fields=["withdrawn_at", "withdrawn_by"])
-            outcome = f"Consent to {label} withdrawn."
+            outcome = _("Consent to %(what)s withdrawn.") % {"what": label}
         audit.record_request(
             request,
             "update",
@@ -321,7 +321,9 @@ def client_consents(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ConsentChangeForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "That consent change was not understood; nothing was changed.")
+            messages.error(
+                request, _("That consent change was not understood; nothing was changed.")
+            )
         else:
             messages.success(
                 request,

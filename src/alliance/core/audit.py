@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as N_
 
 from alliance.core.access import signed_in_user
 from alliance.core.models import AuditAction, AuditEvent
@@ -18,14 +20,14 @@ if TYPE_CHECKING:
 
 # How each kind of record reads in plain words on the client's access page.
 RECORD_WORDS: dict[str, str] = {
-    "client_record": "your record",
-    "consent": "your consents",
-    "care_team": "your care team",
-    "audit_trail": "the list of who accessed your record",
-    "break_glass": "your record (emergency access)",
-    "export": "a copy of your data",
-    "page": "a page",
-    "security_log": "the clinic's security log",
+    "client_record": N_("your record"),
+    "consent": N_("your consents"),
+    "care_team": N_("your care team"),
+    "audit_trail": N_("the list of who accessed your record"),
+    "break_glass": N_("your record (emergency access)"),
+    "export": N_("a copy of your data"),
+    "page": N_("a page"),
+    "security_log": N_("the clinic's security log"),
 }
 
 
@@ -35,7 +37,10 @@ def register_record_type(name: str, words: str) -> None:
 
 
 def describe_record(record_type: str) -> str:
-    return RECORD_WORDS.get(record_type, record_type.replace("_", " "))
+    """The record type in plain words, in the active language (the words are marked for
+    translation with gettext_noop where they are registered)."""
+    words = RECORD_WORDS.get(record_type)
+    return gettext(words) if words else record_type.replace("_", " ")
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
