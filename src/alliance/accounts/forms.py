@@ -5,13 +5,14 @@ from typing import cast
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import Clinic, Role, User
 
 
 class ClientSigninForm(forms.Form):
     email = forms.EmailField(
-        label="Your email address",
+        label=_("Your email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
     )
 

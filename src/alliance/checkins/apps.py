@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 
 class CheckinsConfig(AppConfig):
@@ -21,8 +21,8 @@ class CheckinsConfig(AppConfig):
         from alliance.clients.panels import CLIENT, STAFF, Panel, register
         from alliance.core.audit import register_record_type
 
-        register_record_type("check_in", N_("your check-ins"))
-        register_record_type("concern", N_("your concerns"))
+        register_record_type("check_in", gettext_noop("your check-ins"))
+        register_record_type("concern", gettext_noop("your concerns"))
         register(
             Panel(
                 "check-ins",

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext, gettext_noop
 
 from alliance.core.access import signed_in_user
 from alliance.core.models import AuditAction, AuditEvent
@@ -20,14 +19,14 @@ if TYPE_CHECKING:
 
 # How each kind of record reads in plain words on the client's access page.
 RECORD_WORDS: dict[str, str] = {
-    "client_record": N_("your record"),
-    "consent": N_("your consents"),
-    "care_team": N_("your care team"),
-    "audit_trail": N_("the list of who accessed your record"),
-    "break_glass": N_("your record (emergency access)"),
-    "export": N_("a copy of your data"),
-    "page": N_("a page"),
-    "security_log": N_("the clinic's security log"),
+    "client_record": gettext_noop("your record"),
+    "consent": gettext_noop("your consents"),
+    "care_team": gettext_noop("your care team"),
+    "audit_trail": gettext_noop("the list of who accessed your record"),
+    "break_glass": gettext_noop("your record (emergency access)"),
+    "export": gettext_noop("a copy of your data"),
+    "page": gettext_noop("a page"),
+    "security_log": gettext_noop("the clinic's security log"),
 }
 
 

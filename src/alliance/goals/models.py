@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alliance.core.fields import EncryptedTextField
 from alliance.goals.gas import gas_t_score, goal_weight
@@ -66,11 +67,11 @@ class Goal(models.Model):
     """A goal in the client's own words; active once both sides agreed."""
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Waiting for agreement"
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        ACHIEVED = "achieved", "Achieved"
-        DROPPED = "dropped", "Dropped"
+        PROPOSED = "proposed", _("Waiting for agreement")
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        ACHIEVED = "achieved", _("Achieved")
+        DROPPED = "dropped", _("Dropped")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
@@ -433,9 +434,9 @@ class Task(models.Model):
     """Homework linked to a goal, with the reason it helps in plain words."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "To do"
-        DONE = "done", "Done"
-        STOPPED = "stopped", "Stopped"
+        OPEN = "open", _("To do")
+        DONE = "done", _("Done")
+        STOPPED = "stopped", _("Stopped")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")

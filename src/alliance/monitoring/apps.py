@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 
 class MonitoringConfig(AppConfig):
@@ -16,12 +16,14 @@ class MonitoringConfig(AppConfig):
             client_summary_panel,
         )
 
-        register_record_type("safety_alert", N_("a safety alert about your answers"))
-        register_record_type("alert", N_("an alert for your care team"))
+        register_record_type("safety_alert", gettext_noop("a safety alert about your answers"))
+        register_record_type("alert", gettext_noop("an alert for your care team"))
         register_record_type(
-            "alliance_timeline", N_("how your sessions went (your alliance timeline)")
+            "alliance_timeline", gettext_noop("how your sessions went (your alliance timeline)")
         )
-        register_record_type("rupture_episode", N_("a note on a difficult patch in your sessions"))
+        register_record_type(
+            "rupture_episode", gettext_noop("a note on a difficult patch in your sessions")
+        )
         panels.register(
             panels.Panel(
                 "summary", "monitoring/_client_summary_panel.html", client_summary_panel, order=-10

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from alliance.accounts.models import Role
 from alliance.core import audit
@@ -23,8 +23,10 @@ from alliance.reports.stats import MIN_CELL
 from alliance.supervision import dashboard
 from alliance.supervision.models import SupervisionLink
 
-audit.register_record_type("clinic_report", N_("the clinic's aggregate outcome report"))
-audit.register_record_type("progress_report", N_("a progress report about you (printed or PDF)"))
+audit.register_record_type("clinic_report", gettext_noop("the clinic's aggregate outcome report"))
+audit.register_record_type(
+    "progress_report", gettext_noop("a progress report about you (printed or PDF)")
+)
 
 
 def _granularity(request: HttpRequest) -> tuple[str, int]:

@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from alliance.accounts.models import CLINICAL_ROLES, Role
 from alliance.clients.models import ClientRecord, TherapySession
@@ -33,9 +33,11 @@ from alliance.supervision.models import (
     SupervisionLink,
 )
 
-audit.register_record_type("journal_entry", N_("your therapist's private reflection notes"))
 audit.register_record_type(
-    "supervision_item", N_("an item your therapist shared with their supervisor")
+    "journal_entry", gettext_noop("your therapist's private reflection notes")
+)
+audit.register_record_type(
+    "supervision_item", gettext_noop("an item your therapist shared with their supervisor")
 )
 
 CLINICAL = tuple(CLINICAL_ROLES)

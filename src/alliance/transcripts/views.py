@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from alliance.accounts.models import CLINICAL_ROLES, Role
 from alliance.clients.models import ClientRecord, TherapySession
@@ -30,8 +30,8 @@ from alliance.transcripts import tasks
 from alliance.transcripts.forms import SpeakerForm, TranscriptSettingsForm, TranscriptUploadForm
 from alliance.transcripts.models import Transcript, TranscriptSettings, metrics_without_text
 
-audit.register_record_type("transcript", N_("a session transcript"))
-audit.register_record_type("transcript_feedback", N_("feedback on a session transcript"))
+audit.register_record_type("transcript", gettext_noop("a session transcript"))
+audit.register_record_type("transcript_feedback", gettext_noop("feedback on a session transcript"))
 
 CLINICAL = tuple(CLINICAL_ROLES)
 
