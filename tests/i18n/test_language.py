@@ -189,3 +189,25 @@ def test_the_questionnaire_link_email_is_in_the_clients_language(transactional_d
     message = mail.outbox[-1]
     assert message.subject == "Un cuestionario breve de tu equipo de atención"
     assert "te pide que respondas un cuestionario breve" in message.body
+
+
+def test_the_demo_has_a_spanish_speaking_client_whose_link_is_printed(db, client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from alliance.clients.models import ClientRecord
+    from alliance.core.management.commands.demo import Command
+
+    call_command("seed_demo", stdout=StringIO())
+    spanish = ClientRecord.objects.get(language="es")
+    assert spanish.status == ClientRecord.Status.ACTIVE
+    out = StringIO()
+    command = Command(stdout=out)
+    command.print_logins("127.0.0.1:8000")
+    printed = out.getvalue()
+    assert f"{spanish.full_name} reads Alliance in Spanish" in printed
+    link = re.search(r"(/signin/link/\?\S+)", printed.split("reads Alliance in Spanish")[1])
+    assert link is not None
+    page = client.get(link.group(1), HTTP_ACCEPT_LANGUAGE="en")
+    assert _lang(page) == "es" and "Entrar ahora" in page.content.decode()
