@@ -232,6 +232,18 @@ def test_every_client_page_is_translated(client, pseudo_client):
     sent = client.post(answer, phq9_post(adm, [2, 2, 2, 2, 2, 2, 2, 2, 1]), follow=True)
     assert 'id="crisis"' in sent.content.decode()
     assert_pseudo_page(sent, data)
+    # Goals: propose one (the page shows it, waiting for agreement), then its edit page.
+    proposed = client.post(
+        reverse("goals_mine"),
+        {"wording": "Dormir mejor", "level_0": "Seis horas", "importance": "2", "difficulty": "2"},
+        follow=True,
+    )
+    assert_pseudo_page(proposed, data + ["Dormir mejor", "Seis horas"])
+    from alliance.goals.models import Goal
+
+    goal = Goal.objects.get(client=personas.client)
+    edit = client.get(reverse("goal_mine_edit", args=[goal.pk]))
+    assert_pseudo_page(edit, data + ["Dormir mejor", "Seis horas"])
     # The language switch message itself.
     switched = client.post(reverse("client_language"), {"language": "en"}, follow=True)
     assert switched.status_code == 200

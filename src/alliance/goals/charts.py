@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from alliance.goals.models import CLIENT, GasPoint
 
 WIDTH, HEIGHT, PAD = 320, 180, 28
@@ -39,7 +41,7 @@ def gas_chart(history: list[GasPoint]) -> dict | None:
         return HEIGHT - PAD - (HEIGHT - 2 * PAD) * (t - T_MIN) / (T_MAX - T_MIN)
 
     series = []
-    for rater, label in ((CLIENT, "Client's rating"), ("therapist", "Therapist's rating")):
+    for rater, label in ((CLIENT, _("Client's rating")), ("therapist", _("Therapist's rating"))):
         pts = [(x(p.rated_on), y(p.t_score), p) for p in history if p.rater == rater]
         if pts:
             series.append(Series(rater, label, pts))

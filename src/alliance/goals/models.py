@@ -29,11 +29,11 @@ THERAPIST = "therapist"
 SIDES = ((CLIENT, "Client"), (THERAPIST, "Therapist"))
 LEVEL_FIELDS = ("level_m2", "level_m1", "level_0", "level_p1", "level_p2")
 LEVEL_LABELS = {
-    -2: "Much less than expected",
-    -1: "Somewhat less than expected",
-    0: "The expected outcome",
-    1: "Somewhat more than expected",
-    2: "Much more than expected",
+    -2: _("Much less than expected"),
+    -1: _("Somewhat less than expected"),
+    0: _("The expected outcome"),
+    1: _("Somewhat more than expected"),
+    2: _("Much more than expected"),
 }
 # A "clear difference" in ranking: the two parties put a different goal first, or one goal sits
 # two or more places apart. Tryon et al. 2018 treat goal consensus as a matter for discussion,
