@@ -143,7 +143,7 @@ def my_settings(request: HttpRequest) -> HttpResponse:
     membership = staff_membership(request)
     form = MyTimeZoneForm(
         request.POST or None,
-        initial={"time_zone": membership.time_zone, "language": request.user.language},
+        initial={"time_zone": membership.time_zone, "language": signed_in_user(request).language},
         clinic_zone=membership.clinic.time_zone,
     )
     if request.method == "POST" and form.is_valid():

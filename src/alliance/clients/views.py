@@ -301,7 +301,7 @@ def client_language(request: HttpRequest) -> HttpResponse:
         client.save(update_fields=["language"])
         audit.record_request(request, "update", "client_record", client=client, note="language")
     translation.activate(language)
-    request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+    request.LANGUAGE_CODE = language
     messages.success(
         request,
         _("Your pages and emails are now in %(language)s.")

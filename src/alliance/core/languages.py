@@ -49,7 +49,7 @@ def use_client_language(request: HttpRequest, client: object) -> None:
     and the pages that follow in this browser session (the "done" page), are in their language."""
     language = language_for(client)
     translation.activate(language)
-    request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+    request.LANGUAGE_CODE = language
     session = getattr(request, "session", None)
     if session is not None and session.get(LINK_LANGUAGE_KEY) != language:
         session[LINK_LANGUAGE_KEY] = language
@@ -78,5 +78,5 @@ class UserLanguageMiddleware:
                 language = supported(linked)
         if language is not None:
             translation.activate(language)
-            request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+            request.LANGUAGE_CODE = language
         return self.get_response(request)

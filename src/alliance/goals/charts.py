@@ -44,7 +44,7 @@ def gas_chart(history: list[GasPoint]) -> dict | None:
     for rater, label in ((CLIENT, _("Client's rating")), ("therapist", _("Therapist's rating"))):
         pts = [(x(p.rated_on), y(p.t_score), p) for p in history if p.rater == rater]
         if pts:
-            series.append(Series(rater, label, pts))
+            series.append(Series(rater, str(label), pts))
     return {
         "width": WIDTH,
         "height": HEIGHT,

@@ -129,7 +129,7 @@ class Goal(models.Model):
     def levels(self) -> list[tuple[int, str, str]]:
         """(level, standard label, the concrete words agreed for it), from -2 to +2."""
         return [
-            (level, LEVEL_LABELS[level], getattr(self, name))
+            (level, str(LEVEL_LABELS[level]), getattr(self, name))
             for level, name in zip((-2, -1, 0, 1, 2), LEVEL_FIELDS, strict=True)
         ]
 
