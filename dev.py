@@ -3,6 +3,7 @@
 
     python3 dev.py demo   # create .venv, install, migrate SQLite, seed the demo, serve :8000
     python3 dev.py test   # create .venv, install with test tools, run the whole test suite
+    python3 dev.py messages  # refresh the catalogues (makemessages -l es), then compile them
 
 Both are safe to re-run: the environment is reused and existing data is kept.
 """
@@ -24,7 +25,8 @@ STAMP = VENV / ".alliance-install-stamp"
 
 
 def run(*cmd: str | os.PathLike[str], **kwargs: object) -> None:
-    result = subprocess.run([str(c) for c in cmd], cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+    kwargs.setdefault("cwd", ROOT)
+    result = subprocess.run([str(c) for c in cmd], **kwargs)  # type: ignore[call-overload]
     if result.returncode != 0:
         sys.exit(result.returncode)
 
@@ -56,6 +58,14 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         ensure_env("[dev]")
         run(PY, "-m", "pytest", *argv[1:])
+    elif command == "messages":
+        # Needs GNU gettext (xgettext, msgmerge, msgfmt). The catalogue is
+        # src/alliance/locale/es/LC_MESSAGES/django.po; translators edit it, then run this again.
+        ensure_env("[dev]")
+        app = ROOT / "src" / "alliance"
+        common = ["--ignore", "static/*", "--ignore", "tests/*", "--ignore", "artifacts/*"]
+        run(PY, "-m", "alliance", "makemessages", "-l", "es", *common, *argv[1:], cwd=app)
+        run(PY, "-m", "alliance", "compilemessages", "-l", "es", cwd=app)
     else:
         print(__doc__)
         sys.exit(0 if command in {"help", "-h", "--help"} else 2)

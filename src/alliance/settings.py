@@ -116,9 +116,13 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Accept-Language for anonymous pages; after sessions, before CommonMiddleware as Django asks.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a signed-in person reads pages in their own chosen language.
+    "alliance.core.languages.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -446,7 +450,13 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION and not STATELESS:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-LANGUAGE_CODE = "en-us"
+# --- Languages ------------------------------------------------------------------------------
+# English is the default and the fallback for anything unsupported. A client's language is on
+# their record (ClientRecord.language), a staff member's on their account (User.language);
+# alliance.core.languages activates it for each request and for every email to them.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

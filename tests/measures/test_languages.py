@@ -320,7 +320,7 @@ def test_the_alliance_check_in_spanish_keeps_its_not_validated_label(client, per
 
 
 def test_everything_we_hold_shows_the_questions_as_the_client_read_them(client, personas):
-    from alliance.checkins.export import client_data
+    from alliance.exports.data import client_data
 
     answer_phq9(client, personas, "es", [0, 0, 0, 0, 0, 0, 0, 0, 1])
     answer_phq9(client, personas, "en", [0] * 9)

@@ -4,6 +4,7 @@ import zoneinfo
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import Clinic, Role, User
@@ -13,7 +14,7 @@ from alliance.lib.timezones import is_valid_zone
 
 class ClientSigninForm(forms.Form):
     email = forms.EmailField(
-        label="Your email address",
+        label=_("Your email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
     )
 
@@ -132,6 +133,15 @@ class MyTimeZoneForm(forms.Form):
     """A staff member's own time zone; empty reads times in the clinic's zone."""
 
     time_zone = forms.ChoiceField(label=_("Show times in"), required=False)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        initial=settings.LANGUAGE_CODE,
+        required=False,
+    )
+
+    def clean_language(self) -> str:
+        return self.cleaned_data["language"] or settings.LANGUAGE_CODE
 
     def __init__(self, *args: object, clinic_zone: str = "", **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -54,6 +55,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Raised on deliberate sign-out: part of every session's check, so every other session
     # of this person ends with it.
     sign_in_generation = models.PositiveIntegerField(default=0, editable=False)
+    # A staff member's own language for pages and emails (a client's is on their record).
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
 
     objects = UserManager()
 

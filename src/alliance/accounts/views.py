@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -35,16 +35,20 @@ from alliance.accounts.models import CLINICAL_ROLES, STAFF_ROLES, Membership, Ro
 from alliance.clients.models import ClientRecord
 from alliance.core import audit
 from alliance.core.access import public, signed_in_user, staff, staff_membership
+from alliance.core.languages import language_for, use_client_language
 from alliance.core.models import AuditAction, AuditEvent
 
 
 def send_client_signin_link(request: HttpRequest, user: User) -> None:
     link = request.build_absolute_uri(reverse("client_signin_link")) + get_query_string(user)
-    body = render_to_string(
-        "accounts/email/client_signin.txt",
-        {"link": link, "minutes": settings.CLIENT_LINK_MINUTES, "user": user},
-    )
-    send_mail("Your sign-in link", body, None, [user.email])
+    # In the client's own language, whatever the browser that asked for the link prefers.
+    with translation.override(language_for(user)):
+        body = render_to_string(
+            "accounts/email/client_signin.txt",
+            {"link": link, "minutes": settings.CLIENT_LINK_MINUTES, "user": user},
+        )
+        subject = _("Your sign-in link")
+    send_mail(subject, body, None, [user.email])
 
 
 @public
@@ -121,6 +125,12 @@ def client_signin_link(request: HttpRequest) -> HttpResponse:
         return redirect("client_home")
     if not token:
         return redirect("client_signin")
+    # The link names its client: their page is in their language (the token is checked on POST;
+    # a forged one only chooses the language of this one page).
+    owner = signin_limits.token_owner(token)
+    record = ClientRecord.objects.filter(user_id=owner).only("language").first() if owner else None
+    if record is not None:
+        use_client_language(request, record)
     return render(request, "accounts/client_link_confirm.html", {"token": token})
 
 
@@ -133,12 +143,17 @@ def my_settings(request: HttpRequest) -> HttpResponse:
     membership = staff_membership(request)
     form = MyTimeZoneForm(
         request.POST or None,
-        initial={"time_zone": membership.time_zone},
+        initial={"time_zone": membership.time_zone, "language": signed_in_user(request).language},
         clinic_zone=membership.clinic.time_zone,
     )
     if request.method == "POST" and form.is_valid():
         membership.time_zone = form.cleaned_data["time_zone"]
         membership.save(update_fields=["time_zone"])
+        user = signed_in_user(request)
+        if user.language != form.cleaned_data["language"]:
+            user.language = form.cleaned_data["language"]
+            user.save(update_fields=["language"])
+            translation.activate(user.language)
         shown = membership.time_zone or _("the clinic's time zone, %(zone)s") % {
             "zone": membership.clinic.time_zone
         }

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop
 
 
 class CheckinsConfig(AppConfig):
@@ -29,8 +30,8 @@ class CheckinsConfig(AppConfig):
         periodic.register(
             "check-in cycle and reminders", lambda: check_in_cycle.enqueue(""), every=15 * 60
         )
-        register_record_type("check_in", "your check-ins")
-        register_record_type("concern", "your concerns")
+        register_record_type("check_in", gettext_noop("your check-ins"))
+        register_record_type("concern", gettext_noop("your concerns"))
         register(
             Panel(
                 "check-ins",

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from alliance.core.fields import EncryptedTextField
 from alliance.core.models import SingleUseLink
@@ -191,11 +192,11 @@ class Concern(models.Model):
     """
 
     class Topic(models.TextChoices):
-        NOT_WORKING = "not_working", "Something about our sessions isn't working"
-        NOT_HEARD = "not_heard", "I don't feel heard or understood"
-        GOALS = "goals", "We're not working on what matters to me"
-        TASKS = "tasks", "The tasks between sessions don't suit me"
-        OTHER = "other", "Something else"
+        NOT_WORKING = "not_working", _("Something about our sessions isn't working")
+        NOT_HEARD = "not_heard", _("I don't feel heard or understood")
+        GOALS = "goals", _("We're not working on what matters to me")
+        TASKS = "tasks", _("The tasks between sessions don't suit me")
+        OTHER = "other", _("Something else")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")

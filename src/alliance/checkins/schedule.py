@@ -20,10 +20,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule
 from alliance.clients.models import CareTeamMember, ClientRecord, Consent, TherapySession
 from alliance.core.emails import site_url
+from alliance.core.languages import language_for
 from alliance.lib.timezones import first_zone
 
 AFTER_SESSION_DELAY = timedelta(hours=2)
@@ -338,17 +341,20 @@ def _claim_reminders(batch: list[CheckIn], now: datetime) -> list[tuple[CheckIn,
 def send_reminder_email(check_in: CheckIn, token: str) -> None:
     """The email greets the client and links to the check-in: no clinical content at all."""
     client = check_in.client
-    body = render_to_string(
-        "checkins/email/reminder.txt",
-        {
-            "greeting_name": client.display_name,
-            "link": site_url() + reverse("check_in_link") + f"?t={token}",
-            "signin": site_url() + reverse("client_signin"),
-            "hours": int(CheckInLink.LIFETIME.total_seconds() // 3600),
-            "crisis_line": client.clinic.crisis_line_for(),
-        },
-    )
-    send_mail("A short check-in is waiting for you", body, None, [client.user.email])  # type: ignore[union-attr]
+    # In the client's own language.
+    with translation.override(language_for(client)):
+        body = render_to_string(
+            "checkins/email/reminder.txt",
+            {
+                "greeting_name": client.display_name,
+                "link": site_url() + reverse("check_in_link") + f"?t={token}",
+                "signin": site_url() + reverse("client_signin"),
+                "hours": int(CheckInLink.LIFETIME.total_seconds() // 3600),
+                "crisis_line": client.clinic.crisis_line_for(),
+            },
+        )
+        subject = _("A short check-in is waiting for you")
+    send_mail(subject, body, None, [client.user.email])  # type: ignore[union-attr]
 
 
 def mark_missed(now: datetime, batch_size: int = BATCH_SIZE) -> int:

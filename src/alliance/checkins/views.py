@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance.checkins.actions import acknowledge_concern, raise_concern, submit_check_in
@@ -19,17 +20,18 @@ from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core import audit
 from alliance.core.access import client_only, public, signed_in_user
 from alliance.core.dedupe import recent_duplicate
+from alliance.core.languages import use_client_language
 
 
 class CheckInForm(forms.Form):
     mood = forms.TypedChoiceField(
-        label="How has your mood been, from 0 (very low) to 10 (very good)?",
+        label=_("How has your mood been, from 0 (very low) to 10 (very good)?"),
         choices=[(i, str(i)) for i in range(11)],
         coerce=int,
         widget=forms.RadioSelect,
     )
     note = forms.CharField(
-        label="Anything you want your therapist to know? (optional)",
+        label=_("Anything you want your therapist to know? (optional)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -39,10 +41,10 @@ class CheckInForm(forms.Form):
 
 class ConcernForm(forms.Form):
     topic = forms.ChoiceField(
-        label="What is it about?", choices=Concern.Topic.choices, widget=forms.RadioSelect
+        label=_("What is it about?"), choices=Concern.Topic.choices, widget=forms.RadioSelect
     )
     detail = forms.CharField(
-        label="Tell us more (optional)",
+        label=_("Tell us more (optional)"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -175,6 +177,7 @@ def check_in_link(request: HttpRequest) -> HttpResponse:
     if link.expires_at <= now or link.check_in.status != CheckIn.Status.DUE:
         return render(request, "checkins/link_invalid.html", {"reason": "expired"}, status=410)
     client = link.check_in.client
+    use_client_language(request, client)
     if client.status != ClientRecord.Status.ACTIVE:
         return render(request, "checkins/link_invalid.html", {"reason": "expired"}, status=410)
     if request.method == "POST" and not link.check_in.is_instrument:
@@ -212,7 +215,9 @@ def my_check_in(request: HttpRequest, check_in_id: uuid.UUID) -> HttpResponse:
     if check_in is None:
         raise Http404
     if check_in.status == CheckIn.Status.MISSED:
-        messages.info(request, "This check-in has closed. The next one will come as usual.")
+        messages.info(
+            request, gettext("This check-in has closed. The next one will come as usual.")
+        )
         return redirect("client_home")
     return _answer(request, check_in, "home", {})
 
@@ -223,7 +228,12 @@ def my_check_in(request: HttpRequest, check_in_id: uuid.UUID) -> HttpResponse:
 def readers(client: ClientRecord) -> list[str]:
     """Who can read a concern: the care team (and an admin only under audited emergency access)."""
     return [
-        f"{m.therapist.full_name} (your {'therapist' if m.is_primary else 'care team'})"
+        (
+            gettext("%(name)s (your therapist)")
+            if m.is_primary
+            else gettext("%(name)s (your care team)")
+        )
+        % {"name": m.therapist.full_name}
         for m in client.care_team.select_related("therapist")
     ]
 
@@ -243,13 +253,17 @@ def my_concerns(request: HttpRequest) -> HttpResponse:
             recent_duplicate(mine, {"topic": topic, "detail": detail}, time_field="raised_at")
             is not None
         ):
-            messages.info(request, "This concern was already sent; your therapist gets it once.")
+            messages.info(
+                request, gettext("This concern was already sent; your therapist gets it once.")
+            )
             return redirect("concerns_mine")
         raise_concern(client, request.user, topic, detail)
         audit.record_request(request, "create", "concern", client=client)
         messages.success(
             request,
-            "Thank you. Your concern was sent. You will see here when your therapist has read it.",
+            gettext(
+                "Thank you. Your concern was sent. You will see here when your therapist has read it."
+            ),
         )
         return redirect("concerns_mine")
     return render(

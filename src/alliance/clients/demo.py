@@ -56,6 +56,11 @@ LAST = [
 ]
 
 
+# (index into FIRST, language): the demo's Spanish-speaking client, whose sign-in link the demo
+# prints next to the English-speaking client's.
+SPANISH_SPEAKER = (1, "es")
+
+
 def seed(ctx: DemoContext) -> None:
     rng = ctx.rng
     now = timezone.now()
@@ -75,6 +80,8 @@ def seed(ctx: DemoContext) -> None:
             status=ClientRecord.Status.DISCHARGED
             if index in (22, 23)
             else ClientRecord.Status.ACTIVE,
+            # One Spanish-speaking client: their pages, emails and questionnaires are in Spanish.
+            language=SPANISH_SPEAKER[1] if index == SPANISH_SPEAKER[0] else "en",
         )
         # Each therapist carries eight clients; the supervisor co-treats two.
         primary = ctx.therapists[index % len(ctx.therapists)]

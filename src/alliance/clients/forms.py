@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.forms import validate_time_zone
@@ -26,6 +27,16 @@ class ClientCreateForm(forms.Form):
     preferred_name = forms.CharField(label=_("Preferred name"), max_length=100, required=False)
     email = forms.EmailField(label=_("Email (for sign-in links)"))
     time_zone = forms.CharField(label=_("Time zone"), initial="America/New_York", max_length=64)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        initial=settings.LANGUAGE_CODE,
+        required=False,
+        help_text=_(
+            "The client's pages, emails and reminders are in this language; they can "
+            "change it themselves."
+        ),
+    )
 
     def __init__(self, *args, clinic, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -41,6 +52,10 @@ class ClientCreateForm(forms.Form):
 
     def clean_time_zone(self) -> str:
         return validate_time_zone(self.cleaned_data["time_zone"])
+
+    def clean_language(self) -> str:
+        # Left out (an older form): the site's default language.
+        return self.cleaned_data["language"] or settings.LANGUAGE_CODE
 
 
 class CareTeamForm(forms.Form):
@@ -71,3 +86,9 @@ class BreakGlassForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I understand this access is recorded, time-limited and shown to the care team.")
     )
+
+
+class LanguageForm(forms.Form):
+    """The client's own language switch: only a language Alliance has."""
+
+    language = forms.ChoiceField(choices=settings.LANGUAGES)

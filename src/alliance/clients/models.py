@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import CLINICAL_ROLES, Clinic, Role
 from alliance.core.fields import EncryptedTextField
@@ -89,6 +90,10 @@ class ClientRecord(models.Model):
         max_length=40, help_text="Used wherever the client must not be identifiable."
     )
     time_zone = models.CharField(max_length=64, default="America/New_York")
+    # The language the client reads their pages, emails, reminders and exports in.
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -143,10 +148,10 @@ class CareTeamMember(models.Model):
 
 
 class ConsentKind(models.TextChoices):
-    TREATMENT = "treatment", "Treatment"
-    RECORDING = "recording", "Recording of sessions for analysis"
-    SUPERVISION = "supervision", "Sharing with a supervisor"
-    RESEARCH = "research", "Research use of de-identified data"
+    TREATMENT = "treatment", _("Treatment")
+    RECORDING = "recording", _("Recording of sessions for analysis")
+    SUPERVISION = "supervision", _("Sharing with a supervisor")
+    RESEARCH = "research", _("Research use of de-identified data")
 
 
 class ConsentText(models.Model):

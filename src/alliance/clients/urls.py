@@ -26,4 +26,5 @@ urlpatterns = [
     path("me/", views.client_home, name="client_home"),
     path("me/access/", views.client_access_log, name="client_access_log"),
     path("me/consents/", views.client_consents, name="client_consents"),
+    path("me/language/", views.client_language, name="client_language"),
 ]

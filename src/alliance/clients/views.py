@@ -9,9 +9,11 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import Role, User
 from alliance.clients import tasks
@@ -22,7 +24,13 @@ from alliance.clients.access import (
     on_care_team,
     own_client,
 )
-from alliance.clients.forms import BreakGlassForm, CareTeamForm, ClientCreateForm, ConsentChangeForm
+from alliance.clients.forms import (
+    BreakGlassForm,
+    CareTeamForm,
+    ClientCreateForm,
+    ConsentChangeForm,
+    LanguageForm,
+)
 from alliance.clients.models import (
     BreakGlassAccess,
     CareTeamMember,
@@ -89,7 +97,7 @@ def _change_consent(request: HttpRequest, client: ClientRecord, kind: str, grant
     with transaction.atomic():
         if granted:
             if current is not None and current.is_active:
-                return _("Consent to %(kind)s was already on file.") % {"kind": label}
+                return _("Consent to %(what)s was already on file.") % {"what": label}
             Consent.objects.create(
                 clinic=client.clinic,
                 client=client,
@@ -98,14 +106,14 @@ def _change_consent(request: HttpRequest, client: ClientRecord, kind: str, grant
                 granted=True,
                 recorded_by=signed_in_user(request),
             )
-            outcome = _("Consent to %(kind)s recorded.") % {"kind": label}
+            outcome = _("Consent to %(what)s recorded.") % {"what": label}
         else:
             if current is None or not current.is_active:
-                return _("There was no consent to %(kind)s to withdraw.") % {"kind": label}
+                return _("There was no consent to %(what)s to withdraw.") % {"what": label}
             current.withdrawn_at = timezone.now()
             current.withdrawn_by = signed_in_user(request)
             current.save(update_fields=["withdrawn_at", "withdrawn_by"])
-            outcome = _("Consent to %(kind)s withdrawn.") % {"kind": label}
+            outcome = _("Consent to %(what)s withdrawn.") % {"what": label}
         audit.record_request(
             request,
             "update",
@@ -158,6 +166,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
                 full_name=data["full_name"],
                 preferred_name=data["preferred_name"],
                 time_zone=data["time_zone"],
+                language=data["language"],
             )
             for index, therapist in enumerate(data["therapists"]):
                 CareTeamMember.objects.create(
@@ -246,6 +255,33 @@ def client_access_log(request: HttpRequest) -> HttpResponse:
 
 
 @client_only
+@require_POST
+def client_language(request: HttpRequest) -> HttpResponse:
+    """The client's own language switch (in the client layout on every client page)."""
+    client = own_client(request, action="")
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("That language is not available; nothing was changed."))
+        return redirect("client_home")
+    language = form.cleaned_data["language"]
+    if language != client.language:
+        client.language = language
+        client.save(update_fields=["language"])
+        audit.record_request(request, "update", "client_record", client=client, note="language")
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    messages.success(
+        request,
+        _("Your pages and emails are now in %(language)s.")
+        % {"language": translation.get_language_info(language)["name_local"]},
+    )
+    nxt = request.POST.get("next", "")
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return redirect(nxt)
+    return redirect("client_home")
+
+
+@client_only
 def client_consents(request: HttpRequest) -> HttpResponse:
     client = own_client(
         request, record_type="consent", action="" if request.method == "POST" else "view"
@@ -253,7 +289,9 @@ def client_consents(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ConsentChangeForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "That consent change was not understood; nothing was changed.")
+            messages.error(
+                request, _("That consent change was not understood; nothing was changed.")
+            )
         else:
             messages.success(
                 request,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_noop
 
 from alliance.core.access import signed_in_user
 from alliance.core.models import AuditAction, AuditEvent, clinic_model
@@ -18,14 +19,14 @@ if TYPE_CHECKING:
 
 # How each kind of record reads in plain words on the client's access page.
 RECORD_WORDS: dict[str, str] = {
-    "client_record": "your record",
-    "consent": "your consents",
-    "care_team": "your care team",
-    "audit_trail": "the list of who accessed your record",
-    "break_glass": "your record (emergency access)",
-    "export": "a copy of your data",
-    "page": "a page",
-    "security_log": "the clinic's security log",
+    "client_record": gettext_noop("your record"),
+    "consent": gettext_noop("your consents"),
+    "care_team": gettext_noop("your care team"),
+    "audit_trail": gettext_noop("the list of who accessed your record"),
+    "break_glass": gettext_noop("your record (emergency access)"),
+    "export": gettext_noop("a copy of your data"),
+    "page": gettext_noop("a page"),
+    "security_log": gettext_noop("the clinic's security log"),
 }
 
 
@@ -35,7 +36,10 @@ def register_record_type(name: str, words: str) -> None:
 
 
 def describe_record(record_type: str) -> str:
-    return RECORD_WORDS.get(record_type, record_type.replace("_", " "))
+    """The record type in plain words, in the active language (the words are marked for
+    translation with gettext_noop where they are registered)."""
+    words = RECORD_WORDS.get(record_type)
+    return gettext(words) if words else record_type.replace("_", " ")
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

@@ -1,14 +1,25 @@
-"""Languages a client-facing text can be in: the site's configured languages, by BCP-47 code.
+"""Which language a person reads Alliance in.
 
-The i18n machinery (settings.LANGUAGES, LocaleMiddleware) decides which language is active; this
-module only answers "which language is that, and which of ours serves it". Where LANGUAGES is
-left at Django's built-in list of every language Django knows, nothing beyond the default is
-offered: that list says nothing about what this site supports.
+A client's choice is on their record (``ClientRecord.language``: set by the therapist at
+enrolment, changed by the client from any client page); a staff member's is on their account
+(``User.language``, in My settings). Anonymous pages follow the browser's Accept-Language
+(Django's LocaleMiddleware). Anything unknown or unsupported falls back to English
+(``settings.LANGUAGE_CODE``).
+
+Emails, reminders and exports to a client render inside ``translation.override(
+language_for(client))``, so they read in the client's language whatever the sender's.
+
+For client-facing texts (instruments, crisis resources) the site's configured languages are
+listed by BCP-47 code; where LANGUAGES is left at Django's built-in list of every language Django
+knows, nothing beyond the default is offered: that list says nothing about what this site supports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import global_settings, settings
+from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 # The language of the shipped originals (instruments, default crisis texts).
@@ -52,3 +63,66 @@ def language_name(code: str | None) -> str:
         except KeyError:
             continue
     return code
+
+
+def supported(code: str | None) -> str:
+    """``code`` when Alliance has that language, else the default (English)."""
+    if code:
+        known = {lang for lang, _name in settings.LANGUAGES}
+        if code in known:
+            return code
+        base = code.split("-")[0].lower()
+        if base in known:
+            return base
+    return settings.LANGUAGE_CODE
+
+
+def language_for(person: object) -> str:
+    """The language ``person`` reads in: a client record, a user (client or staff), or None."""
+    if person is None:
+        return settings.LANGUAGE_CODE
+    record = person if hasattr(person, "care_team") else getattr(person, "client_record", None)
+    if record is not None:
+        return supported(getattr(record, "language", None))
+    return supported(getattr(person, "language", None))
+
+
+LINK_LANGUAGE_KEY = "alliance.link_language"
+
+
+def use_client_language(request: HttpRequest, client: object) -> None:
+    """A client link (sign-in, questionnaire, check-in) has identified its client: this page,
+    and the pages that follow in this browser session (the "done" page), are in their language."""
+    language = language_for(client)
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    session = getattr(request, "session", None)
+    if session is not None and session.get(LINK_LANGUAGE_KEY) != language:
+        session[LINK_LANGUAGE_KEY] = language
+
+
+class UserLanguageMiddleware:
+    """After authentication: activate the signed-in person's own language for the request
+    (or, for an anonymous browser that came by a client's link, that client's language).
+
+    Placed after LocaleMiddleware (which handles anonymous visitors by Accept-Language) and
+    AuthenticationMiddleware; LocaleMiddleware's response step then sets Content-Language.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        language = None
+        if user is not None and user.is_authenticated:
+            language = language_for(user)
+        else:
+            session = getattr(request, "session", None)
+            linked = session.get(LINK_LANGUAGE_KEY) if session is not None else None
+            if linked:
+                language = supported(linked)
+        if language is not None:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)

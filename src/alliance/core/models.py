@@ -8,20 +8,34 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
+
+# The roles an audit entry names, as a client reads them on their access page (translated
+# when shown; these marks put them in the catalogue).
+ROLE_WORDS = (
+    gettext_noop("therapist"),
+    gettext_noop("supervisor"),
+    gettext_noop("admin"),
+    gettext_noop("clinic admin"),
+    gettext_noop("client"),
+    gettext_noop("client (by link)"),
+    gettext_noop("system"),
+)
 
 
 class AuditAction(models.TextChoices):
-    VIEW = "view", "viewed"
-    CREATE = "create", "created"
-    UPDATE = "update", "changed"
-    DELETE = "delete", "deleted"
-    EXPORT = "export", "exported"
-    BREAK_GLASS = "break_glass", "opened emergency access to"
-    ACKNOWLEDGE = "acknowledge", "acknowledged"
-    SEND = "send", "sent"
+    VIEW = "view", _("viewed")
+    CREATE = "create", _("created")
+    UPDATE = "update", _("changed")
+    DELETE = "delete", _("deleted")
+    EXPORT = "export", _("exported")
+    BREAK_GLASS = "break_glass", _("opened emergency access to")
+    ACKNOWLEDGE = "acknowledge", _("acknowledged")
+    SEND = "send", _("sent")
     # Access-control failures (ASVS V7, HIPAA 164.312(b)): shown in the clinic's security
     # log, never on the client's own access list.
-    DENIED = "denied", "was refused access to"
+    DENIED = "denied", _("was refused access to")
 
 
 class AppendOnlyError(Exception):
@@ -112,8 +126,8 @@ class AuditEvent(models.Model):
         """The entry as a client reads it: 'Dr. Ann Lee (therapist) viewed your PHQ-9 answers'."""
         from alliance.core.audit import describe_record
 
-        who = self.actor_name or "The system"
-        role = f" ({self.actor_role.replace('_', ' ')})" if self.actor_role else ""
+        who = self.actor_name or gettext("The system")
+        role = f" ({gettext(self.actor_role.replace('_', ' '))})" if self.actor_role else ""
         verb = AuditAction(self.action).label if self.action in AuditAction.values else self.action
         return f"{who}{role} {verb} {describe_record(self.record_type)}"
 

@@ -253,7 +253,7 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
         for consent in client.consents.filter(kind=kind).select_related("text"):
             consents.append(
                 {
-                    "consent": label,
+                    "consent": str(label),
                     "granted": consent.granted,
                     "recorded": _dt(consent.recorded_at),
                     "withdrawn": _dt(consent.withdrawn_at),
@@ -296,7 +296,7 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
         "concerns": [
             {
                 "raised": _dt(c.raised_at),
-                "about": c.get_topic_display(),
+                "about": str(c.get_topic_display()),
                 "detail": c.detail,
                 "read_by_therapist": _dt(c.acknowledged_at),
             }

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop
 
 
 class GoalsConfig(AppConfig):
@@ -11,8 +12,8 @@ class GoalsConfig(AppConfig):
         from alliance.core.audit import register_record_type
         from alliance.goals import panels
 
-        register_record_type("goal", "your goals")
-        register_record_type("task", "your tasks")
+        register_record_type("goal", gettext_noop("your goals"))
+        register_record_type("task", gettext_noop("your tasks"))
         register(
             Panel("goals", "goals/_staff_panel.html", panels.staff_panel, order=20, audience=STAFF)
         )

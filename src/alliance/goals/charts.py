@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from alliance.goals.models import CLIENT, GasPoint
 from alliance.lib.charts import polyline
 
@@ -42,10 +44,10 @@ def gas_chart(history: list[GasPoint]) -> dict | None:
         return HEIGHT - PAD - (HEIGHT - 2 * PAD) * (t - T_MIN) / (T_MAX - T_MIN)
 
     series = []
-    for rater, label in ((CLIENT, "Client's rating"), ("therapist", "Therapist's rating")):
+    for rater, label in ((CLIENT, _("Client's rating")), ("therapist", _("Therapist's rating"))):
         pts = [(x(p.rated_on), y(p.t_score), p) for p in history if p.rater == rater]
         if pts:
-            series.append(RaterLine(rater, label, pts))
+            series.append(RaterLine(rater, str(label), pts))
     return {
         "width": WIDTH,
         "height": HEIGHT,

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alliance.core.fields import EncryptedTextField
 from alliance.goals.gas import gas_t_score, goal_weight
@@ -28,11 +29,11 @@ THERAPIST = "therapist"
 SIDES = ((CLIENT, "Client"), (THERAPIST, "Therapist"))
 LEVEL_FIELDS = ("level_m2", "level_m1", "level_0", "level_p1", "level_p2")
 LEVEL_LABELS = {
-    -2: "Much less than expected",
-    -1: "Somewhat less than expected",
-    0: "The expected outcome",
-    1: "Somewhat more than expected",
-    2: "Much more than expected",
+    -2: _("Much less than expected"),
+    -1: _("Somewhat less than expected"),
+    0: _("The expected outcome"),
+    1: _("Somewhat more than expected"),
+    2: _("Much more than expected"),
 }
 # A "clear difference" in ranking: the two parties put a different goal first, or one goal sits
 # two or more places apart. Tryon et al. 2018 treat goal consensus as a matter for discussion,
@@ -66,11 +67,11 @@ class Goal(models.Model):
     """A goal in the client's own words; active once both sides agreed."""
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Waiting for agreement"
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        ACHIEVED = "achieved", "Achieved"
-        DROPPED = "dropped", "Dropped"
+        PROPOSED = "proposed", _("Waiting for agreement")
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        ACHIEVED = "achieved", _("Achieved")
+        DROPPED = "dropped", _("Dropped")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
@@ -128,7 +129,7 @@ class Goal(models.Model):
     def levels(self) -> list[tuple[int, str, str]]:
         """(level, standard label, the concrete words agreed for it), from -2 to +2."""
         return [
-            (level, LEVEL_LABELS[level], getattr(self, name))
+            (level, str(LEVEL_LABELS[level]), getattr(self, name))
             for level, name in zip((-2, -1, 0, 1, 2), LEVEL_FIELDS, strict=True)
         ]
 
@@ -433,9 +434,9 @@ class Task(models.Model):
     """Homework linked to a goal, with the reason it helps in plain words."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "To do"
-        DONE = "done", "Done"
-        STOPPED = "stopped", "Stopped"
+        OPEN = "open", _("To do")
+        DONE = "done", _("Done")
+        STOPPED = "stopped", _("Stopped")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")

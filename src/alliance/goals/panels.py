@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from alliance.goals.charts import gas_chart
 from alliance.goals.models import Goal, RankDisagreement, Task, gas_history
@@ -44,9 +45,9 @@ def client_panel(request: HttpRequest, client: Any) -> dict[str, Any]:
     words = None
     if latest is not None:
         if latest.t_score >= 55:
-            words = "better than you both expected"
+            words = gettext("better than you both expected")
         elif latest.t_score > 45:
-            words = "about as you both expected"
+            words = gettext("about as you both expected")
         else:
-            words = "not as far as hoped yet"
+            words = gettext("not as far as hoped yet")
     return {"goals": goals, "latest": latest, "words": words}

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from alliance.clients.access import client_or_404, clinical_staff, own_client
 from alliance.clients.models import ClientRecord
@@ -107,12 +108,16 @@ def _create(request: HttpRequest, client: ClientRecord, side: str) -> HttpRespon
         client=client, proposed_by=signed_in_user(request), status=Goal.Status.PROPOSED
     )
     if recent_duplicate(same, fields) is not None:  # double submit: the goal is already proposed
-        messages.info(request, "This goal was already proposed; it is saved once.")
+        messages.info(request, gettext("This goal was already proposed; it is saved once."))
         return redirect(base_url(client, side))
     Goal.propose(client, signed_in_user(request), side, **fields)
     audit.record_request(request, "create", "goal", client=client)
-    other = "your therapist" if side == CLIENT else "the client"
-    messages.success(request, f"Goal proposed. It becomes active when {other} agrees.")
+    messages.success(
+        request,
+        gettext("Goal proposed. It becomes active when your therapist agrees.")
+        if side == CLIENT
+        else gettext("Goal proposed. It becomes active when the client agrees."),
+    )
     return redirect(base_url(client, side))
 
 
@@ -140,11 +145,13 @@ def _edit(
                 audit.record_request(request, "update", "goal", client=client)
                 if change.status == GoalChange.Status.PENDING:
                     messages.success(
-                        request, "Change proposed. The goal changes once the other side agrees."
+                        request,
+                        gettext("Change proposed. The goal changes once the other side agrees."),
                     )
                 else:
                     messages.success(
-                        request, "Goal changed. It now waits for the other side to agree again."
+                        request,
+                        gettext("Goal changed. It now waits for the other side to agree again."),
                     )
                 return redirect(base_url(client, side))
     else:
@@ -174,15 +181,17 @@ def _agree(
         except GoalConflict:
             messages.warning(
                 request,
-                "The goal changed since you opened this page. Please read it again before agreeing.",
+                gettext(
+                    "The goal changed since you opened this page. Please read it again before agreeing."
+                ),
             )
         else:
             audit.record_request(request, "update", "goal", client=client, note="agreed")
             messages.success(
                 request,
-                "Goal agreed by both of you: it is active."
+                gettext("Goal agreed by both of you: it is active.")
                 if goal.status == Goal.Status.ACTIVE
-                else "Agreement recorded.",
+                else gettext("Agreement recorded."),
             )
     return redirect(base_url(client, side))
 
@@ -200,7 +209,7 @@ def _decide(
         try:
             change.decide(signed_in_user(request), side, accept)
         except GoalConflict:
-            messages.warning(request, "That change was already decided or replaced.")
+            messages.warning(request, gettext("That change was already decided or replaced."))
         else:
             audit.record_request(
                 request,
@@ -211,7 +220,9 @@ def _decide(
             )
             messages.success(
                 request,
-                "Change accepted." if accept else "Change declined; the goal stays as it was.",
+                gettext("Change accepted.")
+                if accept
+                else gettext("Change declined; the goal stays as it was."),
             )
     return redirect(base_url(client, side))
 
@@ -224,7 +235,8 @@ def _rank(request: HttpRequest, client: ClientRecord, side: str) -> HttpResponse
         if len(values) != len(active) or sorted(values) != list(range(1, len(active) + 1)):
             messages.error(
                 request,
-                f"Give each goal a different rank from 1 to {len(active)}; nothing was saved.",
+                gettext("Give each goal a different rank from 1 to %(n)s; nothing was saved.")
+                % {"n": len(active)},
             )
             return redirect(base_url(client, side))
         for goal in active:
@@ -234,12 +246,22 @@ def _rank(request: HttpRequest, client: ClientRecord, side: str) -> HttpResponse
         item = check_rank_agreement(client)
         messages.success(
             request,
-            "Ranking saved. You and your "
-            + ("client" if side == THERAPIST else "therapist")
-            + (
-                " rank the goals differently: worth talking about next session."
+            (
+                gettext(
+                    "Ranking saved. You and your client rank the goals differently: worth "
+                    "talking about next session."
+                )
                 if item
-                else " agree on the order."
+                else gettext("Ranking saved. You and your client agree on the order.")
+            )
+            if side == THERAPIST
+            else (
+                gettext(
+                    "Ranking saved. You and your therapist rank the goals differently: worth "
+                    "talking about next session."
+                )
+                if item
+                else gettext("Ranking saved. You and your therapist agree on the order.")
             ),
         )
     return redirect(base_url(client, side))
@@ -252,7 +274,7 @@ def _rate(request: HttpRequest, client: ClientRecord, side: str) -> HttpResponse
         except ValueError:
             rated_on = timezone.localdate()
         if rated_on > timezone.localdate():
-            messages.error(request, "A rating cannot be in the future; nothing was saved.")
+            messages.error(request, gettext("A rating cannot be in the future; nothing was saved."))
             return redirect(base_url(client, side))
         saved = 0
         with transaction.atomic():
@@ -275,9 +297,13 @@ def _rate(request: HttpRequest, client: ClientRecord, side: str) -> HttpResponse
             audit.record_request(
                 request, "create", "goal", client=client, note=f"GAS rating {rated_on}"
             )
-            messages.success(request, f"Rating saved for {saved} goal{'s' if saved != 1 else ''}.")
+            messages.success(
+                request,
+                ngettext("Rating saved for %(n)s goal.", "Rating saved for %(n)s goals.", saved)
+                % {"n": saved},
+            )
         else:
-            messages.error(request, "Choose a level for at least one goal.")
+            messages.error(request, gettext("Choose a level for at least one goal."))
     return redirect(base_url(client, side))
 
 
@@ -292,10 +318,14 @@ def _status(
             audit.record_request(
                 request, "update", "goal", client=client, note=f"status {goal.status}"
             )
-            messages.success(request, f"Goal is now: {goal.get_status_display().lower()}.")
+            messages.success(
+                request,
+                gettext("Goal is now: %(status)s.") % {"status": goal.get_status_display().lower()},
+            )
         else:
             messages.error(
-                request, "Say why, and choose what happens to the goal; nothing was changed."
+                request,
+                gettext("Say why, and choose what happens to the goal; nothing was changed."),
             )
     return redirect(base_url(client, side))
 
@@ -392,7 +422,7 @@ def staff_task_create(
         if form.is_valid() and recent_duplicate(
             Task.objects.filter(goal=goal, created_by=signed_in_user(request)), form.cleaned_data
         ):
-            messages.info(request, "This task was already added; it is saved once.")
+            messages.info(request, gettext("This task was already added; it is saved once."))
         elif form.is_valid():
             Task.objects.create(
                 clinic=client.clinic,
@@ -402,9 +432,11 @@ def staff_task_create(
                 **form.cleaned_data,
             )
             audit.record_request(request, "create", "task", client=client)
-            messages.success(request, "Task added.")
+            messages.success(request, gettext("Task added."))
         else:
-            messages.error(request, "A task needs what to do and why it helps; nothing was saved.")
+            messages.error(
+                request, gettext("A task needs what to do and why it helps; nothing was saved.")
+            )
     return redirect(base_url(client, THERAPIST))
 
 
@@ -487,7 +519,9 @@ def my_task_update(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
                 )  # one double submit at a time
                 merged = _merge_into_recent_update(task, data)
                 if merged == "same":
-                    messages.info(request, "We already have that. Your therapist will see it.")
+                    messages.info(
+                        request, gettext("We already have that. Your therapist will see it.")
+                    )
                     return redirect("goals_mine")
                 if merged is None:
                     TaskUpdate.objects.create(
@@ -508,13 +542,16 @@ def my_task_update(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
             if data["not_working"]:
                 messages.success(
                     request,
-                    "Thank you for saying so. Your therapist will see this and talk it through with you.",
+                    gettext(
+                        "Thank you for saying so. Your therapist will see this and talk it through with you."
+                    ),
                 )
             else:
-                messages.success(request, "Progress saved.")
+                messages.success(request, gettext("Progress saved."))
         else:
             messages.error(
-                request, "Enter how far along you are, or tick 'This isn't working for me'."
+                request,
+                gettext("Enter how far along you are, or tick 'This isn't working for me'."),
             )
     return redirect("goals_mine")
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop
 
 
 class MeasuresConfig(AppConfig):
@@ -12,14 +13,14 @@ class MeasuresConfig(AppConfig):
         from alliance.measures import panels as measure_panels
 
         for name, words in {
-            "phq9_response": "your PHQ-9 answers",
-            "gad7_response": "your GAD-7 answers",
-            "alliance_check": "your session check answers",
-            "measure_response": "your questionnaire answers",
-            "measure_assignment": "your questionnaires",
-            "measure_link": "a questionnaire link",
-            "episode_of_care": "your episode of care",
-            "measures": "your questionnaires and scores",
+            "phq9_response": gettext_noop("your PHQ-9 answers"),
+            "gad7_response": gettext_noop("your GAD-7 answers"),
+            "alliance_check": gettext_noop("your session check answers"),
+            "measure_response": gettext_noop("your questionnaire answers"),
+            "measure_assignment": gettext_noop("your questionnaires"),
+            "measure_link": gettext_noop("a questionnaire link"),
+            "episode_of_care": gettext_noop("your episode of care"),
+            "measures": gettext_noop("your questionnaires and scores"),
         }.items():
             register_record_type(name, words)
         panels.register(

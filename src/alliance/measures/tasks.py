@@ -6,9 +6,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django_tasks import TaskContext, task
 
 from alliance.core.emails import site_url
+from alliance.core.languages import language_for
 from alliance.core.models import IdempotencyKey
 
 
@@ -47,16 +50,19 @@ def email_questionnaire_link(
     with transaction.atomic():
         if not IdempotencyKey.claim(f"questionnaire-link-email:{context.task_result.id}"):
             return 0
-        _, token = AccessLink.issue(adm, issued_by, hours)
-    body = render_to_string(
-        "measures/email/questionnaire_link.txt",
-        {
-            "greeting_name": adm.client.display_name,
-            "clinic": adm.clinic.name,
-            "link": site_url() + reverse("measures_link", args=[token]),
-            "hours": hours,
-            "crisis_line": adm.clinic.crisis_line_for(),
-        },
-    )
-    send_mail("A short questionnaire from your care team", body, None, [user.email])
+        _link, token = AccessLink.issue(adm, issued_by, hours)
+    # In the client's own language, whoever asked for the link.
+    with translation.override(language_for(adm.client)):
+        body = render_to_string(
+            "measures/email/questionnaire_link.txt",
+            {
+                "greeting_name": adm.client.display_name,
+                "clinic": adm.clinic.name,
+                "link": site_url() + reverse("measures_link", args=[token]),
+                "hours": hours,
+                "crisis_line": adm.clinic.crisis_line_for(),
+            },
+        )
+        subject = _("A short questionnaire from your care team")
+    send_mail(subject, body, None, [user.email])
     return 1

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop
 
 
 class MonitoringConfig(AppConfig):
@@ -21,10 +22,14 @@ class MonitoringConfig(AppConfig):
         periodic.register("overdue safety alerts", check_overdue_alerts.enqueue, every=15 * 60)
         periodic.register("undelivered safety notices", resend_due_notices.enqueue, every=5 * 60)
         periodic.register("daily monitoring pass", check_monitoring.enqueue, every=24 * 3600)
-        register_record_type("safety_alert", "a safety alert about your answers")
-        register_record_type("alert", "an alert for your care team")
-        register_record_type("alliance_timeline", "how your sessions went (your alliance timeline)")
-        register_record_type("rupture_episode", "a note on a difficult patch in your sessions")
+        register_record_type("safety_alert", gettext_noop("a safety alert about your answers"))
+        register_record_type("alert", gettext_noop("an alert for your care team"))
+        register_record_type(
+            "alliance_timeline", gettext_noop("how your sessions went (your alliance timeline)")
+        )
+        register_record_type(
+            "rupture_episode", gettext_noop("a note on a difficult patch in your sessions")
+        )
         panels.register(
             panels.Panel(
                 "summary", "monitoring/_client_summary_panel.html", client_summary_panel, order=-10

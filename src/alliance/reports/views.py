@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from alliance.accounts.models import Role
 from alliance.clients.access import CLINICAL_ROLES, client_or_404, clinical_staff
@@ -24,8 +25,10 @@ from alliance.reports.stats import MIN_CELL
 from alliance.supervision import dashboard
 from alliance.supervision.models import SupervisionLink
 
-audit.register_record_type("clinic_report", "the clinic's aggregate outcome report")
-audit.register_record_type("progress_report", "a progress report about you (printed or PDF)")
+audit.register_record_type("clinic_report", gettext_noop("the clinic's aggregate outcome report"))
+audit.register_record_type(
+    "progress_report", gettext_noop("a progress report about you (printed or PDF)")
+)
 
 
 def _granularity(request: HttpRequest) -> tuple[str, int]:

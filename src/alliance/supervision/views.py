@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from alliance.accounts.models import Role
 from alliance.clients.access import client_or_404, clinical_staff, on_care_team, owned_or_404
@@ -33,9 +34,11 @@ from alliance.supervision.models import (
     SupervisionLink,
 )
 
-audit.register_record_type("journal_entry", "your therapist's private reflection notes")
 audit.register_record_type(
-    "supervision_item", "an item your therapist shared with their supervisor"
+    "journal_entry", gettext_noop("your therapist's private reflection notes")
+)
+audit.register_record_type(
+    "supervision_item", gettext_noop("an item your therapist shared with their supervisor")
 )
 
 

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import Role
@@ -33,8 +33,8 @@ from alliance.transcripts.corrections import save_correction
 from alliance.transcripts.forms import SpeakerForm, TranscriptSettingsForm, TranscriptUploadForm
 from alliance.transcripts.models import Transcript, TranscriptSettings
 
-audit.register_record_type("transcript", "a session transcript")
-audit.register_record_type("transcript_feedback", "feedback on a session transcript")
+audit.register_record_type("transcript", gettext_noop("a session transcript"))
+audit.register_record_type("transcript_feedback", gettext_noop("feedback on a session transcript"))
 
 
 @clinical_staff

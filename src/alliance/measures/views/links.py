@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from alliance.core import audit
 from alliance.core.access import public
+from alliance.core.languages import use_client_language
 from alliance.measures.models import AccessLink, Administration
 from alliance.measures.views.answering import answer_form, done_context, save_partial_hx
 
@@ -21,6 +22,7 @@ def _link_or_page(request: HttpRequest, token: str) -> AccessLink | HttpResponse
     link = AccessLink.lookup(token)
     if link is None:
         return render(request, "measures/link_invalid.html", {"why": "unknown"}, status=404)
+    use_client_language(request, link.administration.client)
     crisis_line = link.administration.clinic.crisis_line_for()  # the clinic's own numbers
     if link.used_at is not None or link.administration.status == Administration.Status.COMPLETED:
         why = "used"

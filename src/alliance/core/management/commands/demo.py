@@ -105,6 +105,17 @@ class Command(BaseCommand):
             out.write("Clients sign in by emailed link (printed to this console by the demo's")
             out.write(f"email backend). A fresh single-use link for {client.full_name}:")
             out.write(f"  {base}/signin/link/{get_query_string(client.user)}")
+        spanish = (
+            ClientRecord.objects.filter(
+                user__email__endswith="@demo.alliance.test", status="active", language="es"
+            )
+            .select_related("user")
+            .order_by("full_name")
+            .first()
+        )
+        if spanish is not None:
+            out.write(f"{spanish.full_name} reads Alliance in Spanish; their single-use link:")
+            out.write(f"  {base}/signin/link/{get_query_string(spanish.user)}")
         out.write("-" * 72)
         out.write("These demo logins, links and emails are printed here deliberately so you can")
         out.write("try the demo. Real logs never show them: tokens, email addresses and record")
