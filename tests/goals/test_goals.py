@@ -183,7 +183,7 @@ def test_rank_disagreement_opens_and_closes(client, personas):
 
 
 def test_rank_disagreement_alert_names_the_goal_ranking_rule(client, personas):
-    from alliance.monitoring.models import Alert
+    from alliance.alerts.models import Alert
 
     p = personas
     goals = [make_goal(p, f"Goal {i}") for i in range(3)]

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from alliance.monitoring.models import Alert
+from alliance.alerts.models import Alert
 from tests.conftest import sign_in
 from tests.monitoring.helpers import phq9, rate, session
 

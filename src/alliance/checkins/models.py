@@ -214,7 +214,9 @@ class Concern(models.Model):
         on_delete=models.SET_NULL,
         related_name="concerns",
     )
-    alert_id = models.UUIDField(null=True, blank=True)
+    alert = models.ForeignKey(
+        "alerts.Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-raised_at"]

@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from alliance.accounts.models import CLINICAL_ROLES
-from alliance.checkins.actions import acknowledge_concern, raise_concern, submit_check_in
 from alliance.checkins.export import client_data, client_zone, readable, you_facts
 from alliance.checkins.export_pdf import render_pdf
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule, Concern
+from alliance.checkins.services import acknowledge_concern, raise_concern, submit_check_in
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit

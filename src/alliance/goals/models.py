@@ -16,6 +16,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from alliance.alerts.models import Alert, AlertKind
 from alliance.core.fields import EncryptedTextField
 from alliance.goals.gas import gas_t_score, goal_weight
 
@@ -370,8 +371,13 @@ class RankDisagreement(models.Model):
     detail = models.CharField(max_length=200, help_text="Which goals, by rank; no goal text.")
     opened_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    alert_id = models.UUIDField(
-        null=True, blank=True, help_text="The monitoring alert raised for it."
+    alert = models.ForeignKey(
+        "alerts.Alert",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The alert raised for it.",
     )
 
     class Meta:
@@ -403,8 +409,6 @@ def rank_difference(goals: list[Goal]) -> str | None:
 
 def check_rank_agreement(client: ClientRecord) -> RankDisagreement | None:
     """Open (or close) the client's rank disagreement; an opened one raises a low alert."""
-    from alliance.goals.hooks import raise_alert
-
     goals = list(Goal.objects.for_client(client).filter(status=Goal.Status.ACTIVE))
     detail = rank_difference(goals)
     open_one = RankDisagreement.objects.filter(client=client, resolved_at__isnull=True).first()
@@ -416,16 +420,15 @@ def check_rank_agreement(client: ClientRecord) -> RankDisagreement | None:
     if open_one:
         return open_one
     item = RankDisagreement.objects.create(clinic=client.clinic, client=client, detail=detail)
-    alert_id = raise_alert(
+    # "disagreement" sorts low, after safety, not-on-track and rupture alerts.
+    item.alert, _created = Alert.raise_for(
         client,
-        kind="disagreement",
-        reason=f"Client and therapist rank the goals differently ({detail})",
-        evidence={"source": "goal_ranking", "detail": detail, "severity": "low"},
+        AlertKind.DISAGREEMENT,
+        f"Client and therapist rank the goals differently ({detail})",
+        {"source": "goal_ranking", "detail": detail, "severity": "low"},
         rules=["goal_ranking"],
     )
-    if alert_id:
-        item.alert_id = alert_id
-        item.save(update_fields=["alert_id"])
+    item.save(update_fields=["alert"])
     return item
 
 

@@ -44,7 +44,8 @@ def instrument_choices(ids: tuple[str, ...] = ASSIGNABLE) -> list[tuple[str, str
 
 
 class MeasureSettings(models.Model):
-    """Clinic-level settings for measures, outcomes and the safety pathway.
+    """Clinic-level settings for measures and outcomes (the safety alert's escalation time is
+    ``MonitoringSettings.escalation_hours``).
 
     Every outcome result stores the settings it was computed with (``OutcomeResult.settings``).
     """
@@ -52,11 +53,6 @@ class MeasureSettings(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.OneToOneField(
         "accounts.Clinic", on_delete=models.CASCADE, related_name="measure_settings"
-    )
-    escalation_hours = models.PositiveSmallIntegerField(
-        default=4,
-        help_text="A safety alert nobody acknowledged after this many hours is emailed to the "
-        "supervisors and clinic admins.",
     )
     reliable_change_phq9 = models.FloatField(default=6, help_text="Jacobson & Truax 1991.")
     reliable_change_gad7 = models.FloatField(default=4, help_text="Jacobson & Truax 1991.")

@@ -41,7 +41,6 @@ from alliance.measures.services import record_response, record_type_for
 
 CLINICAL_STAFF = tuple(CLINICAL_ROLES)
 SETTINGS_FIELDS = (
-    "escalation_hours",
     "reliable_change_phq9",
     "reliable_change_gad7",
     "response_fraction",
@@ -430,7 +429,7 @@ def clinic_measure_settings(request: HttpRequest) -> HttpResponse:
             raw = request.POST.get(name, "").strip()
             try:
                 value = float(raw) if field.get_internal_type() == "FloatField" else int(raw)
-                if value < 0 or (name == "escalation_hours" and not 1 <= value <= 72):
+                if value < 0:
                     raise ValueError
                 if name == "response_fraction" and not 0 < value <= 1:
                     raise ValueError

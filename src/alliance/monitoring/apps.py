@@ -7,16 +7,23 @@ class MonitoringConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models may be imported only once the registry is ready.
+        from alliance.checkins.signals import concern_raised
         from alliance.clients import panels
         from alliance.core.audit import register_record_type
+        from alliance.goals.signals import task_not_working
+        from alliance.measures.signals import response_recorded, safety_alert_raised
+        from alliance.monitoring import receivers
         from alliance.monitoring.views import (
             client_alerts_panel,
             client_alliance_panel,
             client_summary_panel,
         )
 
-        register_record_type("safety_alert", "a safety alert about your answers")
-        register_record_type("alert", "an alert for your care team")
+        response_recorded.connect(receivers.on_response_recorded, dispatch_uid="monitoring")
+        safety_alert_raised.connect(receivers.on_safety_alert_raised, dispatch_uid="monitoring")
+        concern_raised.connect(receivers.on_concern_raised, dispatch_uid="monitoring")
+        task_not_working.connect(receivers.on_task_not_working, dispatch_uid="monitoring")
         register_record_type("alliance_timeline", "how your sessions went (your alliance timeline)")
         register_record_type("rupture_episode", "a note on a difficult patch in your sessions")
         panels.register(

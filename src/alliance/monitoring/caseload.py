@@ -25,8 +25,8 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
+from alliance.alerts.models import Alert, AlertKind
 from alliance.clients.models import ClientRecord, TherapySession
-from alliance.monitoring.models import Alert, AlertKind
 
 NO_ALERT = 1000
 SPARK_POINTS = 12  # the most recent scores a sparkline shows

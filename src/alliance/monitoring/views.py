@@ -19,15 +19,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import CLINICAL_ROLES, Role
+from alliance.alerts.models import OPEN_STATUSES, RULE_LABELS, Alert, AlertKind
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.monitoring.models import (
-    OPEN_STATUSES,
-    RULE_LABELS,
-    Alert,
-    AlertKind,
     MonitoringSettings,
     RepairApproach,
     RuptureEpisode,
@@ -520,7 +517,13 @@ def monitoring_settings(request: HttpRequest) -> HttpResponse:
 class SafetyNoticeSettingsForm(forms.ModelForm):
     class Meta:
         model = MonitoringSettings
-        fields = ["on_call_email", "sms_enabled", "on_call_sms"]
+        fields = ["escalation_hours", "on_call_email", "sms_enabled", "on_call_sms"]
+
+    def clean_escalation_hours(self) -> int:
+        hours = self.cleaned_data["escalation_hours"]
+        if not 1 <= hours <= 72:
+            raise forms.ValidationError("Choose between 1 and 72 hours.")
+        return int(hours)
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -156,7 +156,7 @@ class ClinicData:
                 ).values_list("due_at", "status", "client_id")
             )
         try:
-            from alliance.monitoring.models import Alert
+            from alliance.alerts.models import Alert
         except ImportError:
             pass
         else:
@@ -321,7 +321,7 @@ def build_report(
     if data.alerts is None:
         report.notes.append("Monitoring is not installed: alert counts are missing.")
     else:
-        from alliance.monitoring.models import AlertKind
+        from alliance.alerts.models import AlertKind
 
         if data.alerts_since is not None and data.alerts_since > start:
             raise ValueError("The clinic data was read for a later start than this report's.")
