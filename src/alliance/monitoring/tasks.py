@@ -32,6 +32,7 @@ from alliance.core import audit
 from alliance.core.emails import site_url
 from alliance.core.models import IdempotencyKey
 from alliance.monitoring.models import MonitoringSettings
+from alliance.monitoring.signals import supervisors_wanted
 
 logger = logging.getLogger(__name__)
 
@@ -188,8 +189,9 @@ def notify_unrepaired_rupture(alert_id: str) -> int:
 
     Only called when the client consented to supervision sharing. The email names no client
     and carries no client text: it points to the alerts page, where supervisors see the
-    escalation by pseudonym. Supervisors linked to the therapist (supervision links) are
-    preferred; without links, the clinic's supervisors are told.
+    escalation by pseudonym. Supervisors linked to the therapist (supervision links, asked
+    through ``monitoring.signals.supervisors_wanted``) are preferred; without links, the
+    clinic's supervisors are told.
     """
     alert = Alert.objects.select_related("clinic", "client").filter(pk=alert_id).first()
     if (
@@ -200,16 +202,10 @@ def notify_unrepaired_rupture(alert_id: str) -> int:
         return 0
     therapists = list(alert.client.care_team.values_list("therapist_id", flat=True))
     recipients: set[str] = set()
-    try:
-        from alliance.supervision.models import SupervisionLink
-
-        recipients = set(
-            SupervisionLink.objects.active()
-            .filter(clinic=alert.clinic, supervisee_id__in=therapists, supervisor__is_active=True)
-            .values_list("supervisor__email", flat=True)
-        )
-    except (ImportError, LookupError):  # the supervision app is optional
-        recipients = set()
+    for _receiver, emails in supervisors_wanted.send(
+        sender=Alert, clinic=alert.clinic, therapist_ids=therapists
+    ):
+        recipients |= set(emails or ())
     if not recipients:
         recipients = set(
             Membership.objects.filter(

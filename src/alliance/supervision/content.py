@@ -13,6 +13,7 @@ from alliance.nlp.metrics import THRESHOLDS
 from alliance.reports.charts import LineChart, RefLine, Series
 from alliance.supervision import alliance
 from alliance.supervision.models import JournalEntry, SharedItem, ShareKind
+from alliance.transcripts.models import Transcript
 
 SKILL_METRICS = [
     ("reflection_to_question", "Reflections per question"),
@@ -22,10 +23,6 @@ SKILL_METRICS = [
 
 
 def _transcripts(item: SharedItem) -> Any:
-    try:
-        from alliance.transcripts.models import Transcript
-    except ImportError:
-        return None
     return Transcript.objects.filter(client=item.client, uploaded_by=item.therapist_id)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -299,3 +300,15 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["written_at"]
+
+
+def supervisors_of(
+    sender: Any, clinic: Clinic, therapist_ids: Iterable[Any], **kwargs: Any
+) -> set[str]:
+    """Email addresses of the active supervisors linked to these therapists (the receiver of
+    ``monitoring.signals.supervisors_wanted``)."""
+    return set(
+        SupervisionLink.objects.active()
+        .filter(clinic=clinic, supervisee_id__in=list(therapist_ids), supervisor__is_active=True)
+        .values_list("supervisor__email", flat=True)
+    )
