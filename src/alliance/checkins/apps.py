@@ -10,15 +10,17 @@ class CheckinsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from alliance.checkins import bridge, panels
+        from alliance.clients.panels import CLIENT, STAFF, Panel, register
+        from alliance.core.audit import register_record_type
         from alliance.measures.models import Response
+        from alliance.measures.signals import questionnaires_due_check
 
         post_save.connect(
             bridge.complete_on_response,
             sender=Response,
             dispatch_uid="checkins-complete-on-response",
         )
-        from alliance.clients.panels import CLIENT, STAFF, Panel, register
-        from alliance.core.audit import register_record_type
+        questionnaires_due_check.connect(bridge.open_due_on_listing, dispatch_uid="checkins")
 
         register_record_type("check_in", "your check-ins")
         register_record_type("concern", "your concerns")

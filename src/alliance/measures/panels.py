@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
-from alliance.measures import expected, registry
+from alliance.measures import expected, registry, signals
 from alliance.measures.charts import alliance_words, build_chart, plain_words
 from alliance.measures.models import (
     OUTCOME_INSTRUMENTS,
@@ -20,13 +20,11 @@ from alliance.measures.models import (
 
 
 def _due_administrations(client: Any) -> list[Administration]:
-    from alliance.checkins.bridge import open_due_instrument_administrations
-
     for assignment in client.measure_assignments.filter(
         active=True, next_due_at__lte=timezone.now()
     ):
         assignment.create_due_administration()
-    open_due_instrument_administrations(client)
+    signals.questionnaires_due_check.send(sender=Administration, client=client)
     return list(client.administrations.filter(status__in=Administration.OPEN).order_by("due_at"))
 
 
