@@ -27,6 +27,8 @@ from django.utils import timezone
 
 from alliance.alerts.models import Alert, AlertKind
 from alliance.clients.models import ClientRecord, TherapySession
+from alliance.measures import expected
+from alliance.measures.models import MeasureSettings, OutcomeResult, Response
 
 NO_ALERT = 1000
 SPARK_POINTS = 12  # the most recent scores a sparkline shows
@@ -296,9 +298,6 @@ def _status(row: CaseloadRow, rc: dict[str, float], band: Any) -> tuple[str, str
 
 def caseload_rows(user: Any, now: dt.datetime | None = None, only: Any = None) -> list[CaseloadRow]:
     """Rows for every active client ``user`` may see (or only the client with pk ``only``)."""
-    from alliance.measures import expected
-    from alliance.measures.models import MeasureSettings, OutcomeResult, Response
-
     now = now or timezone.now()
 
     def latest(instrument: str, offset: int = 0) -> Subquery:

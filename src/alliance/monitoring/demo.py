@@ -18,6 +18,8 @@ from alliance.checkins.models import CheckIn, CheckInSchedule, Concern
 from alliance.checkins.services import on_concern_raised
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.seeding import DemoContext
+from alliance.measures import scoring
+from alliance.measures.services import record_response
 from alliance.monitoring.detection import check_disengagement
 from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
 
@@ -47,9 +49,6 @@ def _rate(
     mean: float,
     felt_off: bool = False,
 ) -> None:
-    from alliance.measures import scoring
-    from alliance.measures.services import record_response
-
     answers = _answers(mean, felt_off)
     record_response(
         client=client,

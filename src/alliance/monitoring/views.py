@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -24,12 +25,19 @@ from alliance.clients.models import ClientRecord, TherapySession
 from alliance.clients.scoping import client_or_404
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
+from alliance.goals.models import Goal
+from alliance.measures import registry, scoring
+from alliance.measures.models import Response
+from alliance.measures.services import record_response
+from alliance.monitoring import notices, ruptures
+from alliance.monitoring.caseload import caseload_rows
 from alliance.monitoring.models import (
     MonitoringSettings,
     RepairApproach,
     RuptureEpisode,
     SafetyNotice,
 )
+from alliance.monitoring.timeline import build_timeline
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -216,8 +224,6 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
         else:
             with transaction.atomic():
                 alert.acknowledge(signed_in_user(request), action_taken[:4000])
-                from alliance.core import audit
-
                 audit.record_request(
                     request, "acknowledge", record_type, client=client, note=alert.kind
                 )
@@ -264,8 +270,6 @@ def client_alliance_panel(request: HttpRequest, client: ClientRecord) -> dict[st
 def alliance_timeline(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """Client and therapist ratings per session, rupture episodes, PHQ-9, missed sessions;
     the episodes with evidence and repair notes; a data table and a summary in words."""
-    from alliance.monitoring.timeline import build_timeline
-
     client = client_or_404(request, client_id, record_type="alliance_timeline")
     data = build_timeline(client)
     return render(
@@ -332,18 +336,12 @@ def episode_repair(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 
 def _timeline_url(client: ClientRecord) -> str:
-    from django.urls import reverse
-
     return reverse("alliance_timeline", args=[client.pk])
 
 
 @staff(*CLINICAL_STAFF)
 def therapist_rating(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """The therapist's own Session Alliance Check for one session with this client."""
-    from alliance.measures import registry, scoring
-    from alliance.measures.models import Response
-    from alliance.measures.services import record_response
-
     client = client_or_404(request, client_id, record_type="alliance_check", action="")
     if not client.care_team.filter(therapist=signed_in_user(request)).exists():
         raise Http404
@@ -475,8 +473,6 @@ class MonitoringSettingsForm(forms.ModelForm):
         super().clean()
         data = self.cleaned_data
         try:
-            from alliance.monitoring import ruptures
-
             ruptures.RuptureSettings(
                 k=data.get("k") or 0,
                 min_baseline=data.get("min_baseline") or 0,
@@ -536,8 +532,6 @@ class SafetyNoticeSettingsForm(forms.ModelForm):
 def safety_notices(request: HttpRequest) -> HttpResponse:
     """Clinic admin: who is told at once about safety alerts and concerns, and every notice of
     the last 30 days with its delivery status, failures first (no client is named)."""
-    from alliance.monitoring import notices
-
     clinic = staff_membership(request).clinic
     obj = MonitoringSettings.for_clinic(clinic)
     form = SafetyNoticeSettingsForm(
@@ -589,9 +583,6 @@ def client_summary_panel(request: HttpRequest, client: ClientRecord) -> dict[str
     """At a glance, at the top of the clinician's client page: the caseload's status and reason,
     the latest scores against their band and expected range, open alerts, current goals and the
     next session. Hidden for a client who is not in care or not on this person's caseload."""
-    from alliance.goals.models import Goal
-    from alliance.monitoring.caseload import caseload_rows
-
     rows = caseload_rows(signed_in_user(request), only=client.pk)
     if not rows:
         return None
