@@ -12,7 +12,6 @@ A low app: measures, goals, checkins and transcripts raise alerts here directly;
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from alliance.clients.models import ClientRecord
 from alliance.core.fields import EncryptedTextField
+from alliance.core.models import ClinicRecord
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -85,7 +85,7 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         return self.order_by("severity", "created_at")
 
 
-class Alert(models.Model):
+class Alert(ClinicRecord):
     """Something the care team should look at, with the reason in words and the evidence."""
 
     class Status(models.TextChoices):
@@ -94,8 +94,6 @@ class Alert(models.Model):
         SNOOZED = "snoozed", "Snoozed"
         CLOSED = "closed", "Closed"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.PROTECT, related_name="alerts"
     )

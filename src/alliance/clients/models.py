@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from alliance.accounts.models import CLINICAL_ROLES, Clinic, Role
 from alliance.core.fields import EncryptedTextField
+from alliance.core.models import ClinicRecord
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -107,11 +108,9 @@ class ClientRecord(models.Model):
         return self.break_glass.filter(expires_at__gt=timezone.now(), ended_at__isnull=True)
 
 
-class CareTeamMember(models.Model):
+class CareTeamMember(ClinicRecord):
     """A therapist (or supervisor acting as therapist) treating this client."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="care_team")
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_teams"
@@ -167,11 +166,9 @@ class ConsentText(models.Model):
         return text
 
 
-class Consent(models.Model):
+class Consent(ClinicRecord):
     """One decision about one kind of consent. History is kept: a change adds a row."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="consents")
     kind = models.CharField(max_length=20, choices=ConsentKind.choices)
     text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="+")
@@ -194,15 +191,13 @@ class Consent(models.Model):
         return self.granted and self.withdrawn_at is None
 
 
-class BreakGlassAccess(models.Model):
+class BreakGlassAccess(ClinicRecord):
     """Emergency access by a clinic admin to one client's clinical content.
 
     Requires a reason, expires by itself, is audited and shown to the care team and the
     client. HIPAA 45 CFR 164.312(a)(2)(ii), emergency access procedure.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(ClientRecord, on_delete=models.PROTECT, related_name="break_glass")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass"
@@ -234,7 +229,7 @@ class TherapySessionQuerySet(models.QuerySet["TherapySession"]):
         )
 
 
-class TherapySession(models.Model):
+class TherapySession(ClinicRecord):
     """One scheduled therapy session (not Django's ``sessions``)."""
 
     class Status(models.TextChoices):
@@ -243,8 +238,6 @@ class TherapySession(models.Model):
         MISSED = "missed", "Missed"
         CANCELLED = "cancelled", "Cancelled"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         ClientRecord, on_delete=models.CASCADE, related_name="therapy_sessions"
     )

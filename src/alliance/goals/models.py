@@ -7,7 +7,6 @@ GAS levels and weights follow Kiresuk & Sherman 1968 (see ``alliance.goals.gas``
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from alliance.alerts.models import Alert, AlertKind
 from alliance.core.fields import EncryptedTextField
+from alliance.core.models import ClinicRecord
 from alliance.goals.gas import gas_t_score, goal_weight
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class GoalQuerySet(models.QuerySet["Goal"]):
         )
 
 
-class Goal(models.Model):
+class Goal(ClinicRecord):
     """A goal in the client's own words; active once both sides agreed."""
 
     class Status(models.TextChoices):
@@ -73,8 +73,6 @@ class Goal(models.Model):
         ACHIEVED = "achieved", "Achieved"
         DROPPED = "dropped", "Dropped"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.CASCADE, related_name="goals"
     )
@@ -241,7 +239,7 @@ class Goal(models.Model):
         self.save(update_fields=["status", "status_reason", "closed_at", "version"])
 
 
-class GoalChange(models.Model):
+class GoalChange(ClinicRecord):
     """A change to a goal proposed by one side; the other side sees and accepts it."""
 
     class Status(models.TextChoices):
@@ -251,8 +249,6 @@ class GoalChange(models.Model):
         APPLIED = "applied", "Applied (goal was not yet agreed)"
         SUPERSEDED = "superseded", "Replaced by a later change"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="changes")
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -311,11 +307,9 @@ class GoalChange(models.Model):
             self.save(update_fields=["status", "decided_at", "decided_by"])
 
 
-class GasRating(models.Model):
+class GasRating(ClinicRecord):
     """One party's GAS level for one goal on one date (one rating per goal, rater and date)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="ratings")
     rater = models.CharField(max_length=10, choices=SIDES)
     rated_by = models.ForeignKey(
@@ -360,11 +354,9 @@ def gas_history(client: ClientRecord) -> list[GasPoint]:
     return points
 
 
-class RankDisagreement(models.Model):
+class RankDisagreement(ClinicRecord):
     """A clear difference between how client and therapist rank the goals: talk about it."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.CASCADE, related_name="rank_disagreements"
     )
@@ -432,7 +424,7 @@ def check_rank_agreement(client: ClientRecord) -> RankDisagreement | None:
     return item
 
 
-class Task(models.Model):
+class Task(ClinicRecord):
     """Homework linked to a goal, with the reason it helps in plain words."""
 
     class Status(models.TextChoices):
@@ -440,8 +432,6 @@ class Task(models.Model):
         DONE = "done", "Done"
         STOPPED = "stopped", "Stopped"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.CASCADE, related_name="goal_tasks"
     )
@@ -482,11 +472,9 @@ class Task(models.Model):
 NOT_WORKING_RUPTURE_SIGNAL = 2
 
 
-class TaskUpdate(models.Model):
+class TaskUpdate(ClinicRecord):
     """The client's progress on a task, or "this isn't working for me" (with optional words)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="updates")
     progress = models.PositiveSmallIntegerField(null=True, blank=True)
     not_working = models.BooleanField(default=False)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from alliance.alerts.models import RULE_LABELS, Alert
 from alliance.clients.models import ClientRecord
 from alliance.core.fields import EncryptedTextField
+from alliance.core.models import ClinicRecord
 from alliance.monitoring import ruptures
 
 if TYPE_CHECKING:
@@ -178,7 +179,7 @@ class RuptureEpisodeQuerySet(models.QuerySet["RuptureEpisode"]):
         return self.filter(client__in=ClientRecord.objects.visible_to(user))
 
 
-class RuptureEpisode(models.Model):
+class RuptureEpisode(ClinicRecord):
     """One rupture in a client's alliance, from the signal that opened it to repair or not.
 
     Opened by a signal (``rules`` and ``evidence``: which rule, which scores, the settings);
@@ -193,8 +194,6 @@ class RuptureEpisode(models.Model):
         REPAIRED = "repaired", "Repaired"
         UNREPAIRED = "unrepaired", "Unrepaired"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.PROTECT, related_name="rupture_episodes"
     )
@@ -280,7 +279,7 @@ class RuptureEpisode(models.Model):
             alert.acknowledge(user, words + (f". {note.strip()}" if note.strip() else ""))
 
 
-class SafetyNotice(models.Model):
+class SafetyNotice(ClinicRecord):
     """One immediate notice of a safety alert or a client's concern to one recipient on one
     channel, with its delivery status.
 
@@ -303,8 +302,6 @@ class SafetyNotice(models.Model):
         SAFETY = "safety", "Safety alert (PHQ-9 item 9)"
         CONCERN = "concern", "Concern raised by the client"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     alert = models.ForeignKey(
         Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="notices"
     )

@@ -15,7 +15,6 @@ be missed by a stale flag.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from django.utils import timezone
 from alliance.accounts.models import Clinic, Role
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.fields import EncryptedTextField
+from alliance.core.models import ClinicRecord
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -67,12 +67,10 @@ class JournalEntryQuerySet(models.QuerySet["JournalEntry"]):
         return self.filter(therapist=user)
 
 
-class JournalEntry(models.Model):
+class JournalEntry(ClinicRecord):
     """One reflection after (or about) a session. Every free-text field and the tags are
     encrypted at rest."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="journal_entries"
     )
@@ -141,11 +139,9 @@ class SupervisionLinkQuerySet(models.QuerySet["SupervisionLink"]):
         return self.filter(ended_at__isnull=True)
 
 
-class SupervisionLink(models.Model):
+class SupervisionLink(ClinicRecord):
     """A supervisor supervises a therapist. Set by the clinic admin."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     supervisor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervisee_links"
     )
@@ -223,15 +219,13 @@ class SharedItemQuerySet(models.QuerySet["SharedItem"]):
         return self.filter(resolved_at__isnull=True, unshared_at__isnull=True)
 
 
-class SharedItem(models.Model):
+class SharedItem(ClinicRecord):
     """Something a therapist chose to bring to their supervisor.
 
     What it points to is read at display time (``object_id`` / ``params``), and whether it is
     identifiable is decided at display time from the client's current supervision consent.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shared_items"
     )
@@ -282,11 +276,9 @@ class SharedItem(models.Model):
         return list(qs)
 
 
-class Comment(models.Model):
+class Comment(ClinicRecord):
     """A comment in a shared item's thread (threaded through ``parent``)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     item = models.ForeignKey(SharedItem, on_delete=models.CASCADE, related_name="comments")
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
