@@ -133,7 +133,8 @@ class Generator:
         )
         from alliance.goals.models import Goal
         from alliance.measures.models import MeasureSettings, Response
-        from alliance.monitoring.models import SEVERITY, Alert, MonitoringSettings, RuptureEpisode
+        from alliance.alerts.models import SEVERITY, Alert
+        from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
         from alliance.supervision.models import SupervisionLink
 
         rng, now = self.rng, self.now

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "alliance.accounts",
     "alliance.clients",
+    "alliance.alerts",
     "alliance.measures",
     "alliance.monitoring",
     "alliance.goals",

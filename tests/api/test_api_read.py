@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from alliance.alerts.models import Alert
 from alliance.clients.models import BreakGlassAccess, CareTeamMember
 from alliance.core.models import AuditEvent
-from alliance.monitoring.models import Alert, MonitoringSettings, RuptureEpisode
+from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
 from tests.conftest import sign_in
 from tests.monitoring.helpers import rate, series
 
@@ -132,7 +133,7 @@ def test_alliance_rows_and_open_episode_for_the_care_team(client, personas, dip)
 
 
 def test_alliance_leaves_out_concern_and_repair_free_text(client, personas, dip):
-    from alliance.checkins.actions import raise_concern
+    from alliance.checkins.services import raise_concern
 
     raise_concern(personas.client, personas.client_user, "not_heard", CONCERN_WORDS)
     dip.record_repair(personas.therapist, ["clarify", "own_part"], REPAIR_WORDS)

@@ -40,8 +40,9 @@ def shot(page, name: str) -> None:
 
 def seed_caseload():
     from alliance.accounts.models import Clinic
+    from alliance.alerts.models import Alert
     from alliance.clients.models import ConsentText
-    from alliance.monitoring.models import Alert, MonitoringSettings
+    from alliance.monitoring.models import MonitoringSettings
 
     ConsentText.objects.get_or_create(
         kind="treatment", version=1, defaults={"body": "Consent to treatment."}

@@ -110,8 +110,8 @@ def test_empty_phq9_is_refused_and_a_partial_one_is_confirmed(sized_page):
 
 def test_los_angeles_client_and_new_york_therapist_see_their_own_times(sized_page):
     from alliance.accounts.models import Clinic, Membership
-    from alliance.checkins.actions import submit_check_in
     from alliance.checkins.models import CheckIn, CheckInSchedule
+    from alliance.checkins.services import submit_check_in
 
     page = sized_page
     clinic = Clinic.objects.create(name="Two Coasts Clinic", time_zone="America/Chicago")

@@ -14,8 +14,8 @@ pytestmark = pytest.mark.browser
 
 def test_phq9_item9_on_a_phone_then_therapist_acknowledges(phone_page, page):
     from alliance.accounts.models import Clinic
+    from alliance.alerts.models import Alert
     from alliance.measures.models import Administration
-    from alliance.monitoring.models import Alert
 
     clinic = Clinic.objects.create(
         name="Journey Clinic",

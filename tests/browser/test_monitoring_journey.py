@@ -11,8 +11,9 @@ from tests.monitoring.helpers import rate
 
 def test_rupture_repair_journey(page):
     from alliance.accounts.models import Clinic
+    from alliance.alerts.models import Alert
     from alliance.clients.models import ConsentText
-    from alliance.monitoring.models import Alert, MonitoringSettings, RuptureEpisode
+    from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
 
     ConsentText.objects.get_or_create(
         kind="treatment", version=1, defaults={"body": "Consent to treatment."}

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance.accounts.models import Membership
-from alliance.checkins.actions import submit_check_in
 from alliance.checkins.models import CheckIn, CheckInSchedule
+from alliance.checkins.services import submit_check_in
 from alliance.core.timezones import zone_for
 from tests.conftest import sign_in
 

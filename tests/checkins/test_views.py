@@ -13,9 +13,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from alliance.checkins.actions import submit_check_in
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInResponse, CheckInSchedule, Concern
 from alliance.checkins.schedule import run_cycle
+from alliance.checkins.services import submit_check_in
 from alliance.core.models import AuditEvent
 from alliance.goals.models import Goal
 from tests.conftest import sign_in
@@ -173,7 +173,7 @@ def test_concern_is_raised_acknowledged_and_the_client_sees_when(client, persona
 def test_concern_detail_is_encrypted(personas):
     from django.db import connection
 
-    from alliance.checkins.actions import raise_concern
+    from alliance.checkins.services import raise_concern
 
     raise_concern(personas.client, personas.client_user, "other", "very private words")
     with connection.cursor() as cur:

@@ -68,8 +68,9 @@ def test_nothing_is_dated_before_its_session(demo):
 
 
 def test_ruptures_and_alerts_name_sessions_that_exist(demo):
+    from alliance.alerts.models import Alert
     from alliance.clients.models import TherapySession
-    from alliance.monitoring.models import Alert, RuptureEpisode
+    from alliance.monitoring.models import RuptureEpisode
 
     numbers = {(s.client_id, s.number) for s in TherapySession.objects.all()}
     for ep in RuptureEpisode.objects.all():

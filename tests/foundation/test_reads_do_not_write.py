@@ -16,8 +16,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.alerts.models import Alert
 from alliance.core.middleware import LAST_SEEN_KEY, LAST_SEEN_RESOLUTION
-from alliance.monitoring.models import Alert
 from tests.conftest import sign_in
 from tests.supervision.helpers import alliance_series, episode, link, score
 

@@ -285,8 +285,8 @@ def test_questionnaire_link_is_issued_and_emailed_once_per_task(transactional_db
 
 def test_unrepaired_rupture_email_and_its_audit_entry_happen_once(transactional_db, personas):
     from alliance.accounts.models import Role
+    from alliance.alerts.models import Alert, AlertKind
     from alliance.core.models import AuditEvent
-    from alliance.monitoring.models import Alert, AlertKind
     from alliance.monitoring.tasks import notify_unrepaired_rupture
 
     assert personas.supervisor.membership.role == Role.SUPERVISOR
@@ -300,7 +300,7 @@ def test_unrepaired_rupture_email_and_its_audit_entry_happen_once(transactional_
 
 
 def test_safety_escalation_is_sent_once_when_its_task_runs_twice(transactional_db, personas):
-    from alliance.monitoring.models import Alert, AlertKind
+    from alliance.alerts.models import Alert, AlertKind
     from alliance.monitoring.tasks import escalate_alert
 
     alert, _ = Alert.raise_for(personas.client, AlertKind.SAFETY, "Item 9 above 0.", {})

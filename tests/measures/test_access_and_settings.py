@@ -40,7 +40,7 @@ def test_persona_matrix(client, personas, name, arg, expected):
 
 
 def test_alert_list_shows_only_care_team_alerts(client, personas):
-    from alliance.monitoring.models import Alert
+    from alliance.alerts.models import Alert
 
     Alert.raise_for(personas.client, "safety", "PHQ-9 item 9 above 0", {})
     Alert.raise_for(personas.other_client, "safety", "PHQ-9 item 9 above 0", {})
@@ -54,7 +54,6 @@ def test_admin_changes_settings(client, personas):
     url = reverse("measures_clinic_settings")
     data = {
         "form": "settings",
-        "escalation_hours": "2",
         "reliable_change_phq9": "5",
         "reliable_change_gad7": "4",
         "response_fraction": "0.5",
@@ -64,12 +63,10 @@ def test_admin_changes_settings(client, personas):
     }
     assert client.post(url, data).status_code == 302
     s = MeasureSettings.for_clinic(personas.clinic)
-    assert (
-        s.escalation_hours == 2 and s.reliable_change_phq9 == 5 and not s.use_schueller_checkpoints
-    )
-    r = client.post(url, data | {"escalation_hours": "0"})
+    assert s.reliable_change_phq9 == 5 and not s.use_schueller_checkpoints
+    r = client.post(url, data | {"reliable_change_phq9": "-1"})
     assert r.status_code == 400
-    assert MeasureSettings.for_clinic(personas.clinic).escalation_hours == 2
+    assert MeasureSettings.for_clinic(personas.clinic).reliable_change_phq9 == 5
 
 
 def test_licensed_clinic_imports_item_texts_then_can_assign(client, personas):

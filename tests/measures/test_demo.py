@@ -10,8 +10,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_measures():
+    from alliance.alerts.models import Alert
     from alliance.measures.models import Administration, OutcomeResult, Response
-    from alliance.monitoring.models import Alert
 
     ctx = seed_demo()
     assert ctx is not None

@@ -62,7 +62,7 @@ def test_imported_item9_raises_a_safety_alert(client, personas):
     resp = answered(client, personas, [0, 0, 0, 0, 0, 0, 0, 0, 2])
     sign_in(client, personas.therapist)
     content = client.get(reverse("measures_fhir_export", args=[resp.pk])).content
-    from alliance.monitoring.models import Alert
+    from alliance.alerts.models import Alert
 
     Alert.objects.all().update(status="acknowledged")
     client.post(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from alliance.alerts.models import Alert
 from alliance.measures.models import Administration, Response
-from alliance.monitoring.models import Alert
 from tests.conftest import sign_in
 from tests.measures.helpers import assign, phq9_post
 

@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.alerts.models import Alert
 from alliance.measures import scoring
 from alliance.measures.models import EpisodeOfCare, MeasureSettings, OutcomeResult
 from alliance.measures.services import record_response
-from alliance.monitoring.models import Alert
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.alerts.models import Alert
 from alliance.core.models import AuditEvent
-from alliance.monitoring.models import Alert
 from tests.conftest import run_worker, sign_in
 from tests.measures.helpers import assign, phq9_post
 
@@ -161,9 +161,9 @@ def test_acknowledged_alert_does_not_escalate(client, personas, settings):
 
 
 def test_clinic_escalation_hours_setting(client, personas):
-    from alliance.measures.models import MeasureSettings
+    from alliance.monitoring.models import MonitoringSettings
 
-    s = MeasureSettings.for_clinic(personas.clinic)
+    s = MonitoringSettings.for_clinic(personas.clinic)
     s.escalation_hours = 8
     s.save()
     submit_item9(client, personas)

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.alerts.models import Alert
 from alliance.core.timezones import zone_for
-from alliance.monitoring.models import Alert, MonitoringSettings
+from alliance.monitoring.models import MonitoringSettings
 from tests.conftest import make_client, sign_in
 from tests.monitoring.helpers import phq9, rate, session
 

@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.alerts.models import Alert
 from alliance.core.timezones import zone_for
-from alliance.monitoring.models import Alert
 from tests.conftest import sign_in
 from tests.monitoring.helpers import phq9, rate, session
 

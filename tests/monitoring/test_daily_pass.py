@@ -14,10 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alliance.accounts.models import Role
+from alliance.alerts.models import Alert
 from alliance.checkins.models import CheckIn, CheckInSchedule
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.monitoring.detection import check_all, check_disengagement
-from alliance.monitoring.models import Alert, MonitoringSettings
+from alliance.monitoring.models import MonitoringSettings
 from tests.conftest import grant, make_client, make_staff
 from tests.monitoring.helpers import rate
 

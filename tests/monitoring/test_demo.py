@@ -10,7 +10,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_monitoring():
-    from alliance.monitoring.models import Alert, RuptureEpisode
+    from alliance.alerts.models import Alert
+    from alliance.monitoring.models import RuptureEpisode
 
     ctx = seed_demo()
     assert ctx is not None

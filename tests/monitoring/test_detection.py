@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alliance.monitoring.models import Alert, MonitoringSettings, RuptureEpisode
+from alliance.alerts.models import Alert
+from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
 from tests.conftest import grant
 from tests.monitoring.helpers import rate, series
 
@@ -134,8 +135,8 @@ def test_client_reported_rupture_with_a_good_score(personas):
 def concern_after(client, user, session_number, topic="tasks"):
     import datetime as dt
 
-    from alliance.checkins.actions import on_concern_raised
     from alliance.checkins.models import Concern
+    from alliance.checkins.services import on_concern_raised
     from tests.monitoring.helpers import START
 
     concern = Concern.objects.create(

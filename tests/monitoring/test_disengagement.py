@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from alliance.alerts.models import Alert
 from alliance.monitoring.detection import check_disengagement, disengagement_reasons
-from alliance.monitoring.models import Alert
 from tests.monitoring.helpers import rate, session
 
 pytestmark = pytest.mark.django_db

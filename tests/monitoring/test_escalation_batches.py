@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alliance.accounts.models import Role
+from alliance.alerts.models import Alert
 from alliance.core.audit import verify_chain
 from alliance.core.models import AuditEvent
-from alliance.measures.models import MeasureSettings
-from alliance.monitoring.models import Alert
+from alliance.monitoring.models import MonitoringSettings
 from alliance.monitoring.tasks import escalate_alert, escalate_overdue
 from tests.conftest import make_client, make_staff
 
@@ -45,8 +45,8 @@ def test_batches_escalate_each_overdue_alert_once_with_its_clinics_time(personas
     fresh = safety_alerts(personas.clinic, personas.therapist, 1, hours_ago=1, tag="f")
     acknowledged = safety_alerts(personas.clinic, personas.therapist, 1, hours_ago=9, tag="a")[0]
     acknowledged.acknowledge(personas.therapist, "Phoned; safe.")
-    MeasureSettings.objects.filter(clinic=personas.other_clinic).delete()
-    ms = MeasureSettings.for_clinic(personas.other_clinic)
+    MonitoringSettings.objects.filter(clinic=personas.other_clinic).delete()
+    ms = MonitoringSettings.for_clinic(personas.other_clinic)
     ms.escalation_hours = 6  # the south clinic waits longer
     ms.save()
     assert escalate_overdue(NOW, batch_size=2) == 3
@@ -84,7 +84,7 @@ def escalation_queries(personas, size):
             personas.other_clinic, Role.THERAPIST, f"E {size}", f"e{size}@south.test"
         )
         make_staff(personas.other_clinic, Role.SUPERVISOR, f"S {size}", f"s{size}@south.test")
-        MeasureSettings.for_clinic(personas.other_clinic)
+        MonitoringSettings.for_clinic(personas.other_clinic)
         safety_alerts(personas.other_clinic, therapist, size, hours_ago=5, tag="q")
         with CaptureQueriesContext(connection) as first:
             assert escalate_overdue(NOW) == size

@@ -16,9 +16,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from alliance.checkins.actions import raise_concern
+from alliance.alerts.models import Alert
+from alliance.checkins.services import raise_concern
 from alliance.monitoring import notices
-from alliance.monitoring.models import Alert, MonitoringSettings, SafetyNotice
+from alliance.monitoring.models import MonitoringSettings, SafetyNotice
 from tests.conftest import run_worker, sign_in
 from tests.measures.test_safety import submit_item9
 
@@ -208,14 +209,25 @@ def test_safety_notices_page_is_for_the_clinic_admin_and_validates(client, perso
     sign_in(client, personas.admin)
     r = client.post(
         reverse("safety_notices"),
-        {"form": "settings", "on_call_email": "", "sms_enabled": "on", "on_call_sms": ""},
+        {
+            "form": "settings",
+            "escalation_hours": "4",
+            "on_call_email": "",
+            "sms_enabled": "on",
+            "on_call_sms": "",
+        },
     )
     assert (
         r.status_code == 400 and "Enter the on-call number to switch SMS on." in r.content.decode()
     )
     r = client.post(
         reverse("safety_notices"),
-        {"form": "settings", "on_call_email": "duty@north.test", "on_call_sms": "555-0199"},
+        {
+            "form": "settings",
+            "escalation_hours": "4",
+            "on_call_email": "duty@north.test",
+            "on_call_sms": "555-0199",
+        },
     )
     assert r.status_code == 400 and "international form" in r.content.decode()
     s = MonitoringSettings.for_clinic(personas.clinic)
@@ -224,6 +236,7 @@ def test_safety_notices_page_is_for_the_clinic_admin_and_validates(client, perso
         reverse("safety_notices"),
         {
             "form": "settings",
+            "escalation_hours": "2",
             "on_call_email": "duty@north.test",
             "sms_enabled": "on",
             "on_call_sms": "+12065550199",
@@ -231,11 +244,20 @@ def test_safety_notices_page_is_for_the_clinic_admin_and_validates(client, perso
     )
     assert r.status_code == 302
     s = MonitoringSettings.for_clinic(personas.clinic)
-    assert (s.on_call_email, s.sms_enabled, s.on_call_sms) == (
+    assert (s.escalation_hours, s.on_call_email, s.sms_enabled, s.on_call_sms) == (
+        2,
         "duty@north.test",
         True,
         "+12065550199",
     )
+    # The escalation time stays between 1 and 72 hours; a refused value changes nothing.
+    for hours in ("0", "73", "soon"):
+        r = client.post(
+            reverse("safety_notices"),
+            {"form": "settings", "escalation_hours": hours, "on_call_email": "duty@north.test"},
+        )
+        assert r.status_code == 400
+    assert MonitoringSettings.for_clinic(personas.clinic).escalation_hours == 2
     # Another clinic's notice cannot be resent from here.
     r = client.post(
         reverse("safety_notices"),

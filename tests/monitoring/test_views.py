@@ -7,7 +7,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from alliance.monitoring.models import Alert, MonitoringSettings, RuptureEpisode
+from alliance.alerts.models import Alert
+from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
 from tests.conftest import (
     ADMIN_AND_SUPERVISOR,
     ADMIN_ONLY,

@@ -109,8 +109,8 @@ def test_rupture_repair_rate_by_hand(personas):
 
 
 def test_check_ins_and_alerts_by_hand(personas):
+    from alliance.alerts.models import Alert
     from alliance.checkins.models import CheckIn, CheckInSchedule
-    from alliance.monitoring.models import Alert
 
     clients = [
         make_client(personas.clinic, f"Chk {i}", f"chk{i}@client.test", [personas.therapist])

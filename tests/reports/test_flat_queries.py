@@ -58,8 +58,8 @@ def at(day_offset: int) -> dt.datetime:
 def add_clients(personas, therapists, start: int, n: int) -> list:
     """``n`` clients numbered from ``start``, primary therapist in turn, each with PHQ-9 episodes,
     alliance ratings, check-ins and alerts: deterministic, so figures depend only on ``n``."""
+    from alliance.alerts.models import Alert
     from alliance.checkins.models import CheckIn, CheckInSchedule
-    from alliance.monitoring.models import Alert
 
     made = []
     for i in range(start, start + n):

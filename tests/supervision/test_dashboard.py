@@ -38,7 +38,7 @@ def _metrics(rq, cr, oq):
 
 
 def test_counts_for_every_client_detail_only_where_shared_and_consented(client, personas):
-    from alliance.monitoring.models import Alert
+    from alliance.alerts.models import Alert
 
     link(personas)
     consenting = personas.client

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance.accounts.models import Role
+from alliance.alerts.models import Alert
 from alliance.clients.models import ClientRecord
-from alliance.monitoring.models import Alert
 from alliance.supervision.models import Comment, SharedItem
 from tests.conftest import grant, make_client, make_staff, sign_in
 from tests.supervision.helpers import link, page_queries, session

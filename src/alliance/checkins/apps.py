@@ -11,21 +11,19 @@ class CheckinsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from alliance.checkins import bridge, panels
+        from alliance.clients.panels import CLIENT, STAFF, Panel, register
+        from alliance.core.audit import register_record_type
         from alliance.measures.models import Response
-        from alliance.measures.signals import questionnaires_wanted
+        from alliance.measures.signals import questionnaires_due_check
 
-        questionnaires_wanted.connect(
-            bridge.open_due_on_request, dispatch_uid="checkins-open-due-questionnaires"
-        )
         post_save.connect(
             bridge.complete_on_response,
             sender=Response,
             dispatch_uid="checkins-complete-on-response",
         )
+        questionnaires_due_check.connect(bridge.open_due_on_listing, dispatch_uid="checkins")
         from alliance.checkins.tasks import check_in_cycle
-        from alliance.clients.panels import CLIENT, STAFF, Panel, register
         from alliance.core import periodic
-        from alliance.core.audit import register_record_type
 
         periodic.register(
             "check-in cycle and reminders", lambda: check_in_cycle.enqueue(""), every=15 * 60

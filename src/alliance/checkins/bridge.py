@@ -4,7 +4,8 @@ A schedule of kind "instrument" (e.g. PHQ-9 every 2 weeks) makes a check-in due;
 answers the questionnaire through the measures app. Two small hooks join them:
 
 - ``open_due_instrument_administrations(client, now)`` gives every due instrument check-in an
-  open questionnaire to answer (one per instrument; none twice);
+  open questionnaire to answer (one per instrument; none twice), run whenever the measures app
+  is about to list the client's questionnaires (``measures.signals.questionnaires_due_check``);
 - a stored questionnaire response completes the due check-ins of that instrument
   (``complete_on_response``, connected to ``Response`` post_save).
 """
@@ -18,13 +19,12 @@ from django.utils import timezone
 
 from alliance.checkins.models import CheckIn
 from alliance.checkins.schedule import due_for_client
+from alliance.measures import registry
+from alliance.measures.models import Administration
 
 
 def open_due_instrument_administrations(client: Any, now: datetime | None = None) -> int:
     """Create the questionnaire for each due instrument check-in; returns how many were made."""
-    from alliance.measures import registry
-    from alliance.measures.models import Administration
-
     now = now or timezone.now()
     made = 0
     for item in due_for_client(client, now):
@@ -48,11 +48,6 @@ def open_due_instrument_administrations(client: Any, now: datetime | None = None
     return made
 
 
-def open_due_on_request(sender: Any, client: Any, **kwargs: Any) -> None:
-    """Receiver of ``measures.signals.questionnaires_wanted``."""
-    open_due_instrument_administrations(client)
-
-
 def complete_on_response(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     if not created:
         return
@@ -63,3 +58,8 @@ def complete_on_response(sender: Any, instance: Any, created: bool, **kwargs: An
         status__in=[CheckIn.Status.DUE, CheckIn.Status.MISSED],
         due_at__lte=instance.completed_at,
     ).update(status=CheckIn.Status.COMPLETED, completed_at=instance.completed_at)
+
+
+def open_due_on_listing(sender: Any, client: Any, **kwargs: Any) -> None:
+    """Receiver of ``measures.signals.questionnaires_due_check``."""
+    open_due_instrument_administrations(client)

@@ -7,8 +7,8 @@ from datetime import time, timedelta
 
 from django.utils import timezone
 
-from alliance.checkins.actions import raise_concern
 from alliance.checkins.models import CheckIn, CheckInPlan, CheckInResponse, CheckInSchedule
+from alliance.checkins.services import raise_concern
 from alliance.clients.models import TherapySession
 from alliance.core.seeding import DemoContext
 

@@ -16,14 +16,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance.core.fields import EncryptedTextField
-from alliance.core.models import SingleUseLink
+from alliance.core.models import ClinicRecord, SingleUseLink
 
 
-class CheckInPlan(models.Model):
+class CheckInPlan(ClinicRecord):
     """Per-client reminder rules: quiet hours, how many reminders, when to tell the therapist."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.OneToOneField(
         "clients.ClientRecord", on_delete=models.CASCADE, related_name="check_in_plan"
     )
@@ -48,7 +46,7 @@ class CheckInPlan(models.Model):
         return CheckInPlan(client=client, clinic=client.clinic)  # type: ignore[attr-defined, misc]
 
 
-class CheckInSchedule(models.Model):
+class CheckInSchedule(ClinicRecord):
     """What to ask and how often: mood + free text, or an instrument id owned by measures."""
 
     class Kind(models.TextChoices):
@@ -64,8 +62,6 @@ class CheckInSchedule(models.Model):
 
     CADENCE_DAYS = {"daily": 1, "weekly": 7, "fortnightly": 14, "monthly": 28}
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.CASCADE, related_name="check_in_schedules"
     )
@@ -91,7 +87,7 @@ class CheckInSchedule(models.Model):
         return f"{what}, {self.get_cadence_display().lower()}"
 
 
-class CheckIn(models.Model):
+class CheckIn(ClinicRecord):
     """One due check-in. Unique per schedule and due time, so re-running the scheduler is safe."""
 
     class Status(models.TextChoices):
@@ -99,8 +95,6 @@ class CheckIn(models.Model):
         COMPLETED = "completed", "Done"
         MISSED = "missed", "Missed"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.CASCADE, related_name="check_ins"
     )
@@ -133,12 +127,10 @@ class CheckIn(models.Model):
         return self.schedule.kind == CheckInSchedule.Kind.INSTRUMENT
 
 
-class CheckInResponse(models.Model):
+class CheckInResponse(ClinicRecord):
     """The client's answer. One per check-in (database constraint) and per idempotency key,
     so a double press, a retry or two open tabs store one answer."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     check_in = models.OneToOneField(CheckIn, on_delete=models.CASCADE, related_name="response")
     mood = models.PositiveSmallIntegerField(null=True, blank=True)
     note = EncryptedTextField(blank=True, help_text="Anything you want your therapist to know?")
@@ -184,7 +176,7 @@ class CheckInLink(SingleUseLink):
         return cls.matching(token).select_related("check_in__client", "check_in__schedule").first()
 
 
-class Concern(models.Model):
+class Concern(ClinicRecord):
     """A concern about therapy raised by the client; the therapist must acknowledge it.
 
     A concern is a rupture signal (issue 4): ``on_concern_raised`` hands it to the monitoring
@@ -198,8 +190,6 @@ class Concern(models.Model):
         TASKS = "tasks", _("The tasks between sessions don't suit me")
         OTHER = "other", _("Something else")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.CASCADE, related_name="concerns"
     )
@@ -220,7 +210,9 @@ class Concern(models.Model):
         on_delete=models.SET_NULL,
         related_name="concerns",
     )
-    alert_id = models.UUIDField(null=True, blank=True)
+    alert = models.ForeignKey(
+        "alerts.Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-raised_at"]

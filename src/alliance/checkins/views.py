@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from alliance.checkins.actions import acknowledge_concern, raise_concern, submit_check_in
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule, Concern
+from alliance.checkins.services import acknowledge_concern, raise_concern, submit_check_in
 from alliance.clients.access import client_or_404, clinical_staff, own_client, owned_or_404
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core import audit

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import CLINICAL_ROLES, Clinic, Role
 from alliance.core.fields import EncryptedTextField
+from alliance.core.models import ClinicRecord
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -128,11 +129,9 @@ class ClientRecord(models.Model):
         return self.break_glass.filter(expires_at__gt=timezone.now(), ended_at__isnull=True)
 
 
-class CareTeamMember(models.Model):
+class CareTeamMember(ClinicRecord):
     """A therapist (or supervisor acting as therapist) treating this client."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="care_team")
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_teams"
@@ -188,11 +187,9 @@ class ConsentText(models.Model):
         return text
 
 
-class Consent(models.Model):
+class Consent(ClinicRecord):
     """One decision about one kind of consent. History is kept: a change adds a row."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="consents")
     kind = models.CharField(max_length=20, choices=ConsentKind.choices)
     text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="+")
@@ -215,15 +212,13 @@ class Consent(models.Model):
         return self.granted and self.withdrawn_at is None
 
 
-class BreakGlassAccess(models.Model):
+class BreakGlassAccess(ClinicRecord):
     """Emergency access by a clinic admin to one client's clinical content.
 
     Requires a reason, expires by itself, is audited and shown to the care team and the
     client. HIPAA 45 CFR 164.312(a)(2)(ii), emergency access procedure.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(ClientRecord, on_delete=models.PROTECT, related_name="break_glass")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass"
@@ -255,7 +250,7 @@ class TherapySessionQuerySet(models.QuerySet["TherapySession"]):
         )
 
 
-class TherapySession(models.Model):
+class TherapySession(ClinicRecord):
     """One scheduled therapy session (not Django's ``sessions``)."""
 
     class Status(models.TextChoices):
@@ -264,8 +259,6 @@ class TherapySession(models.Model):
         MISSED = "missed", "Missed"
         CANCELLED = "cancelled", "Cancelled"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         ClientRecord, on_delete=models.CASCADE, related_name="therapy_sessions"
     )

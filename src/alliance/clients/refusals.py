@@ -31,7 +31,7 @@ REPEAT_MINUTES = 10
 URL_RECORDS: dict[str, tuple[str, str]] = {
     "administration_id": ("measures.Administration", "questionnaire"),
     "response_id": ("measures.Response", "questionnaire_answers"),
-    "alert_id": ("monitoring.Alert", "alert"),
+    "alert_id": ("alerts.Alert", "alert"),
     "episode_id": ("monitoring.RuptureEpisode", "rupture_episode"),
     "goal_id": ("goals.Goal", "goal"),
     "change_id": ("goals.GoalChange", "goal_change"),

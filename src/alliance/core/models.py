@@ -132,6 +132,20 @@ class AuditEvent(models.Model):
         return f"{who}{role} {verb} {describe_record(self.record_type)}"
 
 
+class ClinicRecord(models.Model):
+    """The header every clinic-owned record shares: a UUID key (never an integer id in a URL)
+    and the clinic it belongs to (every query of clinic data filters on it).
+
+    Abstract, so each model keeps its own table; the fields are exactly those the models
+    declared before, so using it changes no column."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
 class SingleUseLink(models.Model):
     """Base for expiring, single-use links sent to clients (questionnaires, check-ins).
 

@@ -7,7 +7,6 @@ GAS levels and weights follow Kiresuk & Sherman 1968 (see ``alliance.goals.gas``
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alliance.alerts.models import Alert, AlertKind
 from alliance.core.fields import EncryptedTextField
+from alliance.core.models import ClinicRecord
 from alliance.goals.gas import gas_t_score, goal_weight
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class GoalQuerySet(models.QuerySet["Goal"]):
         )
 
 
-class Goal(models.Model):
+class Goal(ClinicRecord):
     """A goal in the client's own words; active once both sides agreed."""
 
     class Status(models.TextChoices):
@@ -73,8 +74,6 @@ class Goal(models.Model):
         ACHIEVED = "achieved", _("Achieved")
         DROPPED = "dropped", _("Dropped")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.CASCADE, related_name="goals"
     )
@@ -241,7 +240,7 @@ class Goal(models.Model):
         self.save(update_fields=["status", "status_reason", "closed_at", "version"])
 
 
-class GoalChange(models.Model):
+class GoalChange(ClinicRecord):
     """A change to a goal proposed by one side; the other side sees and accepts it."""
 
     class Status(models.TextChoices):
@@ -251,8 +250,6 @@ class GoalChange(models.Model):
         APPLIED = "applied", "Applied (goal was not yet agreed)"
         SUPERSEDED = "superseded", "Replaced by a later change"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="changes")
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -311,11 +308,9 @@ class GoalChange(models.Model):
             self.save(update_fields=["status", "decided_at", "decided_by"])
 
 
-class GasRating(models.Model):
+class GasRating(ClinicRecord):
     """One party's GAS level for one goal on one date (one rating per goal, rater and date)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="ratings")
     rater = models.CharField(max_length=10, choices=SIDES)
     rated_by = models.ForeignKey(
@@ -360,19 +355,22 @@ def gas_history(client: ClientRecord) -> list[GasPoint]:
     return points
 
 
-class RankDisagreement(models.Model):
+class RankDisagreement(ClinicRecord):
     """A clear difference between how client and therapist rank the goals: talk about it."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.CASCADE, related_name="rank_disagreements"
     )
     detail = models.CharField(max_length=200, help_text="Which goals, by rank; no goal text.")
     opened_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    alert_id = models.UUIDField(
-        null=True, blank=True, help_text="The monitoring alert raised for it."
+    alert = models.ForeignKey(
+        "alerts.Alert",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The alert raised for it.",
     )
 
     class Meta:
@@ -404,8 +402,6 @@ def rank_difference(goals: list[Goal]) -> str | None:
 
 def check_rank_agreement(client: ClientRecord) -> RankDisagreement | None:
     """Open (or close) the client's rank disagreement; an opened one raises a low alert."""
-    from alliance.goals.hooks import raise_alert
-
     goals = list(Goal.objects.for_client(client).filter(status=Goal.Status.ACTIVE))
     detail = rank_difference(goals)
     open_one = RankDisagreement.objects.filter(client=client, resolved_at__isnull=True).first()
@@ -417,20 +413,19 @@ def check_rank_agreement(client: ClientRecord) -> RankDisagreement | None:
     if open_one:
         return open_one
     item = RankDisagreement.objects.create(clinic=client.clinic, client=client, detail=detail)
-    alert_id = raise_alert(
+    # "disagreement" sorts low, after safety, not-on-track and rupture alerts.
+    item.alert, _created = Alert.raise_for(
         client,
-        kind="disagreement",
-        reason=f"Client and therapist rank the goals differently ({detail})",
-        evidence={"source": "goal_ranking", "detail": detail, "severity": "low"},
+        AlertKind.DISAGREEMENT,
+        f"Client and therapist rank the goals differently ({detail})",
+        {"source": "goal_ranking", "detail": detail, "severity": "low"},
         rules=["goal_ranking"],
     )
-    if alert_id:
-        item.alert_id = alert_id
-        item.save(update_fields=["alert_id"])
+    item.save(update_fields=["alert"])
     return item
 
 
-class Task(models.Model):
+class Task(ClinicRecord):
     """Homework linked to a goal, with the reason it helps in plain words."""
 
     class Status(models.TextChoices):
@@ -438,8 +433,6 @@ class Task(models.Model):
         DONE = "done", _("Done")
         STOPPED = "stopped", _("Stopped")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.CASCADE, related_name="goal_tasks"
     )
@@ -480,11 +473,9 @@ class Task(models.Model):
 NOT_WORKING_RUPTURE_SIGNAL = 2
 
 
-class TaskUpdate(models.Model):
+class TaskUpdate(ClinicRecord):
     """The client's progress on a task, or "this isn't working for me" (with optional words)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="updates")
     progress = models.PositiveSmallIntegerField(null=True, blank=True)
     not_working = models.BooleanField(default=False)

@@ -23,7 +23,7 @@ from alliance.clients.models import ClientRecord
 from alliance.core import audit
 from alliance.core.access import client_only, signed_in_user
 from alliance.core.dedupe import DOUBLE_SUBMIT_WINDOW, recent_duplicate
-from alliance.goals import hooks
+from alliance.goals import signals
 from alliance.goals.charts import gas_chart
 from alliance.goals.forms import GoalForm, StatusForm, TaskForm, TaskUpdateForm
 from alliance.goals.models import (
@@ -538,7 +538,7 @@ def my_task_update(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
                 audit.record_request(request, "update", "task", client=client)
                 count = task.not_working_count() if data["not_working"] else 0
             if count >= NOT_WORKING_RUPTURE_SIGNAL:
-                hooks.task_not_working(task, count)
+                signals.task_not_working.send(sender=Task, task=task, count=count)
             if data["not_working"]:
                 messages.success(
                     request,

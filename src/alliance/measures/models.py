@@ -18,7 +18,7 @@ from django.db import models
 from django.utils import timezone
 
 from alliance.core.fields import EncryptedTextField
-from alliance.core.models import SingleUseLink
+from alliance.core.models import ClinicRecord, SingleUseLink
 from alliance.measures import registry
 from alliance.measures.outcomes import OutcomeSettings
 
@@ -44,7 +44,8 @@ def instrument_choices(ids: tuple[str, ...] = ASSIGNABLE) -> list[tuple[str, str
 
 
 class MeasureSettings(models.Model):
-    """Clinic-level settings for measures, outcomes and the safety pathway.
+    """Clinic-level settings for measures and outcomes (the safety alert's escalation time is
+    ``MonitoringSettings.escalation_hours``).
 
     Every outcome result stores the settings it was computed with (``OutcomeResult.settings``).
     """
@@ -52,11 +53,6 @@ class MeasureSettings(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.OneToOneField(
         "accounts.Clinic", on_delete=models.CASCADE, related_name="measure_settings"
-    )
-    escalation_hours = models.PositiveSmallIntegerField(
-        default=4,
-        help_text="A safety alert nobody acknowledged after this many hours is emailed to the "
-        "supervisors and clinic admins.",
     )
     reliable_change_phq9 = models.FloatField(default=6, help_text="Jacobson & Truax 1991.")
     reliable_change_gad7 = models.FloatField(default=4, help_text="Jacobson & Truax 1991.")
@@ -132,11 +128,9 @@ def instrument_for_clinic(clinic: Clinic, instrument_id: str) -> Instrument:
     return registry.import_item_texts(instrument_id, json.dumps(texts))
 
 
-class EpisodeOfCare(models.Model):
+class EpisodeOfCare(ClinicRecord):
     """One course of treatment; outcomes are classified from the first score of the episode."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.PROTECT, related_name="episodes"
     )
@@ -163,11 +157,9 @@ class EpisodeOfCare(models.Model):
         return cls.objects.create(clinic=client.clinic, client=client, started=day)
 
 
-class Assignment(models.Model):
+class Assignment(ClinicRecord):
     """A clinician asked the client to answer an instrument, once or every N days."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.PROTECT, related_name="measure_assignments"
     )
@@ -210,7 +202,7 @@ class Assignment(models.Model):
         return adm
 
 
-class Administration(models.Model):
+class Administration(ClinicRecord):
     """One time the client is asked to answer one instrument.
 
     ``idempotency_key`` travels with the form; the response has a one-to-one link to its
@@ -225,8 +217,6 @@ class Administration(models.Model):
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.PROTECT, related_name="administrations"
     )
@@ -284,7 +274,7 @@ class AccessLink(SingleUseLink):
         return cls.matching(token).select_related("administration", "clinic").first()
 
 
-class Response(models.Model):
+class Response(ClinicRecord):
     """A scored response: answered on a form, entered from paper (total only) or imported."""
 
     class Source(models.TextChoices):
@@ -293,8 +283,6 @@ class Response(models.Model):
         PAPER = "paper", "Entered from paper (total only)"
         FHIR = "fhir", "Imported (FHIR)"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.PROTECT, related_name="measure_responses"
     )
@@ -352,11 +340,9 @@ class Response(models.Model):
         return f"{self.total:g}"
 
 
-class OutcomeResult(models.Model):
+class OutcomeResult(ClinicRecord):
     """The outcome classification of one instrument over one episode, with its settings."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.PROTECT, related_name="outcomes"
     )

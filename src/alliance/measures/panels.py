@@ -10,7 +10,7 @@ from django.utils import timezone
 from alliance.clients.access import on_care_team
 from alliance.core.access import signed_in_user
 from alliance.core.languages import active_language
-from alliance.measures import expected, registry
+from alliance.measures import expected, registry, signals
 from alliance.measures.charts import alliance_words, build_chart, plain_words
 from alliance.measures.models import (
     OUTCOME_INSTRUMENTS,
@@ -20,7 +20,6 @@ from alliance.measures.models import (
     Response,
     instrument_choices,
 )
-from alliance.measures.signals import questionnaires_wanted
 
 
 def _due_administrations(client: Any) -> list[Administration]:
@@ -28,7 +27,7 @@ def _due_administrations(client: Any) -> list[Administration]:
         active=True, next_due_at__lte=timezone.now()
     ):
         assignment.create_due_administration()
-    questionnaires_wanted.send(sender=Administration, client=client)
+    signals.questionnaires_due_check.send(sender=Administration, client=client)
     return list(client.administrations.filter(status__in=Administration.OPEN).order_by("due_at"))
 
 

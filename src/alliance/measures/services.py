@@ -12,7 +12,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from alliance.alerts.models import Alert, AlertKind
 from alliance.core import audit
+from alliance.measures import signals
 from alliance.measures.models import (
     OUTCOME_INSTRUMENTS,
     Administration,
@@ -40,7 +42,7 @@ def record_type_for(instrument_id: str) -> str:
 class Recorded:
     response: Response
     created: bool
-    safety_alert: Any = None
+    safety_alert: Alert | None = None
 
 
 def _audit(
@@ -131,24 +133,18 @@ def record_response(
             safety = raise_safety_alert(response)
         if instrument_id in OUTCOME_INSTRUMENTS:
             update_outcome(episode, instrument_id)
-        if instrument_id in ("sac_client", "sac_therapist"):
-            # Rupture detection, the client–therapist disagreement check and early alliance.
-            from alliance.monitoring.detection import on_alliance_rating
-
-            on_alliance_rating(response)
+        # Monitoring runs rupture detection, the client–therapist disagreement check and the
+        # early-alliance signal on a Session Alliance Check.
+        signals.response_recorded.send(sender=Response, response=response)
     return Recorded(response, True, safety)
 
 
-def raise_safety_alert(response: Response) -> Any:
+def raise_safety_alert(response: Response) -> Alert:
     """PHQ-9 item 9 above 0, whatever the total: the care team gets a safety alert.
 
     PHQ instruction manual: any positive answer to item 9 needs follow-up by a clinician. The
     alert only says that the item was answered above 0; it never rates or clears risk.
     """
-    from alliance.monitoring import notices
-    from alliance.monitoring import tasks as monitoring_tasks
-    from alliance.monitoring.models import Alert, AlertKind
-
     item9 = (response.answers or {}).get("item9")
     alert, created = Alert.raise_for(
         response.client,
@@ -171,20 +167,15 @@ def raise_safety_alert(response: Response) -> Any:
         client=response.client,
         note="item 9 above 0",
     )
-    if created:
-        # The treating therapist (and on-call) is told at once; escalation follows if unread.
-        notices.notify(response.client, "safety", alert.pk, alert)
-        hours = MeasureSettings.for_clinic(response.clinic).escalation_hours
-        run_after = alert.created_at + dt.timedelta(hours=hours)
-        alert_id = str(alert.pk)
-        transaction.on_commit(lambda: monitoring_tasks.schedule_escalation(alert_id, run_after))
+    # Monitoring tells the treating therapist (and on-call) at once and schedules the escalation.
+    signals.safety_alert_raised.send(
+        sender=Response, response=response, alert=alert, created=created
+    )
     return alert
 
 
 def update_outcome(episode: EpisodeOfCare, instrument_id: str) -> OutcomeResult:
     """Reclassify the episode for one instrument and store it with the settings used."""
-    from alliance.monitoring.models import Alert, AlertKind
-
     responses = list(
         Response.objects.filter(
             episode=episode, instrument_id=instrument_id, total__isnull=False

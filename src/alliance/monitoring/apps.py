@@ -8,9 +8,14 @@ class MonitoringConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models may be imported only once the registry is ready.
+        from alliance.checkins.signals import concern_raised
         from alliance.clients import panels
         from alliance.core import periodic
         from alliance.core.audit import register_record_type
+        from alliance.goals.signals import task_not_working
+        from alliance.measures.signals import response_recorded, safety_alert_raised
+        from alliance.monitoring import receivers
         from alliance.monitoring.notices import resend_due_notices
         from alliance.monitoring.tasks import check_monitoring, check_overdue_alerts
         from alliance.monitoring.views import (
@@ -22,8 +27,10 @@ class MonitoringConfig(AppConfig):
         periodic.register("overdue safety alerts", check_overdue_alerts.enqueue, every=15 * 60)
         periodic.register("undelivered safety notices", resend_due_notices.enqueue, every=5 * 60)
         periodic.register("daily monitoring pass", check_monitoring.enqueue, every=24 * 3600)
-        register_record_type("safety_alert", gettext_noop("a safety alert about your answers"))
-        register_record_type("alert", gettext_noop("an alert for your care team"))
+        response_recorded.connect(receivers.on_response_recorded, dispatch_uid="monitoring")
+        safety_alert_raised.connect(receivers.on_safety_alert_raised, dispatch_uid="monitoring")
+        concern_raised.connect(receivers.on_concern_raised, dispatch_uid="monitoring")
+        task_not_working.connect(receivers.on_task_not_working, dispatch_uid="monitoring")
         register_record_type(
             "alliance_timeline", gettext_noop("how your sessions went (your alliance timeline)")
         )

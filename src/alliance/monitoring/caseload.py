@@ -27,9 +27,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from alliance.alerts.models import Alert, AlertKind
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.lib.charts import polyline
-from alliance.monitoring.models import Alert, AlertKind
+from alliance.measures import expected
+from alliance.measures.models import MeasureSettings, OutcomeResult, Response
 
 NO_ALERT = 1000
 SPARK_POINTS = 12  # the most recent scores a sparkline shows
@@ -324,9 +326,6 @@ def _status(row: CaseloadRow, rc: dict[str, float], band: Any) -> tuple[str, str
 
 def caseload_rows(user: Any, now: dt.datetime | None = None, only: Any = None) -> list[CaseloadRow]:
     """Rows for every active client ``user`` may see (or only the client with pk ``only``)."""
-    from alliance.measures import expected
-    from alliance.measures.models import MeasureSettings, OutcomeResult, Response
-
     now = now or timezone.now()
 
     def latest(instrument: str, offset: int = 0) -> Subquery:

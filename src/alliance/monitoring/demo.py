@@ -4,7 +4,7 @@ disagreement with a fresh open rupture, and a disengaging client. All fictional.
 
 Runs after ``measures`` and before ``goals``/``checkins``/``supervision`` (INSTALLED_APPS order):
 it uses clients 18–21, which the later seeders leave alone (supervision seeds the first 18
-active clients), and writes concerns and check-ins itself where the checkins app is installed.
+active clients), and writes concerns and check-ins itself.
 """
 
 from __future__ import annotations
@@ -12,11 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.apps import apps
 from django.utils import timezone
 
+from alliance.checkins.models import CheckIn, CheckInSchedule, Concern
+from alliance.checkins.services import on_concern_raised
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.seeding import DemoContext
+from alliance.measures import scoring
+from alliance.measures.services import record_response
+from alliance.monitoring.detection import check_disengagement
+from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
 
 # (client index, client ratings, therapist ratings, "felt off" sessions); None: no rating.
 REPAIRED = (18, [5, 5, 6, 5, 5, 2.5, 4.25, 5], [5, 5, 5.5, 5, 5, 4, 4.5, 5], {6})
@@ -44,9 +49,6 @@ def _rate(
     mean: float,
     felt_off: bool = False,
 ) -> None:
-    from alliance.measures import scoring
-    from alliance.measures.services import record_response
-
     answers = _answers(mean, felt_off)
     record_response(
         client=client,
@@ -96,23 +98,14 @@ def _history(
 
 
 def seed(ctx: DemoContext) -> None:
-    from alliance.monitoring.detection import check_disengagement
-    from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
-
     now = timezone.now()
     MonitoringSettings.for_clinic(ctx.clinic)
-    try:
-        Concern = apps.get_model("checkins", "Concern")
-    except LookupError:
-        Concern = None
 
     # 1. Repaired: a concern about the homework before session 6, a dip, the repair recorded.
     repaired = ctx.clients[REPAIRED[0]]
 
     def before_session(n: int, sessions: list[TherapySession]) -> None:
-        if n == 6 and Concern is not None:
-            from alliance.checkins.actions import on_concern_raised
-
+        if n == 6:
             concern = Concern.objects.create(
                 clinic=repaired.clinic,
                 client=repaired,
@@ -161,11 +154,6 @@ def seed(ctx: DemoContext) -> None:
 
 
 def _falling_check_ins(client: ClientRecord, now: dt.datetime) -> None:
-    try:
-        CheckInSchedule = apps.get_model("checkins", "CheckInSchedule")
-        CheckIn = apps.get_model("checkins", "CheckIn")
-    except LookupError:
-        return
     schedule = CheckInSchedule.objects.create(
         clinic=client.clinic,
         client=client,

@@ -9,9 +9,10 @@
 - Disengagement: missed or cancelled sessions, long gaps, falling check-in completion and a
   low alliance in the first sessions, each with its reason in words (design choices).
 
-``measures.services.record_response`` calls ``on_alliance_rating`` after every Session Alliance
-Check; ``checkins.actions.on_concern_raised`` calls ``on_concern``; ``check_disengagement`` runs
-from the worker (``alliance check_monitoring``) and after each rating.
+``monitoring.receivers`` calls ``on_alliance_rating`` after every Session Alliance Check
+(``measures.signals.response_recorded``), ``on_concern`` when a concern is raised
+(``checkins.signals.concern_raised``) and ``on_task_not_working`` (``goals.signals``);
+``check_disengagement`` runs from the worker (``alliance check_monitoring``) and after each rating.
 """
 
 from __future__ import annotations
@@ -22,21 +23,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from alliance.alerts.models import OPEN_STATUSES, SEVERITY, Alert, AlertKind
+from alliance.checkins.models import CheckIn, Concern
 from alliance.clients.models import ClientRecord, TherapySession
+from alliance.goals.models import NOT_WORKING_RUPTURE_SIGNAL, TaskUpdate
 from alliance.lib.text import fmt_number
+from alliance.measures.models import Response
 from alliance.monitoring import notices, ruptures, tasks
-from alliance.monitoring.models import (
-    OPEN_STATUSES,
-    SEVERITY,
-    Alert,
-    AlertKind,
-    MonitoringSettings,
-    RuptureEpisode,
-)
+from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
+from alliance.transcripts.models import Transcript
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +107,6 @@ def alliance_by_session(
     client: ClientRecord, *, with_phq9: bool = False
 ) -> dict[int, SessionAlliance]:
     """Client and therapist ratings, concerns, transcript markers (and PHQ-9) per session."""
-    from alliance.measures.models import Response
-
     all_sessions = list(TherapySession.objects.filter(client=client).order_by("number"))
     sessions = [s for s in all_sessions if s.status not in NOT_HELD]
     rows: dict[int, SessionAlliance] = {}
@@ -170,10 +166,6 @@ def _between_sessions(rows: dict[int, SessionAlliance]) -> Callable[[dt.datetime
 
 def _concerns(client: ClientRecord, rows: dict[int, SessionAlliance]) -> list[tuple[int, str]]:
     """Each concern belongs to the session after the last one held (or rated) before it."""
-    try:
-        Concern = apps.get_model("checkins", "Concern")
-    except LookupError:
-        return []
     number = _between_sessions(rows)
     return [
         (number(c.raised_at), c.get_topic_display())
@@ -185,11 +177,6 @@ def _task_signals(client: ClientRecord, rows: dict[int, SessionAlliance]) -> set
     """Sessions before which the client said, for the second time or more about one task, that
     it isn't working for them (issue 5: a repeated "this isn't working" is a rupture signal).
     Numbered like concerns; the client's words are not read."""
-    try:
-        TaskUpdate = apps.get_model("goals", "TaskUpdate")
-        from alliance.goals.models import NOT_WORKING_RUPTURE_SIGNAL
-    except (LookupError, ImportError):
-        return set()
     number = _between_sessions(rows)
     seen: dict[Any, int] = {}
     out: set[int] = set()
@@ -205,10 +192,6 @@ def _task_signals(client: ClientRecord, rows: dict[int, SessionAlliance]) -> set
 
 def _transcript_markers(client: ClientRecord) -> dict[int, list[str]]:
     """Rupture moments the (experimental) transcript analysis found, per session number."""
-    try:
-        Transcript = apps.get_model("transcripts", "Transcript")
-    except LookupError:
-        return {}
     out: dict[int, list[str]] = {}
     for t in Transcript.objects.filter(client=client, status="done").select_related("session"):
         moments = (t.metrics or {}).get("rupture_moments")
@@ -514,10 +497,6 @@ def _check_in_rows(
     client_ids: list[Any], now: dt.datetime
 ) -> dict[Any, list[tuple[dt.datetime, str]]]:
     """(due_at, status) of each client's completed and missed check-ins in the last 8 weeks."""
-    try:
-        CheckIn = apps.get_model("checkins", "CheckIn")
-    except LookupError:
-        return {}
     out: dict[Any, list[tuple[dt.datetime, str]]] = {}
     rows = CheckIn.objects.filter(
         client_id__in=client_ids,
@@ -663,8 +642,6 @@ class _Rating(NamedTuple):
 def _check_batch(
     clients: list[ClientRecord], now: dt.datetime, settings_by_clinic: dict[Any, MonitoringSettings]
 ) -> int:
-    from alliance.measures.models import Response
-
     ids = [c.pk for c in clients]
     sessions: dict[Any, list[Any]] = {}
     rows = (

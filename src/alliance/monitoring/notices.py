@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks.exceptions import InvalidTaskError
 
+from alliance.core import audit
 from alliance.core.emails import site_url
 from alliance.monitoring.models import MonitoringSettings, SafetyNotice
 
@@ -127,8 +128,6 @@ def _send(notice: SafetyNotice) -> None:
 @task()
 def deliver_safety_notice(notice_id: str) -> str:
     """Send one notice; on failure schedule the next attempt or give up. Returns the status."""
-    from alliance.core import audit
-
     now = timezone.now()
     with transaction.atomic():
         notice = (

@@ -5,7 +5,8 @@ Escalation of unacknowledged safety alerts goes through the worker in two ways:
   escalation time has passed (``run_after``);
 - ``check_overdue_alerts`` finds every overdue alert, for deployments whose backend cannot
   defer tasks and as a backstop after restarts. ``alliance escalate_alerts`` enqueues it; run
-  that command from cron every 15 minutes.
+  that command from cron every 15 minutes. The clinic's escalation time is
+  ``MonitoringSettings.escalation_hours``.
 
 Emails name no client and carry no client text: they point to the alert list in the app.
 
@@ -25,8 +26,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 
+from alliance.accounts.models import Membership, Role
+from alliance.alerts.models import OPEN_STATUSES, Alert, AlertKind
+from alliance.core import audit
 from alliance.core.emails import site_url
 from alliance.core.models import IdempotencyKey
+from alliance.monitoring.models import MonitoringSettings
+from alliance.monitoring.signals import supervisors_wanted
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +53,14 @@ BATCH_SIZE = 500
 
 def _escalation_hours(cache: dict[Any, int], clinic_ids: set[Any]) -> dict[Any, int]:
     """Each clinic's escalation time, read once per clinic per run (one query for many)."""
-    from alliance.measures.models import MeasureSettings
-
     missing = clinic_ids - cache.keys()
     if missing:
-        for clinic_id, hours in MeasureSettings.objects.filter(clinic_id__in=missing).values_list(
-            "clinic_id", "escalation_hours"
-        ):
+        for clinic_id, hours in MonitoringSettings.objects.filter(
+            clinic_id__in=missing
+        ).values_list("clinic_id", "escalation_hours"):
             cache[clinic_id] = hours
         for clinic_id in missing - cache.keys():  # a clinic that never saved its settings
-            cache[clinic_id] = MeasureSettings.objects.get_or_create(clinic_id=clinic_id)[
+            cache[clinic_id] = MonitoringSettings.objects.get_or_create(clinic_id=clinic_id)[
                 0
             ].escalation_hours
     return cache
@@ -70,10 +74,6 @@ def _escalate(alert_ids: list[Any], now: dt.datetime, hours: dict[Any, int]) -> 
     its clinic's supervisors and admins, go after the commit. A re-run finds them escalated and
     sends nothing. Returns {alert id: recipients} for the alerts escalated here.
     """
-    from alliance.accounts.models import Membership, Role
-    from alliance.core import audit
-    from alliance.monitoring.models import OPEN_STATUSES, Alert, AlertKind
-
     with transaction.atomic():
         alerts = [
             a
@@ -142,8 +142,6 @@ def escalate_alert(alert_id: str) -> int:
 def escalate_overdue(now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
     """Escalate every overdue, unacknowledged safety alert, in keyset batches by primary key;
     returns how many were escalated. Clinic settings are read once per clinic."""
-    from alliance.monitoring.models import OPEN_STATUSES, Alert, AlertKind
-
     now = now or timezone.now()
     hours: dict[Any, int] = {}
     count = 0
@@ -179,6 +177,7 @@ def check_overdue_alerts() -> int:
 @task()
 def check_monitoring() -> dict[str, int]:
     """Daily pass: snoozed alerts whose time is up open again; disengagement for every client."""
+    # Imported when run: detection imports this module (it enqueues the tasks here).
     from alliance.monitoring.detection import check_all
 
     return check_all()
@@ -190,13 +189,10 @@ def notify_unrepaired_rupture(alert_id: str) -> int:
 
     Only called when the client consented to supervision sharing. The email names no client
     and carries no client text: it points to the alerts page, where supervisors see the
-    escalation by pseudonym. Supervisors linked to the therapist (supervision links) are
-    preferred; without links, the clinic's supervisors are told.
+    escalation by pseudonym. Supervisors linked to the therapist (supervision links, asked
+    through ``monitoring.signals.supervisors_wanted``) are preferred; without links, the
+    clinic's supervisors are told.
     """
-    from alliance.accounts.models import Membership, Role
-    from alliance.core import audit
-    from alliance.monitoring.models import Alert
-
     alert = Alert.objects.select_related("clinic", "client").filter(pk=alert_id).first()
     if (
         alert is None
@@ -206,16 +202,10 @@ def notify_unrepaired_rupture(alert_id: str) -> int:
         return 0
     therapists = list(alert.client.care_team.values_list("therapist_id", flat=True))
     recipients: set[str] = set()
-    try:
-        from alliance.supervision.models import SupervisionLink
-
-        recipients = set(
-            SupervisionLink.objects.active()
-            .filter(clinic=alert.clinic, supervisee_id__in=therapists, supervisor__is_active=True)
-            .values_list("supervisor__email", flat=True)
-        )
-    except (ImportError, LookupError):  # the supervision app is optional
-        recipients = set()
+    for _receiver, emails in supervisors_wanted.send(
+        sender=Alert, clinic=alert.clinic, therapist_ids=therapists
+    ):
+        recipients |= set(emails or ())
     if not recipients:
         recipients = set(
             Membership.objects.filter(

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -21,21 +22,24 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import Role
+from alliance.alerts.models import OPEN_STATUSES, RULE_LABELS, Alert, AlertKind
 from alliance.clients.access import CLINICAL_ROLES, client_or_404, clinical_staff, owned_or_404
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
+from alliance.goals.models import Goal
+from alliance.measures import registry, scoring
+from alliance.measures.models import Response
+from alliance.measures.services import record_response
+from alliance.monitoring import notices, ruptures
 from alliance.monitoring.caseload import STATUS_LABELS, STATUSES, caseload_rows, filter_rows
 from alliance.monitoring.models import (
-    OPEN_STATUSES,
-    RULE_LABELS,
-    Alert,
-    AlertKind,
     MonitoringSettings,
     RepairApproach,
     RuptureEpisode,
     SafetyNotice,
 )
+from alliance.monitoring.timeline import build_timeline
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -223,8 +227,6 @@ def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse
         else:
             with transaction.atomic():
                 alert.acknowledge(signed_in_user(request), action_taken[:4000])
-                from alliance.core import audit
-
                 audit.record_request(
                     request,
                     "acknowledge",
@@ -275,8 +277,6 @@ def client_alliance_panel(request: HttpRequest, client: ClientRecord) -> dict[st
 def alliance_timeline(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """Client and therapist ratings per session, rupture episodes, PHQ-9, missed sessions;
     the episodes with evidence and repair notes; a data table and a summary in words."""
-    from alliance.monitoring.timeline import build_timeline
-
     client = client_or_404(request, client_id, record_type="alliance_timeline")
     data = build_timeline(client)
     return render(
@@ -338,18 +338,12 @@ def episode_repair(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 
 def _timeline_url(client: ClientRecord) -> str:
-    from django.urls import reverse
-
     return reverse("alliance_timeline", args=[client.pk])
 
 
 @clinical_staff
 def therapist_rating(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """The therapist's own Session Alliance Check for one session with this client."""
-    from alliance.measures import registry, scoring
-    from alliance.measures.models import Response
-    from alliance.measures.services import record_response
-
     client = client_or_404(request, client_id, write=True, record_type="alliance_check", action="")
     inst = registry.load("sac_therapist")
     rated = set(
@@ -537,8 +531,6 @@ class MonitoringSettingsForm(forms.ModelForm):
         super().clean()
         data = self.cleaned_data
         try:
-            from alliance.monitoring import ruptures
-
             ruptures.RuptureSettings(
                 k=data.get("k") or 0,
                 min_baseline=data.get("min_baseline") or 0,
@@ -579,9 +571,12 @@ def monitoring_settings(request: HttpRequest) -> HttpResponse:
 class SafetyNoticeSettingsForm(forms.ModelForm):
     class Meta:
         model = MonitoringSettings
-        fields = ["on_call_email", "sms_enabled", "on_call_sms"]
+        fields = ["escalation_hours", "on_call_email", "sms_enabled", "on_call_sms"]
         # Model labels stay unmarked (marking them would need a migration).
         labels = {
+            "escalation_hours": gettext_lazy(
+                "Escalate an unacknowledged safety alert after (hours)"
+            ),
             "on_call_email": gettext_lazy("On call email"),
             "sms_enabled": gettext_lazy("Sms enabled"),
             "on_call_sms": gettext_lazy("On call sms"),
@@ -598,6 +593,12 @@ class SafetyNoticeSettingsForm(forms.ModelForm):
             ),
         }
 
+    def clean_escalation_hours(self) -> int:
+        hours = self.cleaned_data["escalation_hours"]
+        if not 1 <= hours <= 72:
+            raise forms.ValidationError(_("Choose between 1 and 72 hours."))
+        return int(hours)
+
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if data.get("sms_enabled") and not data.get("on_call_sms"):
@@ -609,8 +610,6 @@ class SafetyNoticeSettingsForm(forms.ModelForm):
 def safety_notices(request: HttpRequest) -> HttpResponse:
     """Clinic admin: who is told at once about safety alerts and concerns, and every notice of
     the last 30 days with its delivery status, failures first (no client is named)."""
-    from alliance.monitoring import notices
-
     clinic = staff_membership(request).clinic
     obj = MonitoringSettings.for_clinic(clinic)
     form = SafetyNoticeSettingsForm(
@@ -662,9 +661,6 @@ def client_summary_panel(request: HttpRequest, client: ClientRecord) -> dict[str
     """At a glance, at the top of the clinician's client page: the caseload's status and reason,
     the latest scores against their band and expected range, open alerts, current goals and the
     next session. Hidden for a client who is not in care or not on this person's caseload."""
-    from alliance.goals.models import Goal
-    from alliance.monitoring.caseload import caseload_rows
-
     rows = caseload_rows(signed_in_user(request), only=client.pk)
     if not rows:
         return None

@@ -29,7 +29,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from alliance.alerts.models import Alert, AlertKind
+from alliance.checkins.models import CheckIn
 from alliance.clients.models import ClientRecord
+from alliance.measures.models import MeasureSettings, Response
+from alliance.measures.outcomes import classify
 from alliance.reports.stats import Cell, Correlation, correlation, count_cell, mean_cell, rate
 from alliance.supervision import alliance as alliance_data
 
@@ -103,7 +107,6 @@ class ClinicData:
     outcome_settings: Any = None
     rupture_settings: Any = None
     alerts_since: dt.date | None = None
-    measures_installed: bool = True
 
     @classmethod
     def load(cls, clinic: Any, alerts_since: dt.date | None = None) -> ClinicData:
@@ -119,11 +122,6 @@ class ClinicData:
             alerts=None,
             alerts_since=alerts_since,
         )
-        try:
-            from alliance.measures.models import MeasureSettings, Response
-        except ImportError:
-            data.measures_installed = False
-            return data
         data.outcome_settings = MeasureSettings.for_clinic(clinic).outcome_settings("phq9")
         data.rupture_settings = alliance_data.rupture_settings(clinic)
         data.phq9 = list(
@@ -147,34 +145,22 @@ class ClinicData:
         data.alliance = {c: alliance_data.series_from_rows(r) for c, r in rows.items()}
         # (session, total, at, answers) -> (at, total): every rating, repeats included.
         data.alliance_rows = {c: [(r[2], r[1]) for r in rs] for c, rs in rows.items()}
-        try:
-            from alliance.checkins.models import CheckIn
-        except ImportError:
-            pass
-        else:
-            data.check_ins = list(
-                CheckIn.objects.filter(
-                    clinic=clinic,
-                    status__in=[CheckIn.Status.COMPLETED, CheckIn.Status.MISSED],
-                ).values_list("due_at", "status", "client_id")
-            )
-        try:
-            from alliance.monitoring.models import Alert
-        except ImportError:
-            pass
-        else:
-            alerts = Alert.objects.filter(clinic=clinic)
-            if alerts_since is not None:
-                alerts = alerts.filter(created_at__date__gte=alerts_since)
-            data.alerts = list(
-                alerts.values_list("kind", "acknowledged_at", "useful", "client_id", "created_at")
-            )
+        data.check_ins = list(
+            CheckIn.objects.filter(
+                clinic=clinic,
+                status__in=[CheckIn.Status.COMPLETED, CheckIn.Status.MISSED],
+            ).values_list("due_at", "status", "client_id")
+        )
+        alerts = Alert.objects.filter(clinic=clinic)
+        if alerts_since is not None:
+            alerts = alerts.filter(created_at__date__gte=alerts_since)
+        data.alerts = list(
+            alerts.values_list("kind", "acknowledged_at", "useful", "client_id", "created_at")
+        )
         return data
 
 
 def _phq9_episodes(data: ClinicData, wanted: set[Any]) -> list[dict[str, Any]]:
-    from alliance.measures.outcomes import classify
-
     by_episode: dict[Any, list[tuple[Any, ...]]] = defaultdict(list)
     for client_id, episode_id, session_number, completed_at, total in data.phq9:
         if client_id in wanted:
@@ -245,12 +231,6 @@ def build_report(
     def bucket(value: dt.datetime) -> str | None:
         p = period_of(_local(value), granularity)
         return p if p in in_range else None
-
-    if not data.measures_installed:
-        report.notes.append(
-            _("Measures are not installed: outcome and alliance figures are missing.")
-        )
-        return report
 
     # --- PHQ-9 outcomes ------------------------------------------------------------------
     episodes = _phq9_episodes(data, wanted)
@@ -326,8 +306,6 @@ def build_report(
     if data.alerts is None:
         report.notes.append(_("Monitoring is not installed: alert counts are missing."))
     else:
-        from alliance.monitoring.models import AlertKind
-
         if data.alerts_since is not None and data.alerts_since > start:
             raise ValueError("The clinic data was read for a later start than this report's.")
         rows: dict[str, dict[str, Any]] = {}

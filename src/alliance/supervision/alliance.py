@@ -3,8 +3,7 @@
 The alliance series is the client's Session Alliance Check (``sac_client``, 0–6 mean; not a
 validated instrument) as stored by ``alliance.measures``; ruptures come from
 ``alliance.monitoring.ruptures.detect_ruptures`` (a V-shaped dip, Stiles et al. 2004; rule
-parameters are a design choice, see docs/clinical-reference.md). Both apps are imported lazily so
-the journal works on its own.
+parameters are a design choice, see docs/clinical-reference.md).
 """
 
 from __future__ import annotations
@@ -13,6 +12,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.utils.translation import ngettext
+
+from alliance.measures.models import Response
+from alliance.monitoring.models import MonitoringSettings
+from alliance.monitoring.ruptures import RuptureSettings, SessionRating, detect_ruptures
 
 ALLIANCE_INSTRUMENT = "sac_client"
 # The instrument's own design-choice cut-off (a mean below 4 of 6), reused by rupture detection.
@@ -35,10 +38,6 @@ SERIES_FIELDS = ("session_number", "total", "completed_at", "answers")
 
 def alliance_series(client: Any) -> list[AlliancePoint]:
     """The client's session alliance scores in session order (empty when measures has none)."""
-    try:
-        from alliance.measures.models import Response
-    except ImportError:  # measures not installed yet
-        return []
     rows = (
         Response.objects.filter(
             clinic_id=client.clinic_id,
@@ -69,19 +68,11 @@ def series_from_rows(rows: Any) -> list[AlliancePoint]:
 
 def rupture_settings(clinic: Any = None) -> Any:
     """The rupture rule's settings: the clinic's monitoring settings, so the dips here are the
-    dips on the monitoring timeline; without a clinic (or without the monitoring app), the
-    detector's defaults with the instrument's cut-off."""
-    from alliance.monitoring.ruptures import RuptureSettings
-
-    settings = RuptureSettings(cutoff=ALLIANCE_CUTOFF, scale_min=0, scale_max=6)
+    dips on the monitoring timeline; without a clinic, the detector's defaults with the
+    instrument's cut-off."""
     if clinic is not None:
-        try:
-            from alliance.monitoring.models import MonitoringSettings
-        except ImportError:  # monitoring not installed: keep the defaults
-            pass
-        else:
-            settings = MonitoringSettings.for_clinic(clinic).rupture_settings()
-    return settings
+        return MonitoringSettings.for_clinic(clinic).rupture_settings()
+    return RuptureSettings(cutoff=ALLIANCE_CUTOFF, scale_min=0, scale_max=6)
 
 
 def ruptures(
@@ -94,8 +85,6 @@ def ruptures(
     """
     if not points:
         return []
-    from alliance.monitoring.ruptures import SessionRating, detect_ruptures
-
     if settings is None:
         settings = rupture_settings(clinic)
     report = detect_ruptures(

@@ -16,6 +16,7 @@ from alliance.lib.charts import LineChart, RefLine, Series
 from alliance.nlp.metrics import THRESHOLDS
 from alliance.supervision import alliance
 from alliance.supervision.models import JournalEntry, SharedItem, ShareKind
+from alliance.transcripts.models import Transcript
 
 SKILL_METRICS = [
     ("reflection_to_question", gettext_lazy("Reflections per question")),
@@ -27,10 +28,6 @@ SKILL_METRICS = [
 
 
 def _transcripts(item: SharedItem) -> Any:
-    try:
-        from alliance.transcripts.models import Transcript
-    except ImportError:
-        return None
     return Transcript.objects.filter(client=item.client, uploaded_by=item.therapist_id)
 
 

@@ -11,18 +11,19 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance.clients.models import ClientRecord
+from alliance.alerts.models import OPEN_STATUSES, Alert, AlertKind
+from alliance.clients.models import CareTeamMember, ClientRecord, Consent
 from alliance.lib.charts import LineChart, RefLine, Series
+from alliance.monitoring.models import MonitoringSettings
 from alliance.nlp.metrics import THRESHOLDS
 from alliance.supervision.content import SKILL_METRICS
 from alliance.supervision.models import SharedItem
+from alliance.transcripts.models import Transcript
 
 
 def consented_client_ids(clinic: Any, client_ids: Any) -> set[Any]:
     """The clients, among ``client_ids``, whose current supervision consent is granted: one
     query (``ClientRecord.has_consent("supervision")`` for many clients)."""
-    from alliance.clients.models import Consent
-
     latest: dict[Any, bool] = {}
     for client_id, granted, withdrawn_at in (
         Consent.objects.filter(clinic=clinic, client_id__in=client_ids, kind="supervision")
@@ -40,13 +41,7 @@ def alert_counts_for(
     unrepaired ruptures and not-on-track clients among their active clients (ids kept for the
     consented detail). Three queries for any number of supervisees and clients."""
     now = now or timezone.now()
-    try:
-        from alliance.clients.models import CareTeamMember
-        from alliance.measures.models import MeasureSettings
-        from alliance.monitoring.models import OPEN_STATUSES, Alert, AlertKind
-    except ImportError:
-        return {t.pk: {"available": False} for t in therapists}
-    hours = MeasureSettings.for_clinic(clinic).escalation_hours
+    hours = MonitoringSettings.for_clinic(clinic).escalation_hours
     clients_of: dict[Any, set[Any]] = {t.pk: set() for t in therapists}
     for therapist_id, client_id in CareTeamMember.objects.filter(
         clinic=clinic, therapist__in=therapists, client__status=ClientRecord.Status.ACTIVE
@@ -144,10 +139,6 @@ def skill_trends(
 ) -> dict[str, Any]:
     """Monthly means of the three MITI-style summary scores over the therapist's analysed
     transcripts, each against its fair and good lines (and the clinic's mean as context)."""
-    try:
-        from alliance.transcripts.models import Transcript
-    except ImportError:
-        return {"available": False}
     clinic = therapist.membership.clinic
     rows = list(_done_transcripts(Transcript.objects.filter(clinic=clinic, uploaded_by=therapist)))
     clinic_rows = (
@@ -162,10 +153,6 @@ def skill_trends_for(
     clinic: Any, therapists: list[Any], months: int = 6, now: dt.datetime | None = None
 ) -> dict[Any, dict[str, Any]]:
     """``skill_trends`` for several supervisees from one query: therapist id -> trends."""
-    try:
-        from alliance.transcripts.models import Transcript
-    except ImportError:
-        return {t.pk: {"available": False} for t in therapists}
     by_therapist: dict[Any, list[Any]] = {t.pk: [] for t in therapists}
     for row in _done_transcripts(
         Transcript.objects.filter(clinic=clinic, uploaded_by__in=therapists)

@@ -15,7 +15,7 @@ be missed by a stale flag.
 from __future__ import annotations
 
 import json
-import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance.accounts.models import Clinic, Role
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.fields import EncryptedTextField
+from alliance.core.models import ClinicRecord
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -69,12 +70,10 @@ class JournalEntryQuerySet(models.QuerySet["JournalEntry"]):
         return self.filter(therapist=user)
 
 
-class JournalEntry(models.Model):
+class JournalEntry(ClinicRecord):
     """One reflection after (or about) a session. Every free-text field and the tags are
     encrypted at rest."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="journal_entries"
     )
@@ -145,11 +144,9 @@ class SupervisionLinkQuerySet(models.QuerySet["SupervisionLink"]):
         return self.filter(ended_at__isnull=True)
 
 
-class SupervisionLink(models.Model):
+class SupervisionLink(ClinicRecord):
     """A supervisor supervises a therapist. Set by the clinic admin."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     supervisor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervisee_links"
     )
@@ -227,15 +224,13 @@ class SharedItemQuerySet(models.QuerySet["SharedItem"]):
         return self.filter(resolved_at__isnull=True, unshared_at__isnull=True)
 
 
-class SharedItem(models.Model):
+class SharedItem(ClinicRecord):
     """Something a therapist chose to bring to their supervisor.
 
     What it points to is read at display time (``object_id`` / ``params``), and whether it is
     identifiable is decided at display time from the client's current supervision consent.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shared_items"
     )
@@ -286,11 +281,9 @@ class SharedItem(models.Model):
         return list(qs)
 
 
-class Comment(models.Model):
+class Comment(ClinicRecord):
     """A comment in a shared item's thread (threaded through ``parent``)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     item = models.ForeignKey(SharedItem, on_delete=models.CASCADE, related_name="comments")
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
@@ -304,3 +297,15 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["written_at"]
+
+
+def supervisors_of(
+    sender: Any, clinic: Clinic, therapist_ids: Iterable[Any], **kwargs: Any
+) -> set[str]:
+    """Email addresses of the active supervisors linked to these therapists (the receiver of
+    ``monitoring.signals.supervisors_wanted``)."""
+    return set(
+        SupervisionLink.objects.active()
+        .filter(clinic=clinic, supervisee_id__in=list(therapist_ids), supervisor__is_active=True)
+        .values_list("supervisor__email", flat=True)
+    )

@@ -33,6 +33,7 @@ from alliance.supervision.models import (
     ShareKind,
     SupervisionLink,
 )
+from alliance.transcripts.models import Transcript
 
 audit.register_record_type(
     "journal_entry", gettext_noop("your therapist's private reflection notes")
@@ -141,10 +142,6 @@ def _validate_target(
         )
         return {} if ok else None
     if kind == ShareKind.TRANSCRIPT_FEEDBACK:
-        try:
-            from alliance.transcripts.models import Transcript
-        except ImportError:
-            return None
         ok = (
             object_id
             and Transcript.objects.filter(
@@ -503,16 +500,11 @@ def journal_panel_context(request: HttpRequest, client: ClientRecord) -> dict[st
             tags = ", ".join(f"{labels[t].lower()} {v}" for t, v in sorted(e.tags.items()))
             markers.append(Marker(index[n], f"Journal, session {n}{': ' + tags if tags else ''}"))
     dips = [ep["start_session"] for ep in episodes]
-    try:
-        from alliance.transcripts.models import Transcript
-
-        transcripts = list(
-            Transcript.objects.filter(
-                client=client, uploaded_by=user, status="done"
-            ).select_related("session")[:10]
-        )
-    except ImportError:
-        transcripts = []
+    transcripts = list(
+        Transcript.objects.filter(client=client, uploaded_by=user, status="done").select_related(
+            "session"
+        )[:10]
+    )
     pattern = alliance.co_occurrence([(e.session_number, e.tags) for e in entries], dips, labels)
     return {
         "break_glass": False,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.db import models
 from alliance.accounts.models import Clinic
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.fields import EncryptedTextField
+from alliance.core.models import ClinicRecord
 from alliance.nlp.analyze import apply_corrections, widening_for_version
 
 
@@ -37,7 +37,7 @@ class TranscriptSettings(models.Model):
         return cls.objects.filter(clinic=clinic).first() or cls(clinic=clinic)
 
 
-class Transcript(models.Model):
+class Transcript(ClinicRecord):
     """One uploaded transcript of a therapy session. Text and analysis are encrypted."""
 
     class Status(models.TextChoices):
@@ -46,8 +46,6 @@ class Transcript(models.Model):
         DONE = "done", "Analysed"
         FAILED = "failed", "Analysis failed"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="transcripts")
     session = models.ForeignKey(
         TherapySession, on_delete=models.CASCADE, related_name="transcripts"

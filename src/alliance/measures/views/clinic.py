@@ -18,7 +18,6 @@ from alliance.measures import registry
 from alliance.measures.models import ClinicInstrumentTexts, MeasureSettings
 
 SETTINGS_FIELDS = (
-    "escalation_hours",
     "reliable_change_phq9",
     "reliable_change_gad7",
     "response_fraction",
@@ -44,7 +43,7 @@ def clinic_measure_settings(request: HttpRequest) -> HttpResponse:
             raw = request.POST.get(name, "").strip()
             try:
                 value = float(raw) if field.get_internal_type() == "FloatField" else int(raw)
-                if value < 0 or (name == "escalation_hours" and not 1 <= value <= 72):
+                if value < 0:
                     raise ValueError
                 if name == "response_fraction" and not 0 < value <= 1:
                     raise ValueError

@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alliance.checkins.models import CheckIn, CheckInResponse, Concern
+from alliance.checkins.signals import concern_raised
 from alliance.clients.models import ClientRecord
 from alliance.core import audit
-from alliance.goals.hooks import raise_alert
 
 
 def submit_check_in(
@@ -61,30 +61,13 @@ def raise_concern(client: ClientRecord, by, topic: str, detail: str) -> Concern:
 
 
 def on_concern_raised(concern: Concern) -> None:
-    """A concern is a rupture signal: the monitoring app opens or joins the client's rupture
-    episode (and its alert); the concern keeps a link to both. Without the monitoring app the
-    concern still stays on the therapist's panel until acknowledged.
+    """Tell the apps above that a concern was raised (``checkins.signals.concern_raised``).
+
+    A concern is a rupture signal: monitoring opens or joins the client's rupture episode and
+    its alert and links the concern to both. The concern stays on the therapist's panel until
+    acknowledged either way.
     """
-    try:
-        from alliance.monitoring.detection import on_concern
-    except ImportError:  # monitoring not installed: fall back to a plain alert
-        alert_id = raise_alert(
-            concern.client,
-            kind="rupture",
-            reason="The client raised a concern about therapy",
-            evidence={"source": "concern", "concern": str(concern.pk), "topic": concern.topic},
-        )
-        if alert_id:
-            Concern.objects.filter(pk=concern.pk).update(alert_id=alert_id)
-            concern.alert_id = alert_id
-        return
-    with transaction.atomic():
-        episode = on_concern(concern)
-    if episode is not None:
-        Concern.objects.filter(pk=concern.pk).update(
-            alert_id=episode.alert_id, rupture_episode=episode
-        )
-        concern.alert_id, concern.rupture_episode = episode.alert_id, episode
+    concern_raised.send(sender=Concern, concern=concern)
 
 
 def acknowledge_concern(concern: Concern, by, when: datetime | None = None) -> bool:  # noqa: ANN001

@@ -1,0 +1,62 @@
+"""``RankDisagreement.alert_id`` becomes a real foreign key to ``alerts.Alert`` (the field ``alert``).
+
+The column keeps its name (``alert_id``), its type and its values. Ids that point at no alert
+(none should, but the column had no constraint) are cleared first, so the database can add the
+foreign-key constraint.
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def clear_dangling_alert_ids(apps, schema_editor):
+    RankDisagreement = apps.get_model("goals", "RankDisagreement")
+    Alert = apps.get_model("alerts", "Alert")
+    db = schema_editor.connection.alias
+    RankDisagreement.objects.using(db).filter(alert_id__isnull=False).exclude(
+        alert_id__in=Alert.objects.using(db).values("pk")
+    ).update(alert_id=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("alerts", "0001_initial"),
+        ("goals", "0002_task_status_follows_progress"),
+    ]
+
+    operations = [
+        migrations.RunPython(clear_dangling_alert_ids, migrations.RunPython.noop),
+        migrations.SeparateDatabaseAndState(
+            # The database: the same column, now with a foreign-key constraint and an index.
+            database_operations=[
+                migrations.AlterField(
+                    model_name="rankdisagreement",
+                    name="alert_id",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        db_column="alert_id",
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="alerts.alert",
+                    ),
+                ),
+            ],
+            # The state: the UUID field ``alert_id`` is gone, the foreign key ``alert`` is there.
+            state_operations=[
+                migrations.RemoveField(model_name="rankdisagreement", name="alert_id"),
+                migrations.AddField(
+                    model_name="rankdisagreement",
+                    name="alert",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="alerts.alert",
+                        help_text="The alert raised for it.",
+                    ),
+                ),
+            ],
+        ),
+    ]
