@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from alliance.core.seeding import seed_demo, seeders
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the demo
 
 
 @pytest.fixture(scope="module")

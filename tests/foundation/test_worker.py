@@ -486,6 +486,7 @@ def test_the_scheduler_records_its_heartbeat(db):
     assert WorkerHeartbeat.objects.filter(kind=WorkerHeartbeat.Kind.SCHEDULER).count() == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [

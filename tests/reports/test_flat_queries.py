@@ -173,6 +173,7 @@ PAGES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("persona,page", PAGES)
 def test_query_count_is_the_same_for_5_and_50_clients(client, personas, team, persona, page):
     add_clients(personas, team, 0, 5)

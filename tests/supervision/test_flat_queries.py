@@ -159,6 +159,7 @@ def test_dashboard_and_agenda_figures_are_unchanged(client, personas, team):
     assert any(not row[1] for row in figures["agenda"]) and any(row[1] for row in figures["agenda"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", ["supervisor_dashboard", "supervision_agenda"])
 def test_query_count_is_the_same_for_5_and_50_clients(client, personas, team, page):
     add_clients(personas, team, 0, 5)
