@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.request
+
 import pytest
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.core.cache import cache, caches
@@ -41,3 +43,8 @@ def test_real_settings_gives_back_argon2_and_the_database_cache():
     assert get_hasher().algorithm == "argon2"
     assert isinstance(caches["default"], DatabaseCache)
     assert cache.add("claimed", 1) and not cache.add("claimed", 1)
+
+
+def test_the_live_server_still_serves_static_files(live_server):
+    with urllib.request.urlopen(f"{live_server.url}/static/alliance/htmx-2.0.11.min.js") as r:
+        assert r.status == 200 and b"htmx" in r.read()
