@@ -304,9 +304,8 @@ def staff_check_ins(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         if request.POST.get("form") == "stop":
             # No "schedule" in the form: pk=None matches nothing (Django reads it as IS NULL),
             # which django-stubs does not allow for a non-null field.
-            CheckInSchedule.objects.filter(client=client, pk=request.POST.get("schedule")).update(
-                active=False
-            )  # type: ignore[misc]
+            stop = CheckInSchedule.objects.filter(client=client, pk=request.POST.get("schedule"))  # type: ignore[misc]
+            stop.update(active=False)
             audit.record_request(
                 request, "update", "check_in", client=client, note="schedule stopped"
             )
