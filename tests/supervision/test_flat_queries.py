@@ -146,6 +146,7 @@ def _page_figures(django_client) -> dict:
     return out
 
 
+@pytest.mark.slow
 def test_dashboard_and_agenda_figures_are_unchanged(client, personas, team):
     add_clients(personas, team, 0, 36)
     sign_in(client, personas.supervisor)
