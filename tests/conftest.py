@@ -47,49 +47,34 @@ class Personas:
 def make_staff(
     clinic: Clinic, role: str, name: str, email: str, password: str | None = None, mfa: bool = True
 ) -> User:
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from tests.factories import StaffFactory
 
-    from alliance.accounts.models import Membership, User
-
-    user = User.objects.create_user(email, password, full_name=name)
-    Membership.objects.create(clinic=clinic, user=user, role=role)
-    if mfa:
-        TOTP.activate(user, generate_totp_secret())
-    return user
+    return StaffFactory(
+        clinic=clinic, role=role, full_name=name, email=email, password=password, mfa=mfa
+    )
 
 
 def make_client(clinic: Clinic, name: str, email: str, therapists: list[User]) -> ClientRecord:
-    from alliance.accounts.models import User
-    from alliance.clients.models import CareTeamMember, ClientRecord
+    from tests.factories import ClientRecordFactory
 
-    user = User.objects.create_user(email, full_name=name)
-    record = ClientRecord.objects.create(clinic=clinic, user=user, full_name=name)
-    for i, therapist in enumerate(therapists):
-        CareTeamMember.objects.create(
-            clinic=clinic, client=record, therapist=therapist, is_primary=i == 0
-        )
-    return record
+    return ClientRecordFactory(
+        clinic=clinic, full_name=name, user__email=email, care_team=therapists
+    )
 
 
 def grant(record: ClientRecord, kind: str, by: User) -> Consent:
-    from alliance.clients.models import Consent, ConsentText
+    from tests.factories import ConsentFactory
 
-    return Consent.objects.create(
-        clinic=record.clinic,
-        client=record,
-        kind=kind,
-        text=ConsentText.current(kind),
-        granted=True,
-        recorded_by=by,
-    )
+    return ConsentFactory(client=record, kind=kind, recorded_by=by)
 
 
 @pytest.fixture
 def personas(db: Any) -> Personas:
-    from alliance.accounts.models import Clinic, Role
+    from alliance.accounts.models import Role
+    from tests.factories import ClinicFactory
 
-    clinic = Clinic.objects.create(name="North Clinic")
-    other = Clinic.objects.create(name="South Clinic")
+    clinic = ClinicFactory(name="North Clinic")
+    other = ClinicFactory(name="South Clinic")
     therapist = make_staff(
         clinic, Role.THERAPIST, "Tess Therapist", "tess@north.test", "correct horse battery"
     )

@@ -22,6 +22,8 @@ from schemathesis.specs.openapi.checks import (
 from alliance.api.api import api
 from tests.conftest import sign_in
 
+pytestmark = pytest.mark.slow  # property-based fuzzing of the whole API
+
 EXAMPLES_PER_OPERATION = 15
 CHECKS = [
     checks.not_a_server_error,

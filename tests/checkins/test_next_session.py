@@ -136,6 +136,7 @@ def test_an_empty_field_leaves_the_booking_alone(client, personas):
     assert list(TherapySession.objects.values_list("scheduled_at", flat=True)) == [when]
 
 
+@pytest.mark.slow
 def test_demo_books_each_next_session_after_every_past_one():
     from alliance.core.seeding import seed_demo
 

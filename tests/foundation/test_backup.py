@@ -29,6 +29,9 @@ KEY_A = Fernet.generate_key().decode()
 KEY_B = Fernet.generate_key().decode()
 
 ON_POSTGRES = connection.vendor == "postgresql"
+
+pytestmark = pytest.mark.slow  # backup and restore through real `alliance` processes
+
 sqlite_only = pytest.mark.skipif(
     ON_POSTGRES,
     reason="runs its own SQLite processes; the PostgreSQL pass tests pg_dump/pg_restore",

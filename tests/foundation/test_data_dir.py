@@ -59,6 +59,7 @@ def inputs(tmp_path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -81,6 +82,7 @@ def test_commands_without_a_database_write_nothing(tmp_path, inputs, args):
     assert everything_under(empty) == []
 
 
+@pytest.mark.slow
 def test_production_still_requires_its_secrets_for_those_commands(tmp_path):
     result = alliance(
         tmp_path, {"ALLIANCE_ENV": "production"}, "score", "phq9", "--answers", "1,2,0,3,1,0,2,1,0"
@@ -88,6 +90,7 @@ def test_production_still_requires_its_secrets_for_those_commands(tmp_path):
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.slow
 def test_check_prints_the_platform_data_directory_and_creates_it_private(tmp_path):
     # A permissive umask: the modes must come from the code, not from the environment.
     result = alliance(tmp_path, {}, "check", umask=0)
@@ -111,6 +114,7 @@ def test_check_prints_the_platform_data_directory_and_creates_it_private(tmp_pat
     assert data_dir.stat().st_mode & 0o777 == 0o755
 
 
+@pytest.mark.slow
 def test_database_and_its_wal_files_are_readable_by_their_owner_only(tmp_path):
     data_dir = tmp_path / "state"
     probe = (

@@ -19,6 +19,8 @@ SHOW = (
     "'pool': d.get('OPTIONS', {}).get('pool')}))"
 )
 
+pytestmark = pytest.mark.slow  # each test starts Python with production settings
+
 
 def _settings(env_updates: dict[str, str], tmp_path) -> subprocess.CompletedProcess[str]:
     scrubbed = {"DATABASE_URL", "DB_CONN_MAX_AGE", "DB_POOL", "DB_POOL_TIMEOUT", "ALLIANCE_ENV"}

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from alliance.core.seeding import seed_demo, seeders
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the demo
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,9 @@ def test_nothing_is_dated_before_its_session(demo):
 
     now = timezone.now()
     when = {(s.client_id, s.number): s.scheduled_at for s in TherapySession.objects.all()}
-    for r in Response.objects.filter(session_number__isnull=False):
+    responses = Response.objects.filter(session_number__isnull=False)
+    assert responses.exists()
+    for r in responses:
         assert (r.client_id, r.session_number) in when, (
             f"response for a missing session {r.session_number}"
         )
@@ -63,7 +65,9 @@ def test_nothing_is_dated_before_its_session(demo):
     assert len([t for t in transcripts if t.text]) == 2  # the two really analysed sessions
     for t in transcripts:
         assert t.session.scheduled_at <= now and t.analysed_at >= t.session.scheduled_at
-    for e in JournalEntry.objects.filter(session__isnull=False).select_related("session"):
+    entries = JournalEntry.objects.filter(session__isnull=False).select_related("session")
+    assert entries.exists()
+    for e in entries:
         assert e.written_at >= e.session.scheduled_at
 
 
@@ -73,11 +77,15 @@ def test_ruptures_and_alerts_name_sessions_that_exist(demo):
     from alliance.monitoring.models import RuptureEpisode
 
     numbers = {(s.client_id, s.number) for s in TherapySession.objects.all()}
-    for ep in RuptureEpisode.objects.all():
+    episodes = RuptureEpisode.objects.all()
+    assert episodes.exists()
+    for ep in episodes:
         for n in (ep.start_session, ep.lowest_session, ep.end_session, ep.recovered_session):
             assert n is None or (ep.client_id, n) in numbers, f"rupture names session {n}"
         assert ep.start_session <= ep.lowest_session
-    for alert in Alert.objects.all():
+    alerts = Alert.objects.all()
+    assert any(alert.evidence for alert in alerts)
+    for alert in alerts:
         for entry in alert.evidence or []:
             n = entry.get("session")
             assert n is None or (alert.client_id, n) in numbers, (

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts the demo in a real process
+
 
 def free_port() -> int:
     with socket.socket() as s:

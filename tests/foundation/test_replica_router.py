@@ -91,6 +91,7 @@ def test_clinic_report_reads_the_replica_and_audits_on_the_primary(client, perso
     assert verify_chain() == []
 
 
+@pytest.mark.slow
 def test_settings_add_a_mirrored_replica_alias_from_the_environment(tmp_path):
     code = (
         "import json, django; from django.conf import settings; django.setup();"

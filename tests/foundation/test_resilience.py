@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.real_process,
+    pytest.mark.slow,
     pytest.mark.skipif(sys.platform != "linux", reason="signals and process groups as on Linux"),
 ]
 

@@ -7,6 +7,8 @@ from alliance.core import periodic
 from alliance.core.management.commands.scheduler import run_due
 
 
+# The slot claims live in the shared production cache, where other schedulers see them.
+@pytest.mark.real_settings
 def test_each_job_is_enqueued_once_per_slot(db):
     now = 1_800_000_000.0
     first = run_due(now)

@@ -20,6 +20,8 @@ import pytest
 
 from tests.foundation.test_demo_process import free_port
 
+pytestmark = pytest.mark.slow  # starts gunicorn in a real process
+
 BURST_REQUESTS = 240
 BURST_THREADS = 48
 

@@ -233,6 +233,7 @@ def test_gunicorn_settings_bound_the_queue_and_recycle_workers():
     assert gunicorn["worker_class"] == "alliance.core.serving.SheddingWorker"
 
 
+@pytest.mark.slow
 def test_serve_in_production_needs_collected_static_files(tmp_path):
     env = {
         **GOOD_PROD_ENV,
@@ -285,6 +286,7 @@ _PROBE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_health_in_production_answers_plain_http_with_no_cookie_and_no_query(tmp_path):
     import json
 
@@ -335,6 +337,7 @@ def test_ready_answers_a_probe_by_address_with_no_cookie_and_no_write(client, db
 
 
 # --- Configuration errors: one line, exit 2 -----------------------------------------------------
+@pytest.mark.slow
 def test_wsgi_reports_a_configuration_error_in_one_line():
     env = {
         k: v
@@ -356,6 +359,7 @@ def test_wsgi_reports_a_configuration_error_in_one_line():
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "message"),
     [

@@ -43,6 +43,7 @@ def _run(env_updates: dict[str, str], *args: str) -> subprocess.CompletedProcess
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS", "DATABASE_URL"]
 )
@@ -56,6 +57,7 @@ def test_production_refuses_to_start_without_a_setting(missing):
     assert result.stderr.startswith(f"alliance: configuration error: {missing} must be set")
 
 
+@pytest.mark.slow
 def test_production_deploy_check_reports_no_warnings():
     result = _run(GOOD_PROD_ENV, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr
@@ -157,6 +159,7 @@ def test_client_changes_consent_with_version_and_history(client, personas):
     assert b"nothing was changed" in bad.content
 
 
+@pytest.mark.slow
 def test_demo_seed_is_complete_and_rerunnable(db, capsys):
     call_command("seed_demo")
     assert Membership.objects.filter(role="therapist").count() == 3

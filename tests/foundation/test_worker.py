@@ -468,6 +468,7 @@ def test_the_transcript_page_says_whether_its_analysis_waits_runs_or_will_be_ret
 # --- the scheduler -----------------------------------------------------------------------------
 
 
+@pytest.mark.real_settings  # the claim in the database cache, as in production
 def test_a_failed_enqueue_leaves_the_slot_for_the_next_try(db, monkeypatch):
     from alliance.core.management.commands import scheduler
 
@@ -486,6 +487,7 @@ def test_the_scheduler_records_its_heartbeat(db):
     assert WorkerHeartbeat.objects.filter(kind=WorkerHeartbeat.Kind.SCHEDULER).count() == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [

@@ -99,6 +99,7 @@ def _count(client):
     return response, [q["sql"] for q in ctx.captured_queries]
 
 
+@pytest.mark.slow
 def test_query_count_is_the_same_for_3_and_30_clients(
     client, personas, django_assert_max_num_queries
 ):

@@ -6,7 +6,7 @@ import pytest
 
 from alliance.core.seeding import seed_demo
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the demo
 
 
 def test_demo_monitoring():

@@ -158,6 +158,7 @@ def test_nlp_bad_input_exits_2(fixtures, argv, message):
     assert message in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_analysis_runs_on_numpy_alone(fixtures):
     """The runtime install has no scikit-learn, scipy, torch or Django: analysis must not import them."""
     import subprocess

@@ -29,6 +29,7 @@ def xy(records, speaker, field):
     return [(r.text, r.prev, r.next) for r in rows], [getattr(r, field) for r in rows]
 
 
+@pytest.mark.slow
 def test_fit_returns_self_and_learns_underscored_state(records):
     X, y = xy(records, "therapist", "behaviour")
     clf = TherapistBehaviourClassifier(C=10.0, random_state=3)
@@ -73,6 +74,7 @@ def test_previous_turn_is_used_as_context(records):
     assert not np.allclose(a, b)
 
 
+@pytest.mark.slow
 def test_random_state_makes_fits_reproducible(records):
     X, y = xy(records, "therapist", "behaviour")
     a = TherapistBehaviourClassifier(random_state=0).fit(X, y).predict_proba(X)
@@ -80,6 +82,7 @@ def test_random_state_makes_fits_reproducible(records):
     np.testing.assert_allclose(a, b)
 
 
+@pytest.mark.slow
 def test_transcript_model_round_trips_through_the_artifact(records, tmp_path):
     model = training.default_model().fit(training.contexts(records), training.labels(records))
     path = model.save(tmp_path, "0.0.1-test", {"note": "tiny"})
@@ -105,6 +108,7 @@ def test_grouped_folds_never_split_a_video(records):
     ]
 
 
+@pytest.mark.slow
 def test_reliability_reads_the_cross_validation_stored_with_the_artifact(records, tmp_path):
     from alliance.nlp.model import default_artifact, reliability
 

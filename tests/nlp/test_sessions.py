@@ -93,6 +93,7 @@ def test_summarise_counts_coverage_only_where_there_is_an_interval():
 sklearn = pytest.importorskip("sklearn", reason="refitting needs the alliance[train] extra")
 
 
+@pytest.mark.slow
 def test_evaluate_sessions_cli_on_tiny_data(tmp_path):
     from alliance.nlp.cli import nlp_main
 
@@ -216,6 +217,7 @@ def test_shipped_artifact_carries_the_measured_widening():
     assert all(v >= 1.0 for v in widening.values())
 
 
+@pytest.mark.slow
 def test_train_with_extra_rows_uses_them_in_training_only(tmp_path):
     import csv
 
@@ -289,6 +291,7 @@ def test_train_with_extra_rows_uses_them_in_training_only(tmp_path):
     assert sum(meta["cv"]["fold_sizes"]) == len(load_annomi_csv(TINY))
 
 
+@pytest.mark.slow
 def test_evaluate_corrections_scores_held_out_sessions_with_and_without_them(tmp_path):
     import csv
 

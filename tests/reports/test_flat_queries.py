@@ -144,6 +144,7 @@ def _figures(personas, therapists) -> dict[str, list[list[str]]]:
     return out
 
 
+@pytest.mark.slow
 def test_figures_are_unchanged(personas, team):
     add_clients(personas, team, 0, 40)
     figures = _figures(personas, team)
@@ -173,6 +174,7 @@ PAGES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("persona,page", PAGES)
 def test_query_count_is_the_same_for_5_and_50_clients(client, personas, team, persona, page):
     add_clients(personas, team, 0, 5)
@@ -202,6 +204,7 @@ def test_every_query_of_clinical_rows_filters_by_clinic(client, personas, team):
             assert f'"{table}"."clinic_id" =' in statement, statement
 
 
+@pytest.mark.slow
 def test_development_page_shows_the_reports_figures(client, personas, team):
     add_clients(personas, team, 0, 30)
     sign_in(client, personas.therapist)
@@ -212,6 +215,7 @@ def test_development_page_shows_the_reports_figures(client, personas, team):
     assert compute.csv_rows(response.context["everyone"], "x") == compute.csv_rows(everyone, "x")
 
 
+@pytest.mark.slow
 def test_supervisor_sections_show_each_supervisees_figures(client, personas, team):
     add_clients(personas, team, 0, 30)
     sign_in(client, personas.supervisor)

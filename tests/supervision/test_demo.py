@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.management import call_command
 
 from alliance.accounts.models import Clinic
 from alliance.core.seeding import DEMO_CLINIC_NAME
 from alliance.reports import compute
 from alliance.supervision.models import Comment, JournalEntry, SharedItem, SupervisionLink
+
+pytestmark = pytest.mark.slow  # seeds the demo
 
 
 def test_demo_clinic_has_supervision_material_and_a_populated_report(db):

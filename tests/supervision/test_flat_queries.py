@@ -146,6 +146,7 @@ def _page_figures(django_client) -> dict:
     return out
 
 
+@pytest.mark.slow
 def test_dashboard_and_agenda_figures_are_unchanged(client, personas, team):
     add_clients(personas, team, 0, 36)
     sign_in(client, personas.supervisor)
@@ -159,6 +160,7 @@ def test_dashboard_and_agenda_figures_are_unchanged(client, personas, team):
     assert any(not row[1] for row in figures["agenda"]) and any(row[1] for row in figures["agenda"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", ["supervisor_dashboard", "supervision_agenda"])
 def test_query_count_is_the_same_for_5_and_50_clients(client, personas, team, page):
     add_clients(personas, team, 0, 5)

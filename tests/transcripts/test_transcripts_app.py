@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
@@ -177,6 +178,7 @@ def test_clinic_can_keep_only_the_metrics(
     assert "only the numbers above are kept" in html
 
 
+@pytest.mark.slow
 def test_demo_has_two_really_analysed_sessions(client, db):
     call_command("seed_demo")
     real = Transcript.objects.exclude(model_version="demo").filter(status="done")
@@ -280,6 +282,7 @@ def test_feedback_on_a_numbers_only_analysis_shows_dashes_not_blanks(client, per
     )
 
 
+@pytest.mark.slow
 def test_demo_numbers_only_transcripts_carry_whole_summaries(db):
     from alliance.core.seeding import seed_demo
 

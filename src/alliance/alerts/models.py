@@ -98,7 +98,7 @@ class Alert(ClinicRecord):
     client = models.ForeignKey(
         "clients.ClientRecord", on_delete=models.PROTECT, related_name="alerts"
     )
-    kind = models.CharField(max_length=30, choices=AlertKind.choices)
+    kind = models.CharField(max_length=30, choices=AlertKind)
     severity = models.PositiveSmallIntegerField(default=100)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     reason = models.CharField(max_length=300, help_text="Why, in words; no client free text.")

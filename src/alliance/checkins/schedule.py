@@ -445,16 +445,6 @@ def missed_streak(client: ClientRecord) -> list[CheckIn]:
     return streak
 
 
-def tell_therapists_about_misses(client: ClientRecord, count: int) -> int:
-    """Email the care team; the message names no client and links into the app."""
-    recipients = [
-        m.therapist.email
-        for m in client.care_team.select_related("therapist")
-        if m.therapist.is_active
-    ]
-    return _send_misses_email(client.pk, count, recipients)
-
-
 def _send_misses_email(client_id: Any, count: int, recipients: list[str]) -> int:
     if not recipients:
         return 0

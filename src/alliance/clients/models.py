@@ -157,7 +157,7 @@ class ConsentText(models.Model):
     """A versioned consent text. A consent records exactly which version was agreed to."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
+    kind = models.CharField(max_length=20, choices=ConsentKind)
     version = models.PositiveIntegerField()
     body = models.TextField()
     published_at = models.DateTimeField(default=timezone.now)
@@ -191,7 +191,7 @@ class Consent(ClinicRecord):
     """One decision about one kind of consent. History is kept: a change adds a row."""
 
     client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="consents")
-    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
+    kind = models.CharField(max_length=20, choices=ConsentKind)
     text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="+")
     granted = models.BooleanField()
     recorded_by = models.ForeignKey(

@@ -68,7 +68,7 @@ class AuditEvent(models.Model):
         "clients.ClientRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     record_type = models.CharField(max_length=50)
-    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    action = models.CharField(max_length=20, choices=AuditAction)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     note = models.CharField(
         max_length=200, blank=True, help_text="Structured, non-clinical detail only."

@@ -580,12 +580,3 @@ def _merge_into_recent_update(task: Task, data: dict) -> str | None:
         last.progress = data["progress"]
     last.save(update_fields=["note", "progress"])
     return "merged"
-
-
-def task_signals(client: ClientRecord) -> list[Task]:
-    """Tasks with "this isn't working" notes the therapist has not yet gone through."""
-    return [
-        t
-        for t in Task.objects.filter(client=client).select_related("goal")
-        if t.unseen_not_working().exists()
-    ]

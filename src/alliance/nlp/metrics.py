@@ -12,8 +12,7 @@ Thresholds (shown next to the value, as feedback for the therapist, never as a s
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .intervals import (
@@ -492,8 +491,3 @@ def caseload_trend(sessions_by_client: Mapping[str, Sequence[Mapping[str, Any]]]
         "client_directions": directions,
         "per_client": per_client,
     }
-
-
-def mean_or_none(values: Iterable[float | None]) -> float | None:
-    vals = [v for v in values if v is not None and not math.isnan(v)]
-    return sum(vals) / len(vals) if vals else None

@@ -238,7 +238,7 @@ class SharedItem(ClinicRecord):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="received_items"
     )
     client = models.ForeignKey(ClientRecord, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=30, choices=ShareKind.choices)
+    kind = models.CharField(max_length=30, choices=ShareKind)
     object_id = models.UUIDField(null=True, blank=True, help_text="Transcript or journal entry.")
     params = models.JSONField(
         default=dict, blank=True, help_text="Numbers only (e.g. a rupture's start session)."
