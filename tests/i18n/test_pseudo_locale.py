@@ -197,7 +197,7 @@ def assert_pseudo_page(response, data: list[str]) -> None:
 
 @pytest.fixture
 def pseudo_client(personas, pseudo_locale):
-    from alliance.checkins.actions import raise_concern
+    from alliance.checkins.services import raise_concern
     from alliance.core import audit
 
     personas.client.language = PSEUDO
