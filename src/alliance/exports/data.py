@@ -214,7 +214,7 @@ def _questionnaires(client: ClientRecord) -> list[dict[str, Any]]:
             if r.entered_by and r.source not in (r.Source.FORM, r.Source.LINK)
             else ""
         )
-        entered = str(SOURCE_WORDS.get(r.source) or r.get_source_display())
+        entered = _words(SOURCE_WORDS, r.source, r.get_source_display())
         row: dict[str, Any] = {
             "questionnaire": inst.short_name,
             "full_name": inst.name,
