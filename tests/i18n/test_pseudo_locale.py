@@ -182,6 +182,24 @@ def untranslated(texts: list[str], data: list[str]) -> list[str]:
     return bad
 
 
+def english_inside(texts: list[str], data: list[str]) -> list[str]:
+    """Untranslated words hidden inside a translated sentence (a status or label put into a
+    placeholder of a translated sentence), which :func:`untranslated` strips with the sentence:
+    every pseudo word has its vowels accented, so a plain-ASCII word with a vowel is English,
+    unless it is data."""
+    bad = []
+    for text in texts:
+        rest = re.sub(r"https?://\S+", " ", text)
+        for value in data:
+            rest = rest.replace(value, " ")
+        bad += [
+            w
+            for w in re.findall(r"[^\W\d_]+", rest)
+            if len(w) > 1 and w.isascii() and re.search("[aeiouAEIOU]", w)
+        ]
+    return bad
+
+
 def assert_pseudo_page(response, data: list[str]) -> None:
     assert response.status_code in (200, 400, 404, 410), response.status_code
     html = response.content.decode()
@@ -190,6 +208,8 @@ def assert_pseudo_page(response, data: list[str]) -> None:
     parser.feed(html)
     bad = untranslated([*parser.texts, " ".join(parser.body)], data)
     assert bad == [], f"{response.request['PATH_INFO']}: {bad}"
+    hidden = english_inside([*parser.texts, " ".join(parser.body)], data)
+    assert hidden == [], f"{response.request['PATH_INFO']}: {hidden}"
 
 
 # --- the client side --------------------------------------------------------------------------
@@ -298,6 +318,7 @@ def test_the_client_emails_are_translated(transactional_db, pseudo_client):
             if line.strip() and line.strip() != "— Alliance"
         ]
         assert untranslated([message.subject, *lines], data) == []
+        assert english_inside([message.subject, *lines], data) == []
 
 
 def test_anonymous_pages_in_the_pseudo_locale(client, personas, pseudo_locale):
@@ -311,3 +332,60 @@ def test_anonymous_pages_in_the_pseudo_locale(client, personas, pseudo_locale):
         "/no-such-page/",
     ):
         assert_pseudo_page(client.get(url, HTTP_ACCEPT_LANGUAGE=PSEUDO), data)
+
+
+def _pdf_texts(flowables) -> list[str]:
+    """The text of every paragraph the export PDF draws, tables and kept-together blocks included."""
+    from reportlab.platypus import KeepTogether, Paragraph, Table
+
+    texts: list[str] = []
+    for f in flowables:
+        if isinstance(f, Paragraph):
+            texts.append(f.getPlainText())
+            if f.bulletText and f.bulletText != "•":
+                texts.append(f.bulletText)
+        elif isinstance(f, Table):
+            for row in f._cellvalues:
+                texts += _pdf_texts([c for c in row if not isinstance(c, str)])
+                texts += [c for c in row if isinstance(c, str)]
+        elif isinstance(f, KeepTogether):
+            texts += _pdf_texts(f._content)
+    return texts
+
+
+def test_the_data_export_page_and_pdf_are_translated(client, pseudo_client):
+    """'Everything we hold about you', as a page and as a PDF, with a questionnaire whose item 9
+    is above 0 (the crisis wording), sessions, a goal and a concern."""
+    from alliance.clients.models import TherapySession
+    from alliance.exports.data import client_data
+    from alliance.exports.pdf import story
+    from tests.measures.helpers import assign, phq9_post
+
+    personas = pseudo_client
+    with translation.override(PSEUDO):
+        data = allowed_data(personas) + ["Mi nota", "Dormir mejor", "Seis horas"]
+    for number, status in [(1, "attended"), (2, "missed"), (3, "scheduled")]:
+        TherapySession.objects.create(
+            clinic=personas.clinic,
+            client=personas.client,
+            therapist=personas.therapist,
+            number=number,
+            scheduled_at=timezone.now(),
+            status=status,
+        )
+    sign_in(client, personas.client_user)
+    adm = assign(personas.client)
+    answer = reverse("measures_answer", args=[adm.pk])
+    client.post(answer, phq9_post(adm, [2, 2, 2, 2, 2, 2, 2, 2, 1]), follow=True)
+    client.post(
+        reverse("goals_mine"),
+        {"wording": "Dormir mejor", "level_0": "Seis horas", "importance": "2", "difficulty": "2"},
+    )
+    page = client.get(reverse("my_data_summary"))
+    assert "crisis" in page.content.decode()
+    assert_pseudo_page(page, data)
+    with translation.override(PSEUDO):
+        texts = _pdf_texts(story(client_data(personas.client)))
+    assert any("⟦" in t for t in texts)
+    assert untranslated(texts, data) == []
+    assert english_inside(texts, data) == []

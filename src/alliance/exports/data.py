@@ -28,47 +28,106 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from alliance.checkins.models import CheckIn, CheckInSchedule, Concern
 from alliance.clients.models import ClientRecord, ConsentKind, TherapySession
 from alliance.core.models import AuditEvent
 from alliance.core.timezones import readable_time as format_time
 from alliance.core.timezones import zone_named
-from alliance.goals.models import Goal, Task, gas_history
+from alliance.goals.models import Goal, GoalChange, Task, gas_history
 from alliance.measures import registry, scoring
 from alliance.measures.models import Response
 
+# Every sentence here is read by the client, so it is marked for translation and evaluated
+# when the export is built (in the client's language: see views.py). JSON keys stay English.
+
 # Same wording as the site footer (base.html).
-ABOUT_SCORES = "Scores and feedback shown in Alliance support conversation; they are not a diagnosis or a risk assessment."
+ABOUT_SCORES = _(
+    "Scores and feedback shown in Alliance support conversation; they are not a diagnosis or a "
+    "risk assessment."
+)
 # Same wording as the page a client sees after answering PHQ-9 item 9 above 0 (measures/done.html).
-CRISIS_LEAD = (
+CRISIS_LEAD = _(
     "You said you have had thoughts of being better off dead or of hurting yourself. "
     "You do not have to wait for your next session."
 )
-CRISIS_NOTE = (
+CRISIS_NOTE = _(
     "Your answers are not watched in real time. Your care team will see them, but not immediately. "
     "If you are in danger now, use the numbers above."
 )
-LICENSED_TEXTS_NOTE = (
+LICENSED_TEXTS_NOTE = _(
     "The publisher's licence does not allow us to share this questionnaire's questions, "
     "so your answers are listed by question number."
 )
-SOURCE_WORDS: dict[str, str] = {
-    Response.Source.FORM: "You, in your client area",
-    Response.Source.LINK: "You, from a link we sent you",
-    Response.Source.PAPER: "Entered from a paper form by {who} (total only)",
-    Response.Source.FHIR: "Imported from another system by {who}",
+SOURCE_WORDS = {
+    Response.Source.FORM: _("You, in your client area"),
+    Response.Source.LINK: _("You, from a link we sent you"),
+    Response.Source.PAPER: _("Entered from a paper form by {who} (total only)"),
+    Response.Source.FHIR: _("Imported from another system by {who}"),
 }
 FLAG_WORDS = {
-    scoring.FLAG_PRORATED: "One answer was missing, so the total was worked out from the other answers.",
-    scoring.FLAG_INCOMPLETE: "Too many answers were missing to work out a total.",
-    scoring.FLAG_ITEM9_POSITIVE: "Question 9 was answered above 0.",
-    scoring.FLAG_ITEM9_MISSING: "Question 9 was not answered.",
-    scoring.FLAG_IDENTICAL: "Every answer was the same.",
-    scoring.FLAG_TOO_FAST: "The questionnaire was answered very quickly.",
-    "above_cutoff": "The total is at or above the questionnaire's cut-off score.",
-    "below_cutoff": "The total is below the questionnaire's cut-off score.",
+    scoring.FLAG_PRORATED: _(
+        "One answer was missing, so the total was worked out from the other answers."
+    ),
+    scoring.FLAG_INCOMPLETE: _("Too many answers were missing to work out a total."),
+    scoring.FLAG_ITEM9_POSITIVE: _("Question 9 was answered above 0."),
+    scoring.FLAG_ITEM9_MISSING: _("Question 9 was not answered."),
+    scoring.FLAG_IDENTICAL: _("Every answer was the same."),
+    scoring.FLAG_TOO_FAST: _("The questionnaire was answered very quickly."),
+    "above_cutoff": _("The total is at or above the questionnaire's cut-off score."),
+    "below_cutoff": _("The total is below the questionnaire's cut-off score."),
 }
+# The words for statuses whose model labels are not marked for translation (the labels are the
+# same English words; the stored values are not shown).
+SESSION_STATUS_WORDS = {
+    TherapySession.Status.SCHEDULED: pgettext_lazy("session", "Scheduled"),
+    TherapySession.Status.ATTENDED: pgettext_lazy("session", "Attended"),
+    TherapySession.Status.MISSED: pgettext_lazy("session", "Missed"),
+    TherapySession.Status.CANCELLED: pgettext_lazy("session", "Cancelled"),
+}
+CHECK_IN_STATUS_WORDS = {
+    CheckIn.Status.DUE: pgettext_lazy("check-in", "Due"),
+    CheckIn.Status.COMPLETED: pgettext_lazy("check-in", "Done"),
+    CheckIn.Status.MISSED: pgettext_lazy("check-in", "Missed"),
+}
+CLIENT_STATUS_WORDS = {
+    ClientRecord.Status.ACTIVE: _("In care"),
+    ClientRecord.Status.DISCHARGED: _("Discharged"),
+}
+CHANGE_STATUS_WORDS = {
+    GoalChange.Status.PENDING: _("Waiting for the other side"),
+    GoalChange.Status.ACCEPTED: _("Accepted"),
+    GoalChange.Status.DECLINED: _("Declined"),
+    GoalChange.Status.APPLIED: _("Applied (the goal was not yet agreed)"),
+    GoalChange.Status.SUPERSEDED: _("Replaced by a later change"),
+}
+CADENCE_WORDS = {
+    CheckInSchedule.Cadence.DAILY: _("every day"),
+    CheckInSchedule.Cadence.WEEKLY: _("every week"),
+    CheckInSchedule.Cadence.FORTNIGHTLY: _("every 2 weeks"),
+    CheckInSchedule.Cadence.MONTHLY: _("every 4 weeks"),
+    CheckInSchedule.Cadence.AFTER_SESSION: _("after each session"),
+}
+# Who rated a goal or proposed it: stored as "client" / "therapist" (kept so in the JSON).
+SIDE_WORDS = {"client": _("you"), "therapist": _("your therapist")}
+
+
+def _words(words: dict[Any, Any], value: Any, fallback: Any) -> str:
+    """The translated words for a stored value; the model's own label for one not listed."""
+    return str(words.get(value) or fallback)
+
+
+def _schedule_words(schedule: CheckInSchedule) -> str:
+    """'Mood check-in, every week' in the reader's language (the instrument's name is data)."""
+    what = (
+        schedule.instrument.upper()
+        if schedule.kind == CheckInSchedule.Kind.INSTRUMENT
+        else gettext("Mood check-in")
+    )
+    cadence = _words(CADENCE_WORDS, schedule.cadence, schedule.get_cadence_display().lower())
+    return f"{what}, {cadence}"
 
 
 def _dt(value: Any) -> str | None:
@@ -81,7 +140,7 @@ def _number(value: Any) -> Any:
 
 def _answer_words(value: Any, option: Any) -> str:
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     if option is not None and option.text:
         # "Several days (1)"; options that already start with their number ("0 — Not at all") as they are.
         return (
@@ -155,28 +214,29 @@ def _questionnaires(client: ClientRecord) -> list[dict[str, Any]]:
             if r.entered_by and r.source not in (r.Source.FORM, r.Source.LINK)
             else ""
         )
-        entered = SOURCE_WORDS.get(r.source) or str(r.get_source_display())
+        entered = _words(SOURCE_WORDS, r.source, r.get_source_display())
         row: dict[str, Any] = {
             "questionnaire": inst.short_name,
             "full_name": inst.name,
             "date": _dt(r.completed_at),
-            "entered_by": entered.format(who=who or "your care team"),
+            "entered_by": entered.format(who=who or gettext("your care team")),
             "session": r.session_number,
             "total": _number(r.total),
-            "score_range": f"{inst.scoring.min:g} to {inst.scoring.max:g}",
+            "score_range": gettext("%(min)s to %(max)s")
+            % {"min": f"{inst.scoring.min:g}", "max": f"{inst.scoring.max:g}"},
             "severity": r.severity,
-            "notes": [FLAG_WORDS[f] for f in r.flags or [] if f in FLAG_WORDS],
+            "notes": [str(FLAG_WORDS[f]) for f in r.flags or [] if f in FLAG_WORDS],
             "answers": _item_answers(r, inst),
         }
         if not inst.validated and inst.note:
             row["about_this_questionnaire"] = inst.note
         if not inst.item_texts_licensed and row["answers"]:
-            row["about_the_questions"] = LICENSED_TEXTS_NOTE
+            row["about_the_questions"] = str(LICENSED_TEXTS_NOTE)
         if r.item9_positive:
             row["support_now"] = {
-                "message": CRISIS_LEAD,
+                "message": str(CRISIS_LEAD),
                 "crisis_resources": client.clinic.crisis_resources_for(),
-                "note": CRISIS_NOTE,
+                "note": str(CRISIS_NOTE),
             }
         out.append(row)
     return out
@@ -189,7 +249,7 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
             {
                 "id": str(g.pk),
                 "wording": g.wording,
-                "status": g.get_status_display(),
+                "status": str(g.get_status_display()),
                 "reason": g.status_reason,
                 "proposed_by": g.proposed_by_side,
                 "created": _dt(g.created_at),
@@ -208,7 +268,7 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
                 "changes": [
                     {
                         "proposed_by": c.side,
-                        "status": c.get_status_display(),
+                        "status": _words(CHANGE_STATUS_WORDS, c.status, c.get_status_display()),
                         "when": _dt(c.created_at),
                         "wording": c.after.get("wording", ""),
                         "note": c.note,
@@ -222,7 +282,7 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
             "goal": str(t.goal_id),
             "task": t.description,
             "why_this_helps": t.rationale,
-            "status": t.get_status_display(),
+            "status": str(t.get_status_display()),
             "progress": t.progress,
             "updates": [
                 {
@@ -240,8 +300,8 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
     for c in CheckIn.objects.filter(client=client).select_related("schedule").order_by("due_at"):
         row = {
             "due": _dt(c.due_at),
-            "what": str(c.schedule),
-            "status": c.get_status_display(),
+            "what": _schedule_words(c.schedule),
+            "status": _words(CHECK_IN_STATUS_WORDS, c.status, c.get_status_display()),
             "completed": _dt(c.completed_at),
         }
         response = getattr(c, "response", None) if c.status == CheckIn.Status.COMPLETED else None
@@ -266,13 +326,17 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
             "name": client.full_name,
             "preferred_name": client.preferred_name,
             "time_zone": client.time_zone,
-            "status": client.get_status_display(),
+            "status": _words(CLIENT_STATUS_WORDS, client.status, client.get_status_display()),
             "clinic": client.clinic.name,
         },
         "crisis_line": client.clinic.crisis_line_for(),
         "care_team": [m.therapist.full_name for m in client.care_team.select_related("therapist")],
         "sessions": [
-            {"number": s.number, "date": _dt(s.scheduled_at), "status": s.get_status_display()}
+            {
+                "number": s.number,
+                "date": _dt(s.scheduled_at),
+                "status": _words(SESSION_STATUS_WORDS, s.status, s.get_status_display()),
+            }
             for s in TherapySession.objects.filter(client=client).order_by("number")
         ],
         "consents": consents,
@@ -288,10 +352,10 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
         ],
         "tasks": tasks,
         "check_in_schedules": [
-            str(s) for s in CheckInSchedule.objects.filter(client=client, active=True)
+            _schedule_words(s) for s in CheckInSchedule.objects.filter(client=client, active=True)
         ],
         "check_ins": check_ins,
-        "about_scores": ABOUT_SCORES,
+        "about_scores": str(ABOUT_SCORES),
         "questionnaires": _questionnaires(client),
         "concerns": [
             {
@@ -303,7 +367,7 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
             for c in Concern.objects.filter(client=client)
         ],
         "who_accessed_your_record": [
-            {"when": _dt(e.at), "what": e.plain_words}
+            {"when": _dt(e.at), "what": str(e.plain_words)}
             for e in AuditEvent.objects.filter(client=client).order_by("-at")[:1000]
         ],
     }
@@ -311,18 +375,18 @@ def client_data(client: ClientRecord) -> dict[str, Any]:
 
 # Words for the "you" section (the JSON keeps its keys; people read these).
 YOU_LABELS = {
-    "name": "Name",
-    "preferred_name": "Preferred name",
-    "time_zone": "Time zone",
-    "status": "Status",
-    "clinic": "Clinic",
+    "name": _("Name"),
+    "preferred_name": _("Preferred name"),
+    "time_zone": _("Time zone"),
+    "status": _("Status"),
+    "clinic": _("Clinic"),
 }
 
 
 def you_facts(data: dict[str, Any]) -> list[tuple[str, str]]:
     """The "you" section as (label, value) pairs in reading order, for the page and the PDF."""
     return [
-        (YOU_LABELS.get(key, key.replace("_", " ").capitalize()), str(value or "—"))
+        (str(YOU_LABELS.get(key) or key.replace("_", " ").capitalize()), str(value or "—"))
         for key, value in data["you"].items()
     ]
 
@@ -344,6 +408,22 @@ def readable_time(value: str | None, tz: tzinfo) -> str:
 
 def client_zone(data: dict[str, Any]) -> ZoneInfo:
     return zone_named(data["you"].get("time_zone"), "UTC")
+
+
+def side_words(side: str) -> str:
+    """'you' or 'your therapist' in the reader's language, for the readable copies."""
+    return _words(SIDE_WORDS, side, side)
+
+
+def for_people(data: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
+    """The readable page's copy: times made readable, raters in words (the JSON keeps codes)."""
+    out: dict[str, Any] = readable(data, tz)
+    for goal in out["goals"]:
+        for rating in goal["ratings"]:
+            rating["by"] = side_words(rating["by"])
+    for point in out["goal_attainment"]:
+        point["rated_by"] = side_words(point["rated_by"])
+    return out
 
 
 def readable(data: Any, tz: tzinfo) -> Any:

@@ -12,16 +12,27 @@ import io
 from typing import Any
 from xml.sax.saxutils import escape
 
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
-from alliance.exports.data import client_zone, readable_time, you_facts
+from alliance.exports.data import client_zone, readable_time, side_words, you_facts
 from alliance.lib.text import latin
 
-TITLE = "Everything we hold about you"
+TITLE = _("Everything we hold about you")
 
 
 def _text(value: Any) -> str:
@@ -89,34 +100,39 @@ class _Story:
         self.items.append(table)
 
 
+def _fact(label: str, value: Any) -> str:
+    return f"<b>{_text(label)}</b>: {_text(value)}"
+
+
 def _facts(data: dict[str, Any]) -> list[str]:
     lines = [f"<b>{_text(label)}</b>: {_text(value)}" for label, value in you_facts(data)]
-    lines.append(f"<b>Care team</b>: {_text(', '.join(data['care_team']))}")
+    lines.append(f"<b>{_text(gettext('Care team'))}</b>: {_text(', '.join(data['care_team']))}")
     return lines
 
 
 def _questionnaire(s: _Story, q: dict[str, Any]) -> None:
     head = f"{q['questionnaire']}, {s.when(q['date'])}"
     block: list[Any] = [Paragraph(_text(head), s.h3)]
-    total = "no total" if q["total"] is None else str(q["total"])
+    total = gettext("no total") if q["total"] is None else str(q["total"])
     if q["total"] is not None and q["score_range"]:
-        total += f" (possible range {q['score_range']})"
+        total += " " + gettext("(possible range %(range)s)") % {"range": q["score_range"]}
     if q["severity"]:
         total += f", {q['severity']}"
     facts = [
-        f"<b>Questionnaire</b>: {_text(q['full_name'])}",
-        f"<b>Entered by</b>: {_text(q['entered_by'])}",
+        _fact(gettext("Questionnaire"), q["full_name"]),
+        _fact(gettext("Entered by"), q["entered_by"]),
     ]
     if q["session"]:
-        facts.append(f"<b>Session</b>: {_text(q['session'])}")
-    facts.append(f"<b>Score</b>: {_text(total)}")
+        facts.append(_fact(gettext("Session"), q["session"]))
+    facts.append(_fact(gettext("Score"), total))
     for line in facts:
         block.append(Paragraph(line, s.normal))
     s.items.append(KeepTogether(block))
     if "support_now" in q:
         support = q["support_now"]
         s.para(
-            f"<b>Please reach out now if you need support.</b> {_text(support['message'])}<br/><br/>"
+            f"<b>{_text(gettext('Please reach out now if you need support.'))}</b> "
+            f"{_text(support['message'])}<br/><br/>"
             f"{_text(support['crisis_resources'])}<br/><br/><b>{_text(support['note'])}</b>",
             s.crisis,
         )
@@ -128,26 +144,166 @@ def _questionnaire(s: _Story, q: dict[str, Any]) -> None:
         if "about_the_questions" in q:
             s.para(_text(q["about_the_questions"]), s.muted)
             s.table(
-                ["#", "Your answer"],
+                ["#", gettext("Your answer")],
                 [[a["number"], a["answer"]] for a in q["answers"]],
                 [12 * mm, 80 * mm],
             )
         else:
             s.table(
-                ["#", "Question", "Your answer"],
+                ["#", gettext("Question"), gettext("Your answer")],
                 [[a["number"], a.get("question", ""), a["answer"]] for a in q["answers"]],
                 [10 * mm, 105 * mm, 60 * mm],
             )
     else:
         s.para(
-            _text("Only the total was recorded; there are no answers to individual questions."),
+            _text(
+                gettext(
+                    "Only the total was recorded; there are no answers to individual questions."
+                )
+            ),
             s.muted,
         )
     s.items.append(Spacer(1, 3 * mm))
 
 
+def story(data: dict[str, Any]) -> list[Flowable]:
+    """The PDF's content, in the active language: see :func:`render_pdf`."""
+    s = _Story(data["you"].get("time_zone") or "UTC")
+    s.para(_text(TITLE), s.title)
+    s.para(
+        _text(
+            gettext("Made on %(made)s (%(zone)s).")
+            % {"made": s.when(data["exported_at"]), "zone": s.tz.key}
+            + " "
+            + data["about_scores"]
+        ),
+        s.normal,
+    )
+    s.para(
+        _text(
+            gettext("In crisis? %(crisis_line)s Messages here are not watched in real time.")
+            % {"crisis_line": data["crisis_line"]}
+        ),
+        s.small,
+    )
+
+    s.heading(gettext("You"))
+    s.bullets(_facts(data), "")
+
+    s.heading(gettext("Your sessions"))
+    s.bullets(
+        [
+            _text(
+                gettext("Session %(number)s, %(date)s: %(status)s")
+                % {"number": x["number"], "date": s.when(x["date"]), "status": x["status"]}
+            )
+            for x in data["sessions"]
+        ],
+        gettext("No sessions."),
+    )
+
+    s.heading(gettext("Consents"))
+    consents = []
+    for c in data["consents"]:
+        if c["withdrawn"]:
+            state = gettext("withdrawn %(when)s") % {"when": s.when(c["withdrawn"])}
+        elif c["granted"]:
+            state = gettext("given %(when)s") % {"when": s.when(c["recorded"])}
+        else:
+            state = gettext("not given")
+        version = gettext("(text version %(version)s)") % {"version": c["text_version"]}
+        consents.append(_text(f"{c['consent']}: {state} {version}"))
+    s.bullets(consents, gettext("None recorded."))
+
+    s.heading(gettext("Goals"))
+    if not data["goals"]:
+        s.para(_text(gettext("No goals.")), s.muted)
+    for g in data["goals"]:
+        s.para(f"<b>{_text(g['wording'])}</b>", s.normal)
+        status = g["status"] + (f" ({g['reason']})" if g["reason"] else "")
+        lines = [_text(status)]
+        lines += [_text(f"{level}: {words}") for level, words in g["levels"].items() if words]
+        if g["ratings"]:
+            lines.append(
+                _text(
+                    gettext("Ratings:")
+                    + " "
+                    + "; ".join(
+                        f"{r['date']} ({side_words(r['by'])}) {r['level']:+d}" for r in g["ratings"]
+                    )
+                )
+            )
+        s.bullets(lines, "")
+
+    s.heading(gettext("Goal attainment over time"))
+    s.bullets(
+        [
+            _text(
+                gettext("%(date)s, rated by %(who)s: T-score %(score)s")
+                % {"date": p["date"], "who": side_words(p["rated_by"]), "score": p["t_score"]}
+            )
+            for p in data["goal_attainment"]
+        ],
+        gettext("No ratings."),
+    )
+
+    s.heading(gettext("Tasks"))
+    s.bullets(
+        [
+            _text(
+                gettext("%(task)s — why it helps: %(why)s (%(status)s, %(progress)s%%)")
+                % {
+                    "task": t["task"],
+                    "why": t["why_this_helps"],
+                    "status": t["status"],
+                    "progress": t["progress"],
+                }
+            )
+            for t in data["tasks"]
+        ],
+        gettext("No tasks."),
+    )
+
+    s.heading(gettext("Check-ins"))
+    check_ins = []
+    for c in data["check_ins"]:
+        line = f"{s.when(c['due'])}: {c['what']}, {c['status']}"
+        if c.get("mood") is not None:
+            line += ", " + gettext("mood %(mood)s") % {"mood": c["mood"]}
+        if c.get("anything_to_know"):
+            line += f': "{c["anything_to_know"]}"'
+        check_ins.append(_text(line))
+    s.bullets(check_ins, gettext("None."))
+
+    s.heading(gettext("Questionnaires"))
+    s.para(_text(data["about_scores"]), s.muted)
+    if not data["questionnaires"]:
+        s.para(_text(gettext("None.")), s.muted)
+    for q in data["questionnaires"]:
+        _questionnaire(s, q)
+
+    s.heading(gettext("Concerns"))
+    concerns = []
+    for c in data["concerns"]:
+        line = f"{s.when(c['raised'])}: {c['about']}"
+        if c["detail"]:
+            line += f' — "{c["detail"]}"'
+        if c["read_by_therapist"]:
+            line += " " + gettext("(read %(when)s)") % {"when": s.when(c["read_by_therapist"])}
+        concerns.append(_text(line))
+    s.bullets(concerns, gettext("None."))
+
+    s.heading(gettext("Who accessed your record"))
+    s.bullets(
+        [_text(f"{s.when(e['when'])}: {e['what']}") for e in data["who_accessed_your_record"]],
+        gettext("Nobody yet."),
+    )
+    return s.items
+
+
 def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
-    """``data`` is :func:`alliance.exports.data.client_data`. ``compress=False`` writes
+    """``data`` is :func:`alliance.exports.data.client_data`, built in the same language that
+    is active here (the view overrides both with the client's). ``compress=False`` writes
     uncompressed, invariant page streams (so tests can read the text)."""
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -158,114 +314,9 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
         topMargin=15 * mm,
         bottomMargin=15 * mm,
         title=f"{TITLE} — {data['you']['name']}",
+        lang=translation.get_language() or "en",
         pageCompression=1 if compress else 0,
         invariant=0 if compress else 1,
     )
-    s = _Story(data["you"].get("time_zone") or "UTC")
-    s.para(_text(TITLE), s.title)
-    s.para(
-        _text(f"Made on {s.when(data['exported_at'])} ({s.tz.key}). {data['about_scores']}"),
-        s.normal,
-    )
-    s.para(
-        _text(f"In crisis? {data['crisis_line']} Messages here are not watched in real time."),
-        s.small,
-    )
-
-    s.heading("You")
-    s.bullets(_facts(data), "")
-
-    s.heading("Your sessions")
-    s.bullets(
-        [
-            _text(f"Session {x['number']}, {s.when(x['date'])}: {x['status']}")
-            for x in data["sessions"]
-        ],
-        "No sessions.",
-    )
-
-    s.heading("Consents")
-    consents = []
-    for c in data["consents"]:
-        state = (
-            f"withdrawn {s.when(c['withdrawn'])}"
-            if c["withdrawn"]
-            else (f"given {s.when(c['recorded'])}" if c["granted"] else "not given")
-        )
-        consents.append(_text(f"{c['consent']}: {state} (text version {c['text_version']})"))
-    s.bullets(consents, "None recorded.")
-
-    s.heading("Goals")
-    if not data["goals"]:
-        s.para(_text("No goals."), s.muted)
-    for g in data["goals"]:
-        s.para(f"<b>{_text(g['wording'])}</b>", s.normal)
-        status = g["status"] + (f" ({g['reason']})" if g["reason"] else "")
-        lines = [_text(status)]
-        lines += [_text(f"{level}: {words}") for level, words in g["levels"].items() if words]
-        if g["ratings"]:
-            lines.append(
-                _text(
-                    "Ratings: "
-                    + "; ".join(f"{r['date']} ({r['by']}) {r['level']:+d}" for r in g["ratings"])
-                )
-            )
-        s.bullets(lines, "")
-
-    s.heading("Goal attainment over time")
-    s.bullets(
-        [
-            _text(f"{p['date']}, rated by {p['rated_by']}: T-score {p['t_score']}")
-            for p in data["goal_attainment"]
-        ],
-        "No ratings.",
-    )
-
-    s.heading("Tasks")
-    s.bullets(
-        [
-            _text(
-                f"{t['task']} — why it helps: {t['why_this_helps']} ({t['status']}, {t['progress']}%)"
-            )
-            for t in data["tasks"]
-        ],
-        "No tasks.",
-    )
-
-    s.heading("Check-ins")
-    check_ins = []
-    for c in data["check_ins"]:
-        line = f"{s.when(c['due'])}: {c['what']}, {c['status']}"
-        if c.get("mood") is not None:
-            line += f", mood {c['mood']}"
-        if c.get("anything_to_know"):
-            line += f': "{c["anything_to_know"]}"'
-        check_ins.append(_text(line))
-    s.bullets(check_ins, "None.")
-
-    s.heading("Questionnaires")
-    s.para(_text(data["about_scores"]), s.muted)
-    if not data["questionnaires"]:
-        s.para(_text("None."), s.muted)
-    for q in data["questionnaires"]:
-        _questionnaire(s, q)
-
-    s.heading("Concerns")
-    concerns = []
-    for c in data["concerns"]:
-        line = f"{s.when(c['raised'])}: {c['about']}"
-        if c["detail"]:
-            line += f' — "{c["detail"]}"'
-        if c["read_by_therapist"]:
-            line += f" (read {s.when(c['read_by_therapist'])})"
-        concerns.append(_text(line))
-    s.bullets(concerns, "None.")
-
-    s.heading("Who accessed your record")
-    s.bullets(
-        [_text(f"{s.when(e['when'])}: {e['what']}") for e in data["who_accessed_your_record"]],
-        "Nobody yet.",
-    )
-
-    doc.build(s.items)
+    doc.build(story(data))
     return buffer.getvalue()
