@@ -127,3 +127,17 @@ def test_the_export_follows_the_client_not_the_request(client, spanish):
     with translation.override("en"):
         text = pdf_text(render_pdf(client_data(spanish.client), compress=False))
     assert "Everything we hold about you" in text and "Missed" in text
+
+
+def test_the_severity_band_reads_in_the_clients_language():
+    """The band is stored as its English key and shown in the reader's language."""
+    from django.utils import translation
+
+    from alliance.measures.models import Response
+
+    response = Response(severity="moderately severe")
+    with translation.override("es"):
+        assert response.severity_words == "moderadamente grave"
+    with translation.override("en"):
+        assert response.severity_words == "moderately severe"
+    assert Response(severity="").severity_words == ""

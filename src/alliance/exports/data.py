@@ -201,7 +201,7 @@ def _questionnaires(client: ClientRecord) -> list[dict[str, Any]]:
                     "session": r.session_number,
                     "total": _number(r.total),
                     "score_range": "",
-                    "severity": r.severity,
+                    "severity": r.severity_words,
                     "notes": [],
                     "answers": [],
                 }
@@ -224,7 +224,7 @@ def _questionnaires(client: ClientRecord) -> list[dict[str, Any]]:
             "total": _number(r.total),
             "score_range": gettext("%(min)s to %(max)s")
             % {"min": f"{inst.scoring.min:g}", "max": f"{inst.scoring.max:g}"},
-            "severity": r.severity,
+            "severity": r.severity_words,
             "notes": [str(FLAG_WORDS[f]) for f in r.flags or [] if f in FLAG_WORDS],
             "answers": _item_answers(r, inst),
         }

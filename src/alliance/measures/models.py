@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from alliance.core.fields import EncryptedTextField
 from alliance.core.models import ClinicRecord, SingleUseLink
@@ -274,6 +275,18 @@ class AccessLink(SingleUseLink):
         return cls.matching(token).select_related("administration", "clinic").first()
 
 
+# The severity bands' words (instruments/*.json "bands") as a client reads them. They are the
+# scoring manuals' band names, not item texts of a licensed instrument, so they are translated
+# like the rest of the interface; the stored value stays the English key.
+SEVERITY_WORDS = {
+    "minimal": pgettext_lazy("severity band", "minimal"),
+    "mild": pgettext_lazy("severity band", "mild"),
+    "moderate": pgettext_lazy("severity band", "moderate"),
+    "moderately severe": pgettext_lazy("severity band", "moderately severe"),
+    "severe": pgettext_lazy("severity band", "severe"),
+}
+
+
 class Response(ClinicRecord):
     """A scored response: answered on a form, entered from paper (total only) or imported."""
 
@@ -315,6 +328,11 @@ class Response(ClinicRecord):
     class Meta:
         ordering = ["completed_at"]
         indexes = [models.Index(fields=["client", "instrument_id", "completed_at"])]
+
+    @property
+    def severity_words(self) -> str:
+        """The severity band in the reader's language ("moderada"); the stored key otherwise."""
+        return str(SEVERITY_WORDS.get(self.severity, self.severity))
 
     @property
     def instrument(self) -> Instrument:
