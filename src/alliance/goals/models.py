@@ -7,6 +7,7 @@ GAS levels and weights follow Kiresuk & Sherman 1968 (see ``alliance.goals.gas``
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -272,7 +273,6 @@ class GoalChange(ClinicRecord):
     def __init__(
         self, *args: Any, before: dict | None = None, after: dict | None = None, **kwargs: Any
     ) -> None:
-        import json
 
         super().__init__(*args, **kwargs)
         if before is not None:
@@ -282,13 +282,11 @@ class GoalChange(ClinicRecord):
 
     @property
     def before(self) -> dict[str, Any]:
-        import json
 
         return json.loads(self.before_json or "{}")
 
     @property
     def after(self) -> dict[str, Any]:
-        import json
 
         return json.loads(self.after_json or "{}")
 

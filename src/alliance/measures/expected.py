@@ -28,10 +28,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.core.cache import cache
+
 from alliance.measures import registry
+from alliance.measures.models import Response
 
 MIN_CASES = 30  # ended episodes with 2+ scores in the intake group before the clinic's own band
 MIN_POINTS_PER_SESSION = 5  # fewer observations at a session than this: not used for the fit
@@ -139,7 +142,6 @@ def from_rules(
 
 
 def _labelled(band: ExpectedBand) -> ExpectedBand:
-    from dataclasses import replace
 
     return replace(band, label=band.words())
 
@@ -221,9 +223,6 @@ def fit_clinic(
 
 def for_clinic(clinic: Any, instrument_id: str) -> ClinicReference:
     """The clinic's reference from its ended episodes (cached for an hour: one query a miss)."""
-    from django.core.cache import cache
-
-    from alliance.measures.models import Response
 
     key = f"alliance-expected:{clinic.pk}:{instrument_id}"
     cached = cache.get(key)

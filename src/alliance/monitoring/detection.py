@@ -311,17 +311,22 @@ def _sync_alerts(
     if status == RuptureEpisode.Status.OPEN:
         alert = episode.alert
         changed = previous is None or (alert is not None and set(episode.rules) - set(alert.rules))
-        if alert is None or alert.status == Alert.Status.CLOSED or changed:
-            if alert is None or alert.status == Alert.Status.CLOSED or alert.needs_attention:
-                alert, _ = Alert.raise_for(
-                    client,
-                    AlertKind.RUPTURE,
-                    _rupture_reason(episode),
-                    _alert_evidence(episode),
-                    rules=list(episode.rules),
-                )
-                episode.alert = alert
-                fields.append("alert")
+        # A new alert when there is none open; an open one is raised again only when new rules
+        # joined and nobody is acting on it yet.
+        if (
+            alert is None
+            or alert.status == Alert.Status.CLOSED
+            or (changed and alert.needs_attention)
+        ):
+            alert, _ = Alert.raise_for(
+                client,
+                AlertKind.RUPTURE,
+                _rupture_reason(episode),
+                _alert_evidence(episode),
+                rules=list(episode.rules),
+            )
+            episode.alert = alert
+            fields.append("alert")
     elif status == RuptureEpisode.Status.REPAIRED and previous != status:
         if episode.alert is not None and episode.alert.status != Alert.Status.CLOSED:
             episode.alert.close(
