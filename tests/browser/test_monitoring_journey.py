@@ -3,17 +3,16 @@ alliance timeline, records the repair, and the alert closes when the next rating
 
 from __future__ import annotations
 
-from alliance.accounts.models import Role
+from alliance.accounts.models import Clinic, Role
+from alliance.alerts.models import Alert
+from alliance.clients.models import ConsentText
+from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
 from tests.browser.conftest import staff_login
 from tests.conftest import grant, make_client, make_staff
 from tests.monitoring.helpers import rate
 
 
 def test_rupture_repair_journey(page):
-    from alliance.accounts.models import Clinic
-    from alliance.alerts.models import Alert
-    from alliance.clients.models import ConsentText
-    from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
 
     ConsentText.objects.get_or_create(
         kind="treatment", version=1, defaults={"body": "Consent to treatment."}

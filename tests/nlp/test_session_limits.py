@@ -16,6 +16,7 @@ from alliance.nlp.intervals import (
     intervals,
 )
 from alliance.nlp.metrics import rate, session_summary
+from alliance.nlp.model import load_model
 
 RATED = ("reflection_to_question", "percent_complex_reflections", "percent_open_questions")
 LEVELS = {"good", "fair", "below fair", "uncertain", None}
@@ -215,7 +216,6 @@ def test_one_reflection_in_a_long_session_is_never_rated():
 
 
 def test_confusion_from_the_artifact_widens_intervals():
-    from alliance.nlp.model import load_model
 
     confusion = confusion_from_metadata(load_model().metadata_)
     assert set(confusion) >= {"behaviour", "talk_type", "question_type", "reflection_type"}

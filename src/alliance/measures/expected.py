@@ -31,10 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.core.cache import cache
-
 from alliance.measures import registry
-from alliance.measures.models import Response
 
 MIN_CASES = 30  # ended episodes with 2+ scores in the intake group before the clinic's own band
 MIN_POINTS_PER_SESSION = 5  # fewer observations at a session than this: not used for the fit
@@ -223,6 +220,10 @@ def fit_clinic(
 
 def for_clinic(clinic: Any, instrument_id: str) -> ClinicReference:
     """The clinic's reference from its ended episodes (cached for an hour: one query a miss)."""
+    # Django only here: the computations above are pure and tested without Django (tests/clinical).
+    from django.core.cache import cache  # noqa: PLC0415
+
+    from alliance.measures.models import Response  # noqa: PLC0415
 
     key = f"alliance-expected:{clinic.pk}:{instrument_id}"
     cached = cache.get(key)
