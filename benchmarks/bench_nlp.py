@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from alliance.nlp.analyze import analyze_transcript  # noqa: E402
+from alliance.nlp.data import DataError, find_data_dir, load_annomi_csv
 from alliance.nlp.model import load_model  # noqa: E402
 from alliance.nlp.transcripts import parse_transcript  # noqa: E402
 
@@ -49,7 +50,6 @@ SYNTHETIC = [
 
 
 def utterances(turns: int) -> list[tuple[str, str]]:
-    from alliance.nlp.data import DataError, find_data_dir, load_annomi_csv
 
     try:
         recs = load_annomi_csv(find_data_dir(None) / "AnnoMI-simple.csv")
