@@ -1,6 +1,6 @@
 """Throughput of the full transcript analysis (parse + classify + detectors + metrics).
 
-Prints utterances per second and the ratio to the 500 utterances/s target (issue 6: a 50-minute
+Prints utterances per second and the ratio to the 500 utterances/s target (a 50-minute
 session in about a second on 2 CPU cores).  The transcript is built at bench time from AnnoMI text
 in ../shared/data when it is there (real utterance lengths), else from a synthetic template; it is
 never written to disk.

@@ -1,4 +1,4 @@
-"""Could a fine-tuned transformer reach issue 6's accuracy targets within its run-time budget?
+"""Could a fine-tuned transformer reach the transcript model's accuracy targets within its run-time budget?
 
 Not part of the product or of CI: a reproducible record of the experiment behind the model card's
 "what was tried" section.  It needs packages the project does not install (a scratch venv):

@@ -1,4 +1,4 @@
-"""Issue 5 journey on a phone: the client proposes a goal, the therapist agrees, the client
+"""Goals and check-ins journey on a phone: the client proposes a goal, the therapist agrees, the client
 completes a check-in from an emailed link, raises a concern, and the therapist acknowledges it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 4 journey: a therapist sees a new rupture at the top of the caseload, opens the
+"""Rupture journey: a therapist sees a new rupture at the top of the caseload, opens the
 alliance timeline, records the repair, and the alert closes when the next rating recovers."""
 
 from __future__ import annotations

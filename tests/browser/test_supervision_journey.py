@@ -1,4 +1,4 @@
-"""Issue 7 journey in real Chromium: a therapist writes a journal entry, shares a session's
+"""Supervision journey in real Chromium: a therapist writes a journal entry, shares a session's
 feedback with the supervisor, and the supervisor comments."""
 
 from __future__ import annotations

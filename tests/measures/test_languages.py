@@ -1,4 +1,4 @@
-"""Questionnaires in the client's language (issue 17, items 4 and 5).
+"""Questionnaires in the client's language .
 
 The PHQ-9 and GAD-7 are shown in their official Spanish (Spanish for the USA, Pfizer) when
 Spanish is active, the project's own alliance check in its Spanish version; any other language

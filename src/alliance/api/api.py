@@ -220,7 +220,7 @@ def get_client(request, client_id: uuid.UUID):
     }
 
 
-# --- Measures (issue 3) ----------------------------------------------------------------------
+# --- Measures --------------------------------------------------------------------------------
 
 
 class MeasureResponseOut(Schema):

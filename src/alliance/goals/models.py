@@ -1,4 +1,4 @@
-"""Shared goals with Goal Attainment Scaling, goal changes, rankings and tasks (issue 5).
+"""Shared goals with Goal Attainment Scaling, goal changes, rankings and tasks.
 
 Goal consensus (r = .24) and collaboration (r = .29) predict outcome (Tryon et al. 2018): a goal
 is active only when client and therapist have both agreed to it, in the client's own words.

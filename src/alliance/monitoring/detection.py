@@ -175,7 +175,7 @@ def _concerns(client: ClientRecord, rows: dict[int, SessionAlliance]) -> list[tu
 
 def _task_signals(client: ClientRecord, rows: dict[int, SessionAlliance]) -> set[int]:
     """Sessions before which the client said, for the second time or more about one task, that
-    it isn't working for them (issue 5: a repeated "this isn't working" is a rupture signal).
+    it isn't working for them (a repeated "this isn't working" is a rupture signal).
     Numbered like concerns; the client's words are not read."""
     number = _between_sessions(rows)
     seen: dict[Any, int] = {}
