@@ -52,7 +52,6 @@ def _database(tmp: str, label: str = "") -> tuple[str, str | None]:
 
 
 def _drop(admin_url: str, url: str) -> None:
-
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

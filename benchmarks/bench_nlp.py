@@ -50,7 +50,6 @@ SYNTHETIC = [
 
 
 def utterances(turns: int) -> list[tuple[str, str]]:
-
     try:
         recs = load_annomi_csv(find_data_dir(None) / "AnnoMI-simple.csv")
         pool = [("Therapist" if r.speaker == "therapist" else "Client", r.text) for r in recs]

@@ -51,27 +51,23 @@ class Personas:
 def make_staff(
     clinic: Clinic, role: str, name: str, email: str, password: str | None = None, mfa: bool = True
 ) -> User:
-
     return StaffFactory(
         clinic=clinic, role=role, full_name=name, email=email, password=password, mfa=mfa
     )
 
 
 def make_client(clinic: Clinic, name: str, email: str, therapists: list[User]) -> ClientRecord:
-
     return ClientRecordFactory(
         clinic=clinic, full_name=name, user__email=email, care_team=therapists
     )
 
 
 def grant(record: ClientRecord, kind: str, by: User) -> Consent:
-
     return ConsentFactory(client=record, kind=kind, recorded_by=by)
 
 
 @pytest.fixture
 def personas(db: Any) -> Personas:
-
     clinic = ClinicFactory(name="North Clinic")
     other = ClinicFactory(name="South Clinic")
     therapist = make_staff(

@@ -120,5 +120,4 @@ class ConsentFactory(DjangoModelFactory):
 
     @factory.lazy_attribute
     def text(self) -> Any:
-
         return ConsentText.current(self.kind)

@@ -27,7 +27,6 @@ def load_settings_or_exit() -> None:
 
 
 def main() -> None:
-
     if len(sys.argv) > 1 and sys.argv[1] in STATELESS_COMMANDS:
         # Before the settings load: they then generate no secret files and create no folders.
         mark_stateless()

@@ -40,7 +40,6 @@ def _latest():
 
 @pytest.mark.django_db(transaction=True)
 def test_alert_rows_links_and_escalation_time_survive_the_move(personas):
-
     # Written with today's models, then carried back through every reverse migration.
     rupture, _ = Alert.raise_for(personas.client, AlertKind.RUPTURE, "Possible rupture", {"s": 1})
     episode = RuptureEpisode.objects.create(

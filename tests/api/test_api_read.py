@@ -66,7 +66,6 @@ def dip(personas):
 
 @pytest.fixture
 def goal(personas):
-
     g = Goal.propose(
         personas.client,
         personas.client_user,
@@ -134,7 +133,6 @@ def test_alliance_rows_and_open_episode_for_the_care_team(client, personas, dip)
 
 
 def test_alliance_leaves_out_concern_and_repair_free_text(client, personas, dip):
-
     raise_concern(personas.client, personas.client_user, "not_heard", CONCERN_WORDS)
     dip.record_repair(personas.therapist, ["clarify", "own_part"], REPAIR_WORDS)
     sign_in(client, personas.therapist)

@@ -107,7 +107,6 @@ def phone_page(browser, live_server, transactional_db):
 
 
 def totp_now(user) -> str:
-
     auth = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
     return format_hotp_value(
         hotp_value(crypto.decrypt(auth.data["secret"]), int(time.time()) // 30)

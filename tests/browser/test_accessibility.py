@@ -38,7 +38,6 @@ def violations(page, url: str, status: int = 200) -> list[str]:
 
 
 def seed():
-
     for kind in ("treatment", "recording", "supervision"):
         ConsentText.objects.get_or_create(
             kind=kind, version=1, defaults={"body": f"Consent to {kind}."}
@@ -142,7 +141,6 @@ def test_sign_in_and_link_pages_meet_wcag_aa(phone_page):
 
 
 def test_admin_pages_meet_wcag_aa(page):
-
     clinic = Clinic.objects.create(name="Admin Access Clinic")
     make_staff(clinic, Role.ADMIN, "Ari Admin", "ari@access.test", "an accessible admin password")
     staff_login(page, "ari@access.test", "an accessible admin password")

@@ -43,7 +43,6 @@ def shot(page, name: str) -> None:
 
 
 def seed_caseload():
-
     ConsentText.objects.get_or_create(
         kind="treatment", version=1, defaults={"body": "Consent to treatment."}
     )
@@ -189,7 +188,6 @@ def test_client_summary_then_the_printable_report(sized_page):
 
 
 def test_item9_reaches_the_therapist_at_once(sized_page):
-
     page = sized_page
     clinic = Clinic.objects.create(name="Notice Clinic")
     MonitoringSettings.objects.create(clinic=clinic, on_call_email="duty@notice.test")
@@ -227,7 +225,6 @@ def test_item9_reaches_the_therapist_at_once(sized_page):
 
 
 def test_check_in_settings_book_the_next_session(sized_page):
-
     page = sized_page
     therapist, people = seed_caseload()
     staff_login(page, therapist.email, PASSWORD)

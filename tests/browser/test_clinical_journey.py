@@ -67,7 +67,6 @@ def in_viewport(page, selector: str) -> bool:
 
 
 def test_empty_phq9_is_refused_and_a_partial_one_is_confirmed(sized_page):
-
     page = sized_page
     clinic = Clinic.objects.create(name="Refusal Clinic")
     therapist = make_staff(
@@ -110,7 +109,6 @@ def test_empty_phq9_is_refused_and_a_partial_one_is_confirmed(sized_page):
 
 
 def test_los_angeles_client_and_new_york_therapist_see_their_own_times(sized_page):
-
     page = sized_page
     clinic = Clinic.objects.create(name="Two Coasts Clinic", time_zone="America/Chicago")
     therapist = make_staff(
@@ -157,7 +155,6 @@ def test_los_angeles_client_and_new_york_therapist_see_their_own_times(sized_pag
 
 
 def test_check_in_scale_is_big_tiles_and_the_result_survives_a_reload(sized_page):
-
     page = sized_page
     clinic = Clinic.objects.create(name="Tiles Clinic")
     therapist = make_staff(
@@ -200,7 +197,6 @@ def test_check_in_scale_is_big_tiles_and_the_result_survives_a_reload(sized_page
 
 
 def test_alliance_line_is_not_filled_and_login_has_no_sign_up(sized_page):
-
     page = sized_page
     page.goto("/accounts/login/")
     assert "sign up" not in page.locator("main").inner_text().lower()
@@ -225,7 +221,6 @@ def test_alliance_line_is_not_filled_and_login_has_no_sign_up(sized_page):
 def test_client_forms_work_at_320_px_with_big_answers_and_plain_words(
     browser, live_server, transactional_db
 ):
-
     context, page = _new_page(browser, live_server, {"width": 320, "height": 640})
     page.width = 320  # type: ignore[attr-defined]
     try:

@@ -8,7 +8,6 @@ from tests.conftest import grant, make_client, make_staff
 
 
 def test_staff_signin_with_mfa_open_client_sign_out(page):
-
     clinic = Clinic.objects.create(name="Journey Clinic")
     therapist = make_staff(
         clinic, Role.THERAPIST, "Jo Journey", "jo@journey.test", "a long journey password"

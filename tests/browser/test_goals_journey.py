@@ -19,7 +19,6 @@ from tests.conftest import grant, make_client, make_staff
 
 
 def test_goal_check_in_and_concern_journey(phone_page, page):
-
     # An earlier transactional test's flush may have removed the seeded consent texts.
     ConsentText.objects.get_or_create(
         kind="treatment", version=1, defaults={"body": "Consent to treatment."}

@@ -15,7 +15,6 @@ pytestmark = pytest.mark.browser
 
 
 def test_phq9_item9_on_a_phone_then_therapist_acknowledges(phone_page, page):
-
     clinic = Clinic.objects.create(
         name="Journey Clinic",
         crisis_resources="Call or text 988, or chat at 988lifeline.org. In danger: 911.",

@@ -13,7 +13,6 @@ from tests.monitoring.helpers import rate
 
 
 def test_rupture_repair_journey(page):
-
     ConsentText.objects.get_or_create(
         kind="treatment", version=1, defaults={"body": "Consent to treatment."}
     )

@@ -16,7 +16,6 @@ from tests.conftest import grant, make_client, make_staff
 
 
 def test_journal_share_feedback_and_supervisor_comment(page):
-
     clinic = Clinic.objects.create(name="Journey Clinic")
     therapist = make_staff(
         clinic, Role.THERAPIST, "Jo Journey", "jo@journey.test", "a long journey password"

@@ -139,7 +139,6 @@ def test_an_empty_field_leaves_the_booking_alone(client, personas):
 
 @pytest.mark.slow
 def test_demo_books_each_next_session_after_every_past_one():
-
     ctx = seed_demo()
     booked = 0
     for c in ctx.clients[:8]:

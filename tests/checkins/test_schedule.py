@@ -148,7 +148,6 @@ def test_reminder_has_no_clinical_content_and_a_hashed_single_use_link(personas)
 
 
 def test_due_for_client_is_the_hook_for_instrument_administration(personas):
-
     schedule(personas, kind="instrument", instrument="phq9", cadence="fortnightly")
     run_cycle(utc(2026, 3, 1, 23, 5))
     due = due_for_client(personas.client, utc(2026, 3, 2, 0, 0))
@@ -175,7 +174,6 @@ def test_after_session_check_in_uses_the_session_time(personas):
 
 @pytest.fixture
 def consent_texts(transactional_db):
-
     # An earlier transactional test's flush may have removed the seeded consent texts.
     ConsentText.objects.get_or_create(
         kind="treatment", version=1, defaults={"body": "Consent to treatment."}

@@ -99,7 +99,6 @@ def test_clients_cannot_open_staff_settings(client, personas):
 
 
 def test_emails_use_each_recipients_zone(personas):
-
     Membership.objects.filter(user=personas.therapist).update(time_zone="America/Los_Angeles")
     access = BreakGlassAccess.objects.create(
         clinic=personas.clinic,

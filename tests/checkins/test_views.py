@@ -178,7 +178,6 @@ def test_concern_is_raised_acknowledged_and_the_client_sees_when(client, persona
 
 
 def test_concern_detail_is_encrypted(personas):
-
     raise_concern(personas.client, personas.client_user, "other", "very private words")
     with connection.cursor() as cur:
         cur.execute("SELECT detail FROM checkins_concern")

@@ -82,7 +82,6 @@ def test_too_few_clinic_cases_fall_back_to_the_rules_band():
 
 @pytest.mark.django_db
 def test_client_page_chart_draws_the_band_and_says_where_it_comes_from(client, personas):
-
     for n, total in enumerate([18, 17, 16], start=1):
         phq9(personas.client, n, total)
     sign_in(client, personas.therapist)

@@ -292,7 +292,6 @@ def test_only_the_client_gets_their_pdf(client, history):
 
 
 def test_pdf_shows_times_in_the_clients_time_zone_not_iso():
-
     s = _Story("America/New_York")
     assert s.when("2026-11-20T15:04:59.970509+00:00") == "2026-11-20 10:04"
     assert s.when("2026-11-20") == "2026-11-20" and s.when(None) == ""
@@ -300,7 +299,6 @@ def test_pdf_shows_times_in_the_clients_time_zone_not_iso():
 
 
 def test_html_summary_shows_readable_times_and_json_keeps_iso(client, history):
-
     sign_in(client, history.client_user)
     html = client.get(reverse("my_data_summary")).content.decode()
     iso = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")

@@ -41,7 +41,6 @@ def test_every_url_pattern_declares_an_access_rule():
 
 
 def test_a_view_without_a_rule_is_refused_at_run_time(rf, personas):
-
     def unmarked(request):
         return HttpResponse("leak")
 

@@ -243,7 +243,6 @@ def test_every_api_endpoint_carries_an_access_rule():
 
 
 def test_an_api_endpoint_without_a_rule_stops_the_urls_loading():
-
     def new_api():
         return AllianceAPI(urls_namespace=f"test-{uuid.uuid4().hex}", docs_decorator=clinical_staff)
 

@@ -155,7 +155,6 @@ def test_malformed_email_shows_the_form_again(client, db):
 
 
 def test_staff_link_tokens_are_refused(client, personas):
-
     response = client.post(reverse("client_signin_link"), {"t": get_token(personas.therapist)})
     assert response.status_code == 400
     assert client.get(reverse("caseload")).status_code == 302
@@ -163,7 +162,6 @@ def test_staff_link_tokens_are_refused(client, personas):
 
 @override_settings(STAFF_IDLE_MINUTES=15)
 def test_staff_are_signed_out_after_inactivity(client, personas):
-
     sign_in(client, personas.therapist)
     assert client.get(reverse("caseload")).status_code == 200
     with mock.patch("alliance.core.middleware.time.time", return_value=time.time() + 16 * 60):
@@ -173,7 +171,6 @@ def test_staff_are_signed_out_after_inactivity(client, personas):
 
 @pytest.mark.parametrize("minutes_idle,still_in", [(10, True), (20, False)])
 def test_client_idle_limit_is_longer(client, personas, minutes_idle, still_in, settings):
-
     settings.CLIENT_IDLE_MINUTES = 15
     sign_in(client, personas.client_user)
     client.get(reverse("client_home"))
@@ -185,7 +182,6 @@ def test_client_idle_limit_is_longer(client, personas, minutes_idle, still_in, s
 
 
 def test_recovery_code_signs_in_once_instead_of_totp(client, personas):
-
     codes = RecoveryCodes.activate(personas.therapist).get_unused_codes()
     client.post(
         reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"}

@@ -294,7 +294,6 @@ def test_sqlite_restore_refuses_what_is_not_an_alliance_backup(
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 def _seed_postgres(personas) -> None:
-
     for i in range(3):
         Goal.objects.create(
             clinic=personas.clinic,
@@ -313,7 +312,6 @@ def _seed_postgres(personas) -> None:
 
 
 def _snapshot() -> dict:
-
     return {
         "goals": sorted(Goal.objects.values_list("wording", flat=True)),
         "audit": AuditEvent.objects.count(),
@@ -324,7 +322,6 @@ def _snapshot() -> dict:
 
 
 def _change(personas) -> None:
-
     goals = list(Goal.objects.order_by("wording"))
     goals[0].wording = "Changed after the backup"
     goals[0].save()
@@ -365,7 +362,6 @@ def _wait_for_no_other_sessions() -> None:
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_postgres_round_trip_with_pg_dump_and_pg_restore(personas, tmp_path, capsys):
-
     _seed_postgres(personas)
     before = _snapshot()
     assert len(before["goals"]) == 3 and len(before["totp"]) == 5

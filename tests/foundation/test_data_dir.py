@@ -133,7 +133,6 @@ def test_database_and_its_wal_files_are_readable_by_their_owner_only(tmp_path):
 
 
 def test_the_test_run_has_a_data_directory_of_its_own():
-
     # Set before the settings loaded: by dev.py (the checkout's var/) or by alliance.pytest_plugin.
     assert os.environ["ALLIANCE_DATA_DIR"]
     assert Path(os.environ["ALLIANCE_DATA_DIR"]).resolve() == settings.DATA_DIR

@@ -39,7 +39,6 @@ def test_transcripts_are_seeded_after_the_session_histories_they_attach_to():
 
 
 def test_sessions_are_numbered_in_date_order(demo):
-
     for client in demo.clients:
         sessions = list(TherapySession.objects.filter(client=client).order_by("number"))
         assert [s.number for s in sessions] == list(range(1, len(sessions) + 1)), client.pk
@@ -51,7 +50,6 @@ def test_sessions_are_numbered_in_date_order(demo):
 
 
 def test_nothing_is_dated_before_its_session(demo):
-
     now = timezone.now()
     when = {(s.client_id, s.number): s.scheduled_at for s in TherapySession.objects.all()}
     responses = Response.objects.filter(session_number__isnull=False)
@@ -72,7 +70,6 @@ def test_nothing_is_dated_before_its_session(demo):
 
 
 def test_ruptures_and_alerts_name_sessions_that_exist(demo):
-
     numbers = {(s.client_id, s.number) for s in TherapySession.objects.all()}
     episodes = RuptureEpisode.objects.all()
     assert episodes.exists()
@@ -91,7 +88,6 @@ def test_ruptures_and_alerts_name_sessions_that_exist(demo):
 
 
 def test_todays_alliance_check_belongs_to_the_latest_session(demo):
-
     first = demo.clients[0]
     held = [
         s

@@ -107,7 +107,6 @@ def test_demo_serves_and_sigterm_stops_worker_and_scheduler(tmp_path):
 
 
 def test_demo_site_url_follows_addrport():
-
     assert demo_site_url("127.0.0.1:8123") == "http://127.0.0.1:8123"
     assert demo_site_url("8123") == "http://127.0.0.1:8123"
     assert demo_site_url("0.0.0.0:8123") == "http://127.0.0.1:8123"

@@ -10,7 +10,6 @@ from tests.factories import ClientRecordFactory, StaffFactory
 
 @pytest.mark.django_db
 def test_factories_build_staff_and_clients_with_a_care_team():
-
     lead = StaffFactory()
     assert lead.membership is not None and lead.membership.role == "therapist"
     second = StaffFactory(clinic=lead.membership.clinic, role="supervisor", mfa=False)

@@ -253,7 +253,6 @@ def test_a_whole_journey_leaves_no_marker_token_email_or_record_id_in_the_logs(p
 
 
 def _has_url(name: str) -> bool:
-
     try:
         reverse(name, args=[uuid.uuid4()])
     except NoReverseMatch:

@@ -175,7 +175,6 @@ def long_transcript(cues: int) -> str:
 
 
 def test_a_worker_killed_mid_analysis_hands_the_job_over_after_the_lease(postgres, personas, procs):
-
     transcript = make_queued_transcript(personas)
     # Long enough (seconds of analysis) to be killed in the middle of it.
     Transcript.objects.filter(pk=transcript.pk).update(text=long_transcript(6000))
@@ -312,7 +311,6 @@ def due_check_ins(personas, count: int) -> list[tuple[object, str]]:
 
 
 def test_worker_scheduler_and_web_outlive_a_database_outage(postgres, personas, procs):
-
     name = connection.settings_dict["NAME"]
     check_ins = due_check_ins(personas, 40)
     before = [resilience_tasks.record_run.enqueue(f"before-{i}") for i in range(3)]

@@ -74,7 +74,6 @@ def test_requests_beyond_the_slots_get_a_fast_503_without_running_the_app():
 
 
 def test_a_moment_s_spike_waits_in_a_small_waiting_room_and_the_rest_is_refused_at_once():
-
     app = App()
     limiter = ConcurrencyLimiter(
         app, slots=2, max_queue_seconds=5, waiting_room=1, slot_wait_seconds=10
@@ -289,7 +288,6 @@ _PROBE = textwrap.dedent(
 
 @pytest.mark.slow
 def test_health_in_production_answers_plain_http_with_no_cookie_and_no_query(tmp_path):
-
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
     env.update(GOOD_PROD_ENV)
     env.update(
@@ -413,7 +411,6 @@ class Server:
 
 
 def make_worker(limiter: ConcurrencyLimiter):
-
     worker = SheddingWorker.__new__(SheddingWorker)  # no sockets or processes: only its own methods
     worker.app, worker.tmp, worker.log = Server(limiter), Heartbeat(), Log()
     worker.cfg = type("Cfg", (), {"reload": False})()

@@ -137,7 +137,6 @@ def test_admin_adds_a_client_with_a_care_team(client, personas):
 
 
 def test_csrf_is_enforced(personas):
-
     strict = Client(enforce_csrf_checks=True)
     sign_in(strict, personas.client_user)
     response = strict.post(reverse("client_consents"), {"kind": "research", "granted": "yes"})
@@ -179,7 +178,6 @@ def test_health_check(client, db):
 
 
 def test_logs_redact_identifiers():
-
     line = "GET /clients/6f1f2c9e-2d7a-4a39-9b1e-0d2a5b8e1c11/?t=abc HTTP/1.1 cleo@client.test"
     out = redact(line)
     assert "6f1f2c9e" not in out and "abc" not in out and "cleo@" not in out

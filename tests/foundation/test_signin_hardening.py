@@ -114,7 +114,6 @@ def test_signing_out_revokes_unused_links_and_ends_other_sessions(personas):
 
 
 def test_idle_sign_out_does_not_end_other_sessions(personas, settings):
-
     phone, laptop = Client(), Client()
     sign_in(phone, personas.client_user)
     sign_in(laptop, personas.client_user)
@@ -156,7 +155,6 @@ def test_staff_password_change_ends_other_sessions_but_keeps_this_one(personas):
 
 
 def test_staff_email_change_ends_other_sessions_but_keeps_this_one(personas):
-
     desk, home = Client(), Client()
     sign_in(desk, personas.therapist)
     sign_in(home, personas.therapist)

@@ -268,7 +268,6 @@ def run_twice(result_id: object) -> None:
 
 
 def test_break_glass_email_is_sent_once_when_its_task_runs_twice(transactional_db, personas):
-
     access = BreakGlassAccess.objects.create(
         clinic=personas.clinic,
         client=personas.client,
@@ -283,7 +282,6 @@ def test_break_glass_email_is_sent_once_when_its_task_runs_twice(transactional_d
 
 
 def test_questionnaire_link_is_issued_and_emailed_once_per_task(transactional_db, personas):
-
     adm = assign(personas.client)
     result = email_questionnaire_link.enqueue(str(adm.pk), str(personas.therapist.pk))
     run_twice(result.id)
@@ -295,7 +293,6 @@ def test_questionnaire_link_is_issued_and_emailed_once_per_task(transactional_db
 
 
 def test_unrepaired_rupture_email_and_its_audit_entry_happen_once(transactional_db, personas):
-
     assert personas.supervisor.membership.role == Role.SUPERVISOR
     grant(personas.client, "supervision", personas.therapist)
     alert, _ = Alert.raise_for(personas.client, AlertKind.UNREPAIRED_RUPTURE, "Not repaired.", {})
@@ -307,7 +304,6 @@ def test_unrepaired_rupture_email_and_its_audit_entry_happen_once(transactional_
 
 
 def test_safety_escalation_is_sent_once_when_its_task_runs_twice(transactional_db, personas):
-
     alert, _ = Alert.raise_for(personas.client, AlertKind.SAFETY, "Item 9 above 0.", {})
     Alert.objects.filter(pk=alert.pk).update(created_at=timezone.now() - dt.timedelta(days=2))
     result = escalate_alert.enqueue(str(alert.pk))
@@ -319,7 +315,6 @@ def test_safety_escalation_is_sent_once_when_its_task_runs_twice(transactional_d
 
 
 def test_check_in_cycle_run_twice_creates_reminds_and_tells_once(transactional_db, personas):
-
     client = personas.client
     now = timezone.now()
     schedule = CheckInSchedule.objects.create(
@@ -355,7 +350,6 @@ def test_check_in_cycle_run_twice_creates_reminds_and_tells_once(transactional_d
 
 
 def test_transcript_analysis_run_twice_stores_one_analysis(transactional_db, personas):
-
     transcript = make_queued_transcript(personas)
     result = analyse_transcript.enqueue(str(transcript.pk))
     run_worker()
@@ -384,7 +378,6 @@ TRANSCRIPT = """WEBVTT
 
 
 def make_queued_transcript(personas):
-
     session = TherapySession.objects.create(
         clinic=personas.clinic,
         client=personas.client,
@@ -409,7 +402,6 @@ def make_queued_transcript(personas):
 def test_the_transcript_page_says_whether_its_analysis_waits_runs_or_will_be_retried(
     client, db, personas, settings
 ):
-
     settings.TASK_LEASE_SECONDS = 300
     transcript = make_queued_transcript(personas)
     result = analyse_transcript.enqueue(str(transcript.pk))
@@ -468,7 +460,6 @@ def test_the_transcript_page_says_whether_its_analysis_waits_runs_or_will_be_ret
 
 @pytest.mark.real_settings  # the claim in the database cache, as in production
 def test_a_failed_enqueue_leaves_the_slot_for_the_next_try(db, monkeypatch):
-
     def broken() -> None:
         raise OperationalError("server closed the connection unexpectedly")
 
@@ -499,7 +490,6 @@ def test_the_scheduler_records_its_heartbeat(db):
     ],
 )
 def test_a_bad_lease_or_heartbeat_setting_is_refused_by_name(name, value, message):
-
     env = {**os.environ, name: value}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(

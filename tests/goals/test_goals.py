@@ -200,7 +200,6 @@ def test_rank_disagreement_alert_names_the_goal_ranking_rule(client, personas):
 
 
 def test_a_small_rank_difference_is_not_a_disagreement(personas):
-
     goals = [
         Goal(client_rank=1, therapist_rank=1),
         Goal(client_rank=2, therapist_rank=3),
@@ -394,7 +393,6 @@ def test_outsiders_get_404_on_goal_pages(client, personas, persona):
 
 
 def test_goal_text_is_encrypted_at_rest(personas):
-
     make_goal(personas, "Secret wording")
     with connection.cursor() as cur:
         cur.execute("SELECT wording FROM goals_goal")
@@ -402,7 +400,6 @@ def test_goal_text_is_encrypted_at_rest(personas):
 
 
 def test_task_status_follows_progress(personas):
-
     goal = make_goal(personas, "Walk")
     task = Task.objects.create(
         clinic=personas.clinic,

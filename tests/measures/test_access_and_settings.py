@@ -43,7 +43,6 @@ def test_persona_matrix(client, personas, name, arg, expected):
 
 
 def test_alert_list_shows_only_care_team_alerts(client, personas):
-
     Alert.raise_for(personas.client, "safety", "PHQ-9 item 9 above 0", {})
     Alert.raise_for(personas.other_client, "safety", "PHQ-9 item 9 above 0", {})
     sign_in(client, personas.therapist)
@@ -106,7 +105,6 @@ def test_licensed_clinic_imports_item_texts_then_can_assign(client, personas):
 
 
 def test_api_measures_is_scoped(client, personas):
-
     record_response(
         client=personas.client,
         instrument_id="phq9",

@@ -196,7 +196,6 @@ def test_paper_entry_scores_total_only(client, personas):
 
 @pytest.mark.django_db(transaction=True)
 def test_emailed_link_is_made_by_the_worker_and_works_once(client, personas, mailoutbox):
-
     cache.clear()
     adm = assign(personas.client)
     sign_in(client, personas.therapist)
@@ -227,7 +226,6 @@ def test_emailed_link_is_made_by_the_worker_and_works_once(client, personas, mai
 def test_email_link_refuses_closed_questionnaires_missing_addresses_and_other_teams(
     client, personas, django_capture_on_commit_callbacks
 ):
-
     cache.clear()
     adm = assign(personas.client)
     url = reverse("measures_email_link", args=[adm.pk])

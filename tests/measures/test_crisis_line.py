@@ -62,7 +62,6 @@ def test_unusable_links_use_the_clinic_line_or_no_country(client, uk_clinic):
 
 @pytest.mark.django_db(transaction=True)
 def test_emails_use_the_clinic_line(client, personas, mailoutbox):
-
     cache.clear()
     p = personas
     p.clinic.crisis_line = UK

@@ -12,7 +12,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the demo
 
 
 def test_demo_measures():
-
     ctx = seed_demo()
     assert ctx is not None
     latest_bands = set()

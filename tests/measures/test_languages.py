@@ -321,7 +321,6 @@ def test_the_alliance_check_in_spanish_keeps_its_not_validated_label(client, per
 
 
 def test_everything_we_hold_shows_the_questions_as_the_client_read_them(client, personas):
-
     answer_phq9(client, personas, "es", [0, 0, 0, 0, 0, 0, 0, 0, 1])
     answer_phq9(client, personas, "en", [0] * 9)
     text = [

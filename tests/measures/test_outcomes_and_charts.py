@@ -99,7 +99,6 @@ def test_gad7_gets_its_own_chart_and_outcome(personas):
 
 
 def test_client_home_tells_the_alliance_trend_in_plain_words(client, personas):
-
     now = timezone.now()
     for i, total in enumerate([5.0, 5.25, 5.0, 3.5]):
         Response.objects.create(

@@ -163,7 +163,6 @@ def test_acknowledged_alert_does_not_escalate(client, personas, settings):
 
 
 def test_clinic_escalation_hours_setting(client, personas):
-
     s = MonitoringSettings.for_clinic(personas.clinic)
     s.escalation_hours = 8
     s.save()
@@ -179,7 +178,6 @@ def test_clinic_escalation_hours_setting(client, personas):
 def test_a_new_safety_alert_schedules_its_own_escalation(
     client, transactional_db, personas, django_capture_on_commit_callbacks
 ):
-
     with django_capture_on_commit_callbacks(execute=True):
         submit_item9(client, personas)
     alert = Alert.objects.get()

@@ -29,7 +29,6 @@ def sac_answers(mean: float, felt_off: bool = False) -> dict[str, Any]:
 def session(
     client: Any, number: int, status: str = "attended", when: dt.datetime | None = None
 ) -> Any:
-
     therapist = client.care_team.filter(is_primary=True).first().therapist
     return TherapySession.objects.create(
         clinic=client.clinic,
@@ -77,7 +76,6 @@ def series(client: Any, scores: list[float | None], reported: set[int] = frozens
 
 
 def phq9(client: Any, number: int, total: int) -> Any:
-
     answers = answers_for("phq9", total, 0)
     return record_response(
         client=client,

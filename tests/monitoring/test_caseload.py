@@ -93,7 +93,6 @@ BUDGET = (
 
 
 def _count(client):
-
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(reverse("caseload"))
     return response, [q["sql"] for q in ctx.captured_queries]

@@ -28,7 +28,6 @@ def _glance(html: str) -> str:
 
 
 def test_at_a_glance_comes_first_with_the_data(client, personas):
-
     c = personas.client
     for n, total in ((1, 20), (6, 17)):
         phq9(c, n, total)
@@ -69,7 +68,6 @@ def test_at_a_glance_comes_first_with_the_data(client, personas):
 
 
 def test_no_glance_for_someone_outside_the_caseload(client, personas):
-
     sign_in(client, personas.therapist)
     ClientRecord.objects.filter(pk=personas.client.pk).update(status=ClientRecord.Status.DISCHARGED)
     html = client.get(reverse("client_detail", args=[personas.client.pk])).content.decode()

@@ -12,7 +12,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the demo
 
 
 def test_demo_monitoring():
-
     ctx = seed_demo()
     assert ctx is not None
     repaired_client, unrepaired_client, drifting, disagreeing = (

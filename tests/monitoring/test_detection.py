@@ -64,7 +64,6 @@ def test_slow_decline_is_caught_by_the_cutoff_not_by_k_sd(personas):
 
 
 def test_ceiling_stuck_series_is_low_information_not_silence(client, personas):
-
     c = personas.client
     series(c, [6, 6, 6, 6, 6, 6])
     assert episodes(c) == [] and not Alert.objects.filter(client=c).exists()
@@ -106,7 +105,6 @@ def test_a_dip_never_repaired_escalates_to_the_therapist_without_supervision_con
 def test_unrepaired_rupture_goes_to_the_supervisor_only_with_consent(
     client, personas, settings, django_capture_on_commit_callbacks
 ):
-
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     c = personas.client
     grant(c, "supervision", personas.therapist)
@@ -133,7 +131,6 @@ def test_client_reported_rupture_with_a_good_score(personas):
 
 
 def concern_after(client, user, session_number, topic="tasks"):
-
     concern = Concern.objects.create(
         clinic=client.clinic,
         client=client,
@@ -162,7 +159,6 @@ def test_concern_between_sessions_opens_the_episode_for_the_next_session(persona
 
 
 def test_task_not_working_said_twice_opens_an_episode_with_its_alert(client, personas):
-
     c = personas.client
     series(c, [5, 5, 5])
     goal = make_goal(personas, "Sleep better")

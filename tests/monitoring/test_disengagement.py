@@ -69,7 +69,6 @@ def test_long_gap_with_nothing_booked(personas):
 
 
 def test_falling_check_in_completion(personas):
-
     c = personas.client
     weekly(c, ["attended"] * 3)
     session(c, 4, status="scheduled", when=NOW + dt.timedelta(days=4))
@@ -101,7 +100,6 @@ def test_low_alliance_in_the_first_three_sessions(personas):
 
 
 def test_check_all_wakes_snoozed_alerts_and_checks_everyone(personas):
-
     c = personas.client
     weekly(c, ["attended", "missed", "missed"])
     alert, _ = Alert.raise_for(c, "disagreement", "x", {})

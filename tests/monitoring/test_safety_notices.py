@@ -151,7 +151,6 @@ def test_a_concern_tells_the_treating_therapist(personas):
 
 @pytest.mark.django_db(transaction=True)
 def test_sms_failures_are_retried_with_back_off_then_shown_to_the_admin(client, personas, provider):
-
     _on_call(personas.clinic)
     provider.fail_with = 500
     submit_item9(client, personas)

@@ -74,7 +74,6 @@ def test_timeline_chart_table_summary_and_episode(client, personas, dip):
 
 
 def test_recording_a_repair_then_recovery_closes_the_alert(client, personas, dip):
-
     c = personas.client
     sign_in(client, personas.therapist)
     url = reverse("rupture_episode_repair", args=[dip.pk])
@@ -134,7 +133,6 @@ def test_therapist_rates_a_session_from_the_form(client, personas, dip):
 
 
 def test_snooze_with_reason_and_wake_up(client, personas, dip):
-
     alert = Alert.objects.get(client=personas.client, kind="rupture")
     sign_in(client, personas.therapist)
     url = reverse("alert_snooze", args=[alert.pk])
@@ -218,7 +216,6 @@ def test_admin_changes_settings_and_bad_values_are_refused(client, personas):
 
 
 def test_every_monitoring_setting_is_documented():
-
     doc = (Path(__file__).resolve().parents[2] / "docs/monitoring.md").read_text()
     fields = [f.name for f in MonitoringSettings._meta.fields if f.name not in ("id", "clinic")]
     assert [f for f in fields if f"`{f}`" not in doc] == []

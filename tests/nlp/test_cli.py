@@ -128,7 +128,6 @@ def test_analyze_text_api_matches_the_cli(fixtures):
 
 
 def test_evaluate_on_an_annomi_format_csv(fixtures):
-
     code, out, err = run(
         nlp_main, ["evaluate", str(default_artifact()), "--data", str(fixtures / "tiny_annomi.csv")]
     )
@@ -148,7 +147,6 @@ def test_evaluate_on_an_annomi_format_csv(fixtures):
     ],
 )
 def test_nlp_bad_input_exits_2(fixtures, argv, message):
-
     argv = [
         str(default_artifact())
         if a == "ARTIFACT"

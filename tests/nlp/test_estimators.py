@@ -25,7 +25,6 @@ from alliance.nlp.model import (
 
 @pytest.fixture(scope="module")
 def records(request):
-
     return load_annomi_csv(Path(__file__).parent / "fixtures" / "tiny_annomi.csv")
 
 
@@ -115,7 +114,6 @@ def test_grouped_folds_never_split_a_video(records):
 
 @pytest.mark.slow
 def test_reliability_reads_the_cross_validation_stored_with_the_artifact(records, tmp_path):
-
     shipped = default_artifact()
     version = shipped.stem[len("model-") :]
     rows = reliability(version)

@@ -216,7 +216,6 @@ def test_one_reflection_in_a_long_session_is_never_rated():
 
 
 def test_confusion_from_the_artifact_widens_intervals():
-
     confusion = confusion_from_metadata(load_model().metadata_)
     assert set(confusion) >= {"behaviour", "talk_type", "question_type", "reflection_type"}
     for m in confusion.values():

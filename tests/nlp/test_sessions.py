@@ -100,7 +100,6 @@ sklearn = pytest.importorskip("sklearn", reason="refitting needs the alliance[tr
 
 @pytest.mark.slow
 def test_evaluate_sessions_cli_on_tiny_data(tmp_path):
-
     shutil.copy(TINY, tmp_path / "AnnoMI-full.csv")
     out, err = io.StringIO(), io.StringIO()
     code = nlp_main(
@@ -139,14 +138,12 @@ def test_evaluate_sessions_cli_on_tiny_data(tmp_path):
     ],
 )
 def test_evaluate_sessions_bad_input(argv, message):
-
     out, err = io.StringIO(), io.StringIO()
     assert nlp_main(argv, stdout=out, stderr=err) == 2
     assert message in err.getvalue() and "Traceback" not in err.getvalue()
 
 
 def test_session_figures_go_into_the_metadata_and_the_card(tmp_path):
-
     src = default_artifact()
     for suffix in (".npz", ".json"):
         shutil.copy(src.with_suffix(suffix), tmp_path / src.with_suffix(suffix).name)
@@ -185,7 +182,6 @@ def test_session_figures_go_into_the_metadata_and_the_card(tmp_path):
 
 
 def test_widening_is_the_conformal_quantile_of_the_needed_stretch():
-
     q = (40.0, 50.0, 60.0)
     assert needed_factor("percent_open_questions", q, 70.0) == pytest.approx(2.0)
     assert needed_factor("percent_open_questions", q, 45.0) == pytest.approx(0.5)
@@ -203,7 +199,6 @@ def test_widening_is_the_conformal_quantile_of_the_needed_stretch():
 
 
 def test_shipped_artifact_carries_the_measured_widening():
-
     widening = widening_from_metadata(load_model().metadata_)
     assert set(widening) == {
         "reflection_to_question",
@@ -216,7 +211,6 @@ def test_shipped_artifact_carries_the_measured_widening():
 
 @pytest.mark.slow
 def test_train_with_extra_rows_uses_them_in_training_only(tmp_path):
-
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(TINY, data / "AnnoMI-full.csv")
@@ -287,7 +281,6 @@ def test_train_with_extra_rows_uses_them_in_training_only(tmp_path):
 
 @pytest.mark.slow
 def test_evaluate_corrections_scores_held_out_sessions_with_and_without_them(tmp_path):
-
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(TINY, data / "AnnoMI-full.csv")

@@ -112,7 +112,6 @@ def test_rupture_repair_rate_by_hand(personas):
 
 
 def test_check_ins_and_alerts_by_hand(personas):
-
     clients = [
         make_client(personas.clinic, f"Chk {i}", f"chk{i}@client.test", [personas.therapist])
         for i in range(5)

@@ -24,7 +24,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def history(personas):
-
     c = personas.client
     for n, total in ((1, 20), (3, 15), (6, 13)):
         phq9(c, n, total)

@@ -55,7 +55,6 @@ def entry(
 
 
 def episode(client: Any, started: dt.date) -> Any:
-
     return EpisodeOfCare.objects.create(clinic=client.clinic, client=client, started=started)
 
 
@@ -68,7 +67,6 @@ def score(
     ep: Any = None,
     answers: dict[str, Any] | None = None,
 ) -> Any:
-
     return Response.objects.create(
         clinic=client.clinic,
         client=client,

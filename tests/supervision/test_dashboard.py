@@ -15,7 +15,6 @@ from tests.supervision.helpers import link, session
 
 
 def _transcript(client, therapist, number, metrics, when):
-
     s = session(client, therapist, number, when)
     return Transcript.objects.create(
         clinic=client.clinic,
@@ -39,7 +38,6 @@ def _metrics(rq, cr, oq):
 
 
 def test_counts_for_every_client_detail_only_where_shared_and_consented(client, personas):
-
     link(personas)
     consenting = personas.client
     grant(consenting, "supervision", personas.therapist)

@@ -60,7 +60,6 @@ def test_malformed_file_names_the_line_and_stores_nothing(client, personas):
 
 
 def test_a_future_session_date_is_refused(client, personas):
-
     grant(personas.client, "recording", personas.therapist)
     sign_in(client, personas.therapist)
     response = _upload(client, personas, session_date="2030-01-15")
@@ -202,7 +201,6 @@ def test_demo_has_two_really_analysed_sessions(client, db):
 
 
 def test_client_page_shows_the_listening_trend_over_sessions(client, personas):
-
     grant(personas.client, "recording", personas.therapist)
     for n, (rq, open_pct) in enumerate([(0.5, 30.0), (1.0, 45.0), (1.6, 60.0)], start=1):
         session = TherapySession.objects.create(
@@ -282,7 +280,6 @@ def test_feedback_on_a_numbers_only_analysis_shows_dashes_not_blanks(client, per
 
 @pytest.mark.slow
 def test_demo_numbers_only_transcripts_carry_whole_summaries(db):
-
     seed_demo()
     numbers_only = Transcript.objects.filter(model_version="demo")
     assert numbers_only.exists()
@@ -326,7 +323,6 @@ def test_feedback_lists_rupture_moments_linked_to_the_turn_and_the_timeline(
 
 
 def test_admin_sets_text_deletion_and_can_clear_earlier_transcripts(client, personas):
-
     url = reverse("transcripts_clinic_settings")
     assert_persona_matrix(client, personas, url, ADMIN_ONLY)
     session = TherapySession.objects.create(
@@ -380,7 +376,6 @@ def test_admin_sets_text_deletion_and_can_clear_earlier_transcripts(client, pers
 
 
 def _analysed(personas, name, number=1):
-
     text = (FIXTURES / name).read_text(encoding="utf-8")
     result = analyze_text(text, name)
     session = TherapySession.objects.create(
@@ -576,7 +571,6 @@ def test_a_bad_correction_with_htmx_says_why_and_changes_nothing(client, persona
 
 
 def test_only_the_uploading_therapist_can_correct(client, personas):
-
     transcript = _analysed(personas, "long_session.txt")
     other = make_staff(
         personas.clinic,
@@ -599,7 +593,6 @@ def test_only_the_uploading_therapist_can_correct(client, personas):
 
 
 def test_admin_exports_corrections_as_training_rows_without_text_unless_opted_in(client, personas):
-
     transcript = _analysed(personas, "long_session.txt")
     question = next(
         u for u in transcript.model_analysis()["utterances"] if u["behaviour"] == "question"

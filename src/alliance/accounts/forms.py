@@ -169,7 +169,6 @@ class AuditSearchForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs) -> None:
-
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["action"]).choices = [
             ("", _("Any action")),

@@ -171,7 +171,6 @@ class Clinic(models.Model):
         return self.name
 
     def _crisis_text(self, key: str, language: str | None) -> str:
-
         code = base_code(language) if language else active_language()
         own = (self.crisis_translations or {}).get(code) or {}
         text = str(own.get(key) or "").strip()

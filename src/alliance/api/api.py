@@ -263,7 +263,6 @@ class MeasuresOut(Schema):
 )
 @endpoint(authenticated)
 def client_measures(request, client_id: uuid.UUID):
-
     client = client_or_404(request, client_id, record_type="measures")
     responses = [
         {

@@ -87,7 +87,6 @@ def encrypted_columns() -> list[tuple[str, str]]:
 
 
 def totp_table() -> str:
-
     return str(Authenticator._meta.db_table)
 
 

@@ -273,7 +273,6 @@ class GoalChange(ClinicRecord):
     def __init__(
         self, *args: Any, before: dict | None = None, after: dict | None = None, **kwargs: Any
     ) -> None:
-
         super().__init__(*args, **kwargs)
         if before is not None:
             self.before_json = json.dumps(before)
@@ -282,12 +281,10 @@ class GoalChange(ClinicRecord):
 
     @property
     def before(self) -> dict[str, Any]:
-
         return json.loads(self.before_json or "{}")
 
     @property
     def after(self) -> dict[str, Any]:
-
         return json.loads(self.after_json or "{}")
 
     def decide(self, by: User, side: str, accept: bool) -> None:

@@ -139,7 +139,6 @@ def from_rules(
 
 
 def _labelled(band: ExpectedBand) -> ExpectedBand:
-
     return replace(band, label=band.words())
 
 

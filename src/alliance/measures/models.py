@@ -329,7 +329,6 @@ class Response(ClinicRecord):
 
     @property
     def answered_in_other_language(self) -> bool:
-
         return base_code(self.language) != DEFAULT_LANGUAGE
 
     @property

@@ -107,7 +107,6 @@ def _label(pred: tuple[str, float] | None) -> str | None:
 
 
 def _vstack(parts: list[CSR]) -> CSR:
-
     offsets = np.cumsum([0] + [len(p.indices) for p in parts[:-1]])
     indptr = np.concatenate(
         [parts[0].indptr[:1]] + [p.indptr[1:] + off for p, off in zip(parts, offsets, strict=False)]

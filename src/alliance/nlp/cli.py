@@ -19,7 +19,7 @@ import numpy as np
 
 from alliance.lib.cli import UsageError
 
-from . import training  # evaluate: numpy only
+from . import training
 from .analyze import analyze_transcript
 from .data import DataError, find_data_dir, load_annomi_csv, training_csv
 from .evaluation import format_confusion
@@ -389,7 +389,6 @@ def _cv_records(args: Any, stderr: TextIO, prog: str, flag: str) -> list[Any] | 
 
 
 def _evaluate_sessions(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> int:
-
     if args.artifact:
         return _fail(stderr, prog, "--sessions refits the models per fold: give no ARTIFACT")
     records = _cv_records(args, stderr, prog, "--sessions")
@@ -419,7 +418,6 @@ def _evaluate_sessions(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> 
 
 
 def _evaluate_corrections(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> int:
-
     records = _cv_records(args, stderr, prog, "--corrections")
     if isinstance(records, int):
         return records

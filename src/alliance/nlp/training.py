@@ -338,7 +338,6 @@ def _accuracy(rep: dict[str, Any] | None) -> str:
 
 
 def _fmt_head(name: str, rep: dict[str, Any]) -> str:
-
     target = f" (target {rep['target']:.2f})" if rep.get("target") else ""
     lines = [
         f"### {name}{target}",

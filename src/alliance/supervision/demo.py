@@ -34,7 +34,6 @@ TWO_DIPS = [5, 5, 6, 2, 5, 5, 6, 3, 5]
 def _alliance_history(
     client: ClientRecord, values: list[int], now: dt.datetime
 ) -> list[TherapySession]:
-
     primary = client.care_team.filter(is_primary=True).first()
     assert primary is not None  # every demo client is seeded with a primary therapist
     therapist = primary.therapist
@@ -143,7 +142,6 @@ def _entry(
 
 
 def seed(ctx: DemoContext) -> None:
-
     now = timezone.now()
     for therapist in ctx.therapists:
         SupervisionLink.objects.create(

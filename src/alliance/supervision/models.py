@@ -176,7 +176,6 @@ class SupervisionLink(ClinicRecord):
 
     @staticmethod
     def supervisors_of(user: User) -> models.QuerySet[Any]:
-
         return User.objects.filter(
             supervisee_links__supervisee=user,
             supervisee_links__ended_at__isnull=True,
@@ -186,7 +185,6 @@ class SupervisionLink(ClinicRecord):
 
     @staticmethod
     def supervisees_of(user: User) -> models.QuerySet[Any]:
-
         return User.objects.filter(
             supervisor_links__supervisor=user, supervisor_links__ended_at__isnull=True
         ).distinct()

@@ -49,7 +49,6 @@ def _session_for_transcript(client: ClientRecord, therapist: User, now: datetime
 
 
 def seed(ctx: DemoContext) -> None:
-
     now = timezone.now()
     for filename, therapist_speaker in DEMO:
         therapist = next(t for t in ctx.therapists if t.full_name == therapist_speaker)

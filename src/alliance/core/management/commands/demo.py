@@ -79,7 +79,6 @@ class Command(BaseCommand):
                     process.kill()
 
     def print_logins(self, addrport: str) -> None:
-
         base = demo_site_url(addrport)
         out = self.stdout
         out.write("")

@@ -16,7 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=500)
 
     def handle(self, *args, **options):
-
         total = 0
         try:
             with transaction.atomic():

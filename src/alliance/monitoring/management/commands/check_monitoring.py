@@ -16,7 +16,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-
         if options["enqueue"]:
             tasks.check_monitoring.enqueue()
             self.stdout.write("Monitoring check enqueued.")
