@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -48,7 +51,6 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="bench-backup-")
-    from cryptography.fernet import Fernet
 
     os.environ.update(
         {
@@ -59,17 +61,19 @@ def main() -> None:
             "DJANGO_SETTINGS_MODULE": "alliance.settings",
         }
     )
-    import django
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    import django  # noqa: PLC0415
 
     django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    from django.conf import settings  # noqa: PLC0415
+    from django.core.management import call_command  # noqa: PLC0415
 
-    from alliance.accounts.models import Clinic, Membership, Role, User
-    from alliance.clients.models import ClientRecord
-    from alliance.core import audit
-    from alliance.core.backup import backup, restore
-    from alliance.goals.models import Goal
+    from alliance.accounts.models import Clinic, Membership, Role, User  # noqa: PLC0415
+    from alliance.clients.models import ClientRecord  # noqa: PLC0415
+    from alliance.core import audit  # noqa: PLC0415
+    from alliance.core.backup import backup, restore  # noqa: PLC0415
+    from alliance.goals.models import Goal  # noqa: PLC0415
 
     call_command("migrate", verbosity=0)
     clinic = Clinic.objects.create(name="Bench Clinic")
@@ -98,7 +102,8 @@ def main() -> None:
             client=client,
         )
     print(f"built {args.goals} encrypted goals in {time.perf_counter() - started:.1f} s")
-    from django.db import connection
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    from django.db import connection  # noqa: PLC0415
 
     connection.close()
     live = Path(settings.DATABASES["default"]["NAME"])
@@ -138,7 +143,6 @@ def main() -> None:
         f"restore {t1 - t0:.2f} s ({size_mb / (t1 - t0):.0f} MB/s): {result.encrypted_checked} "
         f"encrypted values checked, {result.audit_entries} audit entries verified"
     )
-    import shutil
 
     shutil.rmtree(tmp, ignore_errors=True)
 

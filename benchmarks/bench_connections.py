@@ -45,7 +45,8 @@ def _setup_django(url: str, data_dir: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["ALLIANCE_DATA_DIR"] = data_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
-    import django
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    import django  # noqa: PLC0415
 
     django.setup()
 
@@ -54,12 +55,13 @@ def seed(url: str, data_dir: str, clients: int) -> dict[str, str]:
     """Migrate, add one clinic with a therapist and ``clients`` clients, sign the therapist in;
     returns the session cookie and a client id."""
     _setup_django(url, data_dir)
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-    from django.core.management import call_command
-    from django.test import Client
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret  # noqa: PLC0415
+    from django.core.management import call_command  # noqa: PLC0415
+    from django.test import Client  # noqa: PLC0415
 
-    from alliance.accounts.models import Clinic, Membership, Role, User
-    from alliance.clients.models import CareTeamMember, ClientRecord
+    from alliance.accounts.models import Clinic, Membership, Role, User  # noqa: PLC0415
+    from alliance.clients.models import CareTeamMember, ClientRecord  # noqa: PLC0415
 
     call_command("migrate", verbosity=0)
     email = "bench-therapist@bench.test"
@@ -86,10 +88,11 @@ def measure(
     url: str, data_dir: str, cookie: str, path: str, n: int, threads: int
 ) -> dict[str, float]:
     _setup_django(url, data_dir)
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.db import connections
-    from django.db.backends.signals import connection_created
-    from django.test import RequestFactory
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    from django.core.handlers.wsgi import WSGIHandler  # noqa: PLC0415
+    from django.db import connections  # noqa: PLC0415
+    from django.db.backends.signals import connection_created  # noqa: PLC0415
+    from django.test import RequestFactory  # noqa: PLC0415
 
     # Distinct PostgreSQL server processes seen: a pool hands out the same few connections
     # (Django still signals each checkout), a new connection is a new server process.

@@ -43,6 +43,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -94,20 +95,21 @@ def prepare(env: dict[str, str]) -> tuple[list[Actor], list[Actor]]:
             timeout=600,
         )
     os.environ.update(env)
-    import django
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    import django  # noqa: PLC0415
 
     django.setup()
-    from importlib import import_module
 
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.db import connections
-    from django.utils import timezone
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    from django.conf import settings  # noqa: PLC0415
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: PLC0415
+    from django.db import connections  # noqa: PLC0415
+    from django.utils import timezone  # noqa: PLC0415
 
-    from alliance.accounts.models import Membership, Role
-    from alliance.checkins.models import CheckIn, CheckInSchedule
-    from alliance.clients.models import CareTeamMember, ClientRecord
-    from alliance.core.middleware import LAST_SEEN_KEY
+    from alliance.accounts.models import Membership, Role  # noqa: PLC0415
+    from alliance.checkins.models import CheckIn, CheckInSchedule  # noqa: PLC0415
+    from alliance.clients.models import CareTeamMember, ClientRecord  # noqa: PLC0415
+    from alliance.core.middleware import LAST_SEEN_KEY  # noqa: PLC0415
 
     store = import_module(settings.SESSION_ENGINE).SessionStore
 
@@ -410,7 +412,8 @@ def main(argv: list[str] | None = None) -> int:
                 p.kill()
         log.close()
         if admin_url:
-            from django.db import connections
+            # Django and the app load once the script has set its own environment (settings, data dir).
+            from django.db import connections  # noqa: PLC0415
 
             connections.close_all()
             _drop(admin_url, url)

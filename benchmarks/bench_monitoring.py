@@ -31,6 +31,8 @@ import time
 import uuid
 from pathlib import Path
 
+import psycopg
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 
@@ -42,7 +44,6 @@ def _database(tmp: str, label: str = "") -> tuple[str, str | None]:
     given = os.environ.get("DATABASE_URL", "")
     if not given.startswith("postgres"):
         return f"sqlite:///{tmp}/{label or 'bench'}.sqlite3", None
-    import psycopg
 
     name = f"bench_alliance_{label + '_' if label else ''}{uuid.uuid4().hex[:8]}"
     with psycopg.connect(given, autocommit=True) as conn:
@@ -51,8 +52,6 @@ def _database(tmp: str, label: str = "") -> tuple[str, str | None]:
 
 
 def _drop(admin_url: str, url: str) -> None:
-    import psycopg
-
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -86,33 +85,36 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     finally:
         if admin_url:
-            from django.db import connections
+            # Django and the app load once the script has set its own environment (settings, data dir).
+            from django.db import connections  # noqa: PLC0415
 
             connections.close_all()
             _drop(admin_url, url)
 
 
 def _run(args: argparse.Namespace) -> int:
-    import django
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    import django  # noqa: PLC0415
 
     django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
-    from django.urls import reverse
-    from django.utils import timezone
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    from django.core.management import call_command  # noqa: PLC0415
+    from django.db import connection  # noqa: PLC0415
+    from django.test import Client  # noqa: PLC0415
+    from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: PLC0415
+    from django.urls import reverse  # noqa: PLC0415
+    from django.utils import timezone  # noqa: PLC0415
 
-    from alliance.accounts.models import Clinic, Membership, Role, User
-    from alliance.clients.models import (
+    from alliance.accounts.models import Clinic, Membership, Role, User  # noqa: PLC0415
+    from alliance.clients.models import (  # noqa: PLC0415
         CareTeamMember,
         ClientRecord,
         Consent,
         ConsentText,
         TherapySession,
     )
-    from alliance.measures import scoring
-    from alliance.measures.services import record_response
+    from alliance.measures import scoring  # noqa: PLC0415
+    from alliance.measures.services import record_response  # noqa: PLC0415
 
     setup_test_environment()  # in-memory email, "testserver" allowed
     call_command("migrate", verbosity=0)
@@ -127,7 +129,8 @@ def _run(args: argparse.Namespace) -> int:
         "bench-therapist@example.test", "bench-password-2026", full_name="Bench T"
     )
     Membership.objects.create(clinic=clinic, user=therapist, role=Role.THERAPIST)
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret  # noqa: PLC0415
 
     TOTP.activate(therapist, generate_totp_secret())
     clients = []

@@ -1,6 +1,6 @@
 """Throughput of the full transcript analysis (parse + classify + detectors + metrics).
 
-Prints utterances per second and the ratio to the 500 utterances/s target (issue 6: a 50-minute
+Prints utterances per second and the ratio to the 500 utterances/s target (a 50-minute
 session in about a second on 2 CPU cores).  The transcript is built at bench time from AnnoMI text
 in ../shared/data when it is there (real utterance lengths), else from a synthetic template; it is
 never written to disk.
@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from alliance.nlp.analyze import analyze_transcript  # noqa: E402
+from alliance.nlp.data import DataError, find_data_dir, load_annomi_csv
 from alliance.nlp.model import load_model  # noqa: E402
 from alliance.nlp.transcripts import parse_transcript  # noqa: E402
 
@@ -49,8 +50,6 @@ SYNTHETIC = [
 
 
 def utterances(turns: int) -> list[tuple[str, str]]:
-    from alliance.nlp.data import DataError, find_data_dir, load_annomi_csv
-
     try:
         recs = load_annomi_csv(find_data_dir(None) / "AnnoMI-simple.csv")
         pool = [("Therapist" if r.speaker == "therapist" else "Client", r.text) for r in recs]

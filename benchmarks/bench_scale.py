@@ -82,8 +82,9 @@ class Generator:
     """Builds one clinic at a time with ``bulk_create``; ``rng`` makes the data repeatable."""
 
     def __init__(self, now: dt.datetime, seed: int = 7) -> None:
-        from alliance.measures import scoring
-        from alliance.measures.demo import answers_for
+        # Django and the app load once the script has set its own environment (settings, data dir).
+        from alliance.measures import scoring  # noqa: PLC0415
+        from alliance.measures.demo import answers_for  # noqa: PLC0415
 
         self.now = now
         self.rng = random.Random(seed)
@@ -98,7 +99,8 @@ class Generator:
         return self.scored[(instrument, key)]
 
     def add(self, model: Any, rows: list[Any]) -> None:
-        from django.db import connection
+        # Django and the app load once the script has set its own environment (settings, data dir).
+        from django.db import connection  # noqa: PLC0415
 
         if connection.vendor == "postgresql" and len(rows) >= 1000:
             self._copy(model, rows)
@@ -110,7 +112,8 @@ class Generator:
     def _copy(model: Any, rows: list[Any]) -> None:
         """PostgreSQL COPY: the rows' values prepared by the fields themselves (defaults,
         ``auto_now_add``, encryption, JSON), without building INSERT statements."""
-        from django.db import connection
+        # Django and the app load once the script has set its own environment (settings, data dir).
+        from django.db import connection  # noqa: PLC0415
 
         fields = model._meta.concrete_fields
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
@@ -122,20 +125,21 @@ class Generator:
                 )
 
     def clinic(self, index: int, extra_caseload: int = 0) -> dict[str, Any]:
-        from alliance.accounts.models import Clinic, Membership, Role, User
-        from alliance.checkins.models import CheckIn, CheckInPlan, CheckInSchedule
-        from alliance.clients.models import (
+        # Django and the app load once the script has set its own environment (settings, data dir).
+        from alliance.accounts.models import Clinic, Membership, Role, User  # noqa: PLC0415
+        from alliance.alerts.models import SEVERITY, Alert  # noqa: PLC0415
+        from alliance.checkins.models import CheckIn, CheckInPlan, CheckInSchedule  # noqa: PLC0415
+        from alliance.clients.models import (  # noqa: PLC0415
             CareTeamMember,
             ClientRecord,
             Consent,
             ConsentText,
             TherapySession,
         )
-        from alliance.goals.models import Goal
-        from alliance.measures.models import MeasureSettings, Response
-        from alliance.alerts.models import SEVERITY, Alert
-        from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
-        from alliance.supervision.models import SupervisionLink
+        from alliance.goals.models import Goal  # noqa: PLC0415
+        from alliance.measures.models import MeasureSettings, Response  # noqa: PLC0415
+        from alliance.monitoring.models import MonitoringSettings, RuptureEpisode  # noqa: PLC0415
+        from alliance.supervision.models import SupervisionLink  # noqa: PLC0415
 
         rng, now = self.rng, self.now
         clinic = Clinic.objects.create(name=f"Clinic {index}")
@@ -457,7 +461,8 @@ class QueryCounter:
 
 def _pages(handles: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
     """(role, page, caseload, (user, url)) for every measured page."""
-    from django.urls import reverse
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    from django.urls import reverse  # noqa: PLC0415
 
     out = []
     for size, therapist, c in (
@@ -498,9 +503,10 @@ def _pages(handles: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
 
 
 def _measure_pages(handles: dict[str, Any], repeat: int, budget_s: float) -> list[dict[str, Any]]:
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-    from django.db import connection
-    from django.test import Client
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret  # noqa: PLC0415
+    from django.db import connection  # noqa: PLC0415
+    from django.test import Client  # noqa: PLC0415
 
     browsers: dict[Any, Client] = {}
     rows = []
@@ -547,12 +553,13 @@ def _measure_pages(handles: dict[str, Any], repeat: int, budget_s: float) -> lis
 
 
 def _measure_jobs(now: dt.datetime) -> list[dict[str, Any]]:
-    from django.core import mail
-    from django.db import connection
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    from django.core import mail  # noqa: PLC0415
+    from django.db import connection  # noqa: PLC0415
 
-    from alliance.checkins.schedule import run_cycle
-    from alliance.monitoring.detection import check_all
-    from alliance.monitoring.tasks import check_overdue_alerts
+    from alliance.checkins.schedule import run_cycle  # noqa: PLC0415
+    from alliance.monitoring.detection import check_all  # noqa: PLC0415
+    from alliance.monitoring.tasks import check_overdue_alerts  # noqa: PLC0415
 
     jobs = [
         ("monitoring pass (check_monitoring)", lambda: check_all(now)),
@@ -593,12 +600,14 @@ def _measure_jobs(now: dt.datetime) -> list[dict[str, Any]]:
 def child(args: argparse.Namespace) -> int:
     """Build one database and measure it; writes JSON to ``args.out``."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
-    import django
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    import django  # noqa: PLC0415
 
     django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test.utils import setup_test_environment
+    # Django and the app load once the script has set its own environment (settings, data dir).
+    from django.core.management import call_command  # noqa: PLC0415
+    from django.db import connection  # noqa: PLC0415
+    from django.test.utils import setup_test_environment  # noqa: PLC0415
 
     setup_test_environment()  # in-memory email, "testserver" allowed
     call_command("migrate", verbosity=0)

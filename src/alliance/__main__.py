@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 import sys
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import execute_from_command_line
+
+from alliance.core.env import STATELESS_COMMANDS, mark_stateless
+
 
 def load_settings_or_exit() -> None:
     """Import the settings now, so a configuration error is one line on stderr, not a traceback.
 
     Exit status 2 (a usage error): the operator has to set or fix the variable named.
     """
-    from django.conf import settings
-    from django.core.exceptions import ImproperlyConfigured
 
     try:
         settings.INSTALLED_APPS  # noqa: B018 - the access imports and checks the settings
@@ -23,14 +27,11 @@ def load_settings_or_exit() -> None:
 
 
 def main() -> None:
-    from alliance.core.env import STATELESS_COMMANDS, mark_stateless
-
     if len(sys.argv) > 1 and sys.argv[1] in STATELESS_COMMANDS:
         # Before the settings load: they then generate no secret files and create no folders.
         mark_stateless()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
     load_settings_or_exit()
-    from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)
 

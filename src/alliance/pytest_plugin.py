@@ -43,7 +43,9 @@ if not os.environ.get("ALLIANCE_DATA_DIR", "").strip():
 def _django_ready(config: pytest.Config) -> bool:
     if not config.pluginmanager.hasplugin("django"):  # a Django-free run: -p no:django
         return False
-    from django.conf import settings
+    # Django is imported only once pytest-django is known to be active: this plugin also loads
+    # for Django-free runs (-p no:django), before any settings exist.
+    from django.conf import settings  # noqa: PLC0415
 
     return settings.configured
 
@@ -52,8 +54,9 @@ def _django_ready(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     if not _django_ready(config):
         return
-    from django.conf import settings
-    from django.test.utils import override_settings
+    # Django-free runs (-p no:django) load this plugin too: see _django_ready.
+    from django.conf import settings  # noqa: PLC0415
+    from django.test.utils import override_settings  # noqa: PLC0415
 
     _production["PASSWORD_HASHERS"] = list(settings.PASSWORD_HASHERS)
     _production["CACHES"] = dict(settings.CACHES)
@@ -80,8 +83,9 @@ def _alliance_test_settings(request: pytest.FixtureRequest) -> Iterator[None]:
     if not _production:
         yield
         return
-    from django.core.cache import caches
-    from django.test.utils import override_settings
+    # Django-free runs (-p no:django) load this plugin too: see _django_ready.
+    from django.core.cache import caches  # noqa: PLC0415
+    from django.test.utils import override_settings  # noqa: PLC0415
 
     if request.node.get_closest_marker("real_settings") is None:
         caches["default"].clear()

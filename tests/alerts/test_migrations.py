@@ -7,8 +7,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+
+from alliance.alerts.models import Alert, AlertKind
+from alliance.checkins.models import Concern
+from alliance.goals.models import RankDisagreement
+from alliance.monitoring.models import MonitoringSettings, RuptureEpisode, SafetyNotice
 
 # The last migration of each app before the move.
 OLD = [
@@ -34,13 +40,6 @@ def _latest():
 
 @pytest.mark.django_db(transaction=True)
 def test_alert_rows_links_and_escalation_time_survive_the_move(personas):
-    from django.contrib.contenttypes.models import ContentType
-
-    from alliance.alerts.models import Alert, AlertKind
-    from alliance.checkins.models import Concern
-    from alliance.goals.models import RankDisagreement
-    from alliance.monitoring.models import MonitoringSettings, RuptureEpisode, SafetyNotice
-
     # Written with today's models, then carried back through every reverse migration.
     rupture, _ = Alert.raise_for(personas.client, AlertKind.RUPTURE, "Possible rupture", {"s": 1})
     episode = RuptureEpisode.objects.create(

@@ -8,8 +8,10 @@ import pytest
 from django.utils import timezone
 
 from alliance.alerts.models import Alert
+from alliance.checkins.services import raise_concern
 from alliance.clients.models import BreakGlassAccess, CareTeamMember
 from alliance.core.models import AuditEvent
+from alliance.goals.models import GasRating, Goal, Task, TaskUpdate
 from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
 from tests.conftest import sign_in
 from tests.monitoring.helpers import rate, series
@@ -64,8 +66,6 @@ def dip(personas):
 
 @pytest.fixture
 def goal(personas):
-    from alliance.goals.models import GasRating, Goal, Task, TaskUpdate
-
     g = Goal.propose(
         personas.client,
         personas.client_user,
@@ -133,8 +133,6 @@ def test_alliance_rows_and_open_episode_for_the_care_team(client, personas, dip)
 
 
 def test_alliance_leaves_out_concern_and_repair_free_text(client, personas, dip):
-    from alliance.checkins.services import raise_concern
-
     raise_concern(personas.client, personas.client_user, "not_heard", CONCERN_WORDS)
     dip.record_repair(personas.therapist, ["clarify", "own_part"], REPAIR_WORDS)
     sign_in(client, personas.therapist)

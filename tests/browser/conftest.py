@@ -12,6 +12,13 @@ import shutil
 import time
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from playwright.sync_api import sync_playwright
+from sesame.utils import get_query_string
+
+from alliance.accounts.models import User
+from alliance.core import crypto
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
 # test itself (fixtures, assertions) are still synchronous and safe.
@@ -48,8 +55,6 @@ def browser():
         pytest.skip(
             "Chromium is not installed (apt-get install chromium); browser journeys skipped."
         )
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=path, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
@@ -102,11 +107,6 @@ def phone_page(browser, live_server, transactional_db):
 
 
 def totp_now(user) -> str:
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    from alliance.core import crypto
-
     auth = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
     return format_hotp_value(
         hotp_value(crypto.decrypt(auth.data["secret"]), int(time.time()) // 30)
@@ -115,7 +115,6 @@ def totp_now(user) -> str:
 
 def staff_login(page, email: str, password: str) -> None:
     """Sign in as staff through the real forms: email + password, then the TOTP code."""
-    from alliance.accounts.models import User
 
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
@@ -129,7 +128,6 @@ def staff_login(page, email: str, password: str) -> None:
 
 def client_login(page, user) -> None:
     """Open a fresh single-use sign-in link, as a client would from the email."""
-    from sesame.utils import get_query_string
 
     page.goto("/signin/link/" + get_query_string(user))
     page.get_by_role("button", name="Sign in now").click()

@@ -7,9 +7,17 @@ of WCAG (labels, names, contrast, landmarks, ARIA); the rest still needs people.
 
 from __future__ import annotations
 
-from axe_playwright_python.sync_playwright import Axe
+import json
 
-from alliance.accounts.models import Role
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
+
+from alliance.accounts.models import Clinic, Role
+from alliance.clients.models import ConsentText, TherapySession
+from alliance.goals.models import Goal, Task
+from alliance.nlp import analyze_text
+from alliance.transcripts.demo import HERE
+from alliance.transcripts.models import Transcript, metrics_without_text
 from tests.browser.conftest import client_login, staff_login
 from tests.conftest import grant, make_client, make_staff
 from tests.measures.helpers import assign
@@ -30,10 +38,6 @@ def violations(page, url: str, status: int = 200) -> list[str]:
 
 
 def seed():
-    from alliance.accounts.models import Clinic
-    from alliance.clients.models import ConsentText
-    from alliance.goals.models import Goal, Task
-
     for kind in ("treatment", "recording", "supervision"):
         ConsentText.objects.get_or_create(
             kind=kind, version=1, defaults={"body": f"Consent to {kind}."}
@@ -80,14 +84,6 @@ def test_client_pages_meet_wcag_aa_on_a_phone(phone_page):
 
 def analysed_transcript(therapist, record):
     """The demo's session-a transcript, analysed by the shipped model, as the therapist's own."""
-    import json
-
-    from django.utils import timezone
-
-    from alliance.clients.models import TherapySession
-    from alliance.nlp import analyze_text
-    from alliance.transcripts.demo import HERE
-    from alliance.transcripts.models import Transcript, metrics_without_text
 
     text = (HERE / "session-a.vtt").read_text()
     result = analyze_text(text, "session-a.vtt", therapist="Dr. Theo Therapos")
@@ -145,8 +141,6 @@ def test_sign_in_and_link_pages_meet_wcag_aa(phone_page):
 
 
 def test_admin_pages_meet_wcag_aa(page):
-    from alliance.accounts.models import Clinic
-
     clinic = Clinic.objects.create(name="Admin Access Clinic")
     make_staff(clinic, Role.ADMIN, "Ari Admin", "ari@access.test", "an accessible admin password")
     staff_login(page, "ari@access.test", "an accessible admin password")

@@ -12,8 +12,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from alliance.accounts.models import Role
+from alliance.accounts.models import Clinic, Role
+from alliance.alerts.models import Alert
+from alliance.clients.models import ConsentText, TherapySession
 from alliance.core.timezones import zone_for
+from alliance.measures.models import Administration
+from alliance.monitoring.models import MonitoringSettings, SafetyNotice
 from tests.browser.conftest import _new_page, client_login, staff_login
 from tests.browser.test_accessibility import violations
 from tests.conftest import grant, make_client, make_staff, run_worker
@@ -39,11 +43,6 @@ def shot(page, name: str) -> None:
 
 
 def seed_caseload():
-    from alliance.accounts.models import Clinic
-    from alliance.alerts.models import Alert
-    from alliance.clients.models import ConsentText
-    from alliance.monitoring.models import MonitoringSettings
-
     ConsentText.objects.get_or_create(
         kind="treatment", version=1, defaults={"body": "Consent to treatment."}
     )
@@ -189,10 +188,6 @@ def test_client_summary_then_the_printable_report(sized_page):
 
 
 def test_item9_reaches_the_therapist_at_once(sized_page):
-    from alliance.accounts.models import Clinic
-    from alliance.measures.models import Administration
-    from alliance.monitoring.models import MonitoringSettings, SafetyNotice
-
     page = sized_page
     clinic = Clinic.objects.create(name="Notice Clinic")
     MonitoringSettings.objects.create(clinic=clinic, on_call_email="duty@notice.test")
@@ -230,8 +225,6 @@ def test_item9_reaches_the_therapist_at_once(sized_page):
 
 
 def test_check_in_settings_book_the_next_session(sized_page):
-    from alliance.clients.models import TherapySession
-
     page = sized_page
     therapist, people = seed_caseload()
     staff_login(page, therapist.email, PASSWORD)

@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from alliance.accounts.models import Role
+from alliance.accounts.models import Clinic, Membership, Role
+from alliance.checkins.models import CheckIn, CheckInResponse, CheckInSchedule
+from alliance.checkins.services import submit_check_in
+from alliance.measures.models import Administration, Response
 from tests.browser.conftest import _new_page, client_login, staff_login
 from tests.browser.test_accessibility import WCAG
 from tests.conftest import grant, make_client, make_staff
@@ -64,9 +67,6 @@ def in_viewport(page, selector: str) -> bool:
 
 
 def test_empty_phq9_is_refused_and_a_partial_one_is_confirmed(sized_page):
-    from alliance.accounts.models import Clinic
-    from alliance.measures.models import Administration, Response
-
     page = sized_page
     clinic = Clinic.objects.create(name="Refusal Clinic")
     therapist = make_staff(
@@ -109,10 +109,6 @@ def test_empty_phq9_is_refused_and_a_partial_one_is_confirmed(sized_page):
 
 
 def test_los_angeles_client_and_new_york_therapist_see_their_own_times(sized_page):
-    from alliance.accounts.models import Clinic, Membership
-    from alliance.checkins.models import CheckIn, CheckInSchedule
-    from alliance.checkins.services import submit_check_in
-
     page = sized_page
     clinic = Clinic.objects.create(name="Two Coasts Clinic", time_zone="America/Chicago")
     therapist = make_staff(
@@ -159,9 +155,6 @@ def test_los_angeles_client_and_new_york_therapist_see_their_own_times(sized_pag
 
 
 def test_check_in_scale_is_big_tiles_and_the_result_survives_a_reload(sized_page):
-    from alliance.accounts.models import Clinic
-    from alliance.checkins.models import CheckIn, CheckInResponse, CheckInSchedule
-
     page = sized_page
     clinic = Clinic.objects.create(name="Tiles Clinic")
     therapist = make_staff(
@@ -204,8 +197,6 @@ def test_check_in_scale_is_big_tiles_and_the_result_survives_a_reload(sized_page
 
 
 def test_alliance_line_is_not_filled_and_login_has_no_sign_up(sized_page):
-    from alliance.accounts.models import Clinic
-
     page = sized_page
     page.goto("/accounts/login/")
     assert "sign up" not in page.locator("main").inner_text().lower()
@@ -230,9 +221,6 @@ def test_alliance_line_is_not_filled_and_login_has_no_sign_up(sized_page):
 def test_client_forms_work_at_320_px_with_big_answers_and_plain_words(
     browser, live_server, transactional_db
 ):
-    from alliance.accounts.models import Clinic
-    from alliance.measures.models import Administration, Response
-
     context, page = _new_page(browser, live_server, {"width": 320, "height": 640})
     page.width = 320  # type: ignore[attr-defined]
     try:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from alliance.accounts.models import Role
+from alliance.accounts.models import Clinic, Role
 from tests.browser.conftest import staff_login
 from tests.conftest import grant, make_client, make_staff
 
 
 def test_staff_signin_with_mfa_open_client_sign_out(page):
-    from alliance.accounts.models import Clinic
-
     clinic = Clinic.objects.create(name="Journey Clinic")
     therapist = make_staff(
         clinic, Role.THERAPIST, "Jo Journey", "jo@journey.test", "a long journey password"

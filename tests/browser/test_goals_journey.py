@@ -1,4 +1,4 @@
-"""Issue 5 journey on a phone: the client proposes a goal, the therapist agrees, the client
+"""Goals and check-ins journey on a phone: the client proposes a goal, the therapist agrees, the client
 completes a check-in from an emailed link, raises a concern, and the therapist acknowledges it."""
 
 from __future__ import annotations
@@ -9,18 +9,16 @@ from datetime import time, timedelta
 from django.core import mail
 from django.utils import timezone
 
-from alliance.accounts.models import Role
+from alliance.accounts.models import Clinic, Role
+from alliance.checkins.models import CheckInPlan, CheckInSchedule, Concern
+from alliance.checkins.schedule import run_cycle
+from alliance.clients.models import ConsentText
+from alliance.goals.models import Goal
 from tests.browser.conftest import client_login, staff_login
 from tests.conftest import grant, make_client, make_staff
 
 
 def test_goal_check_in_and_concern_journey(phone_page, page):
-    from alliance.accounts.models import Clinic
-    from alliance.checkins.models import CheckInPlan, CheckInSchedule, Concern
-    from alliance.checkins.schedule import run_cycle
-    from alliance.clients.models import ConsentText
-    from alliance.goals.models import Goal
-
     # An earlier transactional test's flush may have removed the seeded consent texts.
     ConsentText.objects.get_or_create(
         kind="treatment", version=1, defaults={"body": "Consent to treatment."}

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from alliance.accounts.models import Role
+from alliance.accounts.models import Clinic, Role
+from alliance.alerts.models import Alert
+from alliance.measures.models import Administration
 from tests.browser.conftest import client_login, staff_login
 from tests.conftest import make_client, make_staff
 
@@ -13,10 +15,6 @@ pytestmark = pytest.mark.browser
 
 
 def test_phq9_item9_on_a_phone_then_therapist_acknowledges(phone_page, page):
-    from alliance.accounts.models import Clinic
-    from alliance.alerts.models import Alert
-    from alliance.measures.models import Administration
-
     clinic = Clinic.objects.create(
         name="Journey Clinic",
         crisis_resources="Call or text 988, or chat at 988lifeline.org. In danger: 911.",

@@ -1,20 +1,18 @@
-"""Issue 4 journey: a therapist sees a new rupture at the top of the caseload, opens the
+"""Rupture journey: a therapist sees a new rupture at the top of the caseload, opens the
 alliance timeline, records the repair, and the alert closes when the next rating recovers."""
 
 from __future__ import annotations
 
-from alliance.accounts.models import Role
+from alliance.accounts.models import Clinic, Role
+from alliance.alerts.models import Alert
+from alliance.clients.models import ConsentText
+from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
 from tests.browser.conftest import staff_login
 from tests.conftest import grant, make_client, make_staff
 from tests.monitoring.helpers import rate
 
 
 def test_rupture_repair_journey(page):
-    from alliance.accounts.models import Clinic
-    from alliance.alerts.models import Alert
-    from alliance.clients.models import ConsentText
-    from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
-
     ConsentText.objects.get_or_create(
         kind="treatment", version=1, defaults={"body": "Consent to treatment."}
     )

@@ -1,4 +1,4 @@
-"""Issue 7 journey in real Chromium: a therapist writes a journal entry, shares a session's
+"""Supervision journey in real Chromium: a therapist writes a journal entry, shares a session's
 feedback with the supervisor, and the supervisor comments."""
 
 from __future__ import annotations
@@ -7,17 +7,15 @@ import datetime as dt
 
 from django.utils import timezone
 
-from alliance.accounts.models import Role
+from alliance.accounts.models import Clinic, Role
+from alliance.clients.models import TherapySession
 from alliance.supervision.models import Comment, JournalEntry, SharedItem, SupervisionLink
+from alliance.transcripts.models import Transcript
 from tests.browser.conftest import staff_login
 from tests.conftest import grant, make_client, make_staff
 
 
 def test_journal_share_feedback_and_supervisor_comment(page):
-    from alliance.accounts.models import Clinic
-    from alliance.clients.models import TherapySession
-    from alliance.transcripts.models import Transcript
-
     clinic = Clinic.objects.create(name="Journey Clinic")
     therapist = make_staff(
         clinic, Role.THERAPIST, "Jo Journey", "jo@journey.test", "a long journey password"

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alliance.checkins.models import CheckInPlan
 from alliance.clients.models import TherapySession
+from alliance.core.seeding import seed_demo
 from alliance.core.timezones import zone_for
 from tests.conftest import sign_in
 
@@ -138,8 +139,6 @@ def test_an_empty_field_leaves_the_booking_alone(client, personas):
 
 @pytest.mark.slow
 def test_demo_books_each_next_session_after_every_past_one():
-    from alliance.core.seeding import seed_demo
-
     ctx = seed_demo()
     booked = 0
     for c in ctx.clients[:8]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -12,8 +13,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInPlan, CheckInSchedule, hash_token
-from alliance.checkins.schedule import due_for_client, in_quiet_hours, latest_due, run_cycle
-from alliance.clients.models import ClientRecord
+from alliance.checkins.schedule import (
+    complete_instrument_check_in,
+    due_for_client,
+    in_quiet_hours,
+    latest_due,
+    run_cycle,
+)
+from alliance.clients.models import ClientRecord, ConsentText, TherapySession
 from tests.conftest import run_worker
 
 
@@ -31,7 +38,6 @@ def test_weekly_due_time_stays_18_local_across_the_dst_change(personas):
     # New York: 18:00 EST is 23:00 UTC; after 8 March 2026 18:00 EDT is 22:00 UTC.
     s = schedule(personas)
     plan = CheckInPlan.for_client(personas.client)
-    from zoneinfo import ZoneInfo
 
     ny = ZoneInfo("America/New_York")
     assert latest_due(s, utc(2026, 3, 1, 22, 59), ny, plan) is None
@@ -68,7 +74,6 @@ def test_quiet_hours_hold_reminders_until_morning(personas):
 
 def test_quiet_hours_are_the_clients_own_setting_in_their_time_zone(personas):
     plan = CheckInPlan.for_client(personas.client)
-    from zoneinfo import ZoneInfo
 
     tokyo = ZoneInfo("Asia/Tokyo")
     assert in_quiet_hours(utc(2026, 6, 1, 13, 0), plan, tokyo)  # 22:00 in Tokyo
@@ -143,8 +148,6 @@ def test_reminder_has_no_clinical_content_and_a_hashed_single_use_link(personas)
 
 
 def test_due_for_client_is_the_hook_for_instrument_administration(personas):
-    from alliance.checkins.schedule import complete_instrument_check_in
-
     schedule(personas, kind="instrument", instrument="phq9", cadence="fortnightly")
     run_cycle(utc(2026, 3, 1, 23, 5))
     due = due_for_client(personas.client, utc(2026, 3, 2, 0, 0))
@@ -155,7 +158,6 @@ def test_due_for_client_is_the_hook_for_instrument_administration(personas):
 
 def test_after_session_check_in_uses_the_session_time(personas):
     schedule(personas, cadence="after_session")
-    from alliance.clients.models import TherapySession
 
     TherapySession.objects.create(
         clinic=personas.clinic,
@@ -172,8 +174,6 @@ def test_after_session_check_in_uses_the_session_time(personas):
 
 @pytest.fixture
 def consent_texts(transactional_db):
-    from alliance.clients.models import ConsentText
-
     # An earlier transactional test's flush may have removed the seeded consent texts.
     ConsentText.objects.get_or_create(
         kind="treatment", version=1, defaults={"body": "Consent to treatment."}

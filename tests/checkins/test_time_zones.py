@@ -14,6 +14,8 @@ from django.utils import timezone
 from alliance.accounts.models import Membership
 from alliance.checkins.models import CheckIn, CheckInSchedule
 from alliance.checkins.services import submit_check_in
+from alliance.clients.models import BreakGlassAccess
+from alliance.clients.tasks import notify_break_glass
 from alliance.core.timezones import zone_for
 from tests.conftest import sign_in
 
@@ -97,9 +99,6 @@ def test_clients_cannot_open_staff_settings(client, personas):
 
 
 def test_emails_use_each_recipients_zone(personas):
-    from alliance.clients.models import BreakGlassAccess
-    from alliance.clients.tasks import notify_break_glass
-
     Membership.objects.filter(user=personas.therapist).update(time_zone="America/Los_Angeles")
     access = BreakGlassAccess.objects.create(
         clinic=personas.clinic,

@@ -10,12 +10,20 @@ from datetime import time, timedelta
 import pytest
 from django.apps import apps
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from alliance.checkins.models import CheckIn, CheckInLink, CheckInResponse, CheckInSchedule, Concern
+from alliance.checkins.models import (
+    CheckIn,
+    CheckInLink,
+    CheckInPlan,
+    CheckInResponse,
+    CheckInSchedule,
+    Concern,
+)
 from alliance.checkins.schedule import run_cycle
-from alliance.checkins.services import submit_check_in
+from alliance.checkins.services import raise_concern, submit_check_in
 from alliance.core.models import AuditEvent
 from alliance.goals.models import Goal
 from tests.conftest import sign_in
@@ -32,7 +40,6 @@ def emailed(personas):
         start_date=today - timedelta(days=2),
         due_time=time(0, 0),
     )
-    from alliance.checkins.models import CheckInPlan
 
     plan = CheckInPlan.for_client(personas.client)
     plan.quiet_start = plan.quiet_end = time(0, 0)  # no quiet hours for this test
@@ -171,10 +178,6 @@ def test_concern_is_raised_acknowledged_and_the_client_sees_when(client, persona
 
 
 def test_concern_detail_is_encrypted(personas):
-    from django.db import connection
-
-    from alliance.checkins.services import raise_concern
-
     raise_concern(personas.client, personas.client_user, "other", "very private words")
     with connection.cursor() as cur:
         cur.execute("SELECT detail FROM checkins_concern")

@@ -7,10 +7,14 @@ import datetime as dt
 import math
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from alliance.measures import expected
+from alliance.measures.models import EpisodeOfCare, Response
 from alliance.measures.outcomes import OutcomeSettings, classify
+from tests.conftest import sign_in
+from tests.monitoring.helpers import phq9
 
 
 def test_rules_band_edges_follow_reliable_improvement_and_response():
@@ -78,12 +82,6 @@ def test_too_few_clinic_cases_fall_back_to_the_rules_band():
 
 @pytest.mark.django_db
 def test_client_page_chart_draws_the_band_and_says_where_it_comes_from(client, personas):
-    from django.core.cache import cache
-
-    from alliance.measures.models import EpisodeOfCare, Response
-    from tests.conftest import sign_in
-    from tests.monitoring.helpers import phq9
-
     for n, total in enumerate([18, 17, 16], start=1):
         phq9(personas.client, n, total)
     sign_in(client, personas.therapist)

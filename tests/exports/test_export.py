@@ -17,7 +17,7 @@ from alliance.checkins.models import Concern
 from alliance.clients.models import TherapySession
 from alliance.core.models import AuditEvent
 from alliance.exports.data import client_data
-from alliance.exports.pdf import render_pdf
+from alliance.exports.pdf import _Story, render_pdf
 from alliance.goals.models import Goal
 from alliance.measures import registry, scoring
 from alliance.measures.models import ClinicInstrumentTexts
@@ -292,8 +292,6 @@ def test_only_the_client_gets_their_pdf(client, history):
 
 
 def test_pdf_shows_times_in_the_clients_time_zone_not_iso():
-    from alliance.exports.pdf import _Story
-
     s = _Story("America/New_York")
     assert s.when("2026-11-20T15:04:59.970509+00:00") == "2026-11-20 10:04"
     assert s.when("2026-11-20") == "2026-11-20" and s.when(None) == ""
@@ -301,8 +299,6 @@ def test_pdf_shows_times_in_the_clients_time_zone_not_iso():
 
 
 def test_html_summary_shows_readable_times_and_json_keeps_iso(client, history):
-    import re
-
     sign_in(client, history.client_user)
     html = client.get(reverse("my_data_summary")).content.decode()
     iso = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -315,8 +311,6 @@ def test_summary_labels_are_words_not_field_names(client, history):
     html = client.get(reverse("my_data_summary")).content.decode()
     assert "<dt>Preferred name</dt>" in html and "<dt>Time zone</dt>" in html
     assert "Preferred_name" not in html and "Time_zone" not in html
-    from alliance.exports.data import client_data
-    from alliance.exports.pdf import render_pdf
 
     pdf = render_pdf(client_data(history.client), compress=False)
     assert b"Preferred name" in pdf and b"Preferred_name" not in pdf

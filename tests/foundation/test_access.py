@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
+from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from alliance.core.access import AccessRule, rule_for
+from alliance.core.access import AccessRule, DenyByDefaultMiddleware, rule_for
 from alliance.core.models import AuditEvent
 from tests.conftest import (
     ADMIN_AND_SUPERVISOR,
@@ -39,10 +41,6 @@ def test_every_url_pattern_declares_an_access_rule():
 
 
 def test_a_view_without_a_rule_is_refused_at_run_time(rf, personas):
-    from django.http import HttpResponse
-
-    from alliance.core.access import DenyByDefaultMiddleware
-
     def unmarked(request):
         return HttpResponse("leak")
 
@@ -87,7 +85,6 @@ def test_foreign_and_unknown_uuids_look_the_same(client, personas):
     foreign = client.get(reverse("client_detail", args=[personas.foreign_client.pk]))
     unknown = client.get(reverse("client_detail", args=[uuid.uuid4()]))
     assert foreign.status_code == unknown.status_code == 404
-    import re
 
     def strip(html: bytes) -> bytes:
         return re.sub(rb'(X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+"', b"", html)

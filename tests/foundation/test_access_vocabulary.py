@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from alliance.accounts.models import CLINICAL_ROLES, Role
+from alliance.api.api import AllianceAPI, endpoint
 from alliance.clients.access import (
     client_or_404,
     clinical_staff,
@@ -242,8 +243,6 @@ def test_every_api_endpoint_carries_an_access_rule():
 
 
 def test_an_api_endpoint_without_a_rule_stops_the_urls_loading():
-    from alliance.api.api import AllianceAPI, endpoint
-
     def new_api():
         return AllianceAPI(urls_namespace=f"test-{uuid.uuid4().hex}", docs_decorator=clinical_staff)
 

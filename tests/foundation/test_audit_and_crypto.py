@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from allauth.mfa.models import Authenticator
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -127,7 +128,6 @@ def test_key_rotation_reencrypts_everything(personas, settings, capsys):
     assert "Re-encrypted" in capsys.readouterr().out
     settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key is gone
     assert BreakGlassAccess.objects.get(pk=access.pk).reason == "Emergency contact called"
-    from allauth.mfa.models import Authenticator
 
     for auth in Authenticator.objects.filter(type="totp"):
         assert crypto.decrypt(auth.data["secret"])  # TOTP secrets were rotated too

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import time
+from unittest import mock
 
 import pytest
 from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core import mail
 from django.test import override_settings
 from django.urls import reverse
+from sesame.utils import get_token
 
 from alliance.accounts.models import Role
 from alliance.core import crypto
@@ -130,7 +133,6 @@ def test_client_link_signs_in_once(client, personas):
 def test_client_link_expires(client, personas, settings):
     client.post(reverse("client_signin"), {"email": "cleo@client.test"})
     token = _link_from_mail().split("t=")[1]
-    from unittest import mock
 
     later = time.time() + settings.SESAME_MAX_AGE + 5
     with mock.patch("time.time", return_value=later):
@@ -153,8 +155,6 @@ def test_malformed_email_shows_the_form_again(client, db):
 
 
 def test_staff_link_tokens_are_refused(client, personas):
-    from sesame.utils import get_token
-
     response = client.post(reverse("client_signin_link"), {"t": get_token(personas.therapist)})
     assert response.status_code == 400
     assert client.get(reverse("caseload")).status_code == 302
@@ -162,8 +162,6 @@ def test_staff_link_tokens_are_refused(client, personas):
 
 @override_settings(STAFF_IDLE_MINUTES=15)
 def test_staff_are_signed_out_after_inactivity(client, personas):
-    from unittest import mock
-
     sign_in(client, personas.therapist)
     assert client.get(reverse("caseload")).status_code == 200
     with mock.patch("alliance.core.middleware.time.time", return_value=time.time() + 16 * 60):
@@ -173,8 +171,6 @@ def test_staff_are_signed_out_after_inactivity(client, personas):
 
 @pytest.mark.parametrize("minutes_idle,still_in", [(10, True), (20, False)])
 def test_client_idle_limit_is_longer(client, personas, minutes_idle, still_in, settings):
-    from unittest import mock
-
     settings.CLIENT_IDLE_MINUTES = 15
     sign_in(client, personas.client_user)
     client.get(reverse("client_home"))
@@ -186,8 +182,6 @@ def test_client_idle_limit_is_longer(client, personas, minutes_idle, still_in, s
 
 
 def test_recovery_code_signs_in_once_instead_of_totp(client, personas):
-    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-
     codes = RecoveryCodes.activate(personas.therapist).get_unused_codes()
     client.post(
         reverse("account_login"), {"login": "tess@north.test", "password": "correct horse battery"}

@@ -14,15 +14,22 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
+from allauth.mfa.models import Authenticator
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 
+from alliance.core import audit, crypto
+from alliance.core.audit import verify_chain
 from alliance.core.env import private_file
+from alliance.core.models import AuditEvent
+from alliance.goals.models import Goal
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_A = Fernet.generate_key().decode()
@@ -287,9 +294,6 @@ def test_sqlite_restore_refuses_what_is_not_an_alliance_backup(
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 def _seed_postgres(personas) -> None:
-    from alliance.core import audit
-    from alliance.goals.models import Goal
-
     for i in range(3):
         Goal.objects.create(
             clinic=personas.clinic,
@@ -308,12 +312,6 @@ def _seed_postgres(personas) -> None:
 
 
 def _snapshot() -> dict:
-    from allauth.mfa.models import Authenticator
-
-    from alliance.core import crypto
-    from alliance.core.models import AuditEvent
-    from alliance.goals.models import Goal
-
     return {
         "goals": sorted(Goal.objects.values_list("wording", flat=True)),
         "audit": AuditEvent.objects.count(),
@@ -324,9 +322,6 @@ def _snapshot() -> dict:
 
 
 def _change(personas) -> None:
-    from alliance.core import audit
-    from alliance.goals.models import Goal
-
     goals = list(Goal.objects.order_by("wording"))
     goals[0].wording = "Changed after the backup"
     goals[0].save()
@@ -346,7 +341,6 @@ def _wait_for_no_other_sessions() -> None:
     browser journeys' live server thread keeps its connection for the whole run): they are
     idle and ended here, as an operator stops the server before a restore.
     """
-    import time
 
     others = (
         "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
@@ -368,8 +362,6 @@ def _wait_for_no_other_sessions() -> None:
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_postgres_round_trip_with_pg_dump_and_pg_restore(personas, tmp_path, capsys):
-    from alliance.core.audit import verify_chain
-
     _seed_postgres(personas)
     before = _snapshot()
     assert len(before["goals"]) == 3 and len(before["totp"]) == 5
@@ -384,16 +376,17 @@ def test_postgres_round_trip_with_pg_dump_and_pg_restore(personas, tmp_path, cap
 
     # Wrong keys: refused in one line before pg_restore runs; the database keeps its changes.
     changed = _snapshot()
-    with override_settings(FIELD_ENCRYPTION_KEYS=[KEY_B]):
-        with pytest.raises(CommandError) as refused:
-            call_command("restore", str(dumps[0]))
+    with (
+        override_settings(FIELD_ENCRYPTION_KEYS=[KEY_B]),
+        pytest.raises(CommandError) as refused,
+    ):
+        call_command("restore", str(dumps[0]))
     message = str(refused.value)
     assert "restore refused: FIELD_ENCRYPTION_KEYS cannot decrypt this backup" in message
     assert "\n" not in message
     assert _snapshot() == changed
 
     # Another session (a server or a worker) on the database: refused unless --force.
-    import psycopg
 
     other = psycopg.connect(
         **{

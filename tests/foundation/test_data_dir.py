@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from tests.clinical.test_cli import SERIES
 
@@ -132,8 +133,6 @@ def test_database_and_its_wal_files_are_readable_by_their_owner_only(tmp_path):
 
 
 def test_the_test_run_has_a_data_directory_of_its_own():
-    from django.conf import settings
-
     # Set before the settings loaded: by dev.py (the checkout's var/) or by alliance.pytest_plugin.
     assert os.environ["ALLIANCE_DATA_DIR"]
-    assert settings.DATA_DIR == Path(os.environ["ALLIANCE_DATA_DIR"]).resolve()
+    assert Path(os.environ["ALLIANCE_DATA_DIR"]).resolve() == settings.DATA_DIR

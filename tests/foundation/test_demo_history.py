@@ -4,9 +4,17 @@ nothing that belongs to a session dated before that session."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
+from alliance.alerts.models import Alert
+from alliance.clients.models import TherapySession
 from alliance.core.seeding import seed_demo, seeders
+from alliance.measures.models import Response
+from alliance.monitoring.detection import session_for
+from alliance.monitoring.models import RuptureEpisode
+from alliance.supervision.models import JournalEntry
+from alliance.transcripts.models import Transcript
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the demo
 
@@ -14,13 +22,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the demo
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The demo seeded once for this module (seeding runs the real transcript analysis)."""
-    with django_db_blocker.unblock():
-        from django.db import transaction
-
-        with transaction.atomic():
-            ctx = seed_demo()
-            yield ctx
-            transaction.set_rollback(True)
+    with django_db_blocker.unblock(), transaction.atomic():
+        ctx = seed_demo()
+        yield ctx
+        transaction.set_rollback(True)
 
 
 def test_transcripts_are_seeded_after_the_session_histories_they_attach_to():
@@ -34,8 +39,6 @@ def test_transcripts_are_seeded_after_the_session_histories_they_attach_to():
 
 
 def test_sessions_are_numbered_in_date_order(demo):
-    from alliance.clients.models import TherapySession
-
     for client in demo.clients:
         sessions = list(TherapySession.objects.filter(client=client).order_by("number"))
         assert [s.number for s in sessions] == list(range(1, len(sessions) + 1)), client.pk
@@ -47,11 +50,6 @@ def test_sessions_are_numbered_in_date_order(demo):
 
 
 def test_nothing_is_dated_before_its_session(demo):
-    from alliance.clients.models import TherapySession
-    from alliance.measures.models import Response
-    from alliance.supervision.models import JournalEntry
-    from alliance.transcripts.models import Transcript
-
     now = timezone.now()
     when = {(s.client_id, s.number): s.scheduled_at for s in TherapySession.objects.all()}
     responses = Response.objects.filter(session_number__isnull=False)
@@ -72,10 +70,6 @@ def test_nothing_is_dated_before_its_session(demo):
 
 
 def test_ruptures_and_alerts_name_sessions_that_exist(demo):
-    from alliance.alerts.models import Alert
-    from alliance.clients.models import TherapySession
-    from alliance.monitoring.models import RuptureEpisode
-
     numbers = {(s.client_id, s.number) for s in TherapySession.objects.all()}
     episodes = RuptureEpisode.objects.all()
     assert episodes.exists()
@@ -94,9 +88,6 @@ def test_ruptures_and_alerts_name_sessions_that_exist(demo):
 
 
 def test_todays_alliance_check_belongs_to_the_latest_session(demo):
-    from alliance.clients.models import TherapySession
-    from alliance.monitoring.detection import session_for
-
     first = demo.clients[0]
     held = [
         s

@@ -6,6 +6,7 @@ db_worker and a scheduler beside the web server, and they must not outlive it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -17,6 +18,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from alliance.core.management.commands.demo import demo_site_url
 
 pytestmark = pytest.mark.slow  # starts the demo in a real process
 
@@ -98,16 +101,12 @@ def test_demo_serves_and_sigterm_stops_worker_and_scheduler(tmp_path):
         assert "/m/<token>/?<query>" in text and secret not in text
     finally:
         for pid in [proc.pid, *helpers]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         log.close()
 
 
 def test_demo_site_url_follows_addrport():
-    from alliance.core.management.commands.demo import demo_site_url
-
     assert demo_site_url("127.0.0.1:8123") == "http://127.0.0.1:8123"
     assert demo_site_url("8123") == "http://127.0.0.1:8123"
     assert demo_site_url("0.0.0.0:8123") == "http://127.0.0.1:8123"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from allauth.mfa.models import Authenticator
+
+from tests.factories import ClientRecordFactory, StaffFactory
 
 
 @pytest.mark.django_db
 def test_factories_build_staff_and_clients_with_a_care_team():
-    from allauth.mfa.models import Authenticator
-
-    from tests.factories import ClientRecordFactory, StaffFactory
-
     lead = StaffFactory()
     assert lead.membership is not None and lead.membership.role == "therapist"
     second = StaffFactory(clinic=lead.membership.clinic, role="supervisor", mfa=False)

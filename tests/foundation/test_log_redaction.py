@@ -14,9 +14,10 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.servers.basehttp import WSGIRequestHandler
 from django.test import Client
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from alliance.core.logging import RedactFilter, redact
+from tests.conftest import sign_in
 from tests.measures.helpers import assign, phq9_post
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -186,7 +187,6 @@ def test_a_whole_journey_leaves_no_marker_token_email_or_record_id_in_the_logs(p
 
     # A questionnaire by single-use link (token in the path).
     tess = Client()
-    from tests.conftest import sign_in
 
     sign_in(tess, personas.therapist)
     phq = assign(personas.client)
@@ -253,8 +253,6 @@ def test_a_whole_journey_leaves_no_marker_token_email_or_record_id_in_the_logs(p
 
 
 def _has_url(name: str) -> bool:
-    from django.urls import NoReverseMatch
-
     try:
         reverse(name, args=[uuid.uuid4()])
     except NoReverseMatch:

@@ -58,7 +58,7 @@ def _get_all(django_client, urls: list[str]) -> WriteRecorder:
 @pytest.fixture
 def lived_in(personas):
     """A client with alliance ratings, a PHQ-9 episode, a supervisor link and a snoozed alert
-    whose time has passed (the case that used to be written back on every list view)."""
+    whose time has passed: a list view must not write the expired snooze back."""
     c = personas.client
     start = timezone.now() - dt.timedelta(days=60)
     alliance_series(c, [5.5, 5.6, 5.4, 2.0, 5.5], start)

@@ -25,6 +25,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -32,6 +33,9 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from alliance.checkins.models import CheckIn, CheckInLink, CheckInResponse, CheckInSchedule
+from alliance.transcripts.models import Transcript
+from alliance.transcripts.tasks import analyse_transcript
 from tests.foundation import resilience_tasks
 from tests.foundation.test_demo_process import free_port
 from tests.foundation.test_worker import make_queued_transcript
@@ -171,9 +175,6 @@ def long_transcript(cues: int) -> str:
 
 
 def test_a_worker_killed_mid_analysis_hands_the_job_over_after_the_lease(postgres, personas, procs):
-    from alliance.transcripts.models import Transcript
-    from alliance.transcripts.tasks import analyse_transcript
-
     transcript = make_queued_transcript(personas)
     # Long enough (seconds of analysis) to be killed in the middle of it.
     Transcript.objects.filter(pk=transcript.pk).update(text=long_transcript(6000))
@@ -215,7 +216,6 @@ def test_a_worker_killed_mid_analysis_hands_the_job_over_after_the_lease(postgre
 
 def maintenance(sql: str, *params: object) -> None:
     """Run ``sql`` on the ``postgres`` database, as the database owner would."""
-    import psycopg
 
     s = connection.settings_dict
     with psycopg.connect(
@@ -286,7 +286,6 @@ class CheckInClient:
 
 def due_check_ins(personas, count: int) -> list[tuple[object, str]]:
     """``count`` due check-ins for the client, each with its emailed link token."""
-    from alliance.checkins.models import CheckIn, CheckInLink, CheckInSchedule
 
     client = personas.client
     now = timezone.now()
@@ -312,8 +311,6 @@ def due_check_ins(personas, count: int) -> list[tuple[object, str]]:
 
 
 def test_worker_scheduler_and_web_outlive_a_database_outage(postgres, personas, procs):
-    from alliance.checkins.models import CheckInResponse
-
     name = connection.settings_dict["NAME"]
     check_ins = due_check_ins(personas, 40)
     before = [resilience_tasks.record_run.enqueue(f"before-{i}") for i in range(3)]

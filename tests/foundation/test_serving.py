@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from django.db import connection
 
 from alliance.core.management.commands.serve import parse_addrport
 from alliance.core.overload import QUEUE_WAIT_KEY, ConcurrencyLimiter
-from alliance.core.serving import ServeOptions
+from alliance.core.serving import ServeOptions, SheddingWorker
 from tests.foundation.test_settings_and_pages import GOOD_PROD_ENV, _run
 
 
@@ -72,8 +74,6 @@ def test_requests_beyond_the_slots_get_a_fast_503_without_running_the_app():
 
 
 def test_a_moment_s_spike_waits_in_a_small_waiting_room_and_the_rest_is_refused_at_once():
-    import threading
-
     app = App()
     limiter = ConcurrencyLimiter(
         app, slots=2, max_queue_seconds=5, waiting_room=1, slot_wait_seconds=10
@@ -288,8 +288,6 @@ _PROBE = textwrap.dedent(
 
 @pytest.mark.slow
 def test_health_in_production_answers_plain_http_with_no_cookie_and_no_query(tmp_path):
-    import json
-
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
     env.update(GOOD_PROD_ENV)
     env.update(
@@ -413,8 +411,6 @@ class Server:
 
 
 def make_worker(limiter: ConcurrencyLimiter):
-    from alliance.core.serving import SheddingWorker
-
     worker = SheddingWorker.__new__(SheddingWorker)  # no sockets or processes: only its own methods
     worker.app, worker.tmp, worker.log = Server(limiter), Heartbeat(), Log()
     worker.cfg = type("Cfg", (), {"reload": False})()

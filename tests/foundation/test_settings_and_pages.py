@@ -9,10 +9,12 @@ import sys
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
 from alliance.accounts.models import Membership, User
 from alliance.clients.models import ClientRecord
+from alliance.core.logging import redact
 from tests.conftest import sign_in
 
 GOOD_PROD_ENV = {
@@ -135,8 +137,6 @@ def test_admin_adds_a_client_with_a_care_team(client, personas):
 
 
 def test_csrf_is_enforced(personas):
-    from django.test import Client
-
     strict = Client(enforce_csrf_checks=True)
     sign_in(strict, personas.client_user)
     response = strict.post(reverse("client_consents"), {"kind": "research", "granted": "yes"})
@@ -178,8 +178,6 @@ def test_health_check(client, db):
 
 
 def test_logs_redact_identifiers():
-    from alliance.core.logging import redact
-
     line = "GET /clients/6f1f2c9e-2d7a-4a39-9b1e-0d2a5b8e1c11/?t=abc HTTP/1.1 cleo@client.test"
     out = redact(line)
     assert "6f1f2c9e" not in out and "abc" not in out and "cleo@" not in out

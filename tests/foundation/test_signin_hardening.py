@@ -3,7 +3,11 @@ ends every way in, staff-only API schema, HttpOnly CSRF cookie."""
 
 from __future__ import annotations
 
+import re
+from unittest import mock
+
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -110,8 +114,6 @@ def test_signing_out_revokes_unused_links_and_ends_other_sessions(personas):
 
 
 def test_idle_sign_out_does_not_end_other_sessions(personas, settings):
-    from unittest import mock
-
     phone, laptop = Client(), Client()
     sign_in(phone, personas.client_user)
     sign_in(laptop, personas.client_user)
@@ -153,8 +155,6 @@ def test_staff_password_change_ends_other_sessions_but_keeps_this_one(personas):
 
 
 def test_staff_email_change_ends_other_sessions_but_keeps_this_one(personas):
-    from allauth.account.models import EmailAddress
-
     desk, home = Client(), Client()
     sign_in(desk, personas.therapist)
     sign_in(home, personas.therapist)
@@ -201,7 +201,6 @@ def test_csrf_cookie_is_http_only_and_htmx_still_sends_the_token(personas):
     cookie = page.cookies["csrftoken"]
     assert cookie["httponly"] is True
     html = page.content.decode()
-    import re
 
     # htmx sends the token the page carries (hx-headers on <body>), never the cookie's.
     token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', html).group(1)

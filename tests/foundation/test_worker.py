@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -20,8 +23,15 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from alliance.accounts.models import Role
+from alliance.alerts.models import Alert, AlertKind
+from alliance.checkins.models import CheckIn, CheckInPlan, CheckInSchedule
+from alliance.checkins.tasks import check_in_cycle
+from alliance.clients.models import BreakGlassAccess, TherapySession
+from alliance.clients.tasks import notify_break_glass
 from alliance.core import readiness
-from alliance.core.models import IdempotencyKey, WorkerHeartbeat
+from alliance.core.management.commands import scheduler
+from alliance.core.models import AuditEvent, IdempotencyKey, WorkerHeartbeat
 from alliance.core.timezones import zone_for
 from alliance.core.worker import (
     MAX_ATTEMPTS,
@@ -32,8 +42,14 @@ from alliance.core.worker import (
     requeue_abandoned,
     task_progress,
 )
+from alliance.measures.models import AccessLink
+from alliance.measures.tasks import email_questionnaire_link
+from alliance.monitoring.tasks import escalate_alert, notify_unrepaired_rupture
+from alliance.transcripts.models import Transcript
+from alliance.transcripts.tasks import analyse_transcript
 from tests.conftest import grant, run_worker, sign_in
 from tests.foundation import resilience_tasks
+from tests.measures.helpers import assign
 
 
 def beat(worker_id: str, seconds_ago: float, kind: str = WorkerHeartbeat.Kind.WORKER) -> None:
@@ -252,9 +268,6 @@ def run_twice(result_id: object) -> None:
 
 
 def test_break_glass_email_is_sent_once_when_its_task_runs_twice(transactional_db, personas):
-    from alliance.clients.models import BreakGlassAccess
-    from alliance.clients.tasks import notify_break_glass
-
     access = BreakGlassAccess.objects.create(
         clinic=personas.clinic,
         client=personas.client,
@@ -269,10 +282,6 @@ def test_break_glass_email_is_sent_once_when_its_task_runs_twice(transactional_d
 
 
 def test_questionnaire_link_is_issued_and_emailed_once_per_task(transactional_db, personas):
-    from alliance.measures.models import AccessLink
-    from alliance.measures.tasks import email_questionnaire_link
-    from tests.measures.helpers import assign
-
     adm = assign(personas.client)
     result = email_questionnaire_link.enqueue(str(adm.pk), str(personas.therapist.pk))
     run_twice(result.id)
@@ -284,11 +293,6 @@ def test_questionnaire_link_is_issued_and_emailed_once_per_task(transactional_db
 
 
 def test_unrepaired_rupture_email_and_its_audit_entry_happen_once(transactional_db, personas):
-    from alliance.accounts.models import Role
-    from alliance.alerts.models import Alert, AlertKind
-    from alliance.core.models import AuditEvent
-    from alliance.monitoring.tasks import notify_unrepaired_rupture
-
     assert personas.supervisor.membership.role == Role.SUPERVISOR
     grant(personas.client, "supervision", personas.therapist)
     alert, _ = Alert.raise_for(personas.client, AlertKind.UNREPAIRED_RUPTURE, "Not repaired.", {})
@@ -300,9 +304,6 @@ def test_unrepaired_rupture_email_and_its_audit_entry_happen_once(transactional_
 
 
 def test_safety_escalation_is_sent_once_when_its_task_runs_twice(transactional_db, personas):
-    from alliance.alerts.models import Alert, AlertKind
-    from alliance.monitoring.tasks import escalate_alert
-
     alert, _ = Alert.raise_for(personas.client, AlertKind.SAFETY, "Item 9 above 0.", {})
     Alert.objects.filter(pk=alert.pk).update(created_at=timezone.now() - dt.timedelta(days=2))
     result = escalate_alert.enqueue(str(alert.pk))
@@ -314,9 +315,6 @@ def test_safety_escalation_is_sent_once_when_its_task_runs_twice(transactional_d
 
 
 def test_check_in_cycle_run_twice_creates_reminds_and_tells_once(transactional_db, personas):
-    from alliance.checkins.models import CheckIn, CheckInPlan, CheckInSchedule
-    from alliance.checkins.tasks import check_in_cycle
-
     client = personas.client
     now = timezone.now()
     schedule = CheckInSchedule.objects.create(
@@ -352,9 +350,6 @@ def test_check_in_cycle_run_twice_creates_reminds_and_tells_once(transactional_d
 
 
 def test_transcript_analysis_run_twice_stores_one_analysis(transactional_db, personas):
-    from alliance.transcripts.models import Transcript
-    from alliance.transcripts.tasks import analyse_transcript
-
     transcript = make_queued_transcript(personas)
     result = analyse_transcript.enqueue(str(transcript.pk))
     run_worker()
@@ -383,9 +378,6 @@ TRANSCRIPT = """WEBVTT
 
 
 def make_queued_transcript(personas):
-    from alliance.clients.models import TherapySession
-    from alliance.transcripts.models import Transcript
-
     session = TherapySession.objects.create(
         clinic=personas.clinic,
         client=personas.client,
@@ -410,8 +402,6 @@ def make_queued_transcript(personas):
 def test_the_transcript_page_says_whether_its_analysis_waits_runs_or_will_be_retried(
     client, db, personas, settings
 ):
-    from alliance.transcripts.tasks import analyse_transcript
-
     settings.TASK_LEASE_SECONDS = 300
     transcript = make_queued_transcript(personas)
     result = analyse_transcript.enqueue(str(transcript.pk))
@@ -470,8 +460,6 @@ def test_the_transcript_page_says_whether_its_analysis_waits_runs_or_will_be_ret
 
 @pytest.mark.real_settings  # the claim in the database cache, as in production
 def test_a_failed_enqueue_leaves_the_slot_for_the_next_try(db, monkeypatch):
-    from alliance.core.management.commands import scheduler
-
     def broken() -> None:
         raise OperationalError("server closed the connection unexpectedly")
 
@@ -502,10 +490,6 @@ def test_the_scheduler_records_its_heartbeat(db):
     ],
 )
 def test_a_bad_lease_or_heartbeat_setting_is_refused_by_name(name, value, message):
-    import os
-    import subprocess
-    import sys
-
     env = {**os.environ, name: value}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from datetime import date
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from alliance.alerts.models import Alert
@@ -19,6 +21,7 @@ from alliance.goals.models import (
     Task,
     TaskUpdate,
     gas_history,
+    rank_difference,
 )
 from tests.conftest import sign_in
 
@@ -197,8 +200,6 @@ def test_rank_disagreement_alert_names_the_goal_ranking_rule(client, personas):
 
 
 def test_a_small_rank_difference_is_not_a_disagreement(personas):
-    from alliance.goals.models import rank_difference
-
     goals = [
         Goal(client_rank=1, therapist_rank=1),
         Goal(client_rank=2, therapist_rank=3),
@@ -283,7 +284,6 @@ def test_goal_paused_achieved_dropped_with_reason(client, personas):
 
 def earlier(task, minutes=30):
     """Move the task's updates back in time, as if the client came back later."""
-    import datetime as dt
 
     for u in TaskUpdate.objects.filter(task=task):
         TaskUpdate.objects.filter(pk=u.pk).update(
@@ -393,8 +393,6 @@ def test_outsiders_get_404_on_goal_pages(client, personas, persona):
 
 
 def test_goal_text_is_encrypted_at_rest(personas):
-    from django.db import connection
-
     make_goal(personas, "Secret wording")
     with connection.cursor() as cur:
         cur.execute("SELECT wording FROM goals_goal")
@@ -402,8 +400,6 @@ def test_goal_text_is_encrypted_at_rest(personas):
 
 
 def test_task_status_follows_progress(personas):
-    from alliance.goals.models import Task
-
     goal = make_goal(personas, "Walk")
     task = Task.objects.create(
         clinic=personas.clinic,

@@ -6,7 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from alliance.measures.models import ClinicInstrumentTexts, MeasureSettings
+from alliance.alerts.models import Alert
+from alliance.measures import scoring
+from alliance.measures.models import Administration, ClinicInstrumentTexts, MeasureSettings
+from alliance.measures.services import record_response
 from tests.conftest import (
     ADMIN_ONLY,
     ALL_STAFF,
@@ -40,8 +43,6 @@ def test_persona_matrix(client, personas, name, arg, expected):
 
 
 def test_alert_list_shows_only_care_team_alerts(client, personas):
-    from alliance.alerts.models import Alert
-
     Alert.raise_for(personas.client, "safety", "PHQ-9 item 9 above 0", {})
     Alert.raise_for(personas.other_client, "safety", "PHQ-9 item 9 above 0", {})
     sign_in(client, personas.therapist)
@@ -95,7 +96,6 @@ def test_licensed_clinic_imports_item_texts_then_can_assign(client, personas):
     ).exists()
     sign_in(client, personas.therapist)
     client.post(reverse("measures_assign", args=[personas.client.pk]), {"instrument": "wai_sr"})
-    from alliance.measures.models import Administration
 
     adm = Administration.objects.get(instrument_id="wai_sr")
     sign_in(client, personas.client_user)
@@ -105,9 +105,6 @@ def test_licensed_clinic_imports_item_texts_then_can_assign(client, personas):
 
 
 def test_api_measures_is_scoped(client, personas):
-    from alliance.measures import scoring
-    from alliance.measures.services import record_response
-
     record_response(
         client=personas.client,
         instrument_id="phq9",

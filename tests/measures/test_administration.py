@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from alliance.measures.models import AccessLink, Administration, Assignment, Response
 from tests.conftest import run_worker, sign_in
@@ -194,8 +196,6 @@ def test_paper_entry_scores_total_only(client, personas):
 
 @pytest.mark.django_db(transaction=True)
 def test_emailed_link_is_made_by_the_worker_and_works_once(client, personas, mailoutbox):
-    from django.core.cache import cache
-
     cache.clear()
     adm = assign(personas.client)
     sign_in(client, personas.therapist)
@@ -226,9 +226,6 @@ def test_emailed_link_is_made_by_the_worker_and_works_once(client, personas, mai
 def test_email_link_refuses_closed_questionnaires_missing_addresses_and_other_teams(
     client, personas, django_capture_on_commit_callbacks
 ):
-    from django.core.cache import cache
-    from django_tasks_db.models import DBTaskResult
-
     cache.clear()
     adm = assign(personas.client)
     url = reverse("measures_email_link", args=[adm.pk])

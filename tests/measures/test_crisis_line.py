@@ -8,12 +8,15 @@ emails all read ``Clinic.crisis_line``; a link that matches nothing names no cou
 from __future__ import annotations
 
 import datetime as dt
+from datetime import date, time
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from alliance.accounts.models import GENERIC_CRISIS_LINE
+from alliance.checkins.models import CheckIn, CheckInSchedule
 from alliance.checkins.schedule import send_reminder_email
 from alliance.measures.models import AccessLink
 from tests.conftest import run_worker, sign_in
@@ -59,12 +62,6 @@ def test_unusable_links_use_the_clinic_line_or_no_country(client, uk_clinic):
 
 @pytest.mark.django_db(transaction=True)
 def test_emails_use_the_clinic_line(client, personas, mailoutbox):
-    from datetime import date, time
-
-    from django.core.cache import cache
-
-    from alliance.checkins.models import CheckIn, CheckInSchedule
-
     cache.clear()
     p = personas
     p.clinic.crisis_line = UK

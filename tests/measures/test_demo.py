@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from alliance.alerts.models import Alert
 from alliance.core.seeding import seed_demo
+from alliance.measures.models import Administration, OutcomeResult, Response
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the demo
 
 
 def test_demo_measures():
-    from alliance.alerts.models import Alert
-    from alliance.measures.models import Administration, OutcomeResult, Response
-
     ctx = seed_demo()
     assert ctx is not None
     latest_bands = set()

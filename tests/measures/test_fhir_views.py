@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 
+from alliance.alerts.models import Alert
 from alliance.measures.models import Response
 from tests.conftest import sign_in
 from tests.measures.helpers import assign, phq9_post
@@ -62,7 +63,6 @@ def test_imported_item9_raises_a_safety_alert(client, personas):
     resp = answered(client, personas, [0, 0, 0, 0, 0, 0, 0, 0, 2])
     sign_in(client, personas.therapist)
     content = client.get(reverse("measures_fhir_export", args=[resp.pk])).content
-    from alliance.alerts.models import Alert
 
     Alert.objects.all().update(status="acknowledged")
     client.post(

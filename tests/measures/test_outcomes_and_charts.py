@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from alliance.alerts.models import Alert
 from alliance.measures import scoring
-from alliance.measures.models import EpisodeOfCare, MeasureSettings, OutcomeResult
+from alliance.measures.models import EpisodeOfCare, MeasureSettings, OutcomeResult, Response
 from alliance.measures.services import record_response
 from tests.conftest import sign_in
 
@@ -98,14 +99,6 @@ def test_gad7_gets_its_own_chart_and_outcome(personas):
 
 
 def test_client_home_tells_the_alliance_trend_in_plain_words(client, personas):
-    from datetime import timedelta
-
-    from django.urls import reverse
-    from django.utils import timezone
-
-    from alliance.measures.models import Response
-    from tests.conftest import sign_in
-
     now = timezone.now()
     for i, total in enumerate([5.0, 5.25, 5.0, 3.5]):
         Response.objects.create(

@@ -9,9 +9,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from alliance.alerts.models import Alert
 from alliance.core.models import AuditEvent
+from alliance.monitoring.models import MonitoringSettings
 from tests.conftest import run_worker, sign_in
 from tests.measures.helpers import assign, phq9_post
 
@@ -161,8 +163,6 @@ def test_acknowledged_alert_does_not_escalate(client, personas, settings):
 
 
 def test_clinic_escalation_hours_setting(client, personas):
-    from alliance.monitoring.models import MonitoringSettings
-
     s = MonitoringSettings.for_clinic(personas.clinic)
     s.escalation_hours = 8
     s.save()
@@ -178,8 +178,6 @@ def test_clinic_escalation_hours_setting(client, personas):
 def test_a_new_safety_alert_schedules_its_own_escalation(
     client, transactional_db, personas, django_capture_on_commit_callbacks
 ):
-    from django_tasks_db.models import DBTaskResult
-
     with django_capture_on_commit_callbacks(execute=True):
         submit_item9(client, personas)
     alert = Alert.objects.get()

@@ -7,6 +7,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from alliance.clients.models import TherapySession
+from alliance.measures import scoring
+from alliance.measures.demo import answers_for
+from alliance.measures.services import record_response
+
 START = timezone.now() - dt.timedelta(days=7 * 30)
 
 
@@ -24,8 +29,6 @@ def sac_answers(mean: float, felt_off: bool = False) -> dict[str, Any]:
 def session(
     client: Any, number: int, status: str = "attended", when: dt.datetime | None = None
 ) -> Any:
-    from alliance.clients.models import TherapySession
-
     therapist = client.care_team.filter(is_primary=True).first().therapist
     return TherapySession.objects.create(
         clinic=client.clinic,
@@ -47,9 +50,6 @@ def rate(
     make_session: bool = True,
 ) -> Any:
     """The client's (or therapist's) Session Alliance Check for session ``number``."""
-    from alliance.clients.models import TherapySession
-    from alliance.measures import scoring
-    from alliance.measures.services import record_response
 
     if make_session and not TherapySession.objects.filter(client=client, number=number).exists():
         session(client, number)
@@ -76,10 +76,6 @@ def series(client: Any, scores: list[float | None], reported: set[int] = frozens
 
 
 def phq9(client: Any, number: int, total: int) -> Any:
-    from alliance.measures import scoring
-    from alliance.measures.demo import answers_for
-    from alliance.measures.services import record_response
-
     answers = answers_for("phq9", total, 0)
     return record_response(
         client=client,

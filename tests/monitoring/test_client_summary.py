@@ -12,7 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance.alerts.models import Alert
+from alliance.clients.models import ClientRecord
 from alliance.core.timezones import zone_for
+from alliance.goals.models import Goal
 from tests.conftest import sign_in
 from tests.monitoring.helpers import phq9, rate, session
 
@@ -26,8 +28,6 @@ def _glance(html: str) -> str:
 
 
 def test_at_a_glance_comes_first_with_the_data(client, personas):
-    from alliance.goals.models import Goal
-
     c = personas.client
     for n, total in ((1, 20), (6, 17)):
         phq9(c, n, total)
@@ -68,8 +68,6 @@ def test_at_a_glance_comes_first_with_the_data(client, personas):
 
 
 def test_no_glance_for_someone_outside_the_caseload(client, personas):
-    from alliance.clients.models import ClientRecord
-
     sign_in(client, personas.therapist)
     ClientRecord.objects.filter(pk=personas.client.pk).update(status=ClientRecord.Status.DISCHARGED)
     html = client.get(reverse("client_detail", args=[personas.client.pk])).content.decode()

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from alliance.alerts.models import Alert
 from alliance.core.seeding import seed_demo
+from alliance.monitoring.models import RuptureEpisode
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the demo
 
 
 def test_demo_monitoring():
-    from alliance.alerts.models import Alert
-    from alliance.monitoring.models import RuptureEpisode
-
     ctx = seed_demo()
     assert ctx is not None
     repaired_client, unrepaired_client, drifting, disagreeing = (

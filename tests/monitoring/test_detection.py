@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.core import mail
+from django.urls import reverse
 
 from alliance.alerts.models import Alert
+from alliance.checkins.models import Concern
+from alliance.checkins.services import on_concern_raised
+from alliance.goals.models import Task, TaskUpdate
 from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
-from tests.conftest import grant
-from tests.monitoring.helpers import rate, series
+from tests.conftest import grant, sign_in
+from tests.goals.test_goals import earlier, make_goal
+from tests.monitoring.helpers import START, rate, series
 
 pytestmark = pytest.mark.django_db
 
@@ -56,10 +64,6 @@ def test_slow_decline_is_caught_by_the_cutoff_not_by_k_sd(personas):
 
 
 def test_ceiling_stuck_series_is_low_information_not_silence(client, personas):
-    from django.urls import reverse
-
-    from tests.conftest import sign_in
-
     c = personas.client
     series(c, [6, 6, 6, 6, 6, 6])
     assert episodes(c) == [] and not Alert.objects.filter(client=c).exists()
@@ -93,7 +97,6 @@ def test_a_dip_never_repaired_escalates_to_the_therapist_without_supervision_con
     unrepaired = Alert.objects.get(client=c, kind="unrepaired_rupture", status="open")
     assert unrepaired.escalated_to == "therapist" and unrepaired.escalated_at is None
     assert "Raise it with the client directly" in unrepaired.reason
-    from django.core import mail
 
     assert mail.outbox == []  # no supervisor is told without the client's consent
     assert unrepaired.evidence[-1]["escalated_to"] == "therapist"
@@ -102,11 +105,6 @@ def test_a_dip_never_repaired_escalates_to_the_therapist_without_supervision_con
 def test_unrepaired_rupture_goes_to_the_supervisor_only_with_consent(
     client, personas, settings, django_capture_on_commit_callbacks
 ):
-    from django.core import mail
-    from django.urls import reverse
-
-    from tests.conftest import sign_in
-
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     c = personas.client
     grant(c, "supervision", personas.therapist)
@@ -133,12 +131,6 @@ def test_client_reported_rupture_with_a_good_score(personas):
 
 
 def concern_after(client, user, session_number, topic="tasks"):
-    import datetime as dt
-
-    from alliance.checkins.models import Concern
-    from alliance.checkins.services import on_concern_raised
-    from tests.monitoring.helpers import START
-
     concern = Concern.objects.create(
         clinic=client.clinic,
         client=client,
@@ -167,15 +159,6 @@ def test_concern_between_sessions_opens_the_episode_for_the_next_session(persona
 
 
 def test_task_not_working_said_twice_opens_an_episode_with_its_alert(client, personas):
-    import datetime as dt
-
-    from django.urls import reverse
-
-    from alliance.goals.models import Task, TaskUpdate
-    from tests.conftest import sign_in
-    from tests.goals.test_goals import earlier, make_goal
-    from tests.monitoring.helpers import START
-
     c = personas.client
     series(c, [5, 5, 5])
     goal = make_goal(personas, "Sleep better")

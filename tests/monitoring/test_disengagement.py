@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from alliance.alerts.models import Alert
-from alliance.monitoring.detection import check_disengagement, disengagement_reasons
+from alliance.checkins.models import CheckIn, CheckInSchedule
+from alliance.monitoring.detection import check_all, check_disengagement, disengagement_reasons
 from tests.monitoring.helpers import rate, session
 
 pytestmark = pytest.mark.django_db
@@ -68,8 +69,6 @@ def test_long_gap_with_nothing_booked(personas):
 
 
 def test_falling_check_in_completion(personas):
-    from alliance.checkins.models import CheckIn, CheckInSchedule
-
     c = personas.client
     weekly(c, ["attended"] * 3)
     session(c, 4, status="scheduled", when=NOW + dt.timedelta(days=4))
@@ -101,8 +100,6 @@ def test_low_alliance_in_the_first_three_sessions(personas):
 
 
 def test_check_all_wakes_snoozed_alerts_and_checks_everyone(personas):
-    from alliance.monitoring.detection import check_all
-
     c = personas.client
     weekly(c, ["attended", "missed", "missed"])
     alert, _ = Alert.raise_for(c, "disagreement", "x", {})

@@ -15,6 +15,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from alliance.alerts.models import Alert
 from alliance.checkins.services import raise_concern
@@ -150,8 +151,6 @@ def test_a_concern_tells_the_treating_therapist(personas):
 
 @pytest.mark.django_db(transaction=True)
 def test_sms_failures_are_retried_with_back_off_then_shown_to_the_admin(client, personas, provider):
-    from django_tasks_db.models import DBTaskResult
-
     _on_call(personas.clinic)
     provider.fail_with = 500
     submit_item9(client, personas)

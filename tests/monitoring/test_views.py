@@ -3,11 +3,17 @@ rating, snooze, "was this useful?", the usefulness report and the clinic setting
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from alliance.alerts.models import Alert
+from alliance.core.models import AuditEvent
+from alliance.measures.models import Response
 from alliance.monitoring.models import MonitoringSettings, RuptureEpisode
 from tests.conftest import (
     ADMIN_AND_SUPERVISOR,
@@ -68,8 +74,6 @@ def test_timeline_chart_table_summary_and_episode(client, personas, dip):
 
 
 def test_recording_a_repair_then_recovery_closes_the_alert(client, personas, dip):
-    from alliance.core.models import AuditEvent
-
     c = personas.client
     sign_in(client, personas.therapist)
     url = reverse("rupture_episode_repair", args=[dip.pk])
@@ -121,7 +125,6 @@ def test_therapist_rates_a_session_from_the_form(client, personas, dip):
         {"session": "5", "item1": "6", "item2": "5", "item3": "6", "item4": "5", "felt_off": "0"},
     )
     assert ok.status_code == 302
-    from alliance.measures.models import Response
 
     r = Response.objects.get(client=personas.client, instrument_id="sac_therapist")
     assert (r.session_number, r.total, r.entered_by) == (5, 5.5, personas.therapist)
@@ -130,10 +133,6 @@ def test_therapist_rates_a_session_from_the_form(client, personas, dip):
 
 
 def test_snooze_with_reason_and_wake_up(client, personas, dip):
-    import datetime as dt
-
-    from django.utils import timezone
-
     alert = Alert.objects.get(client=personas.client, kind="rupture")
     sign_in(client, personas.therapist)
     url = reverse("alert_snooze", args=[alert.pk])
@@ -217,8 +216,6 @@ def test_admin_changes_settings_and_bad_values_are_refused(client, personas):
 
 
 def test_every_monitoring_setting_is_documented():
-    from pathlib import Path
-
     doc = (Path(__file__).resolve().parents[2] / "docs/monitoring.md").read_text()
     fields = [f.name for f in MonitoringSettings._meta.fields if f.name not in ("id", "clinic")]
     assert [f for f in fields if f"`{f}`" not in doc] == []

@@ -5,6 +5,8 @@ import pytest
 
 pytest.importorskip("sklearn", reason="fitting needs the alliance[train] extra")
 
+from pathlib import Path
+
 from alliance.nlp import training  # noqa: E402
 from alliance.nlp.base import NotFittedError, clone  # noqa: E402
 from alliance.nlp.data import load_annomi_csv  # noqa: E402
@@ -14,13 +16,15 @@ from alliance.nlp.estimators import (  # noqa: E402
     TherapistBehaviourClassifier,
 )
 from alliance.nlp.features import UtteranceFeaturizer  # noqa: E402
-from alliance.nlp.model import TranscriptModel  # noqa: E402
+from alliance.nlp.model import (
+    TranscriptModel,  # noqa: E402
+    default_artifact,
+    reliability,
+)
 
 
 @pytest.fixture(scope="module")
 def records(request):
-    from pathlib import Path
-
     return load_annomi_csv(Path(__file__).parent / "fixtures" / "tiny_annomi.csv")
 
 
@@ -110,8 +114,6 @@ def test_grouped_folds_never_split_a_video(records):
 
 @pytest.mark.slow
 def test_reliability_reads_the_cross_validation_stored_with_the_artifact(records, tmp_path):
-    from alliance.nlp.model import default_artifact, reliability
-
     shipped = default_artifact()
     version = shipped.stem[len("model-") :]
     rows = reliability(version)

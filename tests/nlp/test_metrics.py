@@ -129,8 +129,6 @@ def test_trend_and_caseload():
 
 
 def test_trend_tolerates_summaries_missing_parts():
-    from alliance.nlp.metrics import trend
-
     partial = {"reflection_to_question": {"value": 1.0}, "counts": {"summaries": 2}}
     full_enough = {
         "reflection_to_question": {"value": 2.0},

@@ -16,6 +16,7 @@ from alliance.nlp.intervals import (
     intervals,
 )
 from alliance.nlp.metrics import rate, session_summary
+from alliance.nlp.model import load_model
 
 RATED = ("reflection_to_question", "percent_complex_reflections", "percent_open_questions")
 LEVELS = {"good", "fair", "below fair", "uncertain", None}
@@ -47,7 +48,7 @@ def check_contract(summary: dict) -> None:
         assert share["reason"]
     else:
         assert 0.0 <= share["interval"][0] <= share["interval"][1] <= 100.0
-    # the older fields are still there, unrenamed
+    # the plain ratio and share fields stay alongside the intervals
     assert {"ratio", "change_talk_share"} <= set(summary["change_sustain"])
     assert "by_words" in summary["talk_share"] and "counts" in summary
 
@@ -126,7 +127,7 @@ def test_plain_client_answers_do_not_collapse_to_change_talk(fixtures):
 
 
 def test_change_talk_share_needs_enough_expected_change_or_sustain_talk():
-    # one change-coded answer among neutral ones: the old share read 100 %
+    # one change-coded answer among neutral ones: a share of change talk over one answer would read 100 %
     def client(talk, change, neutral, sustain):
         probs = {"change": change, "neutral": neutral, "sustain": sustain}
         return {
@@ -215,8 +216,6 @@ def test_one_reflection_in_a_long_session_is_never_rated():
 
 
 def test_confusion_from_the_artifact_widens_intervals():
-    from alliance.nlp.model import load_model
-
     confusion = confusion_from_metadata(load_model().metadata_)
     assert set(confusion) >= {"behaviour", "talk_type", "question_type", "reflection_type"}
     for m in confusion.values():

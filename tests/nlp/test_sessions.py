@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import shutil
@@ -10,8 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from alliance.nlp.cli import nlp_main
 from alliance.nlp.data import Record, load_annomi_csv
-from alliance.nlp.sessions import gold_values, icc_2_1, summarise
+from alliance.nlp.intervals import needed_factor, widen, widening_from_metadata
+from alliance.nlp.model import default_artifact, load_model
+from alliance.nlp.sessions import calibrate_widening, gold_values, icc_2_1, summarise
+from alliance.nlp.training import store_session_report
 
 TINY = Path(__file__).parent / "fixtures" / "tiny_annomi.csv"
 
@@ -95,8 +100,6 @@ sklearn = pytest.importorskip("sklearn", reason="refitting needs the alliance[tr
 
 @pytest.mark.slow
 def test_evaluate_sessions_cli_on_tiny_data(tmp_path):
-    from alliance.nlp.cli import nlp_main
-
     shutil.copy(TINY, tmp_path / "AnnoMI-full.csv")
     out, err = io.StringIO(), io.StringIO()
     code = nlp_main(
@@ -135,17 +138,12 @@ def test_evaluate_sessions_cli_on_tiny_data(tmp_path):
     ],
 )
 def test_evaluate_sessions_bad_input(argv, message):
-    from alliance.nlp.cli import nlp_main
-
     out, err = io.StringIO(), io.StringIO()
     assert nlp_main(argv, stdout=out, stderr=err) == 2
     assert message in err.getvalue() and "Traceback" not in err.getvalue()
 
 
 def test_session_figures_go_into_the_metadata_and_the_card(tmp_path):
-    from alliance.nlp.model import default_artifact
-    from alliance.nlp.training import store_session_report
-
     src = default_artifact()
     for suffix in (".npz", ".json"):
         shutil.copy(src.with_suffix(suffix), tmp_path / src.with_suffix(suffix).name)
@@ -184,9 +182,6 @@ def test_session_figures_go_into_the_metadata_and_the_card(tmp_path):
 
 
 def test_widening_is_the_conformal_quantile_of_the_needed_stretch():
-    from alliance.nlp.intervals import needed_factor, widen
-    from alliance.nlp.sessions import calibrate_widening
-
     q = (40.0, 50.0, 60.0)
     assert needed_factor("percent_open_questions", q, 70.0) == pytest.approx(2.0)
     assert needed_factor("percent_open_questions", q, 45.0) == pytest.approx(0.5)
@@ -204,9 +199,6 @@ def test_widening_is_the_conformal_quantile_of_the_needed_stretch():
 
 
 def test_shipped_artifact_carries_the_measured_widening():
-    from alliance.nlp.intervals import widening_from_metadata
-    from alliance.nlp.model import load_model
-
     widening = widening_from_metadata(load_model().metadata_)
     assert set(widening) == {
         "reflection_to_question",
@@ -219,10 +211,6 @@ def test_shipped_artifact_carries_the_measured_widening():
 
 @pytest.mark.slow
 def test_train_with_extra_rows_uses_them_in_training_only(tmp_path):
-    import csv
-
-    from alliance.nlp.cli import nlp_main
-
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(TINY, data / "AnnoMI-full.csv")
@@ -293,10 +281,6 @@ def test_train_with_extra_rows_uses_them_in_training_only(tmp_path):
 
 @pytest.mark.slow
 def test_evaluate_corrections_scores_held_out_sessions_with_and_without_them(tmp_path):
-    import csv
-
-    from alliance.nlp.cli import nlp_main
-
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(TINY, data / "AnnoMI-full.csv")

@@ -10,8 +10,11 @@ import io
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from reportlab import rl_config
 
 from alliance.accounts.models import Role
+from alliance.alerts.models import Alert
+from alliance.checkins.models import CheckIn, CheckInSchedule
 from alliance.reports import compute
 from alliance.reports.models import ReportSettings
 from alliance.reports.stats import correlation, rate
@@ -109,9 +112,6 @@ def test_rupture_repair_rate_by_hand(personas):
 
 
 def test_check_ins_and_alerts_by_hand(personas):
-    from alliance.alerts.models import Alert
-    from alliance.checkins.models import CheckIn, CheckInSchedule
-
     clients = [
         make_client(personas.clinic, f"Chk {i}", f"chk{i}@client.test", [personas.therapist])
         for i in range(5)
@@ -165,8 +165,6 @@ def test_report_page_csv_and_print_for_admin_and_supervisor(client, personas, cl
         rows = list(csv.reader(io.StringIO(response.content.decode())))
         assert rows[0][:4] == ["scope", "measure", "period", "value"]
         assert "Save as PDF" in client.get(reverse("clinic_report_print")).content.decode()
-        from reportlab import rl_config
-
         rl_config.pageCompression = 0  # readable page streams, so the test can look inside
         pdf = client.get(reverse("clinic_report_pdf"))
         assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")

@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance.accounts.models import Role
+from alliance.alerts.models import Alert
+from alliance.checkins.models import CheckIn, CheckInSchedule
 from alliance.reports import compute
 from alliance.reports.models import ReportSettings
 from tests.conftest import make_client, make_staff, sign_in
@@ -58,8 +60,6 @@ def at(day_offset: int) -> dt.datetime:
 def add_clients(personas, therapists, start: int, n: int) -> list:
     """``n`` clients numbered from ``start``, primary therapist in turn, each with PHQ-9 episodes,
     alliance ratings, check-ins and alerts: deterministic, so figures depend only on ``n``."""
-    from alliance.alerts.models import Alert
-    from alliance.checkins.models import CheckIn, CheckInSchedule
 
     made = []
     for i in range(start, start + n):

@@ -4,13 +4,18 @@ like the client page."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
+import zlib
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.checkins.models import CheckIn, CheckInSchedule
 from alliance.core.models import AuditEvent
+from alliance.goals.models import GasRating, Goal
 from tests.conftest import sign_in
 from tests.monitoring.helpers import START, phq9, rate
 
@@ -19,9 +24,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def history(personas):
-    from alliance.checkins.models import CheckIn, CheckInSchedule
-    from alliance.goals.models import GasRating, Goal
-
     c = personas.client
     for n, total in ((1, 20), (3, 15), (6, 13)):
         phq9(c, n, total)
@@ -53,9 +55,6 @@ def history(personas):
 
 def _pdf_text(content: bytes) -> str:
     """The text drawn on the PDF's pages (reportlab: ASCII85 + Flate streams, one Tj per line)."""
-    import base64
-    import re
-    import zlib
 
     lines = []
     for stream in re.findall(rb"stream\r?\n(.*?)endstream", content, re.S):

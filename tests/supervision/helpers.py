@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alliance.clients.models import TherapySession
+from alliance.measures.models import EpisodeOfCare, Response
 from alliance.supervision.models import JournalEntry, SupervisionLink
 
 
@@ -54,8 +55,6 @@ def entry(
 
 
 def episode(client: Any, started: dt.date) -> Any:
-    from alliance.measures.models import EpisodeOfCare
-
     return EpisodeOfCare.objects.create(clinic=client.clinic, client=client, started=started)
 
 
@@ -68,8 +67,6 @@ def score(
     ep: Any = None,
     answers: dict[str, Any] | None = None,
 ) -> Any:
-    from alliance.measures.models import Response
-
     return Response.objects.create(
         clinic=client.clinic,
         client=client,

@@ -7,14 +7,14 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.alerts.models import Alert
 from alliance.supervision.models import SharedItem
+from alliance.transcripts.models import Transcript
 from tests.conftest import grant, make_client, sign_in
 from tests.supervision.helpers import link, session
 
 
 def _transcript(client, therapist, number, metrics, when):
-    from alliance.transcripts.models import Transcript
-
     s = session(client, therapist, number, when)
     return Transcript.objects.create(
         clinic=client.clinic,
@@ -38,8 +38,6 @@ def _metrics(rq, cr, oq):
 
 
 def test_counts_for_every_client_detail_only_where_shared_and_consented(client, personas):
-    from alliance.alerts.models import Alert
-
     link(personas)
     consenting = personas.client
     grant(consenting, "supervision", personas.therapist)

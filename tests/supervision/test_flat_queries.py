@@ -21,6 +21,7 @@ from alliance.accounts.models import Role
 from alliance.alerts.models import Alert
 from alliance.clients.models import ClientRecord
 from alliance.supervision.models import Comment, SharedItem
+from alliance.transcripts.models import Transcript
 from tests.conftest import grant, make_client, make_staff, sign_in
 from tests.supervision.helpers import link, page_queries, session
 
@@ -42,7 +43,6 @@ def add_clients(personas, therapists, start: int, n: int) -> None:
     """``n`` clients from number ``start``: each with a primary therapist in turn (and a second
     therapist for every other one), open alerts of several kinds and ages, shared items with
     and without consent, comments, and an analysed transcript."""
-    from alliance.transcripts.models import Transcript
 
     now = timezone.now()
     for i in range(start, start + n):

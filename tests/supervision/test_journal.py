@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance.clients.models import BreakGlassAccess, CareTeamMember
+from alliance.exports.data import client_data
 from alliance.supervision.alliance import co_occurrence
 from alliance.supervision.models import JournalEntry, Reaction
 from tests.conftest import sign_in
@@ -126,7 +127,6 @@ def test_break_glass_shows_only_that_entries_exist(client, personas):
 
 def test_journal_is_not_in_the_clients_data_export(client, personas):
     entry(personas.client, personas.therapist, felt=SECRET, tags={"irritation": 9})
-    from alliance.exports.data import client_data
 
     exported = json.dumps(client_data(personas.client), default=str)
     assert (

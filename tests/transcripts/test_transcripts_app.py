@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import json
 import re
 from pathlib import Path
 
@@ -10,10 +14,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
+from alliance.accounts.models import Role
+from alliance.clients.models import TherapySession
 from alliance.core.models import AuditEvent
-from alliance.transcripts.models import Transcript, TranscriptSettings
-from tests.conftest import grant, run_worker, sign_in
+from alliance.core.seeding import seed_demo
+from alliance.nlp import analyze_text
+from alliance.nlp.model import load_model
+from alliance.transcripts.models import Transcript, TranscriptSettings, metrics_without_text
+from tests.conftest import ADMIN_ONLY, assert_persona_matrix, grant, make_staff, run_worker, sign_in
 
 FIXTURES = Path(__file__).resolve().parents[1] / "nlp" / "fixtures"
 
@@ -50,12 +60,6 @@ def test_malformed_file_names_the_line_and_stores_nothing(client, personas):
 
 
 def test_a_future_session_date_is_refused(client, personas):
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from alliance.clients.models import TherapySession
-
     grant(personas.client, "recording", personas.therapist)
     sign_in(client, personas.therapist)
     response = _upload(client, personas, session_date="2030-01-15")
@@ -141,7 +145,6 @@ def test_upload_confirm_analyse_and_read_feedback(
         "Listening skills" in html and "not an evaluation" in html and "The session, coded" in html
     )
     # How reliable each code is, from the shipped artifact's own cross-validation figures.
-    from alliance.nlp.model import load_model
 
     behaviour_f1 = load_model().metadata_["cv"]["heads"]["behaviour"]["macro_f1_mean"]
     assert "How reliable are these codes?" in html and f"{behaviour_f1:.2f}" in html
@@ -198,10 +201,6 @@ def test_demo_has_two_really_analysed_sessions(client, db):
 
 
 def test_client_page_shows_the_listening_trend_over_sessions(client, personas):
-    from django.utils import timezone
-
-    from alliance.clients.models import TherapySession
-
     grant(personas.client, "recording", personas.therapist)
     for n, (rq, open_pct) in enumerate([(0.5, 30.0), (1.0, 45.0), (1.6, 60.0)], start=1):
         session = TherapySession.objects.create(
@@ -241,9 +240,6 @@ def test_client_page_shows_the_listening_trend_over_sessions(client, personas):
 def test_feedback_on_a_numbers_only_analysis_shows_dashes_not_blanks(client, personas):
     """An older or numbers-only analysis (no coded text, only some metrics) must not render
     "%", "· ·" or a false "0 rupture moments", nor claim that no reflections were found."""
-    from django.utils import timezone
-
-    from alliance.clients.models import TherapySession
 
     session = TherapySession.objects.create(
         clinic=personas.clinic,
@@ -284,8 +280,6 @@ def test_feedback_on_a_numbers_only_analysis_shows_dashes_not_blanks(client, per
 
 @pytest.mark.slow
 def test_demo_numbers_only_transcripts_carry_whole_summaries(db):
-    from alliance.core.seeding import seed_demo
-
     seed_demo()
     numbers_only = Transcript.objects.filter(model_version="demo")
     assert numbers_only.exists()
@@ -329,9 +323,6 @@ def test_feedback_lists_rupture_moments_linked_to_the_turn_and_the_timeline(
 
 
 def test_admin_sets_text_deletion_and_can_clear_earlier_transcripts(client, personas):
-    from alliance.clients.models import TherapySession
-    from tests.conftest import ADMIN_ONLY, assert_persona_matrix
-
     url = reverse("transcripts_clinic_settings")
     assert_persona_matrix(client, personas, url, ADMIN_ONLY)
     session = TherapySession.objects.create(
@@ -385,14 +376,6 @@ def test_admin_sets_text_deletion_and_can_clear_earlier_transcripts(client, pers
 
 
 def _analysed(personas, name, number=1):
-    import json
-
-    from django.utils import timezone
-
-    from alliance.clients.models import TherapySession
-    from alliance.nlp import analyze_text
-    from alliance.transcripts.models import metrics_without_text
-
     text = (FIXTURES / name).read_text(encoding="utf-8")
     result = analyze_text(text, name)
     session = TherapySession.objects.create(
@@ -588,9 +571,6 @@ def test_a_bad_correction_with_htmx_says_why_and_changes_nothing(client, persona
 
 
 def test_only_the_uploading_therapist_can_correct(client, personas):
-    from alliance.accounts.models import Role
-    from tests.conftest import make_staff
-
     transcript = _analysed(personas, "long_session.txt")
     other = make_staff(
         personas.clinic,
@@ -613,9 +593,6 @@ def test_only_the_uploading_therapist_can_correct(client, personas):
 
 
 def test_admin_exports_corrections_as_training_rows_without_text_unless_opted_in(client, personas):
-    import csv
-    import io
-
     transcript = _analysed(personas, "long_session.txt")
     question = next(
         u for u in transcript.model_analysis()["utterances"] if u["behaviour"] == "question"

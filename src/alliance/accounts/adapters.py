@@ -50,9 +50,7 @@ class MFAAdapter(DefaultMFAAdapter):
         return crypto.decrypt(encrypted_text)
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
-        if (
+        return not (
             authenticator.type == Authenticator.Type.TOTP
             and authenticator.user.membership is not None
-        ):
-            return False
-        return True
+        )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import Clinic, Role, User
 from alliance.core.languages import other_languages
+from alliance.core.models import AuditAction
 from alliance.lib.timezones import is_valid_zone
 
 
@@ -168,8 +169,6 @@ class AuditSearchForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs) -> None:
-        from alliance.core.models import AuditAction
-
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["action"]).choices = [
             ("", _("Any action")),

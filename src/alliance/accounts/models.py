@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from alliance.core.languages import active_language, base_code
+
 DEFAULT_CRISIS_RESOURCES = (
     "If you are in crisis or thinking about harming yourself, please reach out now:\n"
     "• Call or text 988 (Suicide & Crisis Lifeline, US), or chat at 988lifeline.org\n"
@@ -169,8 +171,6 @@ class Clinic(models.Model):
         return self.name
 
     def _crisis_text(self, key: str, language: str | None) -> str:
-        from alliance.core.languages import active_language, base_code
-
         code = base_code(language) if language else active_language()
         own = (self.crisis_translations or {}).get(code) or {}
         text = str(own.get(key) or "").strip()

@@ -24,7 +24,22 @@ from ninja.security import SessionAuth
 from alliance.accounts.models import STAFF_ROLES, Role
 from alliance.clients.access import CLINICAL_ROLES, client_or_404
 from alliance.clients.models import ClientRecord, ConsentKind
-from alliance.core.access import AccessRule, View, authenticated, public, rule_for, staff
+from alliance.core.access import (
+    AccessRule,
+    View,
+    authenticated,
+    public,
+    rule_for,
+    signed_in_user,
+    staff,
+)
+from alliance.goals.models import CLIENT, THERAPIST, GasRating, Goal
+from alliance.measures.models import OutcomeResult, Response
+from alliance.monitoring.detection import alliance_by_session
+from alliance.monitoring.models import RuptureEpisode
+from alliance.monitoring.views import alerts_needing_attention
+from alliance.transcripts.corrections import NOT_CORRECTABLE, save_correction
+from alliance.transcripts.models import Transcript
 
 
 class StaffOrClientSession(SessionAuth):
@@ -205,7 +220,7 @@ def get_client(request, client_id: uuid.UUID):
     }
 
 
-# --- Measures (issue 3) ----------------------------------------------------------------------
+# --- Measures --------------------------------------------------------------------------------
 
 
 class MeasureResponseOut(Schema):
@@ -248,8 +263,6 @@ class MeasuresOut(Schema):
 )
 @endpoint(authenticated)
 def client_measures(request, client_id: uuid.UUID):
-    from alliance.measures.models import OutcomeResult, Response
-
     client = client_or_404(request, client_id, record_type="measures")
     responses = [
         {
@@ -345,8 +358,6 @@ def client_alliance(request, client_id: uuid.UUID):
 
     Structured fields only: concern topics, transcript marker words and repair notes are left out.
     """
-    from alliance.monitoring.detection import alliance_by_session
-    from alliance.monitoring.models import RuptureEpisode
 
     client = client_or_404(request, client_id, record_type="alliance_timeline")
     rows = alliance_by_session(client, with_phq9=True)
@@ -426,7 +437,6 @@ def list_alerts(request):
     """The set the alert list page shows: open and snoozed alerts about clients whose record you
     may read, most urgent first; for supervisors and admins also the alerts escalated to them,
     by pseudonym only (no client id, no reason)."""
-    from alliance.monitoring.views import alerts_needing_attention
 
     needing, escalated = alerts_needing_attention(request.user)
     return {
@@ -501,7 +511,6 @@ def client_goals(request, client_id: uuid.UUID):
     """Like the goals pages: the care team's clinicians, and the client for their own record
     (admins get 404 even under emergency access). Status reasons, level words, goal-change
     notes and the client's task notes are left out."""
-    from alliance.goals.models import CLIENT, THERAPIST, GasRating, Goal
 
     client = client_or_404(request, client_id, record_type="goal")
     goals = list(Goal.objects.for_client(client).prefetch_related("tasks"))
@@ -576,9 +585,6 @@ def correct_transcript_code(
     everyone else), only while the analysis and its text are kept (409), each correction
     audited as an update of the transcript feedback. A code that does not fit the turn is
     refused with the reason (422) and changes nothing. Session-authenticated, with CSRF."""
-    from alliance.core.access import signed_in_user
-    from alliance.transcripts.corrections import NOT_CORRECTABLE, save_correction
-    from alliance.transcripts.models import Transcript
 
     client = client_or_404(request, client_id, record_type="transcript_feedback")
     transcript = Transcript.objects.filter(

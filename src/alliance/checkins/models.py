@@ -1,6 +1,6 @@
 """Between-session check-ins, their reminders and links, and the client's concern channel.
 
-Regular contact between sessions keeps trust alive and catches trouble early (issue 5). The
+Regular contact between sessions keeps trust alive and catches trouble early. The
 scheduling rules live in ``alliance.checkins.schedule``; this module holds the records.
 """
 
@@ -179,7 +179,7 @@ class CheckInLink(SingleUseLink):
 class Concern(ClinicRecord):
     """A concern about therapy raised by the client; the therapist must acknowledge it.
 
-    A concern is a rupture signal (issue 4): ``on_concern_raised`` hands it to the monitoring
+    A concern is a rupture signal: ``on_concern_raised`` hands it to the monitoring
     app, which opens or joins the client's rupture episode (``rupture_episode``) and its alert.
     """
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from django.utils import timezone
 from django_tasks import task
 
+from alliance.checkins.schedule import run_cycle
+
 
 @task()
 def check_in_cycle(now_iso: str = "") -> dict[str, int]:
@@ -14,7 +16,6 @@ def check_in_cycle(now_iso: str = "") -> dict[str, int]:
 
     ``now_iso`` pins the clock (tests, catch-up runs); empty means the current time.
     """
-    from alliance.checkins.schedule import run_cycle
 
     now = datetime.fromisoformat(now_iso) if now_iso else timezone.now()
     result = run_cycle(now)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import CLINICAL_ROLES, Clinic, Role
+from alliance.clients.consent_texts import TEXTS
 from alliance.core.fields import EncryptedTextField
 from alliance.core.models import ClinicRecord
 
@@ -177,8 +178,6 @@ class ConsentText(models.Model):
         if text is None:
             # Version 1 is published by a data migration; a database emptied since (a test
             # flush, a restore) gets it back rather than losing the ability to record consent.
-            from alliance.clients.consent_texts import TEXTS
-
             if kind not in TEXTS:
                 raise cls.DoesNotExist(f"No consent text is published for {kind!r}.")
             text, _ = cls.objects.get_or_create(

@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 
+from alliance.clients.models import BreakGlassAccess
 from alliance.core.models import IdempotencyKey
 from alliance.core.timezones import zone_for
 
@@ -19,7 +20,6 @@ def notify_break_glass(access_id: str) -> int:
     The email names no client: it points to the record inside the app. Sent at most once per
     access, however often the task runs (a re-run after a crash or an expired lease).
     """
-    from alliance.clients.models import BreakGlassAccess
 
     access = BreakGlassAccess.objects.select_related("user", "client").get(pk=access_id)
     recipients = [

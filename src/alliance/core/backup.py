@@ -27,12 +27,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.db import DatabaseError, connections
 from django.db.migrations.loader import MigrationLoader
 
 from alliance.core import crypto
+from alliance.core.audit import verify_chain
 from alliance.core.env import private_dir, private_file
 from alliance.core.fields import encrypted_fields
+from alliance.core.models import AuditEvent
 from alliance.core.sqlite.base import is_file_database
 
 # Encrypted values checked per column before a restore: the first and the last rows (by
@@ -84,8 +87,6 @@ def encrypted_columns() -> list[tuple[str, str]]:
 
 
 def totp_table() -> str:
-    from allauth.mfa.models import Authenticator
-
     return str(Authenticator._meta.db_table)
 
 
@@ -396,8 +397,6 @@ def _sqlite_columns(db: sqlite3.Connection, table: str) -> set[str]:
 
 def _audit_of_file(staged: Path, alias: str) -> tuple[int | None, list[str]]:
     """Verify the audit chain in the staged file, through a temporary database alias."""
-    from alliance.core.audit import verify_chain
-    from alliance.core.models import AuditEvent
 
     settings_dict = copy.deepcopy(connections[alias].settings_dict)
     settings_dict["NAME"] = str(staged)
@@ -644,8 +643,6 @@ def _pg_restore(source: Path, alias: str, force: bool) -> RestoreResult:
         env,
         f"restore failed, nothing was changed: pg_restore ({source})",
     )
-    from alliance.core.audit import verify_chain
-    from alliance.core.models import AuditEvent
 
     try:
         breaks = [_describe_break(b) for b in verify_chain(using=alias)]

@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+import platformdirs
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 # Commands that need no database. Run through `alliance`, they write nothing at all: no secret
@@ -67,7 +69,6 @@ def default_data_dir() -> str:
     The platform's per-user data folder (``~/.local/share/alliance`` on Linux); `dev.py` points
     ALLIANCE_DATA_DIR at the checkout's ``var/`` instead.
     """
-    import platformdirs
 
     return platformdirs.user_data_dir("alliance", appauthor=False)
 
@@ -108,12 +109,7 @@ def local_secret(data_dir: Path, filename: str, kind: str, *, create: bool = Tru
         value = path.read_text().strip()
         if value:
             return value
-    if kind == "fernet":
-        from cryptography.fernet import Fernet
-
-        value = Fernet.generate_key().decode()
-    else:
-        value = secrets.token_urlsafe(64)
+    value = Fernet.generate_key().decode() if kind == "fernet" else secrets.token_urlsafe(64)
     if not create:
         return value
     private_dir(path.parent)

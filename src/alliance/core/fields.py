@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.db import models
 
 from alliance.core import crypto
@@ -37,7 +38,6 @@ class EncryptedTextField(models.TextField):
 
 def encrypted_fields() -> list[tuple[type[models.Model], list[str]]]:
     """Every concrete model with encrypted fields, with those fields' names."""
-    from django.apps import apps
 
     found = []
     for model in apps.get_models():

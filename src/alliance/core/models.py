@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import uuid
 
 from django.db import models
@@ -124,7 +125,8 @@ class AuditEvent(models.Model):
     @property
     def plain_words(self) -> str:
         """The entry as a client reads it: 'Dr. Ann Lee (therapist) viewed your PHQ-9 answers'."""
-        from alliance.core.audit import describe_record
+        # Circular at import time: core.audit imports this module's models.
+        from alliance.core.audit import describe_record  # noqa: PLC0415
 
         who = self.actor_name or gettext("The system")
         role = f" ({gettext(self.actor_role.replace('_', ' '))})" if self.actor_role else ""
@@ -169,7 +171,6 @@ class SingleUseLink(models.Model):
     @classmethod
     def new_token(cls) -> tuple[str, str]:
         """A fresh token and the hash to store."""
-        import secrets
 
         token = secrets.token_urlsafe(32)
         return token, cls.hash_token(token)

@@ -19,6 +19,7 @@ A re-run must change nothing twice, so every task is idempotent (see each ``task
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -189,10 +190,8 @@ class Heart:
 
     def stop(self) -> None:
         """A process that exits cleanly removes its row; a killed one leaves it to go stale."""
-        try:
+        with contextlib.suppress(DatabaseError):
             WorkerHeartbeat.objects.filter(pk=self.worker_id).delete()
-        except DatabaseError:
-            pass
 
 
 def requeue_abandoned(lease_seconds: float, now: datetime | None = None) -> list[str]:

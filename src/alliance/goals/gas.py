@@ -20,8 +20,8 @@ class GasError(ValueError):
 
 
 def goal_weight(importance: float, difficulty: float) -> float:
-    """Weight of a goal = importance x difficulty (issue 5; as in Turner-Stokes 2009, who rates each
-    0-3). Both must be positive here: a zero weight would silently drop the goal from the score."""
+    """Weight of a goal = importance x difficulty (as in Turner-Stokes 2009, who rates each 0-3).
+    Both must be positive here: a zero weight would silently drop the goal from the score."""
     for name, value in (("importance", importance), ("difficulty", difficulty)):
         if (
             isinstance(value, bool)

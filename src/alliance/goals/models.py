@@ -1,4 +1,4 @@
-"""Shared goals with Goal Attainment Scaling, goal changes, rankings and tasks (issue 5).
+"""Shared goals with Goal Attainment Scaling, goal changes, rankings and tasks.
 
 Goal consensus (r = .24) and collaboration (r = .29) predict outcome (Tryon et al. 2018): a goal
 is active only when client and therapist have both agreed to it, in the client's own words.
@@ -7,6 +7,7 @@ GAS levels and weights follow Kiresuk & Sherman 1968 (see ``alliance.goals.gas``
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -272,8 +273,6 @@ class GoalChange(ClinicRecord):
     def __init__(
         self, *args: Any, before: dict | None = None, after: dict | None = None, **kwargs: Any
     ) -> None:
-        import json
-
         super().__init__(*args, **kwargs)
         if before is not None:
             self.before_json = json.dumps(before)
@@ -282,14 +281,10 @@ class GoalChange(ClinicRecord):
 
     @property
     def before(self) -> dict[str, Any]:
-        import json
-
         return json.loads(self.before_json or "{}")
 
     @property
     def after(self) -> dict[str, Any]:
-        import json
-
         return json.loads(self.after_json or "{}")
 
     def decide(self, by: User, side: str, accept: bool) -> None:

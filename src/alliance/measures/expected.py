@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from alliance.measures import registry
@@ -139,8 +139,6 @@ def from_rules(
 
 
 def _labelled(band: ExpectedBand) -> ExpectedBand:
-    from dataclasses import replace
-
     return replace(band, label=band.words())
 
 
@@ -221,9 +219,10 @@ def fit_clinic(
 
 def for_clinic(clinic: Any, instrument_id: str) -> ClinicReference:
     """The clinic's reference from its ended episodes (cached for an hour: one query a miss)."""
-    from django.core.cache import cache
+    # Django only here: the computations above are pure and tested without Django (tests/clinical).
+    from django.core.cache import cache  # noqa: PLC0415
 
-    from alliance.measures.models import Response
+    from alliance.measures.models import Response  # noqa: PLC0415
 
     key = f"alliance-expected:{clinic.pk}:{instrument_id}"
     cached = cache.get(key)

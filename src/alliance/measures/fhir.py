@@ -323,8 +323,9 @@ def fhir_to_response(bundle_or_qr: dict[str, Any]) -> tuple[str, dict[str, Answe
     Validates the structure with fhir.resources R4B and every answer against the instrument;
     FhirImportError names the offending field.
     """
-    from fhir.resources.R4B.bundle import Bundle
-    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+    # fhir.resources (pydantic models) is heavy: loaded only when a FHIR resource is read.
+    from fhir.resources.R4B.bundle import Bundle  # noqa: PLC0415
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse  # noqa: PLC0415
 
     if not isinstance(bundle_or_qr, dict):
         raise FhirImportError("resource: expected a JSON object")

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from alliance.core.fields import EncryptedTextField
+from alliance.core.languages import DEFAULT_LANGUAGE, base_code, language_name
 from alliance.core.models import ClinicRecord, SingleUseLink
 from alliance.measures import registry
 from alliance.measures.outcomes import OutcomeSettings
@@ -341,14 +342,11 @@ class Response(ClinicRecord):
     @property
     def language_name(self) -> str:
         """'Spanish' for 'es'; staff pages say "answered in Spanish" when it is not English."""
-        from alliance.core.languages import language_name
 
         return language_name(self.language)
 
     @property
     def answered_in_other_language(self) -> bool:
-        from alliance.core.languages import DEFAULT_LANGUAGE, base_code
-
         return base_code(self.language) != DEFAULT_LANGUAGE
 
     @property

@@ -356,9 +356,8 @@ def instrument_from_dict(data: dict[str, Any]) -> Instrument:
         lo, hi = raw.get("min"), raw.get("max")
         if itype == "ordinal":
             lo, hi = min(o.value for o in options), max(o.value for o in options)
-        elif itype == "decimal":
-            if lo is None or hi is None or lo >= hi:
-                raise InstrumentDefinitionError(f"{iw}: a decimal item needs min < max")
+        elif itype == "decimal" and (lo is None or hi is None or lo >= hi):
+            raise InstrumentDefinitionError(f"{iw}: a decimal item needs min < max")
         is_scored = bool(raw.get("scored", True))
         if is_scored and itype not in ("ordinal", "decimal"):
             raise InstrumentDefinitionError(
@@ -786,7 +785,8 @@ def from_fhir_questionnaire(questionnaire: dict[str, Any]) -> Instrument:
     our extension when present, else from the shipped instrument with the same identifier or LOINC
     panel, else a plain sum over the choice items with no bands (the caller must add any).
     """
-    from fhir.resources.R4B.questionnaire import Questionnaire  # local: keep registry import light
+    # fhir.resources (pydantic models) is heavy: the registry loads it only to import a FHIR file.
+    from fhir.resources.R4B.questionnaire import Questionnaire  # noqa: PLC0415
 
     try:
         Questionnaire.model_validate(questionnaire)

@@ -10,9 +10,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import TaskContext, task
 
+from alliance.accounts.models import User
 from alliance.core.emails import site_url
 from alliance.core.languages import language_for
 from alliance.core.models import IdempotencyKey
+from alliance.measures.models import AccessLink, Administration, MeasureSettings
 
 
 @task(takes_context=True)
@@ -30,8 +32,6 @@ def email_questionnaire_link(
     the link again gets a second email, a re-run of the same task (after a crash or an expired
     lease) does not.
     """
-    from alliance.accounts.models import User
-    from alliance.measures.models import AccessLink, Administration, MeasureSettings
 
     adm = (
         Administration.objects.select_related("client__user", "clinic")

@@ -175,7 +175,7 @@ def _concerns(client: ClientRecord, rows: dict[int, SessionAlliance]) -> list[tu
 
 def _task_signals(client: ClientRecord, rows: dict[int, SessionAlliance]) -> set[int]:
     """Sessions before which the client said, for the second time or more about one task, that
-    it isn't working for them (issue 5: a repeated "this isn't working" is a rupture signal).
+    it isn't working for them (a repeated "this isn't working" is a rupture signal).
     Numbered like concerns; the client's words are not read."""
     number = _between_sessions(rows)
     seen: dict[Any, int] = {}
@@ -311,17 +311,22 @@ def _sync_alerts(
     if status == RuptureEpisode.Status.OPEN:
         alert = episode.alert
         changed = previous is None or (alert is not None and set(episode.rules) - set(alert.rules))
-        if alert is None or alert.status == Alert.Status.CLOSED or changed:
-            if alert is None or alert.status == Alert.Status.CLOSED or alert.needs_attention:
-                alert, _ = Alert.raise_for(
-                    client,
-                    AlertKind.RUPTURE,
-                    _rupture_reason(episode),
-                    _alert_evidence(episode),
-                    rules=list(episode.rules),
-                )
-                episode.alert = alert
-                fields.append("alert")
+        # A new alert when there is none open; an open one is raised again only when new rules
+        # joined and nobody is acting on it yet.
+        if (
+            alert is None
+            or alert.status == Alert.Status.CLOSED
+            or (changed and alert.needs_attention)
+        ):
+            alert, _ = Alert.raise_for(
+                client,
+                AlertKind.RUPTURE,
+                _rupture_reason(episode),
+                _alert_evidence(episode),
+                rules=list(episode.rules),
+            )
+            episode.alert = alert
+            fields.append("alert")
     elif status == RuptureEpisode.Status.REPAIRED and previous != status:
         if episode.alert is not None and episode.alert.status != Alert.Status.CLOSED:
             episode.alert.close(

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.exceptions import InvalidTaskError
+from sms import send_sms
 
 from alliance.core import audit
 from alliance.core.emails import site_url
@@ -111,7 +112,6 @@ def _send(notice: SafetyNotice) -> None:
     if notice.channel == SafetyNotice.Channel.EMAIL:
         send_mail(SUBJECTS[notice.source], body, None, [notice.address])  # type: ignore[index]
         return
-    from sms import send_sms
 
     words = (
         "a safety alert"

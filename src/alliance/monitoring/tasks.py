@@ -31,6 +31,7 @@ from alliance.alerts.models import OPEN_STATUSES, Alert, AlertKind
 from alliance.core import audit
 from alliance.core.emails import site_url
 from alliance.core.models import IdempotencyKey
+from alliance.monitoring import detection  # a module import: detection imports tasks too
 from alliance.monitoring.models import MonitoringSettings
 from alliance.monitoring.signals import supervisors_wanted
 
@@ -178,9 +179,8 @@ def check_overdue_alerts() -> int:
 def check_monitoring() -> dict[str, int]:
     """Daily pass: snoozed alerts whose time is up open again; disengagement for every client."""
     # Imported when run: detection imports this module (it enqueues the tasks here).
-    from alliance.monitoring.detection import check_all
 
-    return check_all()
+    return detection.check_all()
 
 
 @task()

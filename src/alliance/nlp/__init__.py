@@ -12,6 +12,7 @@ Heavier modules are imported on first use so that importing ``alliance.nlp`` sta
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from .roles import guess_roles
@@ -38,7 +39,5 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from importlib import import_module
-
         return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from .base import CSR
 from .detectors import detect
 from .intervals import widening_from_metadata
 from .metrics import session_summary
-from .model import TranscriptModel, load_model
+from .model import ARTIFACT_DIR, TranscriptModel, load_model
 from .roles import roles_for
 from .transcripts import Transcript, parse_transcript
 
@@ -103,8 +107,6 @@ def _label(pred: tuple[str, float] | None) -> str | None:
 
 
 def _vstack(parts: list[CSR]) -> CSR:
-    import numpy as np
-
     offsets = np.cumsum([0] + [len(p.indices) for p in parts[:-1]])
     indptr = np.concatenate(
         [parts[0].indptr[:1]] + [p.indptr[1:] + off for p, off in zip(parts, offsets, strict=False)]
@@ -168,7 +170,6 @@ def apply_corrections(
     ``corrections`` maps an utterance index (as a string, as JSON stores it) to a code of
     CORRECTIONS; every corrected utterance is marked ``"corrected": true``.
     """
-    import copy
 
     out = copy.deepcopy(result)
     by_index = {u["index"]: u for u in out["utterances"]}
@@ -199,9 +200,6 @@ def apply_corrections(
 
 def widening_for_version(version: str) -> dict[str, float]:
     """The interval widening stored with a shipped model version (empty when not shipped)."""
-    import json
-
-    from .model import ARTIFACT_DIR
 
     if not version or "/" in version or "\\" in version:
         return {}

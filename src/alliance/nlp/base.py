@@ -154,7 +154,8 @@ class CSR:
         return out
 
     def to_scipy(self) -> Any:  # training only
-        from scipy.sparse import csr_matrix
+        # scipy comes with the optional train extra (scikit-learn); predicting needs only numpy.
+        from scipy.sparse import csr_matrix  # noqa: PLC0415
 
         return csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 

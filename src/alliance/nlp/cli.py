@@ -15,7 +15,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+import numpy as np
+
 from alliance.lib.cli import UsageError
+
+from . import training
+from .analyze import analyze_transcript
+from .data import DataError, find_data_dir, load_annomi_csv, training_csv
+from .evaluation import format_confusion
+from .model import ARTIFACT_DIR, ArtifactError, load_model
+from .sessions import evaluate_sessions, format_sessions
+from .transcripts import TranscriptError, read_transcript
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -90,10 +100,6 @@ def analyze_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = 
         return _fail(stderr, prog, str(exc))
     except _Exit as exc:
         return exc.code
-
-    from .analyze import analyze_transcript
-    from .model import ArtifactError, load_model
-    from .transcripts import TranscriptError, read_transcript
 
     try:
         transcript = read_transcript(args.file)
@@ -301,9 +307,6 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
     except _Exit as exc:
         return exc.code
 
-    from .data import DataError, find_data_dir
-    from .model import ARTIFACT_DIR, ArtifactError
-
     if args.command == "train":
         if args.folds < 2:
             return _fail(stderr, prog, "--folds must be at least 2")
@@ -313,13 +316,12 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
         except DataError as exc:
             return _fail(stderr, prog, str(exc))
         try:
-            import sklearn  # noqa: F401
+            # Only probes that the optional train extra is installed.
+            import sklearn  # noqa: F401, PLC0415
         except ImportError:
             return _fail(
                 stderr, prog, "training needs the train extra: pip install 'alliance[train]'"
             )
-        from . import training
-
         try:
             out = Path(args.out) if args.out else ARTIFACT_DIR
             training.train(
@@ -342,9 +344,6 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
     if not args.artifact or not args.data:
         return _fail(stderr, prog, "evaluate needs an ARTIFACT and --data CSV (or --sessions)")
 
-    from . import training  # evaluate: numpy only
-    from .evaluation import format_confusion
-
     try:
         report = training.evaluate(args.artifact, args.data)
     except (DataError, ArtifactError) as exc:
@@ -353,7 +352,6 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
         json.dump(report, stdout, indent=1)
         stdout.write("\n")
         return 0
-    import numpy as np
 
     stdout.write(
         f"model {report['model_version']} on {args.data} ({report['utterances']} utterances)\n"
@@ -375,7 +373,6 @@ def nlp_main(argv: list[str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.
 def _cv_records(args: Any, stderr: TextIO, prog: str, flag: str) -> list[Any] | int:
     """The training records for a cross-validation flag, or the exit code of a clear refusal
     (too few folds, no data, scikit-learn missing)."""
-    from .data import DataError, find_data_dir, load_annomi_csv, training_csv
 
     if args.folds < 2:
         return _fail(stderr, prog, "--folds must be at least 2")
@@ -384,22 +381,19 @@ def _cv_records(args: Any, stderr: TextIO, prog: str, flag: str) -> list[Any] | 
     except DataError as exc:
         return _fail(stderr, prog, str(exc))
     try:
-        import sklearn  # noqa: F401
+        # Only probes that the optional train extra is installed.
+        import sklearn  # noqa: F401, PLC0415
     except ImportError:
         return _fail(stderr, prog, f"{flag} needs the train extra: pip install 'alliance[train]'")
     return records
 
 
 def _evaluate_sessions(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> int:
-    from .model import ArtifactError
-
     if args.artifact:
         return _fail(stderr, prog, "--sessions refits the models per fold: give no ARTIFACT")
     records = _cv_records(args, stderr, prog, "--sessions")
     if isinstance(records, int):
         return records
-    from . import training
-    from .sessions import evaluate_sessions, format_sessions
 
     log = (
         (lambda m: (stderr.write(m + "\n"), stderr.flush()))
@@ -424,12 +418,9 @@ def _evaluate_sessions(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> 
 
 
 def _evaluate_corrections(args: Any, stdout: TextIO, stderr: TextIO, prog: str) -> int:
-    from .data import DataError
-
     records = _cv_records(args, stderr, prog, "--corrections")
     if isinstance(records, int):
         return records
-    from . import training
 
     try:
         extra = training.load_extra([Path(args.corrections)], log=lambda m: stderr.write(m + "\n"))

@@ -210,11 +210,14 @@ def detect(text: str, role: str, previous: str = "", previous_role: str = "") ->
         # minimal answer to an open question: a sign of withdrawal only in that context
         words = re.findall(r"[a-z']+", clean.lower())
         if (
-            previous_role == "therapist"
-            and "?" in previous
-            and _OPEN_QUESTION_START.search(previous)
-        ):
-            if 0 < len(words) <= 2 and words[0] in {
+            (
+                previous_role == "therapist"
+                and "?" in previous
+                and _OPEN_QUESTION_START.search(previous)
+            )
+            and 0 < len(words) <= 2
+            and words[0]
+            in {
                 "no",
                 "nope",
                 "nah",
@@ -223,6 +226,7 @@ def detect(text: str, role: str, previous: str = "", previous_role: str = "") ->
                 "fine",
                 "meh",
                 "whatever",
-            }:
-                found.append(Marker("rupture_withdrawal", clean))
+            }
+        ):
+            found.append(Marker("rupture_withdrawal", clean))
     return found

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import CSR, BaseEstimator
+from .base import CSR, BaseEstimator, clone
 from .estimators import LinearClassifier
 from .features import UtteranceFeaturizer
 
@@ -54,7 +54,6 @@ class TranscriptModel(BaseEstimator):
 
     def fit(self, X: Sequence[Any], y: Mapping[str, Sequence[str | None]]) -> TranscriptModel:
         """``X``: ``(text, previous, next)`` items; ``y``: per head, a label or None per item."""
-        from .base import clone
 
         featurizer = (
             clone(self.featurizer) if self.featurizer is not None else UtteranceFeaturizer()

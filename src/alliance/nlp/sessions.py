@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .intervals import HEAD_CLASSES
+from .intervals import HEAD_CLASSES, INTERVAL_LEVEL, needed_factor, raw_intervals
 from .metrics import session_summary
+from .training import contexts, default_model, grouped_folds, labels
 
 METRICS = (
     "reflection_to_question",
@@ -98,7 +99,6 @@ def gold_values(records: Sequence[Any]) -> dict[str, float | None]:
 
 def utterances_for(model: Any, records: Sequence[Any]) -> list[dict[str, Any]]:
     """Utterance dicts as ``analyze_transcript`` makes them (minus markers), on gold roles."""
-    from .training import contexts
 
     feats = model.transform(contexts(records))
     speakers = [r.speaker for r in records]
@@ -152,7 +152,6 @@ def predict_sessions(
     make_model: Callable[[int], Any] | None = None,
 ) -> tuple[list[np.ndarray], dict[str, list[dict[str, Any]]]]:
     """The folds, and per transcript its utterances as scored by the model of its fold."""
-    from .training import contexts, default_model, grouped_folds, labels
 
     make_model = make_model or default_model
     by_transcript = _by_transcript(records)
@@ -181,7 +180,6 @@ def calibrate_widening(
 ) -> dict[str, float]:
     """Per metric, the widening factor that makes 90 % of these sessions' intervals reach the
     expert value (split-conformal quantile, rounded up; at least 1)."""
-    from .intervals import INTERVAL_LEVEL, needed_factor
 
     out: dict[str, float] = {}
     for name in METRICS:
@@ -201,7 +199,6 @@ def score_sessions(
     """One row per transcript: each summary's value, interval and level beside the expert value,
     with the widening cross-fitted (measured on the other folds' sessions only); and the
     widening measured on all sessions, for the shipped model."""
-    from .intervals import raw_intervals
 
     by_transcript = _by_transcript(records)
     fold_of_tid = {records[i].transcript_id: k for k, test in enumerate(folds) for i in test}

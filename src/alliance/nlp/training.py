@@ -8,6 +8,7 @@ greedy size balance, so a given seed always gives the same folds.
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import json
 import platform
@@ -28,9 +29,9 @@ from .data import (
     training_csv,
 )
 from .detectors import PATTERNS
-from .evaluation import confusion_matrix, macro_f1, per_class_f1
+from .evaluation import confusion_matrix, format_confusion_md, macro_f1, per_class_f1
 from .features import UtteranceFeaturizer
-from .model import TranscriptModel
+from .model import ArtifactError, TranscriptModel
 
 MODEL_VERSION = "1.1.0"
 
@@ -212,7 +213,6 @@ def bolt_agreement(bolt_dir: Path) -> dict[str, Any] | None:
     files = sorted(bolt_dir.glob("finetune_therapist_combined_*.csv")) if bolt_dir.is_dir() else []
     if not files:
         return None
-    import csv
 
     tp = fp = fn = tn = 0
     for f in files:
@@ -296,7 +296,6 @@ def write_model_card(artifact: str | Path) -> Path:
 def store_session_report(artifact: str | Path, report: dict[str, Any]) -> Path:
     """Keep the session-level CV figures (not the per-session rows) in the artifact's metadata
     and rewrite its model card from it, so the card and the metadata stay equal."""
-    from .model import ArtifactError
 
     npz = Path(artifact).with_suffix(".npz")
     meta_path = npz.with_suffix(".json")
@@ -339,8 +338,6 @@ def _accuracy(rep: dict[str, Any] | None) -> str:
 
 
 def _fmt_head(name: str, rep: dict[str, Any]) -> str:
-    from .evaluation import format_confusion_md
-
     target = f" (target {rep['target']:.2f})" if rep.get("target") else ""
     lines = [
         f"### {name}{target}",

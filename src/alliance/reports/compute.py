@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from alliance.alerts.models import Alert, AlertKind
 from alliance.checkins.models import CheckIn
-from alliance.clients.models import ClientRecord
+from alliance.clients.models import CareTeamMember, ClientRecord
 from alliance.measures.models import MeasureSettings, Response
 from alliance.measures.outcomes import classify
 from alliance.reports.stats import Cell, Correlation, correlation, count_cell, mean_cell, rate
@@ -363,7 +363,6 @@ def clients_of(therapist: Any) -> QuerySet[ClientRecord]:
 
 def primary_clients(clinic: Any, therapists: list[Any]) -> dict[Any, list[Any]]:
     """``clients_of`` for several therapists of one clinic in one query: therapist id -> ids."""
-    from alliance.clients.models import CareTeamMember
 
     out: dict[Any, list[Any]] = {t.pk: [] for t in therapists}
     for therapist_id, client_id in (

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from alliance.checkins.models import CheckIn
+from alliance.goals.models import GasRating, Goal, gas_history
 from alliance.measures import expected, registry
 from alliance.measures.charts import build_chart
 from alliance.measures.models import OUTCOME_INSTRUMENTS, MeasureSettings, Response
@@ -104,8 +106,6 @@ def _measure(
 
 def build(client: Any, generated_by: Any, start: dt.date, end: dt.date) -> dict[str, Any]:
     """Everything the report shows for ``client`` between ``start`` and ``end`` (local dates)."""
-    from alliance.checkins.models import CheckIn
-    from alliance.goals.models import GasRating, Goal, gas_history
 
     zone = timezone.get_current_timezone()
     since = dt.datetime.combine(start, dt.time.min, tzinfo=zone)

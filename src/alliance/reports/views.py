@@ -4,6 +4,7 @@ settings, and the therapist's own development page."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from alliance.clients.access import CLINICAL_ROLES, client_or_404, clinical_staf
 from alliance.core import audit
 from alliance.core.access import signed_in_user, staff, staff_membership
 from alliance.lib.charts import LineChart, RefLine, Series
-from alliance.reports import compute
+from alliance.reports import compute, progress
 from alliance.reports.forms import ReportSettingsForm
 from alliance.reports.models import ReportSettings
 from alliance.reports.stats import MIN_CELL
@@ -173,7 +174,8 @@ def clinic_report_print(request: HttpRequest) -> HttpResponse:
 
 @staff(Role.ADMIN, Role.SUPERVISOR)
 def clinic_report_pdf(request: HttpRequest) -> HttpResponse:
-    from alliance.reports.pdf import render_pdf
+    # reportlab is heavy: loaded only when a PDF is asked for.
+    from alliance.reports.pdf import render_pdf  # noqa: PLC0415
 
     context = _context(request)
     audit.record_request(request, "export", "clinic_report", note="pdf")
@@ -259,9 +261,6 @@ def development(request: HttpRequest) -> HttpResponse:
 def _report_range(request: HttpRequest, client: Any) -> tuple[Any, Any, str]:
     """(start, end, error) from ``?from=&to=`` (YYYY-MM-DD); defaults: the ongoing episode's
     start (or 90 days ago) to today. A bad value keeps the defaults and says why."""
-    import datetime as dt
-
-    from django.utils import timezone
 
     today = timezone.localdate()
     episode = client.episodes.order_by("-started").first()
@@ -290,7 +289,6 @@ def _report_range(request: HttpRequest, client: Any) -> tuple[Any, Any, str]:
 @staff(*CLINICAL_ROLES, Role.ADMIN)
 def progress_report(request: HttpRequest, client_id: str) -> HttpResponse:
     """Print-ready progress report for one client; access and audit as the client page."""
-    from alliance.reports import progress
 
     client = client_or_404(
         request, client_id, record_type="progress_report", action="export", note="print"
@@ -307,8 +305,8 @@ def progress_report(request: HttpRequest, client_id: str) -> HttpResponse:
 
 @staff(*CLINICAL_ROLES, Role.ADMIN)
 def progress_report_pdf(request: HttpRequest, client_id: str) -> HttpResponse:
-    from alliance.reports import progress
-    from alliance.reports.progress_pdf import render_progress_pdf
+    # reportlab is heavy: loaded only when a PDF is asked for.
+    from alliance.reports.progress_pdf import render_progress_pdf  # noqa: PLC0415
 
     client = client_or_404(
         request, client_id, record_type="progress_report", action="export", note="pdf"

@@ -10,6 +10,9 @@ from django.utils import timezone
 
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.seeding import DemoContext
+from alliance.measures import scoring
+from alliance.measures.models import Response
+from alliance.measures.services import record_response
 from alliance.nlp.metrics import THRESHOLDS
 from alliance.supervision import alliance
 from alliance.supervision.models import (
@@ -19,6 +22,7 @@ from alliance.supervision.models import (
     ShareKind,
     SupervisionLink,
 )
+from alliance.transcripts.models import Transcript
 
 # Session alliance check means (0–6), oldest first.
 STEADY = [5, 5, 6, 5, 5, 6]
@@ -30,10 +34,6 @@ TWO_DIPS = [5, 5, 6, 2, 5, 5, 6, 3, 5]
 def _alliance_history(
     client: ClientRecord, values: list[int], now: dt.datetime
 ) -> list[TherapySession]:
-    from alliance.measures import scoring
-    from alliance.measures.models import Response
-    from alliance.measures.services import record_response
-
     primary = client.care_team.filter(is_primary=True).first()
     assert primary is not None  # every demo client is seeded with a primary therapist
     therapist = primary.therapist
@@ -142,8 +142,6 @@ def _entry(
 
 
 def seed(ctx: DemoContext) -> None:
-    from alliance.transcripts.models import Transcript
-
     now = timezone.now()
     for therapist in ctx.therapists:
         SupervisionLink.objects.create(

@@ -23,7 +23,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from alliance.accounts.models import Clinic, Role
+from alliance.accounts.models import Clinic, Role, User
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.fields import EncryptedTextField
 from alliance.core.models import ClinicRecord
@@ -176,8 +176,6 @@ class SupervisionLink(ClinicRecord):
 
     @staticmethod
     def supervisors_of(user: User) -> models.QuerySet[Any]:
-        from alliance.accounts.models import User
-
         return User.objects.filter(
             supervisee_links__supervisee=user,
             supervisee_links__ended_at__isnull=True,
@@ -187,8 +185,6 @@ class SupervisionLink(ClinicRecord):
 
     @staticmethod
     def supervisees_of(user: User) -> models.QuerySet[Any]:
-        from alliance.accounts.models import User
-
         return User.objects.filter(
             supervisor_links__supervisor=user, supervisor_links__ended_at__isnull=True
         ).distinct()

@@ -14,6 +14,8 @@ from django.utils import timezone
 from alliance.accounts.models import User
 from alliance.clients.models import ClientRecord, TherapySession
 from alliance.core.seeding import DemoContext
+from alliance.nlp import analyze_text
+from alliance.transcripts.models import Transcript, metrics_without_text
 
 HERE = Path(__file__).resolve().parent / "demo_transcripts"
 DEMO = [("session-a.vtt", "Dr. Theo Therapos"), ("session-b.txt", "Dr. Rhea Listenwell")]
@@ -47,9 +49,6 @@ def _session_for_transcript(client: ClientRecord, therapist: User, now: datetime
 
 
 def seed(ctx: DemoContext) -> None:
-    from alliance.nlp import analyze_text
-    from alliance.transcripts.models import Transcript, metrics_without_text
-
     now = timezone.now()
     for filename, therapist_speaker in DEMO:
         therapist = next(t for t in ctx.therapists if t.full_name == therapist_speaker)

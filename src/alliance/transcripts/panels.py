@@ -9,12 +9,12 @@ from django.utils.translation import gettext as _
 
 from alliance.clients.access import on_care_team
 from alliance.core.access import signed_in_user
+from alliance.nlp.metrics import trend
+from alliance.transcripts.models import Transcript
 
 
 def staff_panel(request: HttpRequest, client: Any) -> dict[str, Any] | None:
     """The therapist's own transcripts of this client, and their listening trend."""
-    from alliance.nlp.metrics import trend
-    from alliance.transcripts.models import Transcript
 
     if not on_care_team(signed_in_user(request), client):
         return None

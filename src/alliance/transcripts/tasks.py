@@ -8,6 +8,9 @@ import logging
 from django.utils import timezone
 from django_tasks import task
 
+from alliance.nlp import analyze_text
+from alliance.transcripts.models import Transcript, TranscriptSettings, metrics_without_text
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,8 +23,6 @@ def analyse_transcript(transcript_id: str) -> str:
     only while it is still QUEUED, so when a lease ran out on a worker that was only slow, the
     two runs store one analysis between them.
     """
-    from alliance.nlp import analyze_text
-    from alliance.transcripts.models import Transcript, TranscriptSettings, metrics_without_text
 
     transcript = Transcript.objects.get(pk=transcript_id)
     if transcript.status != Transcript.Status.QUEUED:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import uuid
 from datetime import datetime, time, timedelta
@@ -375,10 +377,6 @@ def corrections_export(request: HttpRequest) -> HttpResponse:
     the words only when the clinic opted in. Transcript ids are the transcripts' own random
     ids, never client names.
     """
-    import csv
-    import io
-
-    from alliance.nlp.analyze import CORRECTIONS
 
     clinic = staff_membership(request).clinic
     with_text = TranscriptSettings.for_clinic(clinic).export_text_with_corrections

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -25,7 +26,7 @@ from alliance.clients.access import client_or_404, clinical_staff, owned_or_404
 from alliance.core import audit
 from alliance.core.access import signed_in_user
 from alliance.core.languages import DEFAULT_LANGUAGE, configured_languages
-from alliance.measures import registry, scoring
+from alliance.measures import registry, scoring, tasks
 from alliance.measures.fhir import (
     FhirImportError,
     fhir_response_language,
@@ -41,6 +42,7 @@ from alliance.measures.models import (
     MeasureSettings,
     Response,
     instrument_choices,
+    instrument_for_clinic,
 )
 from alliance.measures.services import record_response, record_type_for
 
@@ -58,7 +60,6 @@ def assign(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         messages.error(request, _("Choose an instrument from the list; nothing was assigned."))
         return redirect("client_detail", client_id=client.pk)
     inst = registry.load(instrument_id)
-    from alliance.measures.models import instrument_for_clinic
 
     if not instrument_for_clinic(client.clinic, instrument_id).has_item_texts:
         messages.error(
@@ -144,9 +145,6 @@ def email_link(request: HttpRequest, administration_id: uuid.UUID) -> HttpRespon
 
     A second press within five minutes (double submit, impatient retry) sends nothing more.
     """
-    from django.core.cache import cache
-
-    from alliance.measures import tasks
 
     adm, client = owned_or_404(
         request,

@@ -3,6 +3,8 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from alliance.checkins.tasks import check_in_cycle
+
 
 class Command(BaseCommand):
     help = (
@@ -27,7 +29,6 @@ class Command(BaseCommand):
                 raise CommandError(f"--now: {now_iso!r} is not an ISO date-time") from None
             if timezone.is_naive(moment):
                 raise CommandError("--now needs a time zone offset, e.g. 2026-03-08T12:00:00+00:00")
-        from alliance.checkins.tasks import check_in_cycle
 
         if options["enqueue"]:
             result = check_in_cycle.enqueue(now_iso)

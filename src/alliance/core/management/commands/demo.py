@@ -11,7 +11,10 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from sesame.utils import get_query_string
 
+from alliance.accounts.demo import STAFF, demo_totp_secret
+from alliance.clients.models import ClientRecord
 from alliance.core.seeding import DEMO_PASSWORD, demo_exists, seed_demo
 
 
@@ -76,11 +79,6 @@ class Command(BaseCommand):
                     process.kill()
 
     def print_logins(self, addrport: str) -> None:
-        from sesame.utils import get_query_string
-
-        from alliance.accounts.demo import STAFF, demo_totp_secret
-        from alliance.clients.models import ClientRecord
-
         base = demo_site_url(addrport)
         out = self.stdout
         out.write("")
@@ -127,9 +125,7 @@ def demo_site_url(addrport: str) -> str:
     """The base URL a browser on this machine uses for ``runserver``'s ADDRPORT ("8001",
     "0.0.0.0:8001", "[::1]:8001"): a wildcard address is reached through the loopback one."""
     host, _, port = addrport.rpartition(":")
-    if not host:
-        host = "127.0.0.1"
-    elif host in ("0.0.0.0", "0"):
+    if not host or host in ("0.0.0.0", "0"):
         host = "127.0.0.1"
     elif host in ("[::]", "::"):
         host = "[::1]"

@@ -1,3 +1,4 @@
+from allauth.mfa.models import Authenticator
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -15,8 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=500)
 
     def handle(self, *args, **options):
-        from allauth.mfa.models import Authenticator
-
         total = 0
         try:
             with transaction.atomic():

@@ -9,6 +9,7 @@ outages: it logs one line when the database goes away and one when it is back, a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -54,10 +55,9 @@ def run_due(now: float) -> list[str]:
             try:
                 enqueue()
             except Exception:
-                try:
+                # Best effort: the database cache's claim rolls back anyway.
+                with contextlib.suppress(Exception):
                     cache.delete(key)
-                except Exception:  # noqa: S110 - the database cache's claim rolls back anyway
-                    pass
                 raise
         enqueued.append(name)
     return enqueued

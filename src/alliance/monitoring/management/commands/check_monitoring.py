@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from alliance.monitoring import tasks
+
 
 class Command(BaseCommand):
     help = (
@@ -14,8 +16,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from alliance.monitoring import tasks
-
         if options["enqueue"]:
             tasks.check_monitoring.enqueue()
             self.stdout.write("Monitoring check enqueued.")
