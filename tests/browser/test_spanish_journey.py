@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from alliance.accounts.models import Role
+from alliance.accounts.models import Clinic, Role
+from alliance.clients.models import ConsentText
 from tests.browser.conftest import _new_page, client_login, staff_login
 from tests.browser.test_accessibility import violations
 from tests.conftest import grant, make_client, make_staff
@@ -25,8 +26,6 @@ def narrow_phone(browser, live_server, transactional_db):
 
 
 def test_a_client_switches_to_spanish_and_answers_in_spanish(narrow_phone, browser, live_server):
-    from alliance.accounts.models import Clinic
-    from alliance.clients.models import ConsentText
 
     page = narrow_phone
     for kind in ("treatment", "recording", "supervision"):

@@ -13,6 +13,7 @@ from alliance.clients.models import TherapySession
 from alliance.exports.data import client_data
 from alliance.exports.pdf import render_pdf
 from alliance.measures import scoring
+from alliance.measures.models import Response
 from alliance.measures.services import record_response
 from tests.conftest import sign_in
 from tests.exports.test_export import pdf_text
@@ -131,9 +132,6 @@ def test_the_export_follows_the_client_not_the_request(client, spanish):
 
 def test_the_severity_band_reads_in_the_clients_language():
     """The band is stored as its English key and shown in the reader's language."""
-    from django.utils import translation
-
-    from alliance.measures.models import Response
 
     response = Response(severity="moderately severe")
     with translation.override("es"):

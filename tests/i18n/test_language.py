@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import re
 from datetime import time, timedelta
+from io import StringIO
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.checkins.models import CheckInPlan, CheckInSchedule
+from alliance.checkins.schedule import run_cycle
+from alliance.clients.models import ClientRecord
 from alliance.core.languages import language_for, supported
+from alliance.core.management.commands.demo import Command
 from alliance.core.models import AuditEvent
+from alliance.measures.tasks import email_questionnaire_link
 from tests.conftest import run_worker, sign_in
+from tests.measures.helpers import assign
 
 
 def _lang(page) -> str:
@@ -116,7 +124,6 @@ def test_the_admin_sets_the_language_at_enrolment(client, personas):
             "therapists": [str(personas.therapist.pk)],
         },
     )
-    from alliance.clients.models import ClientRecord
 
     assert ClientRecord.objects.get(full_name="Lucía Ortega").language == "es"
     refused = client.post(
@@ -153,8 +160,6 @@ def test_an_english_client_gets_english_email_whatever_the_browser(client, perso
 
 
 def test_the_check_in_reminder_and_its_pages_are_in_the_clients_language(client, personas):
-    from alliance.checkins.models import CheckInPlan, CheckInSchedule
-    from alliance.checkins.schedule import run_cycle
 
     personas.client.language = "es"
     personas.client.save()
@@ -178,8 +183,6 @@ def test_the_check_in_reminder_and_its_pages_are_in_the_clients_language(client,
 
 
 def test_the_questionnaire_link_email_is_in_the_clients_language(transactional_db, personas):
-    from alliance.measures.tasks import email_questionnaire_link
-    from tests.measures.helpers import assign
 
     personas.client.language = "es"
     personas.client.save()
@@ -192,12 +195,6 @@ def test_the_questionnaire_link_email_is_in_the_clients_language(transactional_d
 
 
 def test_the_demo_has_a_spanish_speaking_client_whose_link_is_printed(db, client):
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    from alliance.clients.models import ClientRecord
-    from alliance.core.management.commands.demo import Command
 
     call_command("seed_demo", stdout=StringIO())
     spanish = ClientRecord.objects.get(language="es")

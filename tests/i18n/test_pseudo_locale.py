@@ -21,11 +21,26 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
+from reportlab.platypus import KeepTogether, Paragraph, Table
 
-from tests.conftest import sign_in
+from alliance.accounts.models import GENERIC_CRISIS_LINE
+from alliance.accounts.views import send_client_signin_link
+from alliance.checkins.models import CheckIn, CheckInLink, CheckInSchedule
+from alliance.checkins.services import raise_concern
+from alliance.clients.models import ConsentText, TherapySession
+from alliance.core import audit
+from alliance.exports.data import client_data
+from alliance.exports.pdf import story
+from alliance.goals.models import Goal
+from alliance.measures import registry
+from alliance.measures.models import AccessLink
+from alliance.measures.tasks import email_questionnaire_link
+from tests.conftest import run_worker, sign_in
 from tests.i18n.catalog import SPANISH_PO, read
+from tests.measures.helpers import assign, phq9_post
 
 PSEUDO = "eo"
 ACCENTS = str.maketrans("aeiouAEIOU", "áéíóúÁÉÍÓÚ")
@@ -133,9 +148,6 @@ def _data_strings(instance) -> set[str]:
 
 
 def allowed_data(personas) -> list[str]:
-    from alliance.accounts.models import GENERIC_CRISIS_LINE
-    from alliance.clients.models import ConsentText
-    from alliance.measures import registry
 
     data = {"Alliance", GENERIC_CRISIS_LINE, settings.TIME_ZONE, personas.client.time_zone}
     for inst in registry.all_instruments():
@@ -217,8 +229,6 @@ def assert_pseudo_page(response, data: list[str]) -> None:
 
 @pytest.fixture
 def pseudo_client(personas, pseudo_locale):
-    from alliance.checkins.services import raise_concern
-    from alliance.core import audit
 
     personas.client.language = PSEUDO
     personas.client.save()
@@ -234,7 +244,6 @@ def pseudo_client(personas, pseudo_locale):
 
 
 def test_every_client_page_is_translated(client, pseudo_client):
-    from tests.measures.helpers import assign, phq9_post
 
     personas = pseudo_client
     adm = assign(personas.client)
@@ -259,7 +268,6 @@ def test_every_client_page_is_translated(client, pseudo_client):
         follow=True,
     )
     assert_pseudo_page(proposed, data + ["Dormir mejor", "Seis horas"])
-    from alliance.goals.models import Goal
 
     goal = Goal.objects.get(client=personas.client)
     edit = client.get(reverse("goal_mine_edit", args=[goal.pk]))
@@ -270,9 +278,6 @@ def test_every_client_page_is_translated(client, pseudo_client):
 
 
 def test_every_page_reached_by_a_client_link_is_translated(client, pseudo_client):
-    from alliance.checkins.models import CheckIn, CheckInLink, CheckInSchedule
-    from alliance.measures.models import AccessLink
-    from tests.measures.helpers import assign
 
     personas = pseudo_client
     with translation.override(PSEUDO):
@@ -295,12 +300,6 @@ def test_every_page_reached_by_a_client_link_is_translated(client, pseudo_client
 
 
 def test_the_client_emails_are_translated(transactional_db, pseudo_client):
-    from django.test import RequestFactory
-
-    from alliance.accounts.views import send_client_signin_link
-    from alliance.measures.tasks import email_questionnaire_link
-    from tests.conftest import run_worker
-    from tests.measures.helpers import assign
 
     personas = pseudo_client
     with translation.override(PSEUDO):
@@ -336,7 +335,6 @@ def test_anonymous_pages_in_the_pseudo_locale(client, personas, pseudo_locale):
 
 def _pdf_texts(flowables) -> list[str]:
     """The text of every paragraph the export PDF draws, tables and kept-together blocks included."""
-    from reportlab.platypus import KeepTogether, Paragraph, Table
 
     texts: list[str] = []
     for f in flowables:
@@ -356,10 +354,6 @@ def _pdf_texts(flowables) -> list[str]:
 def test_the_data_export_page_and_pdf_are_translated(client, pseudo_client):
     """'Everything we hold about you', as a page and as a PDF, with a questionnaire whose item 9
     is above 0 (the crisis wording), sessions, a goal and a concern."""
-    from alliance.clients.models import TherapySession
-    from alliance.exports.data import client_data
-    from alliance.exports.pdf import story
-    from tests.measures.helpers import assign, phq9_post
 
     personas = pseudo_client
     with translation.override(PSEUDO):
