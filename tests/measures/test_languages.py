@@ -18,6 +18,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
+from alliance.accounts.models import DEFAULT_CRISIS_RESOURCES
 from alliance.exports.data import client_data
 from alliance.measures import registry, scoring
 from alliance.measures.models import Response
@@ -240,8 +241,14 @@ def test_crisis_line_for_falls_back_to_the_default_text(personas):
     assert clinic.crisis_line_for("es-MX") == UK_ES
     assert clinic.crisis_line_for("fr") == UK
     assert clinic.crisis_line_for("en") == UK
-    # Spanish line set, Spanish resources not: the default resources.
-    assert clinic.crisis_resources_for("es") == clinic.crisis_resources
+    # Spanish line set, Spanish resources not: the clinic kept the shipped default resources,
+    # which the catalogue has in Spanish.
+    assert clinic.crisis_resources == DEFAULT_CRISIS_RESOURCES
+    assert clinic.crisis_resources_for("es").startswith("Si estás en crisis")
+    assert clinic.crisis_resources_for("en") == DEFAULT_CRISIS_RESOURCES
+    # A clinic's own text with no Spanish version is shown as written: never a guess.
+    clinic.crisis_resources = "Call the Samaritans on 116 123."
+    assert clinic.crisis_resources_for("es") == "Call the Samaritans on 116 123."
     with translation.override("es"):
         assert clinic.crisis_line_for() == UK_ES
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from alliance.accounts.models import CLINICAL_ROLES, GENERIC_CRISIS_LINE
 
@@ -19,7 +20,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "show_tour": membership is not None
         and membership.tour_dismissed_at is None
         and getattr(getattr(request, "resolver_match", None), "url_name", None) == "caseload",
-        "crisis_line_generic": GENERIC_CRISIS_LINE,
+        "crisis_line_generic": gettext(GENERIC_CRISIS_LINE),
         "nav_role": role,
         "nav_clinic": user.clinic if user is not None and role else None,
         "demo_mode": not settings.PRODUCTION,

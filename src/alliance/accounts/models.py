@@ -8,20 +8,23 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext, gettext_noop
 
 from alliance.core.languages import active_language, base_code
 
-DEFAULT_CRISIS_RESOURCES = (
+# The defaults are in the catalogue: a clinic that keeps them gets them in each client's language
+# without setting a translation (a clinic's own text is shown as written; see _crisis_text).
+DEFAULT_CRISIS_RESOURCES = gettext_noop(
     "If you are in crisis or thinking about harming yourself, please reach out now:\n"
     "• Call or text 988 (Suicide & Crisis Lifeline, US), or chat at 988lifeline.org\n"
     "• In immediate danger, call 911\n"
     "• Outside the US, call your local emergency number"
 )
-DEFAULT_CRISIS_LINE = "Call or text 988, or call 911 in an emergency."
+DEFAULT_CRISIS_LINE = gettext_noop("Call or text 988, or call 911 in an emergency.")
 # Where no clinic is known (a link that matches nothing), no country's numbers can be assumed.
-GENERIC_CRISIS_LINE = "Contact your local crisis line or emergency number now."
+GENERIC_CRISIS_LINE = gettext_noop("Contact your local crisis line or emergency number now.")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -174,7 +177,14 @@ class Clinic(models.Model):
         code = base_code(language) if language else active_language()
         own = (self.crisis_translations or {}).get(code) or {}
         text = str(own.get(key) or "").strip()
-        return text or str(getattr(self, key))
+        if text:
+            return text
+        text = str(getattr(self, key))
+        default = {"crisis_line": DEFAULT_CRISIS_LINE, "crisis_resources": DEFAULT_CRISIS_RESOURCES}
+        if text == default[key]:  # the shipped default: the catalogue has it in every language
+            with translation.override(code):
+                return gettext(text)
+        return text
 
     def crisis_line_for(self, language: str | None = None) -> str:
         """The one-line crisis pointer in ``language`` (default: the active language), falling

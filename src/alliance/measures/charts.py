@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from alliance.lib.charts import polyline, svg_path
 from alliance.measures import registry
+from alliance.measures.models import SEVERITY_WORDS
 
 WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 44, 130, 16, 36
@@ -58,7 +61,9 @@ def build_chart(
         return None
     inst = registry.load(instrument_id)
     lo, hi = inst.scoring.min, inst.scoring.max
-    chart = Chart(instrument=instrument_id, title=f"{inst.short_name} over time")
+    chart = Chart(
+        instrument=instrument_id, title=_("%(name)s over time") % {"name": inst.short_name}
+    )
     x0, x1 = LEFT, WIDTH - RIGHT
     y0, y1 = HEIGHT - BOTTOM, TOP
 
@@ -75,7 +80,7 @@ def build_chart(
         bottom = y(band.min - (0.5 if band.min > lo else 0))
         chart.bands.append(
             {
-                "label": band.label,
+                "label": str(SEVERITY_WORDS.get(band.label, band.label)),
                 "y": top,
                 "height": round(bottom - top, 1),
                 "label_y": round((top + bottom) / 2 + 4, 1),
@@ -92,7 +97,8 @@ def build_chart(
         chart.rc_band = {
             "y": top,
             "height": round(bottom - top, 1),
-            "text": f"no reliable change: {baseline - reliable_change:g} to {baseline + reliable_change:g}",
+            "text": _("no reliable change: %(low)s to %(high)s")
+            % {"low": f"{baseline - reliable_change:g}", "high": f"{baseline + reliable_change:g}"},
         }
     for i, r in enumerate(scored):
         chart.points.append(
@@ -102,7 +108,7 @@ def build_chart(
                 "total": r.total_display,
                 "date": timezone.localdate(r.completed_at),
                 "session": r.session_number or i + 1,
-                "severity": r.severity,
+                "severity": str(SEVERITY_WORDS.get(r.severity, r.severity)),
                 "item9": r.item9_positive,
             }
         )
@@ -113,7 +119,7 @@ def build_chart(
                 {
                     "y": y(inst.cutoff.value),
                     "css": "ref-line cutoff-line",
-                    "label": f"cut-off {inst.cutoff.value:g}",
+                    "label": _("cut-off %(value)s") % {"value": f"{inst.cutoff.value:g}"},
                 }
             )
         if baseline - reliable_change >= lo:
@@ -121,7 +127,8 @@ def build_chart(
                 {
                     "y": y(baseline - reliable_change),
                     "css": "ref-line rc-line",
-                    "label": f"reliable improvement ≤ {baseline - reliable_change:g}",
+                    "label": _("reliable improvement ≤ %(value)s")
+                    % {"value": f"{baseline - reliable_change:g}"},
                 }
             )
         if baseline + reliable_change <= hi:
@@ -129,7 +136,8 @@ def build_chart(
                 {
                     "y": y(baseline + reliable_change),
                     "css": "ref-line rc-line",
-                    "label": f"reliable deterioration ≥ {baseline + reliable_change:g}",
+                    "label": _("reliable deterioration ≥ %(value)s")
+                    % {"value": f"{baseline + reliable_change:g}"},
                 }
             )
     if expected is not None and n >= 2:
@@ -142,26 +150,48 @@ def build_chart(
         last_session = chart.points[-1]["session"]
         b, m, w = expected.at(last_session)
         where = (
-            "worse than the expected range: not on track"
+            _("worse than the expected range: not on track")
             if expected.is_worse(last_session, scored[-1].total)
-            else f"above the expected path, which counts as not on track from session {expected.by_session}"
+            else _("above the expected path, which counts as not on track from session %(session)s")
+            % {"session": expected.by_session}
             if expected.above(last_session, scored[-1].total)
-            else "better than the expected range"
+            else _("better than the expected range")
             if scored[-1].total < b
-            else "within the expected range"
+            else _("within the expected range")
         )
-        chart.expected_words = (
-            f"At session {last_session} the expected range is {b:g} to {w:g} (expected {m:g}); "
-            f"the latest score is {where}. {expected.label}."
-        )
+        chart.expected_words = _(
+            "At session %(session)s the expected range is %(low)s to %(high)s (expected "
+            "%(mid)s); the latest score is %(where)s. %(label)s."
+        ) % {
+            "session": last_session,
+            "low": f"{b:g}",
+            "high": f"{w:g}",
+            "mid": f"{m:g}",
+            "where": where,
+            "label": expected.label,
+        }
     first, last = chart.points[0], chart.points[-1]
     if n == 1:
-        chart.summary = f"One {inst.short_name} score so far: {first['total']} ({first['severity']}) on {first['date']:%-d %b %Y}."
+        chart.summary = _("One %(name)s score so far: %(total)s (%(severity)s) on %(date)s.") % {
+            "name": inst.short_name,
+            "total": first["total"],
+            "severity": first["severity"],
+            "date": date_format(first["date"], "j M Y"),
+        }
     else:
-        chart.summary = (
-            f"{inst.short_name} went from {first['total']} ({first['severity']}) on {first['date']:%-d %b %Y} "
-            f"to {last['total']} ({last['severity']}) on {last['date']:%-d %b %Y}, over {n} scores."
-        )
+        chart.summary = _(
+            "%(name)s went from %(first)s (%(first_severity)s) on %(first_date)s to %(last)s "
+            "(%(last_severity)s) on %(last_date)s, over %(n)s scores."
+        ) % {
+            "name": inst.short_name,
+            "first": first["total"],
+            "first_severity": first["severity"],
+            "first_date": date_format(first["date"], "j M Y"),
+            "last": last["total"],
+            "last_severity": last["severity"],
+            "last_date": date_format(last["date"], "j M Y"),
+            "n": n,
+        }
     return chart
 
 
@@ -171,20 +201,34 @@ def plain_words(instrument_id: str, responses: list[Any]) -> str:
     if not scored:
         return ""
     inst = registry.load(instrument_id)
-    about = "low mood" if instrument_id == "phq9" else "worry and anxiety"
+    about = _("low mood") if instrument_id == "phq9" else _("worry and anxiety")
     first, last = scored[0], scored[-1]
     if len(scored) == 1:
-        return f"Your first {inst.short_name} score is {last.total_display} out of {inst.scoring.max:g}. Lower scores mean less {about}."
+        return _(
+            "Your first %(name)s score is %(total)s out of %(max)s. Lower scores mean less %(about)s."
+        ) % {
+            "name": inst.short_name,
+            "total": last.total_display,
+            "max": f"{inst.scoring.max:g}",
+            "about": about,
+        }
     if last.total < first.total:
-        trend = "lower than when you started, which usually means things are easing"
+        trend = _("lower than when you started, which usually means things are easing")
     elif last.total > first.total:
-        trend = "higher than when you started; this is worth talking about with your therapist"
+        trend = _("higher than when you started; this is worth talking about with your therapist")
     else:
-        trend = "the same as when you started"
-    return (
-        f"Your {inst.short_name} score was {first.total_display} at the start and {last.total_display} most recently "
-        f"(out of {inst.scoring.max:g}; lower scores mean less {about}). That is {trend}."
-    )
+        trend = _("the same as when you started")
+    return _(
+        "Your %(name)s score was %(first)s at the start and %(last)s most recently (out of "
+        "%(max)s; lower scores mean less %(about)s). That is %(trend)s."
+    ) % {
+        "name": inst.short_name,
+        "first": first.total_display,
+        "last": last.total_display,
+        "max": f"{inst.scoring.max:g}",
+        "about": about,
+        "trend": trend,
+    }
 
 
 def alliance_words(responses: list[Any]) -> str:
@@ -193,14 +237,19 @@ def alliance_words(responses: list[Any]) -> str:
     if not scored:
         return ""
     last = scored[-1]
-    text = f"You rated how your last session went {last.total:.1f} out of 6."
+    text = _("You rated how your last session went %(rating)s out of 6.") % {
+        "rating": f"{last.total:.1f}"
+    }
     if len(scored) >= 2:
         earlier = [r.total for r in scored[:-1]][-3:]
         mean = sum(earlier) / len(earlier)
         if last.total >= mean + 0.5:
-            text += " That is higher than your recent sessions."
+            text += " " + _("That is higher than your recent sessions.")
         elif last.total <= mean - 0.5:
-            text += " That is lower than your recent sessions; your therapist will want to hear what felt off."
+            text += " " + _(
+                "That is lower than your recent sessions; your therapist will want to hear what "
+                "felt off."
+            )
         else:
-            text += " That is about the same as your recent sessions."
-    return text + " Your honest ratings help your therapist adjust how you work together."
+            text += " " + _("That is about the same as your recent sessions.")
+    return text + " " + _("Your honest ratings help your therapist adjust how you work together.")
