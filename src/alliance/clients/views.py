@@ -1,4 +1,5 @@
-"""Client pages, consents, care teams, break-glass access and the client's home."""
+"""Client pages, consents, care teams, break-glass access, the client's home and the clinic
+admin's home."""
 
 from __future__ import annotations
 
