@@ -108,6 +108,9 @@ INSTALLED_APPS = [
     "alliance.supervision",
     "alliance.reports",
     "alliance.exports",
+    # Last: the `alliance demo` command reads every app (top of the app graph). No other app has
+    # a `demo` command, so its place does not change which command runs.
+    "alliance.demo",
 ]
 
 MIDDLEWARE = [

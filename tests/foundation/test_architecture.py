@@ -8,7 +8,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
@@ -64,3 +67,17 @@ def test_lib_may_not_import_django(tmp_path):
     result = lint_imports(src, tmp_path)
     assert result.returncode == 1
     assert "lib and nlp import no Django BROKEN" in result.stdout
+
+
+def test_the_app_contract_has_no_ignored_imports():
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (layers,) = [c for c in contracts["contracts"] if c["id"] == "app-layers"]
+    assert "ignore_imports" not in layers
+    assert layers["layers"][0] == "demo"  # the demo command reads every app
+
+
+def test_alliance_demo_runs_the_demo_apps_command():
+    # Django takes a command from the first app in INSTALLED_APPS that has it: only the demo
+    # app has `demo`, so its place at the end of the list does not hide it.
+    assert get_commands()["demo"] == "alliance.demo"
+    assert get_commands()["db_worker"] == "alliance.core"

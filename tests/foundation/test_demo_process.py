@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from alliance.core.management.commands.demo import demo_site_url
+from alliance.demo.management.commands.demo import demo_site_url
 
 pytestmark = pytest.mark.slow  # starts the demo in a real process
 

@@ -16,8 +16,8 @@ from alliance.checkins.models import CheckInPlan, CheckInSchedule
 from alliance.checkins.schedule import run_cycle
 from alliance.clients.models import ClientRecord
 from alliance.core.languages import language_for, supported
-from alliance.core.management.commands.demo import Command
 from alliance.core.models import AuditEvent
+from alliance.demo.management.commands.demo import Command
 from alliance.measures.tasks import email_questionnaire_link
 from tests.conftest import run_worker, sign_in
 from tests.measures.helpers import assign

@@ -27,10 +27,10 @@ from django.utils import dateformat, timezone, translation
 from reportlab.platypus import KeepTogether, Paragraph, Table
 
 from alliance.accounts.models import GENERIC_CRISIS_LINE
-from alliance.accounts.views import send_client_signin_link
 from alliance.checkins.models import CheckIn, CheckInLink, CheckInSchedule
 from alliance.checkins.services import raise_concern
 from alliance.clients.models import ConsentText, TherapySession
+from alliance.clients.signin import send_client_signin_link
 from alliance.core import audit
 from alliance.exports.data import client_data
 from alliance.exports.pdf import story

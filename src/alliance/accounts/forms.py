@@ -13,13 +13,6 @@ from alliance.core.models import AuditAction
 from alliance.lib.timezones import is_valid_zone
 
 
-class ClientSigninForm(forms.Form):
-    email = forms.EmailField(
-        label=_("Your email address"),
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
-    )
-
-
 class StaffCreateForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     email = forms.EmailField(label=_("Work email"))

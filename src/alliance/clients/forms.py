@@ -9,6 +9,13 @@ from alliance.accounts.models import CLINICAL_ROLES, User
 from alliance.clients.models import ConsentKind
 
 
+class ClientSigninForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your email address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+    )
+
+
 def clinicians_of(clinic) -> forms.ModelMultipleChoiceField:
     return forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(

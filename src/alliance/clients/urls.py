@@ -1,8 +1,12 @@
 from django.urls import path
 
-from alliance.clients import views
+from alliance.clients import signin, views
 
 urlpatterns = [
+    # Clients sign in by emailed link.
+    path("signin/", signin.client_signin, name="client_signin"),
+    path("signin/sent/", signin.client_signin_sent, name="client_signin_sent"),
+    path("signin/link/", signin.client_signin_link, name="client_signin_link"),
     # Clinicians.
     path("clients/<uuid:client_id>/", views.client_detail, name="client_detail"),
     path(
@@ -10,7 +14,8 @@ urlpatterns = [
         views.client_consent_change,
         name="client_consent_change",
     ),
-    # Clinic admin.
+    # Clinic admin: the clinic's staff and clients.
+    path("clinic/", views.clinic_home, name="clinic_home"),
     path("clinic/clients/new/", views.client_create, name="client_create"),
     path(
         "clinic/clients/<uuid:client_id>/care-team/",

@@ -1,4 +1,5 @@
-"""Client pages, consents, care teams, break-glass access and the client's home."""
+"""Client pages, consents, care teams, break-glass access, the client's home and the clinic
+admin's home."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from alliance.accounts.models import Role, User
+from alliance.accounts.models import Membership, Role, User
 from alliance.clients import tasks
 from alliance.clients.access import (
     CLINICAL_ROLES,
@@ -150,6 +151,27 @@ def _directory_client(request: HttpRequest, client_id: str) -> ClientRecord:
         return ClientRecord.objects.in_clinic_directory(signed_in_user(request)).get(pk=client_id)
     except (ClientRecord.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+@staff(Role.ADMIN)
+def clinic_home(request: HttpRequest) -> HttpResponse:
+    """The clinic admin's home: the clinic's staff and the clients in its directory."""
+    clinic = staff_membership(request).clinic
+    members = (
+        Membership.objects.filter(clinic=clinic)
+        .select_related("user")
+        .order_by("role", "user__full_name")
+    )
+    clients = (
+        ClientRecord.objects.in_clinic_directory(signed_in_user(request))
+        .prefetch_related("care_team__therapist")
+        .order_by("full_name")
+    )
+    return render(
+        request,
+        "accounts/clinic_home.html",
+        {"clinic": clinic, "members": members, "clients": clients},
+    )
 
 
 @staff(Role.ADMIN)
