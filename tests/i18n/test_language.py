@@ -10,11 +10,12 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from alliance.checkins.models import CheckInPlan, CheckInSchedule
 from alliance.checkins.schedule import run_cycle
-from alliance.clients.models import ClientRecord
+from alliance.clients.consent_texts import TEXTS
+from alliance.clients.models import ClientRecord, ConsentText
 from alliance.core.languages import language_for, supported
 from alliance.core.models import AuditEvent
 from alliance.demo.management.commands.demo import Command
@@ -208,3 +209,17 @@ def test_the_demo_has_a_spanish_speaking_client_whose_link_is_printed(db, client
     assert link is not None
     page = client.get(link.group(1), HTTP_ACCEPT_LANGUAGE="en")
     assert _lang(page) == "es" and "Entrar ahora" in page.content.decode()
+
+
+def test_the_shipped_consent_text_reads_in_the_clients_language(db):
+    """Version 1 of each consent is Alliance's own text: the catalogue holds its translation.
+    A clinic's own version is shown exactly as written, never guessed."""
+    shipped = ConsentText.current("treatment")
+    assert shipped.body == TEXTS["treatment"]
+    with translation.override("es"):
+        assert shipped.body_for_reader.startswith("Acepto recibir tratamiento psicológico")
+    with translation.override("en"):
+        assert shipped.body_for_reader == TEXTS["treatment"]
+    own = ConsentText(kind="treatment", version=2, body="Our clinic's own wording.")
+    with translation.override("es"):
+        assert own.body_for_reader == "Our clinic's own wording."

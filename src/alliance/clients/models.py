@@ -172,6 +172,14 @@ class ConsentText(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} v{self.version}"
 
+    @property
+    def body_for_reader(self) -> str:
+        """The text in the reader's language when it is the one Alliance ships (its catalogue
+        holds a faithful translation of that version); a clinic's own text exactly as written."""
+        if self.body == TEXTS.get(self.kind):
+            return gettext(self.body)
+        return self.body
+
     @classmethod
     def current(cls, kind: str) -> ConsentText:
         text = cls.objects.filter(kind=kind).order_by("-version").first()
