@@ -10,15 +10,14 @@ Emails, reminders and exports to a client render inside ``translation.override(
 language_for(client))``, so they read in the client's language whatever the sender's.
 
 For client-facing texts (instruments, crisis resources) the site's configured languages are
-listed by BCP-47 code; where LANGUAGES is left at Django's built-in list of every language Django
-knows, nothing beyond the default is offered: that list says nothing about what this site supports.
+listed by BCP-47 code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.conf import global_settings, settings
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -38,9 +37,7 @@ def active_language() -> str:
 
 
 def configured_languages() -> list[tuple[str, str]]:
-    """(code, name) of the languages this site offers, the default first."""
-    if settings.LANGUAGES is global_settings.LANGUAGES:
-        return [(DEFAULT_LANGUAGE, language_name(DEFAULT_LANGUAGE))]
+    """(code, name) of the languages this site offers (settings.LANGUAGES), the default first."""
     out: dict[str, str] = {DEFAULT_LANGUAGE: language_name(DEFAULT_LANGUAGE)}
     for code, _name in settings.LANGUAGES:
         out.setdefault(base_code(code), language_name(code))
@@ -71,9 +68,8 @@ def supported(code: str | None) -> str:
         known = {lang for lang, _name in settings.LANGUAGES}
         if code in known:
             return code
-        base = code.split("-")[0].lower()
-        if base in known:
-            return base
+        if base_code(code) in known:
+            return base_code(code)
     return settings.LANGUAGE_CODE
 
 
